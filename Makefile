@@ -1,0 +1,53 @@
+# Entry points for people and CI. The build itself is Meson + Ninja; this file
+# only installs what is missing, configures the build directories and runs.
+#
+#   make demo    set up, build, replace the background of the bundled clip
+#   make check   set up, build (plain and ASan+UBSan), run every test
+#   make bench   set up, build, run the speed benchmarks
+#   make fuzz    set up, build, fuzz the option parser for FUZZ_SECONDS
+
+BUILD      ?= build
+ASAN_BUILD ?= build-asan
+OUT        ?= out
+FUZZ_SECONDS ?= 60
+
+OPENCV_DATA = /usr/share/doc/opencv-doc/examples/data
+DEMO_INPUT  = $(OPENCV_DATA)/vtest.avi
+DEMO_BG     = $(OPENCV_DATA)/starry_night.jpg
+
+.PHONY: all setup build build-asan demo check bench fuzz clean
+
+all: build
+
+setup:
+	@sh scripts/setup.sh
+
+$(BUILD)/build.ninja:
+	meson setup $(BUILD) --buildtype=release -Db_ndebug=false
+
+$(ASAN_BUILD)/build.ninja:
+	meson setup $(ASAN_BUILD) --buildtype=debug -Db_sanitize=address,undefined \
+	    -Dc_args=-fno-sanitize-recover=undefined -Db_lundef=false
+
+build: setup $(BUILD)/build.ninja
+	ninja -C $(BUILD)
+
+build-asan: setup $(ASAN_BUILD)/build.ninja
+	ninja -C $(ASAN_BUILD)
+
+demo: build
+	@mkdir -p $(OUT)
+	$(BUILD)/tools/backdrop -b $(DEMO_BG) $(DEMO_INPUT) -o $(OUT)/demo.mp4
+	@echo "demo: wrote $(abspath $(OUT)/demo.mp4)"
+
+check: build build-asan
+	@sh tests/run-all.sh $(BUILD) $(ASAN_BUILD)
+
+bench: build
+	@sh bench/run.sh $(BUILD)
+
+fuzz: build-asan
+	@sh tests/fuzz/run.sh $(ASAN_BUILD) $(FUZZ_SECONDS)
+
+clean:
+	rm -rf $(BUILD) $(ASAN_BUILD)

@@ -1,0 +1,201 @@
+/*
+ * libbackdrop — replace the background of video frames.
+ *
+ * This header is the manual. Every function states what it owns, what it
+ * accepts and what it returns. The library does no file or container I/O,
+ * never prints, never aborts and never exits: failures are negative error
+ * codes (negated errno values), described by backdrop_strerror(), and
+ * diagnostics go through the logger callback in BackdropSettings.
+ *
+ * Typical use:
+ *
+ *     BackdropSettings s;
+ *     backdrop_default_settings(&s);
+ *     s.method = "framediff";
+ *     BackdropContext *ctx;
+ *     int err = backdrop_open(&ctx, &s);
+ *     if (err < 0) ... backdrop_strerror(err) ...
+ *     backdrop_set_background(ctx, &picture);        // optional, copied
+ *     for each frame:
+ *         err = backdrop_process(ctx, &in, &out, &matte_or_NULL);
+ *         if (err == BACKDROP_EAGAIN) continue;      // no output for this input
+ *         if (err < 0) break;
+ *     backdrop_close(&ctx);
+ *
+ * Thread safety: a context is used by one thread at a time. Different
+ * contexts are independent. The library has no global mutable state.
+ */
+#ifndef BACKDROP_BACKDROP_H
+#define BACKDROP_BACKDROP_H
+
+#include <errno.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define BACKDROP_VERSION_MAJOR 0
+#define BACKDROP_VERSION_MINOR 1
+#define BACKDROP_VERSION_PATCH 0
+
+/* "0.1.0": the version of the library that is running (may differ from the
+ * header the caller was compiled with). Static storage, never NULL. */
+const char *backdrop_version(void);
+
+/* ---------------------------------------------------------------------- */
+/* Errors: every function that can fail returns 0 (or a non-negative value
+ * where documented) on success and one of these negative codes on failure. */
+
+#define BACKDROP_EINVAL  (-EINVAL)  /* an argument is out of range or NULL */
+#define BACKDROP_ENOMEM  (-ENOMEM)  /* an allocation failed */
+#define BACKDROP_ENOTSUP (-ENOTSUP) /* valid, but not supported (format, method) */
+#define BACKDROP_EAGAIN  (-EAGAIN)  /* process(): input taken, no output yet */
+#define BACKDROP_ERANGE  (-ERANGE)  /* a dimension is larger than BACKDROP_MAX_DIMENSION */
+
+/* A short English description of an error code ("invalid argument", ...).
+ * Static storage, never NULL, also for unknown codes. */
+const char *backdrop_strerror(int err);
+
+/* ---------------------------------------------------------------------- */
+/* Frames. The caller owns every buffer it passes in; the library reads or
+ * writes it only during the call. */
+
+/* Largest width or height accepted anywhere (frames and backgrounds). */
+#define BACKDROP_MAX_DIMENSION 16384
+
+typedef enum BackdropPixelFormat {
+    BACKDROP_PIXFMT_NONE = 0,
+    /* Planar Y, U, V, 8 bit; U and V are ceil(w/2) x ceil(h/2), each chroma
+     * sample sits at the centre of its 2x2 luma block (MPEG-2/H.264 "left"
+     * siting is treated the same; the difference is below one level). */
+    BACKDROP_PIXFMT_YUV420P,
+    BACKDROP_PIXFMT_RGB24, /* packed R, G, B, 8 bit each, data[0] only */
+    BACKDROP_PIXFMT_BGR24, /* packed B, G, R (OpenCV's order), data[0] only */
+    BACKDROP_PIXFMT_GRAY8, /* one 8-bit plane: alpha mattes only */
+} BackdropPixelFormat;
+
+/* How YUV code values map to RGB; ignored for RGB/BGR/GRAY frames. */
+typedef enum BackdropColorRange {
+    BACKDROP_RANGE_LIMITED = 0, /* Y 16..235, U/V 16..240 ("tv", the default) */
+    BACKDROP_RANGE_FULL,        /* 0..255 ("pc", JPEG) */
+} BackdropColorRange;
+
+typedef enum BackdropColorMatrix {
+    BACKDROP_MATRIX_BT601 = 0, /* SD video, JPEG */
+    BACKDROP_MATRIX_BT709,     /* HD video */
+} BackdropColorMatrix;
+
+typedef struct BackdropFrame {
+    BackdropPixelFormat format;
+    int width;  /* 1 .. BACKDROP_MAX_DIMENSION */
+    int height; /* 1 .. BACKDROP_MAX_DIMENSION */
+    /* Plane pointers. YUV420P uses [0]=Y [1]=U [2]=V; the packed formats and
+     * GRAY8 use [0] only. Unused entries are ignored. */
+    uint8_t *data[3];
+    /* Bytes from one row to the next, per plane; may be negative (bottom-up
+     * images) but its magnitude must cover a row. */
+    ptrdiff_t stride[3];
+    BackdropColorRange range;   /* YUV only */
+    BackdropColorMatrix matrix; /* YUV only */
+} BackdropFrame;
+
+/* ---------------------------------------------------------------------- */
+/* Settings. Always start from backdrop_default_settings() so that fields
+ * added later get their defaults. */
+
+/* How a background picture whose aspect ratio differs from the frame's is
+ * fitted to it. The picture is scaled with area averaging (OpenCV's
+ * INTER_AREA: a box filter when shrinking, a sharp two-tap filter when
+ * enlarging). */
+typedef enum BackdropFit {
+    BACKDROP_FIT_STRETCH = 0, /* scale each axis on its own (the tutorial) */
+    BACKDROP_FIT_COVER,       /* keep the aspect ratio, fill, crop the centre */
+    BACKDROP_FIT_CONTAIN,     /* keep the aspect ratio, fit inside, bars of bg colour */
+} BackdropFit;
+
+typedef enum BackdropLogLevel {
+    BACKDROP_LOG_ERROR = 0,
+    BACKDROP_LOG_WARNING,
+    BACKDROP_LOG_INFO,
+    BACKDROP_LOG_DEBUG,
+} BackdropLogLevel;
+
+typedef struct BackdropSettings {
+    /* Segmentation method by name; see backdrop_method_name(). NULL selects
+     * the default ("framediff" in this version). Default: NULL. */
+    const char *method;
+    /* Worker threads for row-sliced kernels: 0 = one per online CPU,
+     * 1 = run on the calling thread only, at most 256. Default: 0. */
+    int threads;
+    /* framediff: a pixel is foreground when the grey level of the absolute
+     * difference to the previous frame is strictly greater than this.
+     * 0..255. Default: 3 (the tutorial's value). */
+    int threshold;
+    /* framediff: 1 reproduces the tutorial exactly (frame pairing, OpenCV's
+     * grey, the frame that is composited); see README "framediff". 0 or 1.
+     * Default: 0. */
+    int seed_compat;
+    /* How a background picture is fitted to the frame. Default: STRETCH. */
+    BackdropFit fit;
+    /* Background colour (R, G, B) used when no picture is set, and for the
+     * bars of BACKDROP_FIT_CONTAIN. Default: 0, 0, 0. */
+    uint8_t background_rgb[3];
+    /* Receives the library's diagnostics; NULL discards them. Called on the
+     * thread that called into the library; msg has no trailing newline and
+     * is valid only during the call. Default: NULL. */
+    void (*logger)(void *opaque, BackdropLogLevel level, const char *msg);
+    void *logger_opaque;
+} BackdropSettings;
+
+void backdrop_default_settings(BackdropSettings *s);
+
+/* Names of the available methods, for i = 0, 1, ... until NULL. */
+const char *backdrop_method_name(int i);
+
+/* ---------------------------------------------------------------------- */
+/* Context. */
+
+typedef struct BackdropContext BackdropContext;
+
+/* Creates a context from settings (copied; the method string is copied
+ * too). On success *ctx is set and 0 returned; on failure *ctx is NULL and
+ * the code says why: BACKDROP_EINVAL for out-of-range fields, BACKDROP_ENOTSUP
+ * for an unknown method. */
+int backdrop_open(BackdropContext **ctx, const BackdropSettings *s);
+
+/* Sets the background picture: YUV420P, RGB24 or BGR24, any size up to
+ * BACKDROP_MAX_DIMENSION. The pixels are copied; the caller may free bg on
+ * return. NULL goes back to the solid background colour. The picture is
+ * scaled and converted to the frames' format once, on the next frame (and
+ * again only when the frame size or format changes). */
+int backdrop_set_background(BackdropContext *ctx, const BackdropFrame *bg);
+
+/* Sets the solid background colour (and the CONTAIN bars' colour). */
+int backdrop_set_background_color(BackdropContext *ctx, uint8_t r, uint8_t g, uint8_t b);
+
+/* Processes one input frame (YUV420P, RGB24 or BGR24).
+ *
+ * out:   caller-allocated, same format and size as in; must not overlap it.
+ *        Receives the frame composited over the background.
+ * matte: NULL, or a caller-allocated GRAY8 frame of the same size that
+ *        receives the alpha used (255 = foreground, 0 = background).
+ *
+ * Returns 0 when out (and matte) were written, BACKDROP_EAGAIN when the
+ * input was taken but gives no output (framediff with seed_compat emits
+ * nothing for the first two frames), or a negative error code; then out is
+ * unspecified. A change of frame size or format restarts the method (as if
+ * the context had just been opened) and prepares the background again. */
+int backdrop_process(BackdropContext *ctx, const BackdropFrame *in,
+                     BackdropFrame *out, BackdropFrame *matte);
+
+/* Frees the context and everything it owns, sets *ctx to NULL. Accepts
+ * NULL and a pointer to NULL. */
+void backdrop_close(BackdropContext **ctx);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* BACKDROP_BACKDROP_H */

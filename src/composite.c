@@ -1,0 +1,77 @@
+/*
+ * Alpha compositing in the frame's own format: out = a*fg + (255-a)*bg.
+ *
+ * blend() divides by 255 with exact rounding: for t = a*f + (255-a)*b + 128
+ * (at most 65153), (t + (t >> 8)) >> 8 == round((a*f + (255-a)*b) / 255).
+ * Hence a = 255 gives fg and a = 0 gives bg bit-exactly, which the
+ * framediff tests (binary masks) rely on.
+ */
+#include "internal.h"
+
+/* All intermediate values fit 16 bits (t + (t >> 8) <= 65407), which lets
+ * the compiler use 16-bit vector lanes. */
+static inline uint8_t blend(uint16_t f, uint16_t b, uint16_t a)
+{
+    uint16_t t = (uint16_t)(a * f + (uint16_t)(255 - a) * b + 128);
+    return (uint8_t)((uint16_t)(t + (t >> 8)) >> 8);
+}
+
+BD_VECTOR_CLONES
+static void blend_packed_row(uint8_t *out, const uint8_t *fg, const uint8_t *bg,
+                             const uint8_t *alpha, int width)
+{
+    for (int x = 0; x < width; x++) {
+        unsigned a = alpha[x];
+        out[3 * x + 0] = blend(fg[3 * x + 0], bg[3 * x + 0], a);
+        out[3 * x + 1] = blend(fg[3 * x + 1], bg[3 * x + 1], a);
+        out[3 * x + 2] = blend(fg[3 * x + 2], bg[3 * x + 2], a);
+    }
+}
+
+BD_VECTOR_CLONES
+static void blend_plane_row(uint8_t *out, const uint8_t *fg, const uint8_t *bg,
+                            const uint8_t *alpha, int width)
+{
+    for (int x = 0; x < width; x++)
+        out[x] = blend(fg[x], bg[x], alpha[x]);
+}
+
+/* Chroma alpha of one 4:2:0 row: the rounded mean of the 2x2 luma alphas,
+ * repeating the last column / row where the frame size is odd. */
+static void chroma_alpha_row(uint8_t *dst, const uint8_t *a0, const uint8_t *a1, int width)
+{
+    int cw = (width + 1) >> 1;
+    for (int x = 0; x < cw; x++) {
+        int x1 = 2 * x + 1 < width ? 2 * x + 1 : 2 * x;
+        dst[x] = (uint8_t)((a0[2 * x] + a0[x1] + a1[2 * x] + a1[x1] + 2) >> 2);
+    }
+}
+
+void bd_composite_rows(const BackdropFrame *out, const BackdropFrame *fg,
+                       const BackdropFrame *bg, const uint8_t *alpha,
+                       ptrdiff_t alpha_stride, int first_row, int rows)
+{
+    int width = out->width;
+    if (out->format != BACKDROP_PIXFMT_YUV420P) {
+        for (int y = first_row; y < first_row + rows; y++)
+            blend_packed_row(out->data[0] + y * out->stride[0], fg->data[0] + y * fg->stride[0],
+                             bg->data[0] + y * bg->stride[0], alpha + y * alpha_stride, width);
+        return;
+    }
+    for (int y = first_row; y < first_row + rows; y++)
+        blend_plane_row(out->data[0] + y * out->stride[0], fg->data[0] + y * fg->stride[0],
+                        bg->data[0] + y * bg->stride[0], alpha + y * alpha_stride, width);
+    /* first_row is even, so these chroma rows belong to this slice alone. A
+     * 16384-wide frame has 8192 chroma columns: the stack buffer covers it. */
+    uint8_t chroma_alpha[(BACKDROP_MAX_DIMENSION + 1) / 2];
+    int cw = (width + 1) >> 1;
+    for (int y = first_row; y < first_row + rows; y += 2) {
+        const uint8_t *a0 = alpha + y * alpha_stride;
+        const uint8_t *a1 = y + 1 < out->height ? a0 + alpha_stride : a0;
+        chroma_alpha_row(chroma_alpha, a0, a1, width);
+        int cy = y >> 1;
+        for (int p = 1; p < 3; p++)
+            blend_plane_row(out->data[p] + cy * out->stride[p], fg->data[p] + cy * fg->stride[p],
+                            bg->data[p] + cy * bg->stride[p], chroma_alpha, cw);
+    }
+}

@@ -1,0 +1,48 @@
+/*
+ * Fuzz target for the CLI's option parser and colour parser: the input bytes
+ * are split at NUL bytes into an argv. options_parse() must return 0 or -1
+ * with a message, never crash, read out of bounds or leave err unterminated.
+ */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "options.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    /* One private, NUL-terminated copy, so the last argument ends too. */
+    char *text = malloc(size + 1);
+    if (!text)
+        return 0;
+    memcpy(text, data, size);
+    text[size] = '\0';
+
+    enum { MAX_ARGS = 64 };
+    char *argv[MAX_ARGS + 1];
+    int argc = 0;
+    argv[argc++] = (char *)"backdrop";
+    for (size_t start = 0; start <= size && argc < MAX_ARGS; ) {
+        argv[argc++] = text + start;
+        start += strlen(text + start) + 1;
+    }
+    argv[argc] = NULL;
+
+    CliOptions opt;
+    char err[256];
+    err[sizeof(err) - 1] = 'x';
+    if (options_parse(&opt, argc, argv, err, sizeof(err)) < 0) {
+        if (!memchr(err, '\0', sizeof(err)))
+            abort();
+    } else if (!opt.help && !opt.version && (!opt.input || !opt.output)) {
+        abort(); /* a successful parse always has an input and an output */
+    }
+    for (int i = 1; i < argc; i++) {
+        uint8_t rgb[3];
+        options_parse_color(argv[i], rgb);
+    }
+    free(text);
+    return 0;
+}

@@ -1,0 +1,14 @@
+#!/bin/sh
+# make fuzz: runs every fuzz target of a (sanitizer) build for SECONDS each,
+# from its seed corpus, with a time-based seed so each run explores anew.
+# Usage: tests/fuzz/run.sh BUILD_DIR SECONDS
+set -eu
+build=$1 seconds=$2
+here=$(dirname "$0")
+seed=$(date +%s)
+status=0
+for target in options; do
+    echo "fuzz: $target for $seconds s (seed $seed)"
+    "$build/tests/fuzz/fuzz_$target" "$seconds" "$seed" "$here"/corpus/$target/* || status=1
+done
+exit $status

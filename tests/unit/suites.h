@@ -1,0 +1,15 @@
+/* The test tables, one per test file; main.c runs them in this order. */
+#ifndef UNIT_SUITES_H
+#define UNIT_SUITES_H
+
+#include "harness.h"
+
+extern const UnitTest api_tests[];
+extern const UnitTest validation_tests[];
+extern const UnitTest framediff_tests[];
+extern const UnitTest composite_tests[];
+extern const UnitTest resize_tests[];
+extern const UnitTest background_tests[];
+extern const UnitTest colorspace_tests[];
+
+#endif

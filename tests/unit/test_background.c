@@ -1,0 +1,364 @@
+/*
+ * Backgrounds through backdrop_process(): solid colours, pictures and how
+ * they are fitted. The background is observed on frames that are entirely
+ * background: a context's first frame, and any frame identical to the one
+ * before it.
+ */
+#include <stdlib.h>
+
+#include "suites.h"
+#include "util.h"
+
+/* Processes a constant mid-grey frame and leaves the (all-background)
+ * result in *out, which must have the given format and size. */
+static int render_background(BackdropContext *ctx, const BackdropFrame *out)
+{
+    BackdropFrame in = frame_new(out->format, out->width, out->height);
+    in.range = out->range;
+    in.matrix = out->matrix;
+    BackdropFrame matte = frame_new(BACKDROP_PIXFMT_GRAY8, out->width, out->height);
+    if (out->format == BACKDROP_PIXFMT_YUV420P) {
+        fill_plane(&in, 0, 120);
+        fill_plane(&in, 1, 128);
+        fill_plane(&in, 2, 128);
+    } else {
+        fill_rgb(&in, 128, 128, 128);
+    }
+    /* Twice: the second frame repeats the first, whatever state the
+     * method was in. */
+    for (int i = 0; i < 2; i++) {
+        BackdropFrame o = *out;
+        CHECK_INT(backdrop_process(ctx, &in, &o, &matte), 0);
+    }
+    for (int y = 0; y < out->height; y++)
+        for (int x = 0; x < out->width; x++)
+            CHECK(*sample(&matte, 0, x, y) == 0, "matte (%d,%d) is %d, expected 0", x, y,
+                  *sample(&matte, 0, x, y));
+    return UNIT_PASS;
+}
+
+/* The test picture, 4x4: rows 0 and 3 green; rows 1 and 2 red in columns
+ * 0-1 and blue in columns 2-3. */
+static void picture_colour(int x, int y, int rgb[3])
+{
+    rgb[0] = rgb[1] = rgb[2] = 0;
+    if (y == 0 || y == 3)
+        rgb[1] = 255;
+    else if (x < 2)
+        rgb[0] = 255;
+    else
+        rgb[2] = 255;
+}
+
+static BackdropFrame make_picture(BackdropPixelFormat fmt)
+{
+    BackdropFrame pic = frame_new(fmt, 4, 4);
+    for (int y = 0; y < 4; y++) {
+        for (int x = 0; x < 4; x++) {
+            int rgb[3];
+            picture_colour(x, y, rgb);
+            put_rgb(&pic, x, y, rgb[0], rgb[1], rgb[2]);
+        }
+    }
+    return pic;
+}
+
+static BackdropContext *open_with(BackdropFit fit, int r, int g, int b)
+{
+    BackdropSettings s;
+    backdrop_default_settings(&s);
+    s.fit = fit;
+    s.background_rgb[0] = (uint8_t)r;
+    s.background_rgb[1] = (uint8_t)g;
+    s.background_rgb[2] = (uint8_t)b;
+    return context_open(&s);
+}
+
+/* Where frame pixel (x, y) comes from: *px, *py in the picture, or -1 for
+ * the background colour. */
+typedef void (*SourceMap)(int x, int y, int *px, int *py);
+
+/* Renders the background of a w x h frame of format fmt and compares each
+ * pixel with the picture pixel (or the colour bar) map says. */
+static int check_fit(BackdropContext *ctx, BackdropPixelFormat fmt, int w, int h, SourceMap map,
+                     const int bar[3])
+{
+    BackdropFrame out = frame_new(fmt, w, h);
+    TRY(render_background(ctx, &out));
+    for (int y = 0; y < h; y++) {
+        for (int x = 0; x < w; x++) {
+            int px, py, want[3], got[3];
+            map(x, y, &px, &py);
+            if (px < 0) {
+                want[0] = bar[0];
+                want[1] = bar[1];
+                want[2] = bar[2];
+            } else {
+                picture_colour(px, py, want);
+            }
+            get_rgb(&out, x, y, got);
+            CHECK(got[0] == want[0] && got[1] == want[1] && got[2] == want[2],
+                  "%dx%d frame, (%d,%d) is (%d,%d,%d), expected (%d,%d,%d)%s", w, h, x, y, got[0],
+                  got[1], got[2], want[0], want[1], want[2], px < 0 ? " (bar)" : "");
+        }
+    }
+    return UNIT_PASS;
+}
+
+/* 4x4 picture, 8x4 frame: each axis on its own, x doubled. */
+static void stretch_8x4(int x, int y, int *px, int *py)
+{
+    *px = x / 2;
+    *py = y;
+}
+
+/* 4x4 picture, 8x4 frame: the centre 4x2 (rows 1-2) doubled. */
+static void cover_8x4(int x, int y, int *px, int *py)
+{
+    *px = x / 2;
+    *py = 1 + y / 2;
+}
+
+/* 4x4 picture, 4x8 frame: the centre 2x4 (columns 1-2) doubled. */
+static void cover_4x8(int x, int y, int *px, int *py)
+{
+    *px = 1 + x / 2;
+    *py = y / 2;
+}
+
+/* 4x4 picture, 8x4 frame: picture unscaled in columns 2-5, bars at 0-1
+ * and 6-7. */
+static void contain_8x4(int x, int y, int *px, int *py)
+{
+    *px = x >= 2 && x < 6 ? x - 2 : -1;
+    *py = y;
+}
+
+/* 4x4 picture, 9x4 frame: columns 2-5, bars 0-1 and 6-8. */
+static void contain_9x4(int x, int y, int *px, int *py)
+{
+    *px = x >= 2 && x < 6 ? x - 2 : -1;
+    *py = y;
+}
+
+/* 4x4 picture, 4x8 frame: rows 2-5, bars 0-1 and 6-7. */
+static void contain_4x8(int x, int y, int *px, int *py)
+{
+    *px = y >= 2 && y < 6 ? x : -1;
+    *py = y - 2;
+}
+
+static int test_background_fit_stretch(void)
+{
+    const int bar[3] = { 10, 20, 30 };
+    BackdropContext *ctx = open_with(BACKDROP_FIT_STRETCH, 10, 20, 30);
+    CHECK(ctx != NULL, "open failed");
+    BackdropFrame pic = make_picture(BACKDROP_PIXFMT_RGB24);
+    CHECK_INT(backdrop_set_background(ctx, &pic), 0);
+    TRY(check_fit(ctx, BACKDROP_PIXFMT_RGB24, 8, 4, stretch_8x4, bar));
+    TRY(check_fit(ctx, BACKDROP_PIXFMT_BGR24, 8, 4, stretch_8x4, bar));
+    return UNIT_PASS;
+}
+
+static int test_background_fit_cover(void)
+{
+    const int bar[3] = { 10, 20, 30 };
+    BackdropContext *ctx = open_with(BACKDROP_FIT_COVER, 10, 20, 30);
+    CHECK(ctx != NULL, "open failed");
+    BackdropFrame pic = make_picture(BACKDROP_PIXFMT_RGB24);
+    CHECK_INT(backdrop_set_background(ctx, &pic), 0);
+    TRY(check_fit(ctx, BACKDROP_PIXFMT_RGB24, 8, 4, cover_8x4, bar));
+    TRY(check_fit(ctx, BACKDROP_PIXFMT_RGB24, 4, 8, cover_4x8, bar));
+    return UNIT_PASS;
+}
+
+static int test_background_fit_contain(void)
+{
+    const int bar[3] = { 10, 20, 30 };
+    BackdropContext *ctx = open_with(BACKDROP_FIT_CONTAIN, 10, 20, 30);
+    CHECK(ctx != NULL, "open failed");
+    BackdropFrame pic = make_picture(BACKDROP_PIXFMT_RGB24);
+    CHECK_INT(backdrop_set_background(ctx, &pic), 0);
+    TRY(check_fit(ctx, BACKDROP_PIXFMT_RGB24, 8, 4, contain_8x4, bar));
+    TRY(check_fit(ctx, BACKDROP_PIXFMT_BGR24, 9, 4, contain_9x4, bar));
+    TRY(check_fit(ctx, BACKDROP_PIXFMT_RGB24, 4, 8, contain_4x8, bar));
+    return UNIT_PASS;
+}
+
+/* A BGR24 picture keeps its colours on RGB24 frames and vice versa. */
+static int test_background_picture_channel_order(void)
+{
+    const int bar[3] = { 0, 0, 0 };
+    const BackdropPixelFormat formats[] = { BACKDROP_PIXFMT_RGB24, BACKDROP_PIXFMT_BGR24 };
+    for (int p = 0; p < 2; p++) {
+        for (int f = 0; f < 2; f++) {
+            BackdropContext *ctx = open_with(BACKDROP_FIT_STRETCH, 0, 0, 0);
+            CHECK(ctx != NULL, "open failed");
+            BackdropFrame pic = make_picture(formats[p]);
+            CHECK_INT(backdrop_set_background(ctx, &pic), 0);
+            TRY(check_fit(ctx, formats[f], 8, 4, stretch_8x4, bar));
+        }
+    }
+    return UNIT_PASS;
+}
+
+/* The picture is copied: changing or freeing it afterwards has no effect. */
+static int test_background_picture_copied(void)
+{
+    const int bar[3] = { 0, 0, 0 };
+    BackdropContext *ctx = open_with(BACKDROP_FIT_STRETCH, 0, 0, 0);
+    CHECK(ctx != NULL, "open failed");
+    BackdropFrame pic = make_picture(BACKDROP_PIXFMT_RGB24);
+    CHECK_INT(backdrop_set_background(ctx, &pic), 0);
+    fill_rgb(&pic, 1, 1, 1);
+    TRY(check_fit(ctx, BACKDROP_PIXFMT_RGB24, 8, 4, stretch_8x4, bar));
+    return UNIT_PASS;
+}
+
+static int check_solid(const BackdropFrame *out, int r, int g, int b)
+{
+    for (int y = 0; y < out->height; y++) {
+        for (int x = 0; x < out->width; x++) {
+            int got[3];
+            get_rgb(out, x, y, got);
+            CHECK(got[0] == r && got[1] == g && got[2] == b, "(%d,%d) is (%d,%d,%d), expected (%d,%d,%d)",
+                  x, y, got[0], got[1], got[2], r, g, b);
+        }
+    }
+    return UNIT_PASS;
+}
+
+/* set_background_color recolours the solid background and the bars;
+ * set_background(NULL) goes back to the solid colour. */
+static int test_background_color_and_reset(void)
+{
+    BackdropContext *ctx = open_with(BACKDROP_FIT_CONTAIN, 10, 20, 30);
+    CHECK(ctx != NULL, "open failed");
+    BackdropFrame out = frame_new(BACKDROP_PIXFMT_RGB24, 8, 4);
+
+    TRY(render_background(ctx, &out));
+    TRY(check_solid(&out, 10, 20, 30));
+    CHECK_INT(backdrop_set_background_color(ctx, 200, 100, 50), 0);
+    TRY(render_background(ctx, &out));
+    TRY(check_solid(&out, 200, 100, 50));
+
+    BackdropFrame pic = make_picture(BACKDROP_PIXFMT_RGB24);
+    CHECK_INT(backdrop_set_background(ctx, &pic), 0);
+    const int bar1[3] = { 200, 100, 50 }, bar2[3] = { 7, 8, 9 };
+    TRY(check_fit(ctx, BACKDROP_PIXFMT_RGB24, 8, 4, contain_8x4, bar1));
+    CHECK_INT(backdrop_set_background_color(ctx, 7, 8, 9), 0);
+    TRY(check_fit(ctx, BACKDROP_PIXFMT_RGB24, 8, 4, contain_8x4, bar2));
+
+    CHECK_INT(backdrop_set_background(ctx, NULL), 0);
+    TRY(render_background(ctx, &out));
+    TRY(check_solid(&out, 7, 8, 9));
+    return UNIT_PASS;
+}
+
+typedef struct YuvColourCase {
+    uint8_t rgb[3];
+    BackdropColorRange range;
+    BackdropColorMatrix matrix;
+    int yuv[3];
+    int tolerance;
+} YuvColourCase;
+
+/* Pure colours on YUV frames, from the definitions: Y = 16 + 219 * luma,
+ * U/V = 128 + 224 * (B - luma) / (2 * (1 - kb)) etc. in limited range,
+ * 255 and 255 in full range. */
+static const YuvColourCase yuv_colours[] = {
+    { { 255, 255, 255 }, BACKDROP_RANGE_LIMITED, BACKDROP_MATRIX_BT601, { 235, 128, 128 }, 0 },
+    { { 0, 0, 0 }, BACKDROP_RANGE_LIMITED, BACKDROP_MATRIX_BT601, { 16, 128, 128 }, 0 },
+    { { 255, 255, 255 }, BACKDROP_RANGE_FULL, BACKDROP_MATRIX_BT601, { 255, 128, 128 }, 0 },
+    { { 0, 0, 0 }, BACKDROP_RANGE_FULL, BACKDROP_MATRIX_BT601, { 0, 128, 128 }, 0 },
+    { { 128, 128, 128 }, BACKDROP_RANGE_FULL, BACKDROP_MATRIX_BT709, { 128, 128, 128 }, 0 },
+    { { 255, 255, 255 }, BACKDROP_RANGE_LIMITED, BACKDROP_MATRIX_BT709, { 235, 128, 128 }, 0 },
+    /* red: luma 0.299 -> 81.5; U 128 - 0.299 * 112 / 0.886 = 90.2; V 240 */
+    { { 255, 0, 0 }, BACKDROP_RANGE_LIMITED, BACKDROP_MATRIX_BT601, { 81, 90, 240 }, 1 },
+    /* red, BT.709: luma 0.2126 -> 62.6; U 128 - 0.2126 * 112 / 0.9278 = 102.3 */
+    { { 255, 0, 0 }, BACKDROP_RANGE_LIMITED, BACKDROP_MATRIX_BT709, { 63, 102, 240 }, 1 },
+    /* blue, full range: Y 0.114 * 255 = 29.1, U 255.5 -> 255, V 128 - 0.114 * 127.5 / 0.701 */
+    { { 0, 0, 255 }, BACKDROP_RANGE_FULL, BACKDROP_MATRIX_BT601, { 29, 255, 107 }, 1 },
+};
+
+static int check_yuv_constant(const BackdropFrame *out, const int yuv[3], int tolerance)
+{
+    for (int p = 0; p < 3; p++) {
+        for (int y = 0; y < plane_height(out, p); y++) {
+            for (int x = 0; x < plane_width(out, p); x++) {
+                int got = *sample(out, p, x, y);
+                CHECK(abs(got - yuv[p]) <= tolerance, "plane %d (%d,%d) is %d, expected %d +-%d", p, x, y,
+                      got, yuv[p], tolerance);
+            }
+        }
+    }
+    return UNIT_PASS;
+}
+
+static int test_background_yuv_pure_colors(void)
+{
+    for (size_t i = 0; i < sizeof(yuv_colours) / sizeof(yuv_colours[0]); i++) {
+        const YuvColourCase *c = &yuv_colours[i];
+        BackdropContext *ctx = open_with(BACKDROP_FIT_STRETCH, c->rgb[0], c->rgb[1], c->rgb[2]);
+        CHECK(ctx != NULL, "open failed");
+        BackdropFrame out = frame_new(BACKDROP_PIXFMT_YUV420P, 7, 5);
+        out.range = c->range;
+        out.matrix = c->matrix;
+        TRY(render_background(ctx, &out));
+        if (check_yuv_constant(&out, c->yuv, c->tolerance) != UNIT_PASS) {
+            unit_report(__FILE__, __LINE__, "case %zu: colour (%d,%d,%d), range %d, matrix %d", i,
+                        c->rgb[0], c->rgb[1], c->rgb[2], c->range, c->matrix);
+            return UNIT_FAIL;
+        }
+    }
+    return UNIT_PASS;
+}
+
+/* A picture on YUV frames is converted with the frames' range and matrix;
+ * YUV pictures are accepted too. */
+static int test_background_picture_on_yuv(void)
+{
+    const int red_limited[3] = { 81, 90, 240 }, red_full[3] = { 76, 85, 255 };
+    BackdropContext *ctx = open_with(BACKDROP_FIT_STRETCH, 0, 0, 0);
+    CHECK(ctx != NULL, "open failed");
+    BackdropFrame pic = frame_new(BACKDROP_PIXFMT_RGB24, 3, 5);
+    fill_rgb(&pic, 255, 0, 0);
+    CHECK_INT(backdrop_set_background(ctx, &pic), 0);
+    BackdropFrame out = frame_new(BACKDROP_PIXFMT_YUV420P, 8, 6);
+    TRY(render_background(ctx, &out));
+    TRY(check_yuv_constant(&out, red_limited, 1));
+    /* Full range: Y = 0.299 * 255 = 76.2, U = 128 - 0.299 * 127.5 / 0.886 = 85.0. */
+    out.range = BACKDROP_RANGE_FULL;
+    TRY(render_background(ctx, &out));
+    TRY(check_yuv_constant(&out, red_full, 1));
+
+    /* A YUV picture of limited-range red becomes red on RGB frames. */
+    BackdropFrame ypic = frame_new(BACKDROP_PIXFMT_YUV420P, 5, 3);
+    fill_plane(&ypic, 0, 81);
+    fill_plane(&ypic, 1, 90);
+    fill_plane(&ypic, 2, 240);
+    CHECK_INT(backdrop_set_background(ctx, &ypic), 0);
+    BackdropFrame rgb = frame_new(BACKDROP_PIXFMT_RGB24, 6, 4);
+    TRY(render_background(ctx, &rgb));
+    for (int y = 0; y < 4; y++) {
+        for (int x = 0; x < 6; x++) {
+            int got[3];
+            get_rgb(&rgb, x, y, got);
+            CHECK(got[0] >= 253 && got[1] <= 2 && got[2] <= 2, "(%d,%d) is (%d,%d,%d), expected red +-2",
+                  x, y, got[0], got[1], got[2]);
+        }
+    }
+    return UNIT_PASS;
+}
+
+const UnitTest background_tests[] = {
+    UNIT_TEST(background_fit_stretch),
+    UNIT_TEST(background_fit_cover),
+    UNIT_TEST(background_fit_contain),
+    UNIT_TEST(background_picture_channel_order),
+    UNIT_TEST(background_picture_copied),
+    UNIT_TEST(background_color_and_reset),
+    UNIT_TEST(background_yuv_pure_colors),
+    UNIT_TEST(background_picture_on_yuv),
+    UNIT_TESTS_END
+};

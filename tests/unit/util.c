@@ -1,0 +1,147 @@
+#include "util.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int is_packed(BackdropPixelFormat fmt)
+{
+    return fmt == BACKDROP_PIXFMT_RGB24 || fmt == BACKDROP_PIXFMT_BGR24;
+}
+
+static int plane_count(BackdropPixelFormat fmt)
+{
+    return fmt == BACKDROP_PIXFMT_YUV420P ? 3 : 1;
+}
+
+int plane_width(const BackdropFrame *f, int p)
+{
+    return p == 0 ? f->width : (f->width + 1) / 2;
+}
+
+int plane_height(const BackdropFrame *f, int p)
+{
+    return p == 0 ? f->height : (f->height + 1) / 2;
+}
+
+static size_t row_bytes(const BackdropFrame *f, int p)
+{
+    return (size_t)plane_width(f, p) * (is_packed(f->format) ? 3 : 1);
+}
+
+BackdropFrame frame_new(BackdropPixelFormat fmt, int width, int height)
+{
+    BackdropFrame f;
+    memset(&f, 0, sizeof(f));
+    f.format = fmt;
+    f.width = width;
+    f.height = height;
+    f.range = BACKDROP_RANGE_LIMITED;
+    f.matrix = BACKDROP_MATRIX_BT601;
+    for (int p = 0; p < plane_count(fmt); p++) {
+        size_t row = row_bytes(&f, p);
+        f.stride[p] = (ptrdiff_t)(row + FRAME_ROW_PADDING);
+        size_t size = (size_t)f.stride[p] * (size_t)(plane_height(&f, p) - 1) + row;
+        f.data[p] = unit_alloc(size);
+    }
+    return f;
+}
+
+uint8_t *sample(const BackdropFrame *f, int p, int x, int y)
+{
+    return f->data[p] + y * f->stride[p] + (ptrdiff_t)x * (is_packed(f->format) ? 3 : 1);
+}
+
+void put_rgb(const BackdropFrame *f, int x, int y, int r, int g, int b)
+{
+    uint8_t *px = sample(f, 0, x, y);
+    int bgr = f->format == BACKDROP_PIXFMT_BGR24;
+    px[bgr ? 2 : 0] = (uint8_t)r;
+    px[1] = (uint8_t)g;
+    px[bgr ? 0 : 2] = (uint8_t)b;
+}
+
+void get_rgb(const BackdropFrame *f, int x, int y, int rgb[3])
+{
+    const uint8_t *px = sample(f, 0, x, y);
+    int bgr = f->format == BACKDROP_PIXFMT_BGR24;
+    rgb[0] = px[bgr ? 2 : 0];
+    rgb[1] = px[1];
+    rgb[2] = px[bgr ? 0 : 2];
+}
+
+void fill_plane(const BackdropFrame *f, int p, int v)
+{
+    for (int y = 0; y < plane_height(f, p); y++)
+        memset(sample(f, p, 0, y), v, row_bytes(f, p));
+}
+
+void fill_rgb(const BackdropFrame *f, int r, int g, int b)
+{
+    for (int y = 0; y < f->height; y++)
+        for (int x = 0; x < f->width; x++)
+            put_rgb(f, x, y, r, g, b);
+}
+
+void copy_frame(const BackdropFrame *dst, const BackdropFrame *src)
+{
+    for (int p = 0; p < plane_count(src->format); p++)
+        for (int y = 0; y < plane_height(src, p); y++)
+            memcpy(sample(dst, p, 0, y), sample(src, p, 0, y), row_bytes(src, p));
+}
+
+int frames_equal(const BackdropFrame *a, const BackdropFrame *b)
+{
+    for (int p = 0; p < plane_count(a->format); p++)
+        for (int y = 0; y < plane_height(a, p); y++)
+            if (memcmp(sample(a, p, 0, y), sample(b, p, 0, y), row_bytes(a, p)))
+                return 0;
+    return 1;
+}
+
+static void close_context(void *ptr)
+{
+    BackdropContext *ctx = ptr;
+    backdrop_close(&ctx);
+}
+
+BackdropContext *context_open(const BackdropSettings *s)
+{
+    BackdropContext *ctx = NULL;
+    if (backdrop_open(&ctx, s) < 0)
+        return NULL;
+    unit_defer(close_context, ctx);
+    return ctx;
+}
+
+BackdropSettings settings_with_threads(int threads)
+{
+    BackdropSettings s;
+    backdrop_default_settings(&s);
+    s.threads = threads;
+    return s;
+}
+
+uint8_t lcg_byte(uint32_t *state)
+{
+    *state = *state * 1664525u + 1013904223u;
+    return (uint8_t)(*state >> 24);
+}
+
+void fill_random(const BackdropFrame *f, uint32_t *state)
+{
+    for (int p = 0; p < plane_count(f->format); p++)
+        for (int y = 0; y < plane_height(f, p); y++)
+            for (size_t i = 0; i < row_bytes(f, p); i++)
+                sample(f, p, 0, y)[i] = lcg_byte(state);
+}
+
+int reference_grey(int dr, int dg, int db)
+{
+    return (4899 * abs(dr) + 9617 * abs(dg) + 1868 * abs(db) + 8192) >> 14;
+}
+
+int reference_blend(int f, int b, int a)
+{
+    return (int)floor((a * (double)f + (255 - a) * (double)b) / 255.0 + 0.5);
+}

@@ -1,0 +1,497 @@
+/*
+ * backdrop: the command-line program. It owns all media I/O (FFmpeg through
+ * input.c and output.c) and drives libbackdrop through its public API only.
+ *
+ * Flow: parse options -> open input -> load background -> for each decoded
+ * frame: process, write frame (and matte); audio packets go straight to the
+ * output. The outputs are opened on the first video frame, when its size and
+ * format are known; audio packets that arrive before it wait in a queue.
+ */
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <libavutil/display.h>
+#include <libavutil/log.h>
+#include <libavutil/avutil.h>
+#include <libavutil/pixdesc.h>
+
+#include "backdrop/backdrop.h"
+#include "input.h"
+#include "options.h"
+#include "output.h"
+
+#define ERRLEN 512
+/* Audio packets held until the outputs open; a video stream whose first
+ * frame comes later than this is not a file we can sensibly keep in sync. */
+#define MAX_QUEUED_AUDIO 4096
+
+static volatile sig_atomic_t interrupted;
+
+static void on_signal(int sig)
+{
+    (void)sig;
+    interrupted = 1;
+}
+
+static double now_seconds(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+typedef enum Stage { STAGE_DECODE, STAGE_PROCESS, STAGE_ENCODE, STAGE_COUNT } Stage;
+static const char *const stage_names[STAGE_COUNT] = { "decode", "process", "encode" };
+
+typedef struct Job {
+    CliOptions opt;
+    Input *input;
+    BackdropContext *ctx;
+    Output *output, *matte_output;
+    AVFrame *out_frame, *matte_frame;
+    AVPacket **queued_audio;
+    int queued_count;
+    int64_t frames_in, frames_out;
+    double stage_seconds[STAGE_COUNT];
+    double start, last_progress;
+    int progress_shown;
+} Job;
+
+static void say_error(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fputs("backdrop: ", stderr);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    va_end(ap);
+}
+
+static void library_log(void *opaque, BackdropLogLevel level, const char *msg)
+{
+    (void)opaque;
+    if (level <= BACKDROP_LOG_WARNING)
+        fprintf(stderr, "backdrop: %s\n", msg);
+}
+
+static BackdropPixelFormat to_backdrop_format(int av_format)
+{
+    switch (av_format) {
+    case AV_PIX_FMT_YUV420P: return BACKDROP_PIXFMT_YUV420P;
+    case AV_PIX_FMT_RGB24: return BACKDROP_PIXFMT_RGB24;
+    case AV_PIX_FMT_BGR24: return BACKDROP_PIXFMT_BGR24;
+    case AV_PIX_FMT_GRAY8: return BACKDROP_PIXFMT_GRAY8;
+    default: return BACKDROP_PIXFMT_NONE;
+    }
+}
+
+/* Describes an AVFrame's pixels to the library without copying them. Video
+ * whose matrix is not tagged is taken as BT.709 from 720 lines up, BT.601
+ * below: what encoders of untagged video almost always meant. */
+static BackdropFrame wrap_frame(const AVFrame *f)
+{
+    BackdropFrame b = { 0 };
+    b.format = to_backdrop_format(f->format);
+    b.width = f->width;
+    b.height = f->height;
+    for (int p = 0; p < 3; p++) {
+        b.data[p] = f->data[p];
+        b.stride[p] = f->linesize[p];
+    }
+    b.range = f->color_range == AVCOL_RANGE_JPEG ? BACKDROP_RANGE_FULL : BACKDROP_RANGE_LIMITED;
+    if (f->colorspace == AVCOL_SPC_BT709 || (f->colorspace == AVCOL_SPC_UNSPECIFIED && f->height >= 720))
+        b.matrix = BACKDROP_MATRIX_BT709;
+    else
+        b.matrix = BACKDROP_MATRIX_BT601;
+    return b;
+}
+
+static int load_background(Job *job)
+{
+    const char *spec = job->opt.background;
+    uint8_t rgb[3] = { 0, 0, 0 };
+    if (!spec)
+        return 0;
+    if (options_parse_color(spec, rgb))
+        return backdrop_set_background_color(job->ctx, rgb[0], rgb[1], rgb[2]);
+    if (spec[0] == '#') {
+        say_error("--background: '%s' is not a colour (use #RRGGBB)", spec);
+        return -1;
+    }
+    char err[ERRLEN];
+    AVFrame *picture = NULL;
+    if (input_load_image(spec, &picture, err, sizeof(err)) < 0) {
+        say_error("%s", err);
+        return -1;
+    }
+    BackdropFrame bg = wrap_frame(picture);
+    int ret = backdrop_set_background(job->ctx, &bg);
+    av_frame_free(&picture);
+    if (ret < 0) {
+        say_error("%s: cannot use as background: %s", spec, backdrop_strerror(ret));
+        return -1;
+    }
+    return 0;
+}
+
+static int open_library(Job *job)
+{
+    BackdropSettings s;
+    backdrop_default_settings(&s);
+    s.method = job->opt.method;
+    s.threads = job->opt.threads;
+    s.threshold = job->opt.threshold;
+    s.seed_compat = job->opt.seed_compat;
+    /* The tutorial stretches the picture; seed-compat keeps that unless the
+     * user asked for another fit. */
+    int fit = job->opt.seed_compat && !job->opt.fit_given ? FIT_STRETCH : job->opt.fit;
+    s.fit = fit == FIT_COVER ? BACKDROP_FIT_COVER : fit == FIT_CONTAIN ? BACKDROP_FIT_CONTAIN : BACKDROP_FIT_STRETCH;
+    s.logger = library_log;
+    int ret = backdrop_open(&job->ctx, &s);
+    if (ret == BACKDROP_ENOTSUP) {
+        fprintf(stderr, "backdrop: unknown method '%s'; available:", job->opt.method);
+        for (int i = 0; backdrop_method_name(i); i++)
+            fprintf(stderr, " %s", backdrop_method_name(i));
+        fputc('\n', stderr);
+        return -1;
+    }
+    if (ret < 0) {
+        say_error("cannot start: %s", backdrop_strerror(ret));
+        return -1;
+    }
+    return load_background(job);
+}
+
+static int alloc_frame_like(AVFrame **dst, const AVFrame *like, int format)
+{
+    AVFrame *f = av_frame_alloc();
+    if (!f)
+        return AVERROR(ENOMEM);
+    f->format = format;
+    f->width = like->width;
+    f->height = like->height;
+    f->color_range = like->color_range;
+    f->colorspace = like->colorspace;
+    f->color_primaries = like->color_primaries;
+    f->color_trc = like->color_trc;
+    f->sample_aspect_ratio = like->sample_aspect_ratio;
+    int ret = av_frame_get_buffer(f, 0);
+    if (ret < 0) {
+        av_frame_free(&f);
+        return ret;
+    }
+    *dst = f;
+    return 0;
+}
+
+static void fill_output_options(OutputOptions *oo, const Job *job, const AVFrame *first, const char *path,
+                                int pix_fmt, const AVStream *audio)
+{
+    const AVStream *video = input_video_stream(job->input);
+    memset(oo, 0, sizeof(*oo));
+    oo->path = path;
+    oo->codec = job->opt.codec;
+    oo->crf = job->opt.crf;
+    oo->threads = job->opt.threads;
+    oo->width = first->width;
+    oo->height = first->height;
+    oo->pix_fmt = pix_fmt;
+    oo->time_base = video->time_base;
+    oo->frame_rate = av_guess_frame_rate(input_format(job->input), (AVStream *)video, NULL);
+    oo->sample_aspect_ratio = first->sample_aspect_ratio;
+    oo->color_range = first->color_range;
+    oo->colorspace = first->colorspace;
+    oo->color_primaries = first->color_primaries;
+    oo->color_trc = first->color_trc;
+    oo->display_matrix = av_stream_get_side_data(video, AV_PKT_DATA_DISPLAYMATRIX, NULL);
+    oo->audio = audio;
+}
+
+static int open_outputs(Job *job, const AVFrame *first)
+{
+    char err[ERRLEN];
+    OutputOptions oo;
+    if (to_backdrop_format(first->format) == BACKDROP_PIXFMT_NONE) {
+        say_error("%s: decoder gave pixel format %s, which was not converted", job->opt.input,
+                  av_get_pix_fmt_name(first->format));
+        return -1;
+    }
+    if (alloc_frame_like(&job->out_frame, first, first->format) < 0)
+        goto nomem;
+    fill_output_options(&oo, job, first, job->opt.output, first->format, input_audio_stream(job->input));
+    if (output_open(&job->output, &oo, err, sizeof(err)) < 0) {
+        say_error("%s", err);
+        return -1;
+    }
+    if (job->opt.matte) {
+        if (alloc_frame_like(&job->matte_frame, first, AV_PIX_FMT_GRAY8) < 0)
+            goto nomem;
+        /* A matte holds alpha values, not video levels: full range, no colour. */
+        job->matte_frame->color_range = AVCOL_RANGE_JPEG;
+        fill_output_options(&oo, job, first, job->opt.matte, AV_PIX_FMT_GRAY8, NULL);
+        oo.color_range = AVCOL_RANGE_JPEG;
+        oo.colorspace = AVCOL_SPC_UNSPECIFIED;
+        oo.color_primaries = AVCOL_PRI_UNSPECIFIED;
+        oo.color_trc = AVCOL_TRC_UNSPECIFIED;
+        if (output_open(&job->matte_output, &oo, err, sizeof(err)) < 0) {
+            say_error("%s", err);
+            return -1;
+        }
+    }
+    for (int i = 0; i < job->queued_count; i++) {
+        int ret = output_write_audio(job->output, job->queued_audio[i], err, sizeof(err));
+        if (ret < 0) {
+            say_error("%s", err);
+            return -1;
+        }
+        av_packet_free(&job->queued_audio[i]);
+    }
+    job->queued_count = 0;
+    return 0;
+nomem:
+    say_error("out of memory");
+    return -1;
+}
+
+static int handle_audio(Job *job, const AVPacket *pkt)
+{
+    char err[ERRLEN];
+    if (job->output) {
+        int ret = output_write_audio(job->output, pkt, err, sizeof(err));
+        if (ret < 0)
+            say_error("%s", err);
+        return ret < 0 ? -1 : 0;
+    }
+    if (job->queued_count == MAX_QUEUED_AUDIO) {
+        say_error("%s: more than %d audio packets before the first video frame", job->opt.input,
+                  MAX_QUEUED_AUDIO);
+        return -1;
+    }
+    if (!job->queued_audio && !(job->queued_audio = calloc(MAX_QUEUED_AUDIO, sizeof(AVPacket *))))
+        return -1;
+    if (!(job->queued_audio[job->queued_count] = av_packet_clone(pkt)))
+        return -1;
+    job->queued_count++;
+    return 0;
+}
+
+static int handle_video(Job *job, AVFrame *frame)
+{
+    char err[ERRLEN];
+    if (!job->output && open_outputs(job, frame) < 0)
+        return -1;
+    if (frame->width != job->out_frame->width || frame->height != job->out_frame->height ||
+        frame->format != job->out_frame->format) {
+        say_error("%s: frame size changed mid-stream (%dx%d to %dx%d); not supported", job->opt.input,
+                  job->out_frame->width, job->out_frame->height, frame->width, frame->height);
+        return -1;
+    }
+    double t0 = now_seconds();
+    /* The encoder may still hold the previous output frame; this copies only
+     * in that case, otherwise the same buffer is reused. */
+    if (av_frame_make_writable(job->out_frame) < 0 ||
+        (job->matte_frame && av_frame_make_writable(job->matte_frame) < 0)) {
+        say_error("out of memory");
+        return -1;
+    }
+    BackdropFrame in = wrap_frame(frame), out = wrap_frame(job->out_frame), matte;
+    if (job->matte_frame)
+        matte = wrap_frame(job->matte_frame);
+    int ret = backdrop_process(job->ctx, &in, &out, job->matte_frame ? &matte : NULL);
+    double t1 = now_seconds();
+    job->stage_seconds[STAGE_PROCESS] += t1 - t0;
+    if (ret == BACKDROP_EAGAIN)
+        return 0;
+    if (ret < 0) {
+        say_error("frame %lld: %s", (long long)job->frames_in, backdrop_strerror(ret));
+        return -1;
+    }
+    job->out_frame->pts = frame->pts;
+    if (output_write_video(job->output, job->out_frame, err, sizeof(err)) < 0) {
+        say_error("%s", err);
+        return -1;
+    }
+    if (job->matte_frame) {
+        job->matte_frame->pts = frame->pts;
+        if (output_write_video(job->matte_output, job->matte_frame, err, sizeof(err)) < 0) {
+            say_error("%s", err);
+            return -1;
+        }
+    }
+    job->stage_seconds[STAGE_ENCODE] += now_seconds() - t1;
+    job->frames_out++;
+    return 0;
+}
+
+static void show_progress(Job *job, int final)
+{
+    if (job->opt.quiet || !isatty(STDERR_FILENO))
+        return;
+    double now = now_seconds();
+    if (!final && now - job->last_progress < 0.5)
+        return;
+    job->last_progress = now;
+    double elapsed = now - job->start, fps = elapsed > 0 ? job->frames_in / elapsed : 0;
+    int64_t total = input_frame_estimate(job->input);
+    char line[160];
+    if (total > 0 && job->frames_in <= total) {
+        double eta = fps > 0 ? (total - job->frames_in) / fps : 0;
+        snprintf(line, sizeof(line), "%3d%%  %lld/%lld frames  %.1f fps  ETA %d:%02d",
+                 (int)(100 * job->frames_in / total), (long long)job->frames_in, (long long)total, fps,
+                 (int)eta / 60, (int)eta % 60);
+    } else {
+        snprintf(line, sizeof(line), "%lld frames  %.1f fps", (long long)job->frames_in, fps);
+    }
+    fprintf(stderr, "\r%-60s%s", line, final ? "\n" : "");
+    job->progress_shown = !final;
+}
+
+static int write_stats(const Job *job, double seconds)
+{
+    const char *path = job->opt.stats;
+    char tmp[4096];
+    if (snprintf(tmp, sizeof(tmp), "%s.part-%d", path, (int)getpid()) >= (int)sizeof(tmp)) {
+        say_error("%s: path too long", path);
+        return -1;
+    }
+    FILE *f = fopen(tmp, "w");
+    if (!f) {
+        say_error("%s: cannot write stats: %s", path, strerror(errno));
+        return -1;
+    }
+    fprintf(f, "{\"frames\": %lld, \"seconds\": %.6f, \"fps\": %.3f, \"stages\": {", (long long)job->frames_out,
+            seconds, seconds > 0 ? job->frames_out / seconds : 0.0);
+    for (int s = 0; s < STAGE_COUNT; s++)
+        fprintf(f, "%s\"%s\": %.3f", s ? ", " : "", stage_names[s], job->stage_seconds[s] * 1000.0);
+    fprintf(f, "}}\n");
+    if (fclose(f) != 0 || rename(tmp, path) != 0) {
+        say_error("%s: cannot write stats: %s", path, strerror(errno));
+        unlink(tmp);
+        return -1;
+    }
+    return 0;
+}
+
+static void cleanup(Job *job, int success)
+{
+    if (!success) {
+        output_abort(&job->output);
+        output_abort(&job->matte_output);
+    }
+    for (int i = 0; i < job->queued_count; i++)
+        av_packet_free(&job->queued_audio[i]);
+    free(job->queued_audio);
+    av_frame_free(&job->out_frame);
+    av_frame_free(&job->matte_frame);
+    backdrop_close(&job->ctx);
+    input_close(&job->input);
+}
+
+static int run(Job *job)
+{
+    char err[ERRLEN];
+    InputOptions io = { 0 };
+    io.url = job->opt.input;
+    io.threads = job->opt.threads;
+    io.on_error = job->opt.on_error == ON_ERROR_STOP ? INPUT_ON_ERROR_STOP : INPUT_ON_ERROR_SKIP;
+    /* The tutorial works on OpenCV's BGR frames; everything else stays in
+     * the decoder's format. */
+    io.want_format = job->opt.seed_compat ? AV_PIX_FMT_BGR24 : AV_PIX_FMT_NONE;
+    if (input_open(&job->input, &io, err, sizeof(err)) < 0) {
+        say_error("%s", err);
+        return -1;
+    }
+    if (open_library(job) < 0)
+        return -1;
+
+    job->start = job->last_progress = now_seconds();
+    for (;;) {
+        if (interrupted) {
+            if (job->progress_shown)
+                fputc('\n', stderr);
+            fprintf(stderr, "backdrop: interrupted after %lld frames; finishing the output\n",
+                    (long long)job->frames_in);
+            break;
+        }
+        InputEvent ev;
+        double t0 = now_seconds();
+        int ret = input_next(job->input, &ev, err, sizeof(err));
+        job->stage_seconds[STAGE_DECODE] += now_seconds() - t0;
+        if (ret < 0) {
+            if (job->progress_shown)
+                fputc('\n', stderr);
+            say_error("%s", err);
+            return -1;
+        }
+        if (ev.type == INPUT_EVENT_EOF)
+            break;
+        if (ev.type == INPUT_EVENT_AUDIO) {
+            if (handle_audio(job, ev.packet) < 0)
+                return -1;
+            continue;
+        }
+        if (handle_video(job, ev.frame) < 0)
+            return -1;
+        job->frames_in++;
+        show_progress(job, 0);
+    }
+    if (!job->output) {
+        say_error("%s: no video frames could be decoded", job->opt.input);
+        return -1;
+    }
+    if (job->frames_out == 0) {
+        say_error("%s: %lld frames are too few to produce any output", job->opt.input,
+                  (long long)job->frames_in);
+        return -1;
+    }
+    if (output_finish(&job->output, err, sizeof(err)) < 0 ||
+        (job->matte_output && output_finish(&job->matte_output, err, sizeof(err)) < 0)) {
+        say_error("%s", err);
+        return -1;
+    }
+    double seconds = now_seconds() - job->start;
+    show_progress(job, 1);
+    int64_t skipped = input_skipped(job->input);
+    if (skipped > 0)
+        fprintf(stderr, "backdrop: %s: skipped %lld undecodable packets (--on-error stop to fail instead)\n",
+                job->opt.input, (long long)skipped);
+    if (job->opt.stats && write_stats(job, seconds) < 0)
+        return -1;
+    return interrupted ? 1 : 0;
+}
+
+int main(int argc, char **argv)
+{
+    Job job;
+    memset(&job, 0, sizeof(job));
+    char err[ERRLEN];
+    if (options_parse(&job.opt, argc, argv, err, sizeof(err)) < 0) {
+        say_error("%s", err);
+        return 2;
+    }
+    if (job.opt.help) {
+        options_print_help(stdout, "backdrop");
+        return 0;
+    }
+    if (job.opt.version) {
+        printf("backdrop %s (libbackdrop %s, FFmpeg %s)\n", BACKDROP_CLI_VERSION, backdrop_version(),
+               av_version_info());
+        return 0;
+    }
+    av_log_set_level(AV_LOG_ERROR);
+    if (job.opt.quiet)
+        av_log_set_level(AV_LOG_FATAL);
+    signal(SIGINT, on_signal);
+    signal(SIGTERM, on_signal);
+
+    int ret = run(&job);
+    cleanup(&job, ret >= 0);
+    if (ret < 0)
+        return 1;
+    return interrupted ? 130 : 0;
+}

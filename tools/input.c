@@ -1,0 +1,728 @@
+/*
+ * Input module of the backdrop CLI; the contract is in input.h.
+ *
+ * Decoding follows the send/receive model: input_next() first asks the
+ * decoder for a frame and reads from the container only when the decoder
+ * wants more data. Because avcodec_receive_frame() has returned EAGAIN
+ * before every avcodec_send_packet(), the send never reports EAGAIN and no
+ * packet has to be held back.
+ */
+#include "input.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <math.h>
+#include <stdarg.h>
+#include <string.h>
+
+#include <libavcodec/avcodec.h>
+#include <libavutil/display.h>
+#include <libavutil/pixdesc.h>
+#include <libavutil/time.h>
+#include <libswscale/swscale.h>
+
+/* Container read errors in a row tolerated under INPUT_ON_ERROR_SKIP. A
+ * demuxer normally resynchronises within a few packets; the bound stops one
+ * that fails without advancing from spinning forever. */
+#define MAX_READ_RETRIES 64
+
+#define SKIP_HINT "; use --on-error skip to continue past it"
+
+/* How a failure to open is worded: the video input and a background
+ * picture describe the same problems differently. */
+typedef struct Wording {
+    const char *prefix;    /* put before every reason */
+    const char *not_media; /* FFmpeg cannot make sense of the content */
+    const char *no_video;  /* media, but without any picture in it */
+} Wording;
+
+static const Wording video_wording = {"", "not a video file", "no video stream"};
+static const Wording image_wording = {"cannot read background image: ", "not an image",
+                                      "no picture in it"};
+
+/* Turns decoded frames into the format handed out. The swscale context and
+ * the destination buffer live as long as the source keeps its size, format
+ * and colour labels, so a steady stream converts without allocating. */
+typedef struct Converter {
+    struct SwsContext *sws;
+    /* What sws was made for; -1 in src_full / src_space means that the
+     * context runs on swscale's defaults instead of the frame's labels. */
+    int src_w, src_h;
+    enum AVPixelFormat src_fmt, dst_fmt;
+    int src_full;
+    int src_space;
+    AVFrame *out; /* destination; its buffer is reused while it fits */
+} Converter;
+
+struct Input {
+    char *name; /* the input as messages call it */
+    AVFormatContext *fmt;
+    AVStream *video;
+    AVStream *audio; /* NULL when the input has no usable audio */
+    AVCodecContext *dec;
+    AVPacket *pkt;     /* last packet read; handed out as the audio event */
+    AVFrame *decoded;  /* decoder output; handed out as is when it fits */
+    Converter conv;
+    enum AVPixelFormat want;
+    InputErrorPolicy on_error;
+    int64_t frames;   /* video frames decoded so far, i.e. the 0-based index of the next */
+    int64_t skipped;
+    int read_retries; /* consecutive read errors skipped */
+    int flushing;     /* the container is exhausted and the decoder was told so */
+    int done;         /* the decoder is drained: only EOF events remain */
+};
+
+#if defined(__GNUC__)
+__attribute__((format(printf, 3, 4)))
+#endif
+static void set_error(char *err, size_t errlen, const char *fmt, ...)
+{
+    if (!err || errlen == 0)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err, errlen, fmt, ap);
+    va_end(ap);
+}
+
+static const char *display_name(const char *url)
+{
+    return strcmp(url, "-") == 0 ? "stdin" : url;
+}
+
+/* True when url holds a printf-style frame number ("%d", "%06d"), which only
+ * the image2 demuxer expands. URLs with a scheme are left alone: there "%2d"
+ * is an escaped '-', not a pattern. */
+static int is_sequence_pattern(const char *url)
+{
+    if (strstr(url, "://"))
+        return 0;
+    const char *p = url;
+    while ((p = strchr(p, '%')) != NULL) {
+        p++;
+        if (*p == '%') { /* "%%" is a literal percent sign */
+            p++;
+            continue;
+        }
+        while (*p >= '0' && *p <= '9')
+            p++;
+        if (*p == 'd')
+            return 1;
+    }
+    return 0;
+}
+
+/* RGB-like sources (packed or planar RGB, palette, Bayer) are handed out as
+ * RGB24; everything else is YUV or grey and becomes YUV420P. */
+static int is_rgb_like(enum AVPixelFormat fmt)
+{
+    const AVPixFmtDescriptor *d = av_pix_fmt_desc_get(fmt);
+    return d && (d->flags & (AV_PIX_FMT_FLAG_RGB | AV_PIX_FMT_FLAG_PAL | AV_PIX_FMT_FLAG_BAYER));
+}
+
+/* The yuvj formats are their yuv twins labelled full range. swscale warns
+ * about them, so it is given the twin and told the range explicitly. */
+static enum AVPixelFormat without_jpeg_label(enum AVPixelFormat fmt)
+{
+    switch (fmt) {
+    case AV_PIX_FMT_YUVJ420P: return AV_PIX_FMT_YUV420P;
+    case AV_PIX_FMT_YUVJ422P: return AV_PIX_FMT_YUV422P;
+    case AV_PIX_FMT_YUVJ444P: return AV_PIX_FMT_YUV444P;
+    case AV_PIX_FMT_YUVJ440P: return AV_PIX_FMT_YUV440P;
+    case AV_PIX_FMT_YUVJ411P: return AV_PIX_FMT_YUV411P;
+    default: return fmt;
+    }
+}
+
+/* Whether the frame's code values span 0..255. An explicit color_range wins,
+ * except over a yuvj format, which is full range by definition; unlabelled
+ * grey counts as full range, as it does in swscale (PNG, PGM). */
+static int is_full_range(const AVFrame *f)
+{
+    enum AVPixelFormat fmt = f->format;
+    if (is_rgb_like(fmt) || without_jpeg_label(fmt) != fmt)
+        return 1;
+    if (f->color_range != AVCOL_RANGE_UNSPECIFIED)
+        return f->color_range == AVCOL_RANGE_JPEG;
+    const AVPixFmtDescriptor *d = av_pix_fmt_desc_get(fmt);
+    return d && d->nb_components <= 2;
+}
+
+/* The timing and colour labels of src, without side data or metadata, whose
+ * copies would allocate on every frame. */
+static void copy_frame_labels(AVFrame *dst, const AVFrame *src)
+{
+    dst->pts = src->pts;
+    dst->pkt_dts = src->pkt_dts;
+    dst->best_effort_timestamp = src->best_effort_timestamp;
+    dst->pkt_duration = src->pkt_duration;
+    dst->sample_aspect_ratio = src->sample_aspect_ratio;
+    dst->key_frame = src->key_frame;
+    dst->pict_type = src->pict_type;
+    dst->color_range = src->color_range;
+    dst->colorspace = src->colorspace;
+    dst->color_primaries = src->color_primaries;
+    dst->color_trc = src->color_trc;
+    dst->chroma_location = AVCHROMA_LOC_UNSPECIFIED;
+}
+
+static void converter_free(Converter *c)
+{
+    sws_freeContext(c->sws);
+    c->sws = NULL;
+    av_frame_free(&c->out);
+}
+
+/* Converts src into c->out in dst_fmt, at the same size.
+ *
+ * With use_labels, the source's range and matrix come from the frame's
+ * labels; a YUV destination keeps the source's range (full in, full out), so
+ * that no levels are squeezed, and is labelled accordingly. Without, swscale
+ * sees the decoder's format as is and applies its defaults, exactly as
+ * OpenCV's capture does (needed for bit-exact seed compatibility). */
+static int converter_run(Converter *c, const AVFrame *src, enum AVPixelFormat dst_fmt,
+                         int use_labels)
+{
+    if (src->width <= 0 || src->height <= 0)
+        return AVERROR_INVALIDDATA;
+
+    enum AVPixelFormat src_fmt = src->format;
+    int dst_is_yuv = !is_rgb_like(dst_fmt);
+    int src_full = use_labels ? is_full_range(src) : -1;
+    int src_space = use_labels ? (int)src->colorspace : -1;
+
+    if (!c->sws || c->src_w != src->width || c->src_h != src->height || c->src_fmt != src_fmt ||
+        c->dst_fmt != dst_fmt || c->src_full != src_full || c->src_space != src_space) {
+        sws_freeContext(c->sws);
+        c->sws = sws_getContext(src->width, src->height,
+                                use_labels ? without_jpeg_label(src_fmt) : src_fmt,
+                                src->width, src->height, dst_fmt, SWS_BICUBIC, NULL, NULL, NULL);
+        if (!c->sws)
+            return AVERROR(ENOSYS);
+        /* The same table on both sides: YUV to YUV keeps the matrix, and
+         * for RGB destinations only the source table is used. */
+        if (use_labels) {
+            const int *table = sws_getCoefficients(src->colorspace);
+            int dst_full = dst_is_yuv ? src_full : 1;
+            if (sws_setColorspaceDetails(c->sws, table, src_full, table, dst_full, 0, 1 << 16,
+                                         1 << 16) < 0) {
+                sws_freeContext(c->sws);
+                c->sws = NULL;
+                return AVERROR(ENOTSUP);
+            }
+        }
+        c->src_w = src->width;
+        c->src_h = src->height;
+        c->src_fmt = src_fmt;
+        c->dst_fmt = dst_fmt;
+        c->src_full = src_full;
+        c->src_space = src_space;
+    }
+
+    if (!c->out && !(c->out = av_frame_alloc()))
+        return AVERROR(ENOMEM);
+    /* A caller that kept a reference to the previous frame makes the buffer
+     * shared; writing into it would change that frame behind its back. */
+    AVFrame *out = c->out;
+    if (!out->buf[0] || out->width != src->width || out->height != src->height ||
+        out->format != dst_fmt || !av_frame_is_writable(out)) {
+        av_frame_unref(out);
+        out->width = src->width;
+        out->height = src->height;
+        out->format = dst_fmt;
+        int ret = av_frame_get_buffer(out, 0);
+        if (ret < 0)
+            return ret;
+    }
+
+    int ret = sws_scale(c->sws, (const uint8_t *const *)src->data, src->linesize, 0, src->height,
+                        out->data, out->linesize);
+    if (ret < 0)
+        return ret;
+    if (ret != src->height)
+        return AVERROR_EXTERNAL;
+
+    copy_frame_labels(out, src);
+    if (use_labels && dst_is_yuv && src_full)
+        out->color_range = AVCOL_RANGE_JPEG;
+    return 0;
+}
+
+/* The best real video stream. Cover art (an attached picture) is not video:
+ * an audio file with a cover has no video stream for our purpose. */
+static int find_video_stream(AVFormatContext *fmt)
+{
+    int best = av_find_best_stream(fmt, AVMEDIA_TYPE_VIDEO, -1, -1, NULL, 0);
+    if (best < 0 || !(fmt->streams[best]->disposition & AV_DISPOSITION_ATTACHED_PIC))
+        return best;
+    for (unsigned i = 0; i < fmt->nb_streams; i++) {
+        const AVStream *st = fmt->streams[i];
+        if (st->codecpar->codec_type == AVMEDIA_TYPE_VIDEO &&
+            !(st->disposition & AV_DISPOSITION_ATTACHED_PIC))
+            return (int)i;
+    }
+    return AVERROR_STREAM_NOT_FOUND;
+}
+
+/* Opens url ("-" = stdin) and finds its video stream. On failure *pfmt is
+ * NULL and err names the input. */
+static int open_media(AVFormatContext **pfmt, AVStream **pvideo, const char *url,
+                      const char *name, const Wording *w, char *err, size_t errlen)
+{
+    const AVInputFormat *forced = is_sequence_pattern(url) ? av_find_input_format("image2") : NULL;
+    AVFormatContext *fmt = NULL;
+    int ret = avformat_open_input(&fmt, strcmp(url, "-") == 0 ? "pipe:0" : url, forced, NULL);
+    if (ret < 0) {
+        /* Probing fails with INVALIDDATA, or EOF when a weak guess reads
+         * past the end: either way FFmpeg found no format it knows. */
+        if (ret == AVERROR_INVALIDDATA || ret == AVERROR_EOF)
+            set_error(err, errlen, "%s: %s%s (%s)", name, w->prefix, w->not_media, av_err2str(ret));
+        else
+            set_error(err, errlen, "%s: %s%s", name, w->prefix, av_err2str(ret));
+        *pfmt = NULL;
+        return ret;
+    }
+    /* FFmpeg renders longer .txt files as ANSI art; nobody means that. */
+    if (strcmp(fmt->iformat->name, "tty") == 0) {
+        set_error(err, errlen, "%s: %s%s (it is text)", name, w->prefix, w->not_media);
+        ret = AVERROR_INVALIDDATA;
+        goto fail;
+    }
+    ret = avformat_find_stream_info(fmt, NULL);
+    if (ret < 0) {
+        if (ret == AVERROR_INVALIDDATA || ret == AVERROR_EOF)
+            set_error(err, errlen, "%s: %s%s (%s)", name, w->prefix, w->not_media, av_err2str(ret));
+        else
+            set_error(err, errlen, "%s: %scannot read stream information (%s)", name, w->prefix,
+                      av_err2str(ret));
+        goto fail;
+    }
+    ret = find_video_stream(fmt);
+    if (ret < 0) {
+        set_error(err, errlen, "%s: %s%s", name, w->prefix, w->no_video);
+        goto fail;
+    }
+    *pvideo = fmt->streams[ret];
+    *pfmt = fmt;
+    return 0;
+
+fail:
+    avformat_close_input(&fmt);
+    *pfmt = NULL;
+    return ret;
+}
+
+static int open_decoder(AVCodecContext **pdec, const AVStream *st, int threads, const char *name,
+                        const Wording *w, char *err, size_t errlen)
+{
+    *pdec = NULL;
+    const AVCodec *codec = avcodec_find_decoder(st->codecpar->codec_id);
+    if (!codec) {
+        set_error(err, errlen, "%s: %sno decoder for video codec %s", name, w->prefix,
+                  avcodec_get_name(st->codecpar->codec_id));
+        return AVERROR_DECODER_NOT_FOUND;
+    }
+    AVCodecContext *dec = avcodec_alloc_context3(codec);
+    if (!dec) {
+        set_error(err, errlen, "%s: out of memory", name);
+        return AVERROR(ENOMEM);
+    }
+    int ret = avcodec_parameters_to_context(dec, st->codecpar);
+    if (ret >= 0) {
+        dec->pkt_timebase = st->time_base;
+        dec->thread_count = threads;
+        dec->thread_type = FF_THREAD_FRAME | FF_THREAD_SLICE;
+        ret = avcodec_open2(dec, codec, NULL);
+    }
+    if (ret < 0) {
+        set_error(err, errlen, "%s: %scannot open the %s decoder (%s)", name, w->prefix,
+                  codec->name, av_err2str(ret));
+        avcodec_free_context(&dec);
+        return ret;
+    }
+    *pdec = dec;
+    return 0;
+}
+
+int input_open(Input **pin, const InputOptions *opt, char *err, size_t errlen)
+{
+    if (!pin) {
+        set_error(err, errlen, "input: no place to store the input");
+        return AVERROR(EINVAL);
+    }
+    *pin = NULL;
+    if (!opt || !opt->url || !*opt->url) {
+        set_error(err, errlen, "input: no input given");
+        return AVERROR(EINVAL);
+    }
+    const char *name = display_name(opt->url);
+    if (opt->threads < 0) {
+        set_error(err, errlen, "%s: invalid decoder thread count %d", name, opt->threads);
+        return AVERROR(EINVAL);
+    }
+    if (opt->want_format != AV_PIX_FMT_NONE && opt->want_format != AV_PIX_FMT_BGR24 &&
+        opt->want_format != AV_PIX_FMT_RGB24) {
+        const char *fmt_name = av_get_pix_fmt_name(opt->want_format);
+        set_error(err, errlen, "%s: cannot hand out pixel format %s", name,
+                  fmt_name ? fmt_name : "(unknown)");
+        return AVERROR(EINVAL);
+    }
+    if (opt->on_error != INPUT_ON_ERROR_SKIP && opt->on_error != INPUT_ON_ERROR_STOP) {
+        set_error(err, errlen, "%s: invalid error policy %d", name, (int)opt->on_error);
+        return AVERROR(EINVAL);
+    }
+
+    Input *in = av_mallocz(sizeof(*in));
+    if (!in || !(in->name = av_strdup(name)) || !(in->pkt = av_packet_alloc()) ||
+        !(in->decoded = av_frame_alloc())) {
+        set_error(err, errlen, "%s: out of memory", name);
+        input_close(&in);
+        return AVERROR(ENOMEM);
+    }
+    in->want = opt->want_format;
+    in->on_error = opt->on_error;
+
+    int ret = open_media(&in->fmt, &in->video, opt->url, in->name, &video_wording, err, errlen);
+    if (ret < 0)
+        goto fail;
+    ret = open_decoder(&in->dec, in->video, opt->threads, in->name, &video_wording, err, errlen);
+    if (ret < 0)
+        goto fail;
+
+    ret = av_find_best_stream(in->fmt, AVMEDIA_TYPE_AUDIO, -1, in->video->index, NULL, 0);
+    if (ret >= 0)
+        in->audio = in->fmt->streams[ret];
+
+    /* Let the demuxer skip what input_next() would throw away anyway. */
+    for (unsigned i = 0; i < in->fmt->nb_streams; i++) {
+        AVStream *st = in->fmt->streams[i];
+        if (st != in->video && st != in->audio)
+            st->discard = AVDISCARD_ALL;
+    }
+    *pin = in;
+    return 0;
+
+fail:
+    input_close(&in);
+    return ret;
+}
+
+/* Applies the error policy to a failure reported by the decoder. Returns 0
+ * to go on, or the error with err filled. */
+static int decode_failed(Input *in, int code, char *err, size_t errlen)
+{
+    if (code == AVERROR(ENOMEM)) {
+        set_error(err, errlen, "%s: out of memory while decoding video", in->name);
+        return code;
+    }
+    if (in->on_error == INPUT_ON_ERROR_SKIP) {
+        in->skipped++;
+        return 0;
+    }
+    set_error(err, errlen, "%s: %s at frame %" PRId64 " (%s)" SKIP_HINT, in->name,
+              code == AVERROR_INVALIDDATA ? "corrupt video data" : "cannot decode video",
+              in->frames, av_err2str(code));
+    return code;
+}
+
+/* Applies the error policy to a failed av_read_frame(). Only INVALIDDATA is
+ * worth retrying: the demuxer can resynchronise on the next packet, whereas
+ * I/O errors do not go away. */
+static int read_failed(Input *in, int code, char *err, size_t errlen)
+{
+    if (code != AVERROR_INVALIDDATA) {
+        set_error(err, errlen, "%s: read error after %" PRId64 " frames (%s)", in->name,
+                  in->frames, av_err2str(code));
+        return code;
+    }
+    if (in->on_error == INPUT_ON_ERROR_STOP) {
+        set_error(err, errlen, "%s: corrupt data after %" PRId64 " frames (%s)" SKIP_HINT,
+                  in->name, in->frames, av_err2str(code));
+        return code;
+    }
+    if (in->read_retries >= MAX_READ_RETRIES) {
+        set_error(err, errlen, "%s: corrupt data after %" PRId64 " frames (%s); giving up after %d "
+                  "unreadable packets in a row", in->name, in->frames, av_err2str(code),
+                  MAX_READ_RETRIES);
+        return code;
+    }
+    in->read_retries++;
+    in->skipped++;
+    return 0;
+}
+
+/* Reads one packet and routes it. Returns 1 when ev holds an audio packet,
+ * 0 when the decoder may have something new, or a negative error. */
+static int read_packet(Input *in, InputEvent *ev, char *err, size_t errlen)
+{
+    int ret = av_read_frame(in->fmt, in->pkt);
+    if (ret == AVERROR(EAGAIN)) {
+        /* Live sources (devices, some network protocols) have nothing yet;
+         * wait a little, as FFmpeg's CLI does, instead of spinning. */
+        av_usleep(10000);
+        return 0;
+    }
+    if (ret == AVERROR_EOF) {
+        /* An empty packet starts draining: the decoder gives up the frames
+         * it still holds (reordering, frame threads), then reports EOF. It
+         * drains even when this call reports an error. */
+        in->flushing = 1;
+        ret = avcodec_send_packet(in->dec, NULL);
+        return ret < 0 ? decode_failed(in, ret, err, errlen) : 0;
+    }
+    if (ret < 0)
+        return read_failed(in, ret, err, errlen);
+    in->read_retries = 0;
+
+    if (in->audio && in->pkt->stream_index == in->audio->index) {
+        ev->type = INPUT_EVENT_AUDIO;
+        ev->packet = in->pkt;
+        return 1;
+    }
+    if (in->pkt->stream_index != in->video->index) {
+        av_packet_unref(in->pkt);
+        return 0;
+    }
+    ret = avcodec_send_packet(in->dec, in->pkt);
+    av_packet_unref(in->pkt);
+    return ret < 0 ? decode_failed(in, ret, err, errlen) : 0;
+}
+
+/* Hands out in->decoded in the wanted format: as is when it already is, else
+ * converted into the reused buffer. */
+static int hand_out_frame(Input *in, InputEvent *ev, char *err, size_t errlen)
+{
+    AVFrame *f = in->decoded;
+    f->pts = f->best_effort_timestamp;
+
+    enum AVPixelFormat target = in->want;
+    if (target == AV_PIX_FMT_NONE)
+        target = is_rgb_like(f->format) ? AV_PIX_FMT_RGB24 : AV_PIX_FMT_YUV420P;
+
+    if (f->format == target) {
+        ev->frame = f;
+    } else if (f->format == AV_PIX_FMT_YUVJ420P && target == AV_PIX_FMT_YUV420P) {
+        f->format = AV_PIX_FMT_YUV420P;
+        f->color_range = AVCOL_RANGE_JPEG;
+        ev->frame = f;
+    } else {
+        /* Forced BGR24/RGB24 must match OpenCV, so it ignores the labels. */
+        int ret = converter_run(&in->conv, f, target, in->want == AV_PIX_FMT_NONE);
+        if (ret < 0) {
+            const char *from = av_get_pix_fmt_name(f->format);
+            set_error(err, errlen, "%s: cannot convert frame %" PRId64 " (%dx%d %s) to %s (%s)",
+                      in->name, in->frames - 1, f->width, f->height, from ? from : "?",
+                      av_get_pix_fmt_name(target), av_err2str(ret));
+            return ret;
+        }
+        ev->frame = in->conv.out;
+        av_frame_unref(f); /* give the decoder its buffer back early */
+    }
+    ev->type = INPUT_EVENT_VIDEO;
+    return 0;
+}
+
+int input_next(Input *in, InputEvent *ev, char *err, size_t errlen)
+{
+    if (!in || !ev) {
+        set_error(err, errlen, "input: no input or event");
+        return AVERROR(EINVAL);
+    }
+    memset(ev, 0, sizeof(*ev));
+    /* What the previous event handed out is no longer the caller's. */
+    av_packet_unref(in->pkt);
+    av_frame_unref(in->decoded);
+
+    for (;;) {
+        if (in->done) {
+            ev->type = INPUT_EVENT_EOF;
+            return 0;
+        }
+        int ret = avcodec_receive_frame(in->dec, in->decoded);
+        if (ret == 0) {
+            in->frames++;
+            return hand_out_frame(in, ev, err, errlen);
+        }
+        if (ret == AVERROR_EOF || (ret == AVERROR(EAGAIN) && in->flushing)) {
+            /* A draining decoder never asks for input; EAGAIN there would
+             * loop forever, so it ends the stream as EOF does. */
+            in->done = 1;
+            continue;
+        }
+        if (ret != AVERROR(EAGAIN)) {
+            ret = decode_failed(in, ret, err, errlen);
+            if (ret < 0)
+                return ret;
+            continue;
+        }
+        ret = read_packet(in, ev, err, errlen);
+        if (ret != 0)
+            return ret < 0 ? ret : 0;
+    }
+}
+
+AVFormatContext *input_format(const Input *in)
+{
+    return in ? in->fmt : NULL;
+}
+
+AVStream *input_video_stream(const Input *in)
+{
+    return in ? in->video : NULL;
+}
+
+AVStream *input_audio_stream(const Input *in)
+{
+    return in ? in->audio : NULL;
+}
+
+double input_rotation(const Input *in)
+{
+    if (!in)
+        return 0;
+    size_t size = 0;
+    const uint8_t *matrix = av_stream_get_side_data(in->video, AV_PKT_DATA_DISPLAYMATRIX, &size);
+    if (!matrix || size < 9 * sizeof(int32_t))
+        return 0;
+    /* av_display_rotation_get() gives the counter-clockwise angle of the
+     * matrix; showing the picture upright takes the clockwise turn of the
+     * same size, the convention of the old "rotate" tag. Whole degrees, as
+     * in FFmpeg's CLI, drop atan2's noise on exact quarter turns. */
+    double degrees = -av_display_rotation_get((const int32_t *)matrix);
+    if (!isfinite(degrees)) /* a degenerate (zero-scale) matrix */
+        return 0;
+    degrees = fmod(round(degrees), 360.0);
+    if (degrees < 0)
+        degrees += 360.0;
+    return degrees == 0 ? 0 : degrees; /* no -0 */
+}
+
+int64_t input_frame_estimate(const Input *in)
+{
+    if (!in)
+        return 0;
+    const AVStream *st = in->video;
+    if (st->nb_frames > 0)
+        return st->nb_frames;
+    AVRational rate = st->avg_frame_rate;
+    if (rate.num <= 0 || rate.den <= 0)
+        return 0;
+    /* duration x rate, done as a rescale to the frame period */
+    if (st->duration > 0)
+        return av_rescale_q(st->duration, st->time_base, av_inv_q(rate));
+    if (in->fmt->duration > 0)
+        return av_rescale_q(in->fmt->duration, AV_TIME_BASE_Q, av_inv_q(rate));
+    return 0;
+}
+
+int64_t input_skipped(const Input *in)
+{
+    return in ? in->skipped : 0;
+}
+
+void input_close(Input **pin)
+{
+    if (!pin || !*pin)
+        return;
+    Input *in = *pin;
+    converter_free(&in->conv);
+    av_frame_free(&in->decoded);
+    av_packet_free(&in->pkt);
+    avcodec_free_context(&in->dec);
+    avformat_close_input(&in->fmt);
+    av_free(in->name);
+    av_free(in);
+    *pin = NULL;
+}
+
+/* Decodes the first frame of the stream into frame. Any decoder error ends
+ * the attempt: a picture has no later frames to fall back on. */
+static int decode_first_frame(AVFormatContext *fmt, AVCodecContext *dec, int stream_index,
+                              AVPacket *pkt, AVFrame *frame)
+{
+    int flushing = 0;
+    for (;;) {
+        int ret = avcodec_receive_frame(dec, frame);
+        if (ret == 0)
+            return 0;
+        if (ret == AVERROR_EOF || (ret == AVERROR(EAGAIN) && flushing))
+            return AVERROR_INVALIDDATA; /* drained without a single frame */
+        if (ret != AVERROR(EAGAIN))
+            return ret;
+
+        ret = av_read_frame(fmt, pkt);
+        if (ret == AVERROR_EOF) {
+            flushing = 1;
+            ret = avcodec_send_packet(dec, NULL);
+        } else if (ret >= 0) {
+            if (pkt->stream_index == stream_index)
+                ret = avcodec_send_packet(dec, pkt);
+            av_packet_unref(pkt);
+        }
+        if (ret < 0)
+            return ret;
+    }
+}
+
+int input_load_image(const char *path, AVFrame **out, char *err, size_t errlen)
+{
+    if (!out) {
+        set_error(err, errlen, "input: no place to store the image");
+        return AVERROR(EINVAL);
+    }
+    *out = NULL;
+    if (!path || !*path) {
+        set_error(err, errlen, "no background image given");
+        return AVERROR(EINVAL);
+    }
+    const char *name = display_name(path);
+    const char *prefix = image_wording.prefix;
+
+    AVFormatContext *fmt = NULL;
+    AVStream *st = NULL;
+    AVCodecContext *dec = NULL;
+    AVPacket *pkt = NULL;
+    AVFrame *frame = NULL;
+    Converter conv = {0};
+
+    int ret = open_media(&fmt, &st, path, name, &image_wording, err, errlen);
+    if (ret < 0)
+        goto done;
+    ret = open_decoder(&dec, st, 1, name, &image_wording, err, errlen);
+    if (ret < 0)
+        goto done;
+    if (!(pkt = av_packet_alloc()) || !(frame = av_frame_alloc())) {
+        ret = AVERROR(ENOMEM);
+        set_error(err, errlen, "%s: %sout of memory", name, prefix);
+        goto done;
+    }
+    ret = decode_first_frame(fmt, dec, st->index, pkt, frame);
+    if (ret < 0) {
+        set_error(err, errlen, "%s: %scannot decode it (%s)", name, prefix, av_err2str(ret));
+        goto done;
+    }
+    if (frame->width <= 0 || frame->height <= 0) {
+        ret = AVERROR_INVALIDDATA;
+        set_error(err, errlen, "%s: %sthe picture is empty (%dx%d)", name, prefix, frame->width,
+                  frame->height);
+        goto done;
+    }
+    ret = converter_run(&conv, frame, AV_PIX_FMT_RGB24, 1);
+    if (ret < 0) {
+        const char *from = av_get_pix_fmt_name(frame->format);
+        set_error(err, errlen, "%s: %scannot convert %s to rgb24 (%s)", name, prefix,
+                  from ? from : "?", av_err2str(ret));
+        goto done;
+    }
+    conv.out->color_range = AVCOL_RANGE_JPEG;
+    *out = conv.out;
+    conv.out = NULL;
+
+done:
+    converter_free(&conv);
+    av_frame_free(&frame);
+    av_packet_free(&pkt);
+    avcodec_free_context(&dec);
+    avformat_close_input(&fmt);
+    return ret;
+}

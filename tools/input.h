@@ -1,0 +1,77 @@
+/*
+ * Input module of the backdrop CLI: opens anything FFmpeg reads (file, URL,
+ * image-sequence pattern such as frames/%06d.png, "-" for stdin), decodes the
+ * best video stream and hands out, in demuxing order, decoded video frames
+ * converted to a format libbackdrop accepts and the raw packets of the best
+ * audio stream (for copying or re-encoding by the output).
+ *
+ * Errors: functions return 0 or a negative AVERROR code and write a one-line,
+ * human-readable message (no trailing newline, naming the input) to err.
+ */
+#ifndef BACKDROP_TOOLS_INPUT_H
+#define BACKDROP_TOOLS_INPUT_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <libavformat/avformat.h>
+#include <libavutil/frame.h>
+
+typedef struct Input Input;
+
+typedef enum InputErrorPolicy {
+    INPUT_ON_ERROR_SKIP = 0, /* drop undecodable packets/frames, count them, go on */
+    INPUT_ON_ERROR_STOP,     /* the first decoder error ends the run with an error */
+} InputErrorPolicy;
+
+typedef struct InputOptions {
+    const char *url;            /* path, URL, pattern with %d, or "-" for stdin */
+    int threads;                /* decoder threads; 0 = automatic */
+    InputErrorPolicy on_error;
+    /* Pixel format handed out. AV_PIX_FMT_NONE: YUV420P (and YUVJ420P,
+     * relabelled YUV420P with color_range JPEG) pass through untouched;
+     * other YUV/grey formats are converted to YUV420P, RGB-like formats
+     * (rgb*, bgr*, rgba, pal8, ...) to RGB24, each with one swscale context
+     * made on the first frame (and again only if the size/format changes).
+     * AV_PIX_FMT_BGR24 or AV_PIX_FMT_RGB24 force that packed format for
+     * every frame (seed-compat uses BGR24 with SWS_BICUBIC, as OpenCV's
+     * FFmpeg capture does). Frames keep pts (best effort timestamp),
+     * color_range and colorspace. */
+    enum AVPixelFormat want_format;
+} InputOptions;
+
+typedef enum InputEventType {
+    INPUT_EVENT_VIDEO = 1, /* ev->frame holds a decoded, converted video frame */
+    INPUT_EVENT_AUDIO,     /* ev->packet holds an audio packet (input time base) */
+    INPUT_EVENT_EOF,       /* all streams drained */
+} InputEventType;
+
+typedef struct InputEvent {
+    InputEventType type;
+    AVFrame *frame;   /* owned by Input; valid until the next input_next() */
+    AVPacket *packet; /* owned by Input; valid until the next input_next() */
+} InputEvent;
+
+int input_open(Input **in, const InputOptions *opt, char *err, size_t errlen);
+
+/* Next frame or packet. Returns 0 with *ev filled (EOF included), or a
+ * negative AVERROR with err filled. */
+int input_next(Input *in, InputEvent *ev, char *err, size_t errlen);
+
+AVFormatContext *input_format(const Input *in);
+AVStream *input_video_stream(const Input *in);   /* never NULL after open */
+AVStream *input_audio_stream(const Input *in);   /* NULL when there is none */
+/* Display rotation in degrees (0, 90, 180, 270, or other) from the stream's
+ * display matrix; 0 when absent. */
+double input_rotation(const Input *in);
+/* Total frames if known (nb_frames or duration x rate), else 0: for progress. */
+int64_t input_frame_estimate(const Input *in);
+/* How many packets/frames were skipped because they failed to decode. */
+int64_t input_skipped(const Input *in);
+void input_close(Input **in);
+
+/* Decodes the first frame of an image (or video) file into a newly allocated
+ * RGB24 AVFrame (*out, caller frees with av_frame_free). Used for background
+ * pictures. */
+int input_load_image(const char *path, AVFrame **out, char *err, size_t errlen);
+
+#endif

@@ -1,0 +1,47 @@
+/*
+ * The CLI's options: one table (name, argument, help, default, range) drives
+ * parsing, --help and validation, in the manner of libavfilter's AVOption
+ * tables. Parsing never prints or exits, so that a fuzz target can drive it.
+ */
+#ifndef BACKDROP_TOOLS_OPTIONS_H
+#define BACKDROP_TOOLS_OPTIONS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef enum FitChoice { FIT_STRETCH = 0, FIT_COVER, FIT_CONTAIN } FitChoice;
+typedef enum OnErrorChoice { ON_ERROR_SKIP = 0, ON_ERROR_STOP } OnErrorChoice;
+
+typedef struct CliOptions {
+    const char *input;       /* positional: file, URL, pattern or "-" */
+    const char *output;      /* -o */
+    const char *matte;       /* --matte, NULL if absent */
+    const char *method;      /* -m */
+    const char *background;  /* -b: picture path or colour; NULL = colour default */
+    int fit;                 /* FitChoice */
+    int threshold;
+    int seed_compat;
+    const char *codec;
+    int crf;                 /* -1 = encoder default */
+    int threads;             /* 0 = all cores */
+    int on_error;            /* OnErrorChoice */
+    int quiet;
+    const char *stats;       /* --stats FILE.json */
+    int help, version;
+    /* Set when the user gave the option explicitly. */
+    int fit_given;
+} CliOptions;
+
+/* Fills defaults, parses argv[1..argc-1]. Returns 0 or -1 with a one-line
+ * message in err. Pointers in the result point into argv. */
+int options_parse(CliOptions *o, int argc, char **argv, char *err, size_t errlen);
+
+/* Writes the grouped --help text to f (a FILE *). */
+void options_print_help(void *f, const char *program);
+
+/* Parses "#RRGGBB", "RRGGBB" with '#', or a colour name (black, white,
+ * green, blue, red, gray/grey). Returns 1 and fills rgb on success, 0 if
+ * the text is not a colour. */
+int options_parse_color(const char *text, uint8_t rgb[3]);
+
+#endif

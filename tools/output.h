@@ -1,0 +1,59 @@
+/*
+ * Output module of the backdrop CLI. One Output writes one destination:
+ *   - a video file, container chosen by the extension (mp4, mkv, webm, mov,
+ *     avi, nut, ...), default codec per container, --codec / --crf overrides;
+ *   - an image sequence, when the name holds a printf pattern (%d, %06d);
+ *   - a single image (png, jpg, bmp, webp, tiff extension without pattern):
+ *     only one frame may be written;
+ *   - "null": frames are accepted and dropped (for benchmarks).
+ * Nothing half-written is left behind: files are written under a temporary
+ * name in the destination directory and renamed by output_finish();
+ * output_abort() removes everything this Output created.
+ *
+ * Errors: 0 or a negative AVERROR code, with a one-line message in err.
+ */
+#ifndef BACKDROP_TOOLS_OUTPUT_H
+#define BACKDROP_TOOLS_OUTPUT_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <libavformat/avformat.h>
+#include <libavutil/frame.h>
+
+typedef struct Output Output;
+
+typedef struct OutputOptions {
+    const char *path;            /* destination, or "null" */
+    const char *codec;           /* encoder name, NULL = container default */
+    int crf;                     /* -1 = encoder default; else passed as "crf" */
+    int threads;                 /* encoder threads; 0 = automatic */
+    /* The frames that will be written. */
+    int width, height;
+    enum AVPixelFormat pix_fmt;  /* YUV420P, RGB24, BGR24 or GRAY8 */
+    AVRational time_base;        /* of the frames' pts */
+    AVRational frame_rate;       /* nominal; {0,1} if unknown */
+    AVRational sample_aspect_ratio;
+    enum AVColorRange color_range;
+    enum AVColorSpace colorspace;
+    enum AVColorPrimaries color_primaries;
+    enum AVColorTransferCharacteristic color_trc;
+    /* Display matrix side data of the input stream (rotation), or NULL. */
+    const uint8_t *display_matrix;   /* 9 x int32, as in AV_PKT_DATA_DISPLAYMATRIX */
+    /* Input audio stream to carry over (copied if the container accepts
+     * the codec, else decoded and re-encoded), or NULL for no audio. */
+    const AVStream *audio;
+} OutputOptions;
+
+int output_open(Output **out, const OutputOptions *opt, char *err, size_t errlen);
+/* frame->pts is in opt->time_base. The frame is not modified or kept. */
+int output_write_video(Output *out, const AVFrame *frame, char *err, size_t errlen);
+/* An audio packet of opt->audio, timestamps in that stream's time base. */
+int output_write_audio(Output *out, const AVPacket *pkt, char *err, size_t errlen);
+/* Flushes encoders, writes trailers, renames temporaries into place, frees. */
+int output_finish(Output **out, char *err, size_t errlen);
+/* Removes whatever was written, frees. Accepts NULL / pointer to NULL. */
+void output_abort(Output **out);
+/* Number of video frames written so far. */
+int64_t output_frames(const Output *out);
+
+#endif

@@ -38,12 +38,15 @@ static void blend_plane_row(uint8_t *out, const uint8_t *fg, const uint8_t *bg,
 
 /* Chroma alpha of one 4:2:0 row: the rounded mean of the 2x2 luma alphas,
  * repeating the last column / row where the frame size is odd. */
+BD_VECTOR_CLONES
 static void chroma_alpha_row(uint8_t *dst, const uint8_t *a0, const uint8_t *a1, int width)
 {
-    int cw = (width + 1) >> 1;
-    for (int x = 0; x < cw; x++) {
-        int x1 = 2 * x + 1 < width ? 2 * x + 1 : 2 * x;
-        dst[x] = (uint8_t)((a0[2 * x] + a0[x1] + a1[2 * x] + a1[x1] + 2) >> 2);
+    int pairs = width >> 1;
+    for (int x = 0; x < pairs; x++)
+        dst[x] = (uint8_t)((a0[2 * x] + a0[2 * x + 1] + a1[2 * x] + a1[2 * x + 1] + 2) >> 2);
+    if (width & 1) {
+        int last = width - 1;
+        dst[pairs] = (uint8_t)((2 * a0[last] + 2 * a1[last] + 2) >> 2);
     }
 }
 

@@ -144,7 +144,7 @@ void bd_run_rows(pthreadpool_t pool, bd_rows_fn fn, void *arg, int rows, int ali
         slice = 16;
     slice = (slice + align - 1) / align * align;
     RowJob job = { fn, arg, rows, slice };
-    pthreadpool_parallelize_1d(pool, row_task, &job, (size_t)((rows + slice - 1) / slice), 0);
+    pthreadpool_parallelize_1d(pool, row_task, &job, (size_t)((rows + slice - 1) / slice), PTHREADPOOL_FLAG_YIELD_WORKERS);
 }
 
 void bd_log(const BackdropLogger *log, BackdropLogLevel level, const char *fmt, ...)

@@ -24,6 +24,7 @@
 #include "input.h"
 #include "options.h"
 #include "output.h"
+#include "reader.h"
 
 #define ERRLEN 512
 /* Audio packets held until the outputs open; a video stream whose first
@@ -51,6 +52,7 @@ static const char *const stage_names[STAGE_COUNT] = { "decode", "process", "enco
 typedef struct Job {
     CliOptions opt;
     Input *input;
+    Reader *reader;
     BackdropContext *ctx;
     Output *output, *matte_output;
     AVFrame *out_frame, *matte_frame;
@@ -139,12 +141,22 @@ static int load_background(Job *job)
     return 0;
 }
 
+/* Threads for the library's row slices. With decode-ahead, one core is
+ * taken by the reader thread and the decoder's own threads; measured on two
+ * cores, giving the library a second worker there costs more in contention
+ * (its workers and the decoder's compete) than it gains. */
+static int library_threads(int requested)
+{
+    long cores = requested > 0 ? requested : sysconf(_SC_NPROCESSORS_ONLN);
+    return cores >= 3 ? (int)(cores - 1) : 1;
+}
+
 static int open_library(Job *job)
 {
     BackdropSettings s;
     backdrop_default_settings(&s);
     s.method = job->opt.method;
-    s.threads = job->opt.threads;
+    s.threads = library_threads(job->opt.threads);
     s.threshold = job->opt.threshold;
     s.seed_compat = job->opt.seed_compat;
     /* The tutorial stretches the picture; seed-compat keeps that unless the
@@ -389,6 +401,7 @@ static void cleanup(Job *job, int success)
     av_frame_free(&job->out_frame);
     av_frame_free(&job->matte_frame);
     backdrop_close(&job->ctx);
+    reader_stop(&job->reader); /* before the input it reads from */
     input_close(&job->input);
 }
 
@@ -409,6 +422,11 @@ static int run(Job *job)
     if (open_library(job) < 0)
         return -1;
 
+    /* With more than one thread, decoding runs ahead on its own thread. */
+    if (reader_start(&job->reader, job->input, job->opt.threads != 1) < 0) {
+        say_error("out of memory");
+        return -1;
+    }
     job->start = job->last_progress = now_seconds();
     for (;;) {
         if (interrupted) {
@@ -419,9 +437,7 @@ static int run(Job *job)
             break;
         }
         InputEvent ev;
-        double t0 = now_seconds();
-        int ret = input_next(job->input, &ev, err, sizeof(err));
-        job->stage_seconds[STAGE_DECODE] += now_seconds() - t0;
+        int ret = reader_next(job->reader, &ev, err, sizeof(err));
         if (ret < 0) {
             if (job->progress_shown)
                 fputc('\n', stderr);
@@ -455,6 +471,7 @@ static int run(Job *job)
         return -1;
     }
     double seconds = now_seconds() - job->start;
+    job->stage_seconds[STAGE_DECODE] = reader_decode_seconds(job->reader);
     show_progress(job, 1);
     int64_t skipped = input_skipped(job->input);
     if (skipped > 0)

@@ -76,6 +76,10 @@ void backdrop_default_settings(BackdropSettings *s)
     s->threshold = 3;
     s->seed_compat = 0;
     s->fit = BACKDROP_FIT_STRETCH;
+    s->mask_threshold = 0.5f;
+    s->mask_softness = 0.2f;
+    s->framing = BACKDROP_FRAMING_PAD;
+    s->nn_engine = BACKDROP_ENGINE_XNNPACK;
 }
 
 const char *backdrop_method_name(int i)
@@ -99,7 +103,11 @@ int backdrop_open(BackdropContext **out, const BackdropSettings *s)
         return BACKDROP_EINVAL;
     *out = NULL;
     if (!s || s->threads < 0 || s->threads > 256 || s->threshold < 0 || s->threshold > 255 ||
-        (s->seed_compat != 0 && s->seed_compat != 1) || (unsigned)s->fit > BACKDROP_FIT_CONTAIN)
+        (s->seed_compat != 0 && s->seed_compat != 1) || (unsigned)s->fit > BACKDROP_FIT_CONTAIN ||
+        !(s->mask_threshold >= 0.0f && s->mask_threshold <= 1.0f) ||
+        !(s->mask_softness >= 0.0f && s->mask_softness <= 1.0f) ||
+        (unsigned)s->framing > BACKDROP_FRAMING_PAD || (unsigned)s->nn_engine > BACKDROP_ENGINE_REFERENCE ||
+        (s->model_size && !s->model_data))
         return BACKDROP_EINVAL;
     const SegmentMethod *method = find_method(s->method);
     if (!method)
@@ -117,6 +125,9 @@ int backdrop_open(BackdropContext **out, const BackdropSettings *s)
     ctx->settings.method = ctx->method_name;
     ctx->log.callback = s->logger;
     ctx->log.opaque = s->logger_opaque;
+    /* The model is parsed during open; the context keeps no pointer to it. */
+    ctx->settings.model_data = NULL;
+    ctx->settings.model_size = 0;
 
     long threads = s->threads;
     if (threads == 0) {
@@ -128,6 +139,13 @@ int backdrop_open(BackdropContext **out, const BackdropSettings *s)
         ctx->pool = pthreadpool_create((size_t)threads);
         if (!ctx->pool)
             goto nomem;
+    }
+    if (method->open) {
+        int err = method->open(ctx->method_priv, s, ctx->pool, &ctx->log);
+        if (err < 0) {
+            backdrop_close(&ctx);
+            return err;
+        }
     }
     *out = ctx;
     return 0;
@@ -143,6 +161,8 @@ void backdrop_close(BackdropContext **pctx)
     BackdropContext *ctx = *pctx;
     if (ctx->method_ready)
         ctx->method->uninit(ctx->method_priv);
+    if (ctx->method_priv && ctx->method->close)
+        ctx->method->close(ctx->method_priv);
     free(ctx->method_priv);
     free(ctx->method_name);
     if (ctx->pool)
@@ -281,7 +301,6 @@ static int reshape(BackdropContext *ctx, const FrameShape *shape)
         ctx->method->uninit(ctx->method_priv);
         ctx->method_ready = 0;
     }
-    memset(ctx->method_priv, 0, ctx->method->priv_size ? ctx->method->priv_size : 1);
     ctx->background_ready = 0;
     ctx->shape = *shape;
 

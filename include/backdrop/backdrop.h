@@ -115,6 +115,20 @@ typedef enum BackdropFit {
     BACKDROP_FIT_CONTAIN,     /* keep the aspect ratio, fit inside, bars of bg colour */
 } BackdropFit;
 
+/* selfie: how a frame whose aspect ratio differs from the model's input is
+ * shown to the network. */
+typedef enum BackdropFraming {
+    BACKDROP_FRAMING_STRETCH = 0, /* the whole frame, distorted to the model's shape */
+    BACKDROP_FRAMING_CROP,        /* a centred crop of the model's aspect; outside is background */
+    BACKDROP_FRAMING_PAD,         /* the whole frame, aspect kept, grey bars around it */
+} BackdropFraming;
+
+/* selfie: which engine runs the network. */
+typedef enum BackdropEngine {
+    BACKDROP_ENGINE_XNNPACK = 0, /* fast: XNNPACK with the context's threads */
+    BACKDROP_ENGINE_REFERENCE,   /* plain C loops, one thread: the oracle for tests */
+} BackdropEngine;
+
 typedef enum BackdropLogLevel {
     BACKDROP_LOG_ERROR = 0,
     BACKDROP_LOG_WARNING,
@@ -142,6 +156,21 @@ typedef struct BackdropSettings {
     /* Background colour (R, G, B) used when no picture is set, and for the
      * bars of BACKDROP_FIT_CONTAIN. Default: 0, 0, 0. */
     uint8_t background_rgb[3];
+    /* selfie: the model, a .tflite file's bytes (MediaPipe selfie
+     * segmentation, general or landscape, or a retrained model of the same
+     * graph). Parsed and validated during backdrop_open(); the caller may
+     * free it on return. Default: NULL (selfie then fails to open). */
+    const void *model_data;
+    size_t model_size;
+    /* selfie: person probability at which alpha is half, 0..1. Default: 0.5. */
+    float mask_threshold;
+    /* selfie: width of the probability ramp from alpha 0 to 255, 0..1; 0 is
+     * a hard cut. Default: 0.2. */
+    float mask_softness;
+    /* selfie: see BackdropFraming. Default: PAD. */
+    BackdropFraming framing;
+    /* selfie: see BackdropEngine. Default: XNNPACK. */
+    BackdropEngine nn_engine;
     /* Receives the library's diagnostics; NULL discards them. Called on the
      * thread that called into the library; msg has no trailing newline and
      * is valid only during the call. Default: NULL. */

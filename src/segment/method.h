@@ -23,7 +23,14 @@ typedef struct MethodConfig {
 
 typedef struct SegmentMethod {
     const char *name;
-    size_t priv_size; /* zeroed state allocated by the core */
+    size_t priv_size; /* zeroed state allocated by the core, kept until close */
+    /* Optional, once per context, before any init: per-context resources
+     * (a parsed model, an inference engine). close() is called at the end
+     * even when open() failed. */
+    int (*open)(void *priv, const BackdropSettings *s, pthreadpool_t pool, const BackdropLogger *log);
+    void (*close)(void *priv);
+    /* Per frame shape; must set up all per-shape state (the core does not
+     * clear priv between shapes). */
     int (*init)(void *priv, const MethodConfig *cfg);
     /* Writes width x height alpha (0..255) for the frame 'in' and points
      * *composite at the frame that must be composited with it: normally
@@ -37,5 +44,6 @@ typedef struct SegmentMethod {
 } SegmentMethod;
 
 extern const SegmentMethod bd_method_framediff;
+extern const SegmentMethod bd_method_selfie;
 
 #endif

@@ -500,9 +500,9 @@ int main(int argc, char **argv)
                av_version_info());
         return 0;
     }
-    av_log_set_level(AV_LOG_ERROR);
-    if (job.opt.quiet)
-        av_log_set_level(AV_LOG_FATAL);
+    /* backdrop reports every failure in its own one-line words; FFmpeg's
+     * messages (per packet, per library) are for --verbose. */
+    av_log_set_level(job.opt.verbose ? AV_LOG_WARNING : AV_LOG_QUIET);
     signal(SIGINT, on_signal);
     signal(SIGTERM, on_signal);
 

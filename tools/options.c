@@ -67,6 +67,8 @@ static const OptionDef option_table[] = {
       "threads for decoding, processing and encoding; 0 = all cores (default: 0)", "Running", 0, 256,
       NULL, 0 },
     { "quiet", 'q', OPT_FLAG, FIELD(quiet), NULL, "no progress line, warnings only", "Running", 0, 0, NULL, 0 },
+    { "verbose", 'v', OPT_FLAG, FIELD(verbose), NULL, "also show FFmpeg's own warnings and errors", "Running", 0, 0,
+      NULL, 0 },
     { "stats", 0, OPT_STRING, FIELD(stats), "FILE.json",
       "write frame count, time, fps and per-stage milliseconds as JSON at the end", "Running", 0, 0, NULL, 0 },
     { "help", 'h', OPT_FLAG, FIELD(help), NULL, "show this help and exit", "Running", 0, 0, NULL, 0 },

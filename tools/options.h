@@ -26,6 +26,7 @@ typedef struct CliOptions {
     int threads;             /* 0 = all cores */
     int on_error;            /* OnErrorChoice */
     int quiet;
+    int verbose;
     const char *stats;       /* --stats FILE.json */
     int help, version;
     /* Set when the user gave the option explicitly. */

@@ -723,7 +723,14 @@ static int open_video_file(Output *o, const OutputOptions *opt, char *err, size_
 static int open_images(Output *o, const OutputOptions *opt, char *err, size_t errlen)
 {
     const char *ext = extension_of(o->path);
-    const char *name = opt->codec ? opt->codec : image_encoder_for(ext);
+    /* A known image extension names the file type, so its encoder writes
+     * the files: --codec and --crf are video-file settings (the CLI hands
+     * them to the matte too) and would otherwise put, say, H.264 packets
+     * into .png files. Only an unknown extension takes the --codec. */
+    const char *name = image_encoder_for(ext);
+    int by_extension = name != NULL;
+    if (!name)
+        name = opt->codec;
     const AVCodec *codec;
     int ret;
 
@@ -749,6 +756,8 @@ static int open_images(Output *o, const OutputOptions *opt, char *err, size_t er
         o->tmp_exists = 1;
     }
     OutputOptions image_opt = *opt;
+    if (by_extension)
+        image_opt.crf = -1;
     /* The time base means nothing to a picture, but encoders require one. */
     if (image_opt.time_base.num <= 0 || image_opt.time_base.den <= 0)
         image_opt.time_base = (AVRational){ 1, 25 };

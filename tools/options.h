@@ -11,6 +11,8 @@
 
 typedef enum FitChoice { FIT_STRETCH = 0, FIT_COVER, FIT_CONTAIN } FitChoice;
 typedef enum OnErrorChoice { ON_ERROR_SKIP = 0, ON_ERROR_STOP } OnErrorChoice;
+typedef enum FramingChoice { FRAMING_STRETCH = 0, FRAMING_CROP, FRAMING_PAD } FramingChoice;
+typedef enum EngineChoice { ENGINE_XNNPACK = 0, ENGINE_REFERENCE } EngineChoice;
 
 typedef struct CliOptions {
     const char *input;       /* positional: file, URL, pattern or "-" */
@@ -19,7 +21,12 @@ typedef struct CliOptions {
     const char *method;      /* -m */
     const char *background;  /* -b: picture path or colour; NULL = colour default */
     int fit;                 /* FitChoice */
-    int threshold;
+    double threshold;        /* framediff: grey level 0..255; selfie: probability 0..1 */
+    int threshold_given;
+    double softness;         /* selfie */
+    const char *model;       /* selfie: "general", "landscape", a file, or NULL = by aspect */
+    int framing;             /* FramingChoice */
+    int engine;              /* EngineChoice */
     int seed_compat;
     const char *codec;
     int crf;                 /* -1 = encoder default */

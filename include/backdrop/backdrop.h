@@ -137,8 +137,11 @@ typedef enum BackdropLogLevel {
 } BackdropLogLevel;
 
 typedef struct BackdropSettings {
-    /* Segmentation method by name; see backdrop_method_name(). NULL selects
-     * the default ("framediff" in this version). Default: NULL. */
+    /* Segmentation method by name: "framediff" (the tutorial's frame
+     * differencing) or "selfie" (neural person segmentation; needs
+     * model_data). See backdrop_method_name(). NULL selects "framediff",
+     * the one method that needs nothing else (the CLI defaults to selfie).
+     * Default: NULL. */
     const char *method;
     /* Worker threads for row-sliced kernels: 0 = one per online CPU,
      * 1 = run on the calling thread only, at most 256. Default: 0. */

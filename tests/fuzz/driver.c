@@ -18,7 +18,12 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-#define MAX_INPUT 65536
+/* Largest input read from the corpus or made by mutation. A target may
+ * raise it at build time (fuzz_tflite: its seed models are ~250 KB). */
+#ifndef FUZZ_MAX_INPUT
+#define FUZZ_MAX_INPUT 65536
+#endif
+#define MAX_INPUT FUZZ_MAX_INPUT
 
 typedef struct Blob {
     uint8_t *data;

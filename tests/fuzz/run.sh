@@ -11,4 +11,8 @@ for target in options; do
     echo "fuzz: $target for $seconds s (seed $seed)"
     "$build/tests/fuzz/fuzz_$target" "$seconds" "$seed" "$here"/corpus/$target/* || status=1
 done
+# The .tflite reader's corpus is generated from the cached models (77: none).
+echo "fuzz: tflite for $seconds s (seed $seed)"
+sh "$here/run_tflite.sh" "$build/tests/fuzz/fuzz_tflite" "$build/tests/fuzz/tflite_seeds" \
+    "$seconds" "$seed" "$build/tests/fuzz" || { rc=$?; [ "$rc" -eq 77 ] || status=1; }
 exit $status

@@ -9,6 +9,8 @@ static const UnitTest *const suites[] = {
     resize_tests,
     background_tests,
     colorspace_tests,
+    tflite_tests,
+    nn_tests,
     NULL,
 };
 

@@ -1,0 +1,692 @@
+/*
+ * Reference executor: each operator written as the loop its TFLite
+ * definition describes. See reference.h for the numerics.
+ *
+ * Index conventions: activations are NHWC; a tensor of rank < 4 is viewed
+ * as 4-D with leading 1s (numpy alignment), which is what broadcasting in
+ * ADD/MUL needs and what the spatial operators (always rank 4) get anyway.
+ */
+#include <math.h>
+#include <stdlib.h>
+
+#include "reference.h"
+#include "backdrop/backdrop.h"
+
+struct NnReference {
+    const NnGraph *graph;
+    float **buffers; /* per tensor: owned buffer for activations, NULL for constants */
+};
+
+/* ---- shape helpers ------------------------------------------------------ */
+
+/* The shape of t right-aligned into 4 dimensions. */
+static void dims4(const NnTensor *t, int32_t d[4])
+{
+    for (int i = 0; i < 4; i++)
+        d[i] = 1;
+    for (int i = 0; i < t->rank; i++)
+        d[4 - t->rank + i] = t->shape[i];
+}
+
+/* Output size of a convolution or pooling window along one axis (TFLite's
+ * ComputeOutSize); 0 when VALID and the window does not fit. */
+static int window_output_size(NnPadding padding, int in, int eff_k, int stride)
+{
+    if (padding == NN_PAD_SAME)
+        return (in + stride - 1) / stride;
+    return in >= eff_k ? (in - eff_k + stride) / stride : 0;
+}
+
+/* Padding before the first input row/column for a forward window (TFLite
+ * SAME: half of the total, rounded down; the odd element goes after). */
+static int window_pad_before(NnPadding padding, int in, int out, int eff_k, int stride)
+{
+    if (padding != NN_PAD_SAME)
+        return 0;
+    int total = (out - 1) * stride + eff_k - in;
+    return total > 0 ? total / 2 : 0;
+}
+
+/* Padding of a transposed convolution: the output is cropped by this many
+ * rows/columns at the top/left. TFLite computes it as the SAME padding of
+ * the forward convolution that maps the output back onto the input. */
+static int transpose_pad_before(NnPadding padding, int in, int out, int k, int stride)
+{
+    if (padding != NN_PAD_SAME)
+        return 0;
+    int total = (in - 1) * stride + k - out;
+    return total > 0 ? total / 2 : 0;
+}
+
+static float activate(NnActivation act, float v)
+{
+    switch (act) {
+    case NN_ACT_RELU:
+        return v > 0.0f ? v : 0.0f;
+    case NN_ACT_RELU6:
+        return v < 0.0f ? 0.0f : v > 6.0f ? 6.0f : v;
+    case NN_ACT_RELU_N1_TO_1:
+        return v < -1.0f ? -1.0f : v > 1.0f ? 1.0f : v;
+    case NN_ACT_NONE:
+    default:
+        return v;
+    }
+}
+
+/* ---- checks ------------------------------------------------------------- */
+
+static int valid_index(const NnGraph *g, int t)
+{
+    return t >= 0 && t < g->num_tensors;
+}
+
+static int is_rank4(const NnTensor *t)
+{
+    return t->rank == 4;
+}
+
+static int same_shape(const NnTensor *a, const NnTensor *b)
+{
+    if (a->rank != b->rank)
+        return 0;
+    for (int i = 0; i < a->rank; i++)
+        if (a->shape[i] != b->shape[i])
+            return 0;
+    return 1;
+}
+
+static int check_activation(NnActivation act)
+{
+    return act == NN_ACT_NONE || act == NN_ACT_RELU || act == NN_ACT_RELU6 || act == NN_ACT_RELU_N1_TO_1;
+}
+
+/* CONV_2D, DEPTHWISE_CONV_2D and TRANSPOSE_CONV_BIAS: input, constant
+ * filter, optional constant bias; shapes as the op type defines them. */
+static int check_conv_like(const NnGraph *g, const NnOp *op)
+{
+    if (op->num_inputs != 2 && op->num_inputs != 3)
+        return BACKDROP_EINVAL;
+    const NnTensor *in = &g->tensors[op->inputs[0]];
+    const NnTensor *w = &g->tensors[op->inputs[1]];
+    const NnTensor *out = &g->tensors[op->output];
+    if (!is_rank4(in) || !is_rank4(w) || !is_rank4(out) || in->shape[0] != out->shape[0])
+        return BACKDROP_EINVAL;
+    if (!w->data)
+        return BACKDROP_ENOTSUP; /* weights computed at run time */
+    if (op->stride_h < 1 || op->stride_w < 1 || !check_activation(op->activation))
+        return BACKDROP_EINVAL;
+    if (op->padding != NN_PAD_SAME && op->padding != NN_PAD_VALID)
+        return BACKDROP_EINVAL;
+    int out_c = out->shape[3];
+    if (op->num_inputs == 3) {
+        const NnTensor *bias = &g->tensors[op->inputs[2]];
+        if (!bias->data)
+            return BACKDROP_ENOTSUP;
+        if (bias->count != (size_t)out_c)
+            return BACKDROP_EINVAL;
+    }
+    int kh = w->shape[1], kw = w->shape[2];
+    int ih = in->shape[1], iw = in->shape[2];
+    int oh = out->shape[1], ow = out->shape[2];
+
+    if (op->type == NN_OP_TRANSPOSE_CONV_BIAS) {
+        /* No dilation here: MediaPipe's op has none, its dilation fields
+         * are ignored. */
+        if (w->shape[0] != out_c || w->shape[3] != in->shape[3])
+            return BACKDROP_EINVAL;
+        if (op->padding == NN_PAD_VALID)
+            return oh == (ih - 1) * op->stride_h + kh && ow == (iw - 1) * op->stride_w + kw ? 0 : BACKDROP_EINVAL;
+        /* SAME: the input must be what a SAME forward convolution of the
+         * output would give; then the uncovered part of the output
+         * (adjustment) is below one stride. */
+        return window_output_size(NN_PAD_SAME, oh, kh, op->stride_h) == ih &&
+               window_output_size(NN_PAD_SAME, ow, kw, op->stride_w) == iw ? 0 : BACKDROP_EINVAL;
+    }
+
+    if (op->dilation_h < 1 || op->dilation_w < 1)
+        return BACKDROP_EINVAL;
+    if (op->type == NN_OP_CONV_2D) {
+        if (w->shape[0] != out_c || w->shape[3] != in->shape[3])
+            return BACKDROP_EINVAL;
+    } else {
+        int in_c = in->shape[3];
+        if (w->shape[0] != 1 || w->shape[3] != out_c || out_c % in_c != 0)
+            return BACKDROP_EINVAL;
+        if (op->depth_multiplier != 0 && op->depth_multiplier != out_c / in_c)
+            return BACKDROP_EINVAL;
+    }
+    int eff_kh = (kh - 1) * op->dilation_h + 1, eff_kw = (kw - 1) * op->dilation_w + 1;
+    if (oh != window_output_size(op->padding, ih, eff_kh, op->stride_h) ||
+        ow != window_output_size(op->padding, iw, eff_kw, op->stride_w))
+        return BACKDROP_EINVAL;
+    return 0;
+}
+
+static int check_pool(const NnGraph *g, const NnOp *op)
+{
+    if (op->num_inputs != 1)
+        return BACKDROP_EINVAL;
+    const NnTensor *in = &g->tensors[op->inputs[0]];
+    const NnTensor *out = &g->tensors[op->output];
+    if (!is_rank4(in) || !is_rank4(out) || in->shape[0] != out->shape[0] || in->shape[3] != out->shape[3])
+        return BACKDROP_EINVAL;
+    if (op->stride_h < 1 || op->stride_w < 1 || op->filter_h < 1 || op->filter_w < 1 ||
+        !check_activation(op->activation))
+        return BACKDROP_EINVAL;
+    if (op->padding != NN_PAD_SAME && op->padding != NN_PAD_VALID)
+        return BACKDROP_EINVAL;
+    if (out->shape[1] != window_output_size(op->padding, in->shape[1], op->filter_h, op->stride_h) ||
+        out->shape[2] != window_output_size(op->padding, in->shape[2], op->filter_w, op->stride_w))
+        return BACKDROP_EINVAL;
+    return 0;
+}
+
+/* ADD / MUL: numpy broadcasting, each aligned dimension equal or 1. */
+static int check_binary(const NnGraph *g, const NnOp *op)
+{
+    if (op->num_inputs != 2 || !check_activation(op->activation))
+        return BACKDROP_EINVAL;
+    const NnTensor *out = &g->tensors[op->output];
+    int32_t a[4], b[4], o[4];
+    dims4(&g->tensors[op->inputs[0]], a);
+    dims4(&g->tensors[op->inputs[1]], b);
+    dims4(out, o);
+    int rank = g->tensors[op->inputs[0]].rank;
+    if (g->tensors[op->inputs[1]].rank > rank)
+        rank = g->tensors[op->inputs[1]].rank;
+    if (out->rank != rank)
+        return BACKDROP_EINVAL;
+    for (int i = 0; i < 4; i++) {
+        if (a[i] != b[i] && a[i] != 1 && b[i] != 1)
+            return BACKDROP_EINVAL;
+        if (o[i] != (a[i] > b[i] ? a[i] : b[i]))
+            return BACKDROP_EINVAL;
+    }
+    return 0;
+}
+
+static int check_resize(const NnGraph *g, const NnOp *op)
+{
+    if (op->num_inputs != 1)
+        return BACKDROP_EINVAL;
+    const NnTensor *in = &g->tensors[op->inputs[0]];
+    const NnTensor *out = &g->tensors[op->output];
+    if (!is_rank4(in) || !is_rank4(out) || in->shape[0] != out->shape[0] || in->shape[3] != out->shape[3])
+        return BACKDROP_EINVAL;
+    if (out->shape[1] != op->out_h || out->shape[2] != op->out_w)
+        return BACKDROP_EINVAL;
+    /* TFLite refuses this combination (half-pixel centres with aligned
+     * corners has no defined meaning there). */
+    if (op->align_corners && op->half_pixel_centers)
+        return BACKDROP_EINVAL;
+    return 0;
+}
+
+static int check_op(const NnGraph *g, int index)
+{
+    if (!g || index < 0 || index >= g->num_ops)
+        return BACKDROP_EINVAL;
+    const NnOp *op = &g->ops[index];
+    if (op->num_inputs < 1 || op->num_inputs > NN_MAX_INPUTS || !valid_index(g, op->output))
+        return BACKDROP_EINVAL;
+    for (int k = 0; k < op->num_inputs; k++)
+        if (!valid_index(g, op->inputs[k]))
+            return BACKDROP_EINVAL;
+    if (g->tensors[op->output].data)
+        return BACKDROP_EINVAL; /* writing a constant */
+    /* Data inputs are activations (only filters and biases are constant),
+     * except that one operand of ADD/MUL may be a constant. */
+    if (g->tensors[op->inputs[0]].data &&
+        !((op->type == NN_OP_ADD || op->type == NN_OP_MUL) && op->num_inputs == 2 &&
+          !g->tensors[op->inputs[1]].data))
+        return BACKDROP_ENOTSUP;
+
+    switch (op->type) {
+    case NN_OP_CONV_2D:
+    case NN_OP_DEPTHWISE_CONV_2D:
+    case NN_OP_TRANSPOSE_CONV_BIAS:
+        return check_conv_like(g, op);
+    case NN_OP_AVERAGE_POOL_2D:
+        return check_pool(g, op);
+    case NN_OP_ADD:
+    case NN_OP_MUL:
+        return check_binary(g, op);
+    case NN_OP_HARD_SWISH:
+    case NN_OP_RELU:
+    case NN_OP_LOGISTIC:
+        if (op->num_inputs != 1)
+            return BACKDROP_EINVAL;
+        return same_shape(&g->tensors[op->inputs[0]], &g->tensors[op->output]) ? 0 : BACKDROP_EINVAL;
+    case NN_OP_RESIZE_BILINEAR:
+        return check_resize(g, op);
+    default:
+        return BACKDROP_ENOTSUP;
+    }
+}
+
+/* ---- operators ---------------------------------------------------------- */
+
+/* CONV_2D: out[n,y,x,o] = bias[o] + sum over (ky,kx,i) of
+ * in[n, y*s - pad + ky*d, x*s - pad + kx*d, i] * w[o,ky,kx,i], taps outside
+ * the input counting as zero. */
+static void eval_conv(const NnGraph *g, const NnOp *op, const float *in, const float *w,
+                      const float *bias, float *out)
+{
+    const NnTensor *ti = &g->tensors[op->inputs[0]], *tw = &g->tensors[op->inputs[1]];
+    const NnTensor *to = &g->tensors[op->output];
+    int n_ = ti->shape[0], ih = ti->shape[1], iw = ti->shape[2], ic = ti->shape[3];
+    int oh = to->shape[1], ow = to->shape[2], oc = to->shape[3];
+    int kh = tw->shape[1], kw = tw->shape[2];
+    int pad_t = window_pad_before(op->padding, ih, oh, (kh - 1) * op->dilation_h + 1, op->stride_h);
+    int pad_l = window_pad_before(op->padding, iw, ow, (kw - 1) * op->dilation_w + 1, op->stride_w);
+
+    for (int n = 0; n < n_; n++)
+        for (int y = 0; y < oh; y++)
+            for (int x = 0; x < ow; x++)
+                for (int o = 0; o < oc; o++) {
+                    double acc = bias ? bias[o] : 0.0;
+                    for (int ky = 0; ky < kh; ky++) {
+                        int sy = y * op->stride_h - pad_t + ky * op->dilation_h;
+                        if (sy < 0 || sy >= ih)
+                            continue;
+                        for (int kx = 0; kx < kw; kx++) {
+                            int sx = x * op->stride_w - pad_l + kx * op->dilation_w;
+                            if (sx < 0 || sx >= iw)
+                                continue;
+                            const float *src = in + (((size_t)n * ih + sy) * iw + sx) * ic;
+                            const float *wt = w + (((size_t)o * kh + ky) * kw + kx) * ic;
+                            for (int i = 0; i < ic; i++)
+                                acc += (double)src[i] * wt[i];
+                        }
+                    }
+                    out[(((size_t)n * oh + y) * ow + x) * oc + o] = activate(op->activation, (float)acc);
+                }
+}
+
+/* DEPTHWISE_CONV_2D: output channel c*M + m reads input channel c only,
+ * with filter column c*M + m. */
+static void eval_depthwise(const NnGraph *g, const NnOp *op, const float *in, const float *w,
+                           const float *bias, float *out)
+{
+    const NnTensor *ti = &g->tensors[op->inputs[0]], *tw = &g->tensors[op->inputs[1]];
+    const NnTensor *to = &g->tensors[op->output];
+    int n_ = ti->shape[0], ih = ti->shape[1], iw = ti->shape[2], ic = ti->shape[3];
+    int oh = to->shape[1], ow = to->shape[2], oc = to->shape[3];
+    int kh = tw->shape[1], kw = tw->shape[2];
+    int mult = oc / ic;
+    int pad_t = window_pad_before(op->padding, ih, oh, (kh - 1) * op->dilation_h + 1, op->stride_h);
+    int pad_l = window_pad_before(op->padding, iw, ow, (kw - 1) * op->dilation_w + 1, op->stride_w);
+
+    for (int n = 0; n < n_; n++)
+        for (int y = 0; y < oh; y++)
+            for (int x = 0; x < ow; x++)
+                for (int o = 0; o < oc; o++) {
+                    int c = o / mult;
+                    double acc = bias ? bias[o] : 0.0;
+                    for (int ky = 0; ky < kh; ky++) {
+                        int sy = y * op->stride_h - pad_t + ky * op->dilation_h;
+                        if (sy < 0 || sy >= ih)
+                            continue;
+                        for (int kx = 0; kx < kw; kx++) {
+                            int sx = x * op->stride_w - pad_l + kx * op->dilation_w;
+                            if (sx < 0 || sx >= iw)
+                                continue;
+                            acc += (double)in[(((size_t)n * ih + sy) * iw + sx) * ic + c] *
+                                   w[((size_t)ky * kw + kx) * oc + o];
+                        }
+                    }
+                    out[(((size_t)n * oh + y) * ow + x) * oc + o] = activate(op->activation, (float)acc);
+                }
+}
+
+/* TRANSPOSE_CONV (and MediaPipe's Convolution2DTransposeBias, which is the
+ * same with a bias): every input pixel (y, x) scatters in * w[o,ky,kx,i]
+ * onto output (y*s - pad + ky, x*s - pad + kx); contributions falling
+ * outside the output are dropped. Accumulated in a double per output
+ * element, then bias added, then the fused activation. */
+static void eval_transpose_conv(const NnGraph *g, const NnOp *op, const float *in, const float *w,
+                                const float *bias, float *out)
+{
+    const NnTensor *ti = &g->tensors[op->inputs[0]], *tw = &g->tensors[op->inputs[1]];
+    const NnTensor *to = &g->tensors[op->output];
+    int n_ = ti->shape[0], ih = ti->shape[1], iw = ti->shape[2], ic = ti->shape[3];
+    int oh = to->shape[1], ow = to->shape[2], oc = to->shape[3];
+    int kh = tw->shape[1], kw = tw->shape[2];
+    int pad_t = transpose_pad_before(op->padding, ih, oh, kh, op->stride_h);
+    int pad_l = transpose_pad_before(op->padding, iw, ow, kw, op->stride_w);
+
+    /* Gathered per output element so that the sum stays in double without
+     * a double scratch tensor: output row y receives kernel row ky from
+     * input row (y + pad - ky) / s when that division is exact. */
+    for (int n = 0; n < n_; n++)
+        for (int y = 0; y < oh; y++)
+            for (int x = 0; x < ow; x++)
+                for (int o = 0; o < oc; o++) {
+                    double acc = 0.0;
+                    for (int ky = 0; ky < kh; ky++) {
+                        int ty = y + pad_t - ky;
+                        if (ty < 0 || ty % op->stride_h != 0 || ty / op->stride_h >= ih)
+                            continue;
+                        int sy = ty / op->stride_h;
+                        for (int kx = 0; kx < kw; kx++) {
+                            int tx = x + pad_l - kx;
+                            if (tx < 0 || tx % op->stride_w != 0 || tx / op->stride_w >= iw)
+                                continue;
+                            int sx = tx / op->stride_w;
+                            const float *src = in + (((size_t)n * ih + sy) * iw + sx) * ic;
+                            const float *wt = w + (((size_t)o * kh + ky) * kw + kx) * ic;
+                            for (int i = 0; i < ic; i++)
+                                acc += (double)src[i] * wt[i];
+                        }
+                    }
+                    if (bias)
+                        acc += bias[o];
+                    out[(((size_t)n * oh + y) * ow + x) * oc + o] = activate(op->activation, (float)acc);
+                }
+}
+
+/* AVERAGE_POOL_2D: the mean of the window's elements that lie inside the
+ * input (padding is not counted, as in TFLite). */
+static void eval_average_pool(const NnGraph *g, const NnOp *op, const float *in, float *out)
+{
+    const NnTensor *ti = &g->tensors[op->inputs[0]], *to = &g->tensors[op->output];
+    int n_ = ti->shape[0], ih = ti->shape[1], iw = ti->shape[2], c_ = ti->shape[3];
+    int oh = to->shape[1], ow = to->shape[2];
+    int pad_t = window_pad_before(op->padding, ih, oh, op->filter_h, op->stride_h);
+    int pad_l = window_pad_before(op->padding, iw, ow, op->filter_w, op->stride_w);
+
+    for (int n = 0; n < n_; n++)
+        for (int y = 0; y < oh; y++)
+            for (int x = 0; x < ow; x++)
+                for (int c = 0; c < c_; c++) {
+                    double sum = 0.0;
+                    int count = 0;
+                    for (int ky = 0; ky < op->filter_h; ky++) {
+                        int sy = y * op->stride_h - pad_t + ky;
+                        if (sy < 0 || sy >= ih)
+                            continue;
+                        for (int kx = 0; kx < op->filter_w; kx++) {
+                            int sx = x * op->stride_w - pad_l + kx;
+                            if (sx < 0 || sx >= iw)
+                                continue;
+                            sum += in[(((size_t)n * ih + sy) * iw + sx) * c_ + c];
+                            count++;
+                        }
+                    }
+                    /* count >= 1: with TFLite padding every window overlaps the input. */
+                    float mean = count ? (float)(sum / count) : 0.0f;
+                    out[(((size_t)n * oh + y) * ow + x) * c_ + c] = activate(op->activation, mean);
+                }
+}
+
+/* ADD / MUL with numpy broadcasting over the 4-D aligned shapes. */
+static void eval_binary(const NnGraph *g, const NnOp *op, const float *a, const float *b, float *out)
+{
+    int32_t da[4], db[4], d[4];
+    dims4(&g->tensors[op->inputs[0]], da);
+    dims4(&g->tensors[op->inputs[1]], db);
+    dims4(&g->tensors[op->output], d);
+    size_t i = 0;
+    for (int i0 = 0; i0 < d[0]; i0++)
+        for (int i1 = 0; i1 < d[1]; i1++)
+            for (int i2 = 0; i2 < d[2]; i2++)
+                for (int i3 = 0; i3 < d[3]; i3++, i++) {
+                    /* A dimension of size 1 repeats its only element. */
+                    size_t ia = (((size_t)(da[0] > 1 ? i0 : 0) * da[1] + (da[1] > 1 ? i1 : 0)) * da[2] +
+                                 (da[2] > 1 ? i2 : 0)) * da[3] + (da[3] > 1 ? i3 : 0);
+                    size_t ib = (((size_t)(db[0] > 1 ? i0 : 0) * db[1] + (db[1] > 1 ? i1 : 0)) * db[2] +
+                                 (db[2] > 1 ? i2 : 0)) * db[3] + (db[3] > 1 ? i3 : 0);
+                    float v = op->type == NN_OP_ADD ? a[ia] + b[ib] : a[ia] * b[ib];
+                    out[i] = activate(op->activation, v);
+                }
+}
+
+/* Source coordinate of output index o along one axis, and its two taps. */
+typedef struct Taps {
+    int lo, hi;   /* input indices, lo <= hi <= in - 1 */
+    double frac;  /* weight of hi; lo gets 1 - frac */
+} Taps;
+
+/* TFLite RESIZE_BILINEAR coordinate mapping:
+ *  - scale = in/out, or (in-1)/(out-1) with align_corners (and out > 1);
+ *  - half_pixel_centers: src = (o + 0.5) * scale - 0.5, clamped at 0 (the
+ *    first output samples would otherwise extrapolate);
+ *  - otherwise src = o * scale;
+ * lo = floor(src), hi = min(ceil(src), in - 1). The scale and the source
+ * coordinate are computed in float, as TFLite does. */
+static Taps resize_taps(int o, int in, int out, int align_corners, int half_pixel)
+{
+    float scale = align_corners && out > 1 ? (float)(in - 1) / (float)(out - 1) : (float)in / (float)out;
+    float src = half_pixel ? ((float)o + 0.5f) * scale - 0.5f : (float)o * scale;
+    if (src < 0.0f)
+        src = 0.0f;
+    Taps t;
+    float lo = floorf(src);
+    t.lo = (int)lo;
+    if (t.lo > in - 1)
+        t.lo = in - 1;
+    t.hi = (int)ceilf(src);
+    if (t.hi > in - 1)
+        t.hi = in - 1;
+    t.frac = (double)src - lo;
+    return t;
+}
+
+static void eval_resize(const NnGraph *g, const NnOp *op, const float *in, float *out)
+{
+    const NnTensor *ti = &g->tensors[op->inputs[0]], *to = &g->tensors[op->output];
+    int n_ = ti->shape[0], ih = ti->shape[1], iw = ti->shape[2], c_ = ti->shape[3];
+    int oh = to->shape[1], ow = to->shape[2];
+    for (int n = 0; n < n_; n++)
+        for (int y = 0; y < oh; y++) {
+            Taps ty = resize_taps(y, ih, oh, op->align_corners, op->half_pixel_centers);
+            for (int x = 0; x < ow; x++) {
+                Taps tx = resize_taps(x, iw, ow, op->align_corners, op->half_pixel_centers);
+                const float *r0 = in + ((size_t)n * ih + ty.lo) * iw * c_;
+                const float *r1 = in + ((size_t)n * ih + ty.hi) * iw * c_;
+                for (int c = 0; c < c_; c++) {
+                    double v = r0[(size_t)tx.lo * c_ + c] * (1.0 - ty.frac) * (1.0 - tx.frac) +
+                               r0[(size_t)tx.hi * c_ + c] * (1.0 - ty.frac) * tx.frac +
+                               r1[(size_t)tx.lo * c_ + c] * ty.frac * (1.0 - tx.frac) +
+                               r1[(size_t)tx.hi * c_ + c] * ty.frac * tx.frac;
+                    out[(((size_t)n * oh + y) * ow + x) * c_ + c] = (float)v;
+                }
+            }
+        }
+}
+
+static void eval_unary(const NnOp *op, const float *in, float *out, size_t count)
+{
+    for (size_t i = 0; i < count; i++) {
+        float x = in[i];
+        switch (op->type) {
+        case NN_OP_HARD_SWISH: {
+            float r = x + 3.0f;
+            r = r < 0.0f ? 0.0f : r > 6.0f ? 6.0f : r;
+            out[i] = x * r / 6.0f;
+            break;
+        }
+        case NN_OP_RELU:
+            out[i] = x > 0.0f ? x : 0.0f;
+            break;
+        case NN_OP_LOGISTIC:
+            out[i] = (float)(1.0 / (1.0 + exp(-(double)x)));
+            break;
+        default:
+            break;
+        }
+    }
+}
+
+void nn_reference_eval_op(const NnGraph *g, int index, const float *const *in, float *out)
+{
+    const NnOp *op = &g->ops[index];
+    const float *bias = op->num_inputs > 2 ? in[2] : NULL;
+    switch (op->type) {
+    case NN_OP_CONV_2D:
+        eval_conv(g, op, in[0], in[1], bias, out);
+        break;
+    case NN_OP_DEPTHWISE_CONV_2D:
+        eval_depthwise(g, op, in[0], in[1], bias, out);
+        break;
+    case NN_OP_TRANSPOSE_CONV_BIAS:
+        eval_transpose_conv(g, op, in[0], in[1], bias, out);
+        break;
+    case NN_OP_AVERAGE_POOL_2D:
+        eval_average_pool(g, op, in[0], out);
+        break;
+    case NN_OP_ADD:
+    case NN_OP_MUL:
+        eval_binary(g, op, in[0], in[1], out);
+        break;
+    case NN_OP_HARD_SWISH:
+    case NN_OP_RELU:
+    case NN_OP_LOGISTIC:
+        eval_unary(op, in[0], out, g->tensors[op->output].count);
+        break;
+    case NN_OP_RESIZE_BILINEAR:
+        eval_resize(g, op, in[0], out);
+        break;
+    default:
+        break;
+    }
+}
+
+/* ---- executor ----------------------------------------------------------- */
+
+/* Graph-level checks: the input is an activation, every op reads only
+ * tensors already available (constants, the input, earlier outputs) and
+ * writes a tensor nobody wrote before, and the output gets written. The
+ * scratch array 'ready' has one byte per tensor. */
+static int check_graph(const NnGraph *g, unsigned char *ready)
+{
+    if (!g->tensors || g->num_tensors < 1 || !g->ops || g->num_ops < 1)
+        return BACKDROP_EINVAL;
+    if (!valid_index(g, g->input) || !valid_index(g, g->output) || g->tensors[g->input].data)
+        return BACKDROP_EINVAL;
+    if (g->logits != -1 && !valid_index(g, g->logits))
+        return BACKDROP_EINVAL;
+    for (int t = 0; t < g->num_tensors; t++) {
+        const NnTensor *tensor = &g->tensors[t];
+        if (tensor->rank < 1 || tensor->rank > NN_MAX_RANK)
+            return BACKDROP_EINVAL;
+        size_t count = 1;
+        for (int i = 0; i < tensor->rank; i++) {
+            if (tensor->shape[i] < 1)
+                return BACKDROP_EINVAL;
+            count *= (size_t)tensor->shape[i];
+            if (count > NN_MAX_ELEMENTS)
+                return BACKDROP_EINVAL;
+        }
+        if (count != tensor->count)
+            return BACKDROP_EINVAL;
+        ready[t] = tensor->data != NULL;
+    }
+    ready[g->input] = 1;
+    for (int i = 0; i < g->num_ops; i++) {
+        int err = check_op(g, i);
+        if (err)
+            return err;
+        const NnOp *op = &g->ops[i];
+        for (int k = 0; k < op->num_inputs; k++)
+            if (!ready[op->inputs[k]])
+                return BACKDROP_EINVAL;
+        if (ready[op->output])
+            return BACKDROP_EINVAL;
+        ready[op->output] = 1;
+    }
+    if (!ready[g->output] || g->tensors[g->output].data)
+        return BACKDROP_EINVAL;
+    if (g->logits != -1 && (!ready[g->logits] || g->tensors[g->logits].data))
+        return BACKDROP_EINVAL;
+    return 0;
+}
+
+int nn_reference_check_graph(const NnGraph *g)
+{
+    if (!g || g->num_tensors < 1)
+        return BACKDROP_EINVAL;
+    unsigned char *ready = calloc((size_t)g->num_tensors, 1);
+    if (!ready)
+        return BACKDROP_ENOMEM;
+    int err = check_graph(g, ready);
+    free(ready);
+    return err;
+}
+
+int nn_reference_create(NnReference **rp, const NnGraph *g)
+{
+    if (!rp)
+        return BACKDROP_EINVAL;
+    *rp = NULL;
+    int err = nn_reference_check_graph(g);
+    if (err)
+        return err;
+
+    NnReference *r = calloc(1, sizeof(*r));
+    if (!r)
+        return BACKDROP_ENOMEM;
+    r->graph = g;
+    r->buffers = calloc((size_t)g->num_tensors, sizeof(*r->buffers));
+    if (!r->buffers) {
+        nn_reference_destroy(&r);
+        return BACKDROP_ENOMEM;
+    }
+    for (int t = 0; t < g->num_tensors; t++) {
+        if (g->tensors[t].data)
+            continue;
+        /* Zeroed, so a tensor no op writes (unused) reads as zeros. */
+        r->buffers[t] = calloc(g->tensors[t].count, sizeof(float));
+        if (!r->buffers[t]) {
+            nn_reference_destroy(&r);
+            return BACKDROP_ENOMEM;
+        }
+    }
+    *rp = r;
+    return 0;
+}
+
+float *nn_reference_input(NnReference *r)
+{
+    return r->buffers[r->graph->input];
+}
+
+const float *nn_reference_output(const NnReference *r)
+{
+    return r->buffers[r->graph->output];
+}
+
+const float *nn_reference_tensor(const NnReference *r, int tensor)
+{
+    if (!r || tensor < 0 || tensor >= r->graph->num_tensors)
+        return NULL;
+    const NnTensor *t = &r->graph->tensors[tensor];
+    return t->data ? t->data : r->buffers[tensor];
+}
+
+int nn_reference_run(NnReference *r)
+{
+    const NnGraph *g = r->graph;
+    for (int i = 0; i < g->num_ops; i++) {
+        const NnOp *op = &g->ops[i];
+        const float *in[NN_MAX_INPUTS];
+        for (int k = 0; k < op->num_inputs; k++)
+            in[k] = nn_reference_tensor(r, op->inputs[k]);
+        nn_reference_eval_op(g, i, in, r->buffers[op->output]);
+    }
+    return 0;
+}
+
+void nn_reference_destroy(NnReference **rp)
+{
+    if (!rp || !*rp)
+        return;
+    NnReference *r = *rp;
+    if (r->buffers) {
+        for (int t = 0; t < r->graph->num_tensors; t++)
+            free(r->buffers[t]);
+        free(r->buffers);
+    }
+    free(r);
+    *rp = NULL;
+}

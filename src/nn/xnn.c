@@ -1,0 +1,462 @@
+/*
+ * XNNPACK executor (Debian libxnnpack 0.0~git20220216). See xnn.h.
+ *
+ * Value IDs: the subgraph reserves one external ID per graph tensor and
+ * every tensor the ops use is defined under its own index, so tensor i is
+ * XNNPACK value i; only constants this file synthesises (zero biases) get
+ * IDs from XNNPACK. Whether a value is bound to caller memory is decided by
+ * its EXTERNAL_INPUT / EXTERNAL_OUTPUT flags, not by its ID.
+ *
+ * Memory handed to XNNPACK (constants and external buffers) is padded by
+ * XNN_EXTRA_BYTES: its kernels may read (never write) that far past the end
+ * of an operand.
+ */
+#include <math.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <xnnpack.h>
+
+#include "xnn.h"
+#include "reference.h"
+#include "backdrop/backdrop.h"
+
+struct NnXnn {
+    xnn_runtime_t runtime;
+    int num_tensors;
+    int input, output;
+    float **external;  /* per tensor: executor-owned buffer bound to the runtime, or NULL */
+    float **constants; /* per tensor: executor-owned copy of a constant the runtime uses, or NULL */
+    float **synthetic; /* per op: a constant made up for it (zero bias), or NULL */
+    int num_ops;
+};
+
+/* ---- XNNPACK initialisation ----------------------------------------------
+ * xnn_initialize() guards its hardware set-up with pthread_once, but some
+ * versions also (re)write the global allocator on every call, unguarded; a
+ * once of our own makes concurrent first uses of the library safe whatever
+ * the version does. */
+static pthread_once_t xnn_init_once = PTHREAD_ONCE_INIT;
+static enum xnn_status xnn_init_status = xnn_status_uninitialized;
+
+static void init_xnnpack(void)
+{
+    xnn_init_status = xnn_initialize(NULL);
+}
+
+static int map_status(enum xnn_status s)
+{
+    switch (s) {
+    case xnn_status_success:
+        return 0;
+    case xnn_status_out_of_memory:
+        return BACKDROP_ENOMEM;
+    case xnn_status_invalid_parameter:
+    case xnn_status_invalid_state:
+        return BACKDROP_EINVAL;
+    case xnn_status_uninitialized:
+    case xnn_status_unsupported_parameter:
+    case xnn_status_unsupported_hardware:
+    default:
+        return BACKDROP_ENOTSUP;
+    }
+}
+
+/* count floats, zeroed, 64-byte aligned, plus XNNPACK's read-over slack. */
+static float *alloc_padded(size_t count)
+{
+    size_t bytes = count * sizeof(float) + XNN_EXTRA_BYTES;
+    bytes = (bytes + 63) & ~(size_t)63;
+    float *p = aligned_alloc(64, bytes);
+    if (p)
+        memset(p, 0, bytes);
+    return p;
+}
+
+/* ---- padding ------------------------------------------------------------ */
+
+typedef struct Pads {
+    uint32_t top, bottom, left, right;
+} Pads;
+
+/* TFLite SAME padding of a forward window along one axis: the total
+ * (out-1)*stride + eff_k - in, clipped at 0, split with the odd element
+ * after. VALID: none. The caller has checked that out matches. */
+static void window_pads(NnPadding padding, int in, int out, int eff_k, int stride,
+                        uint32_t *before, uint32_t *after)
+{
+    int total = padding == NN_PAD_SAME ? (out - 1) * stride + eff_k - in : 0;
+    if (total < 0)
+        total = 0;
+    *before = (uint32_t)(total / 2);
+    *after = (uint32_t)(total - total / 2);
+}
+
+/* A transposed convolution produces (in-1)*stride + k rows before cropping.
+ * XNNPACK crops padding_top/bottom from that and then appends 'adjustment'
+ * rows (< stride) at the bottom; TFLite SAME crops total/2 at the top and
+ * the rest at the bottom, where total = (in-1)*stride + k - out. When total
+ * is negative (the output is larger than the full product, possible when
+ * k < stride) nothing is cropped and the missing rows are the adjustment:
+ * they receive no input, only the bias, in both definitions. */
+static void transpose_pads(NnPadding padding, int in, int out, int k, int stride,
+                           uint32_t *before, uint32_t *after, uint32_t *adjustment)
+{
+    int total = (in - 1) * stride + k - out; /* 0 for VALID (checked) */
+    if (padding != NN_PAD_SAME || total <= 0) {
+        *before = *after = 0;
+        *adjustment = total < 0 ? (uint32_t)-total : 0;
+        return;
+    }
+    *before = (uint32_t)(total / 2);
+    *after = (uint32_t)(total - total / 2);
+    *adjustment = 0;
+}
+
+static void activation_bounds(NnActivation act, float *lo, float *hi)
+{
+    switch (act) {
+    case NN_ACT_RELU:
+        *lo = 0.0f;
+        *hi = INFINITY;
+        break;
+    case NN_ACT_RELU6:
+        *lo = 0.0f;
+        *hi = 6.0f;
+        break;
+    case NN_ACT_RELU_N1_TO_1:
+        *lo = -1.0f;
+        *hi = 1.0f;
+        break;
+    case NN_ACT_NONE:
+    default:
+        *lo = -INFINITY;
+        *hi = INFINITY;
+        break;
+    }
+}
+
+/* ---- building ----------------------------------------------------------- */
+
+typedef struct Builder {
+    NnXnn *x;
+    const NnGraph *g;
+    xnn_subgraph_t subgraph;
+} Builder;
+
+static int define_tensor(Builder *b, int t, uint32_t flags)
+{
+    const NnTensor *tensor = &b->g->tensors[t];
+    size_t dims[NN_MAX_RANK];
+    for (int i = 0; i < tensor->rank; i++)
+        dims[i] = (size_t)tensor->shape[i];
+    const void *data = NULL;
+    if (tensor->data) {
+        /* A private copy: the runtime may read static data at run time
+         * (it does for the operands of element-wise ops), and the graph is
+         * allowed to go away after nn_xnn_create(). */
+        float *copy = alloc_padded(tensor->count);
+        if (!copy)
+            return BACKDROP_ENOMEM;
+        memcpy(copy, tensor->data, tensor->count * sizeof(float));
+        b->x->constants[t] = copy;
+        data = copy;
+    }
+    uint32_t id;
+    return map_status(xnn_define_tensor_value(b->subgraph, xnn_datatype_fp32, (size_t)tensor->rank, dims,
+                                              data, (uint32_t)t, flags, &id));
+}
+
+/* The bias operand of a convolution-like op: its tensor, or a zero vector
+ * made for it when the graph has none. */
+static int bias_value(Builder *b, int op_index, uint32_t *id)
+{
+    const NnOp *op = &b->g->ops[op_index];
+    if (op->num_inputs > 2) {
+        *id = (uint32_t)op->inputs[2];
+        return 0;
+    }
+    size_t channels = (size_t)b->g->tensors[op->output].shape[3];
+    float *zeros = alloc_padded(channels);
+    if (!zeros)
+        return BACKDROP_ENOMEM;
+    b->x->synthetic[op_index] = zeros;
+    return map_status(xnn_define_tensor_value(b->subgraph, xnn_datatype_fp32, 1, &channels, zeros,
+                                              XNN_INVALID_VALUE_ID, 0, id));
+}
+
+static int define_op(Builder *b, int index)
+{
+    const NnGraph *g = b->g;
+    const NnOp *op = &g->ops[index];
+    const NnTensor *in = &g->tensors[op->inputs[0]];
+    const NnTensor *out = &g->tensors[op->output];
+    uint32_t in_id = (uint32_t)op->inputs[0], out_id = (uint32_t)op->output;
+    float lo, hi;
+    activation_bounds(op->activation, &lo, &hi);
+    enum xnn_status s;
+
+    switch (op->type) {
+    case NN_OP_CONV_2D:
+    case NN_OP_DEPTHWISE_CONV_2D: {
+        const NnTensor *w = &g->tensors[op->inputs[1]];
+        int kh = w->shape[1], kw = w->shape[2];
+        Pads p;
+        window_pads(op->padding, in->shape[1], out->shape[1], (kh - 1) * op->dilation_h + 1, op->stride_h,
+                    &p.top, &p.bottom);
+        window_pads(op->padding, in->shape[2], out->shape[2], (kw - 1) * op->dilation_w + 1, op->stride_w,
+                    &p.left, &p.right);
+        uint32_t bias_id;
+        int err = bias_value(b, index, &bias_id);
+        if (err)
+            return err;
+        if (op->type == NN_OP_CONV_2D)
+            s = xnn_define_convolution_2d(b->subgraph, p.top, p.right, p.bottom, p.left, (uint32_t)kh, (uint32_t)kw,
+                                          (uint32_t)op->stride_h, (uint32_t)op->stride_w,
+                                          (uint32_t)op->dilation_h, (uint32_t)op->dilation_w,
+                                          1, (size_t)in->shape[3], (size_t)out->shape[3], lo, hi,
+                                          in_id, (uint32_t)op->inputs[1], bias_id, out_id, 0);
+        else
+            s = xnn_define_depthwise_convolution_2d(b->subgraph, p.top, p.right, p.bottom, p.left,
+                                                    (uint32_t)kh, (uint32_t)kw,
+                                                    (uint32_t)op->stride_h, (uint32_t)op->stride_w,
+                                                    (uint32_t)op->dilation_h, (uint32_t)op->dilation_w,
+                                                    (uint32_t)(out->shape[3] / in->shape[3]),
+                                                    (size_t)in->shape[3], lo, hi,
+                                                    in_id, (uint32_t)op->inputs[1], bias_id, out_id, 0);
+        break;
+    }
+    case NN_OP_TRANSPOSE_CONV_BIAS: {
+        /* Filter layout [O,KH,KW,I] is XNNPACK's deconvolution layout with
+         * one group. */
+        const NnTensor *w = &g->tensors[op->inputs[1]];
+        int kh = w->shape[1], kw = w->shape[2];
+        Pads p;
+        uint32_t adj_h, adj_w;
+        transpose_pads(op->padding, in->shape[1], out->shape[1], kh, op->stride_h, &p.top, &p.bottom, &adj_h);
+        transpose_pads(op->padding, in->shape[2], out->shape[2], kw, op->stride_w, &p.left, &p.right, &adj_w);
+        uint32_t bias_id;
+        int err = bias_value(b, index, &bias_id);
+        if (err)
+            return err;
+        s = xnn_define_deconvolution_2d(b->subgraph, p.top, p.right, p.bottom, p.left, adj_h, adj_w,
+                                        (uint32_t)kh, (uint32_t)kw, (uint32_t)op->stride_h, (uint32_t)op->stride_w,
+                                        1, 1, 1, (size_t)in->shape[3], (size_t)out->shape[3], lo, hi,
+                                        in_id, (uint32_t)op->inputs[1], bias_id, out_id, 0);
+        break;
+    }
+    case NN_OP_AVERAGE_POOL_2D: {
+        int ih = in->shape[1], iw = in->shape[2];
+        if (out->shape[1] == 1 && out->shape[2] == 1 && op->filter_h == ih && op->filter_w == iw) {
+            /* One window covering exactly the whole input (squeeze-and-
+             * excitation blocks): XNNPACK's reduction kernel. */
+            s = xnn_define_global_average_pooling_2d(b->subgraph, lo, hi, in_id, out_id, 0);
+        } else if (op->filter_h == 1 && op->filter_w == 1) {
+            /* XNNPACK refuses 1x1 pooling; with stride 1 it is the identity
+             * (plus the fused activation). A strided 1x1 pool subsamples,
+             * which XNNPACK has no node for. */
+            if (op->stride_h != 1 || op->stride_w != 1)
+                return BACKDROP_ENOTSUP;
+            s = xnn_define_clamp(b->subgraph, lo, hi, in_id, out_id, 0);
+        } else {
+            /* XNNPACK requires windows that overlap or touch. */
+            if (op->stride_h > op->filter_h || op->stride_w > op->filter_w)
+                return BACKDROP_ENOTSUP;
+            Pads p;
+            window_pads(op->padding, ih, out->shape[1], op->filter_h, op->stride_h, &p.top, &p.bottom);
+            window_pads(op->padding, iw, out->shape[2], op->filter_w, op->stride_w, &p.left, &p.right);
+            /* With padding, XNNPACK divides each window by the number of
+             * input elements it covers, as TFLite does (the unit tests
+             * check this). */
+            s = xnn_define_average_pooling_2d(b->subgraph, p.top, p.right, p.bottom, p.left,
+                                              (uint32_t)op->filter_h, (uint32_t)op->filter_w,
+                                              (uint32_t)op->stride_h, (uint32_t)op->stride_w, lo, hi,
+                                              in_id, out_id, 0);
+        }
+        break;
+    }
+    case NN_OP_ADD:
+        s = xnn_define_add2(b->subgraph, lo, hi, in_id, (uint32_t)op->inputs[1], out_id, 0);
+        break;
+    case NN_OP_MUL:
+        s = xnn_define_multiply2(b->subgraph, lo, hi, in_id, (uint32_t)op->inputs[1], out_id, 0);
+        break;
+    case NN_OP_HARD_SWISH:
+        s = xnn_define_hardswish(b->subgraph, in_id, out_id, 0);
+        break;
+    case NN_OP_RELU:
+        s = xnn_define_clamp(b->subgraph, 0.0f, INFINITY, in_id, out_id, 0);
+        break;
+    case NN_OP_LOGISTIC:
+        s = xnn_define_sigmoid(b->subgraph, in_id, out_id, 0);
+        break;
+    case NN_OP_RESIZE_BILINEAR: {
+        /* This XNNPACK's three coordinate modes (src/indirection.c):
+         *   no flag                          half_pixel_centers (TF2 default)
+         *   XNN_FLAG_TENSORFLOW_LEGACY_MODE  neither: src = dst * in/out
+         *   XNN_FLAG_ALIGN_CORNERS           align_corners
+         * Both TFLite flags together is rejected by the graph check. */
+        uint32_t flags = op->align_corners ? XNN_FLAG_ALIGN_CORNERS
+                       : op->half_pixel_centers ? 0 : XNN_FLAG_TENSORFLOW_LEGACY_MODE;
+        s = xnn_define_static_resize_bilinear_2d(b->subgraph, (size_t)op->out_h, (size_t)op->out_w,
+                                                 in_id, out_id, flags);
+        break;
+    }
+    default:
+        return BACKDROP_ENOTSUP;
+    }
+    return map_status(s);
+}
+
+/* Defines every tensor the graph uses, then every op; binds the external
+ * ones to fresh buffers. Returns the number of external values through
+ * num_external. */
+static int build_subgraph(Builder *b, int expose_all, int *num_external)
+{
+    const NnGraph *g = b->g;
+    NnXnn *x = b->x;
+    /* Per tensor: 0 unused, 1 used internally, 2 external input, 3 external output. */
+    unsigned char *role = calloc((size_t)g->num_tensors, 1);
+    if (!role)
+        return BACKDROP_ENOMEM;
+    for (int i = 0; i < g->num_ops; i++) {
+        const NnOp *op = &g->ops[i];
+        for (int k = 0; k < op->num_inputs; k++)
+            if (!role[op->inputs[k]])
+                role[op->inputs[k]] = 1;
+        role[op->output] = expose_all ? 3 : 1;
+    }
+    role[g->output] = 3;
+    if (g->logits >= 0)
+        role[g->logits] = 3;
+    role[g->input] = 2;
+
+    int err = 0, count = 0;
+    for (int t = 0; t < g->num_tensors && !err; t++) {
+        if (!role[t])
+            continue;
+        uint32_t flags = role[t] == 2 ? XNN_VALUE_FLAG_EXTERNAL_INPUT
+                       : role[t] == 3 ? XNN_VALUE_FLAG_EXTERNAL_OUTPUT : 0;
+        if (flags) {
+            x->external[t] = alloc_padded(g->tensors[t].count);
+            if (!x->external[t]) {
+                err = BACKDROP_ENOMEM;
+                break;
+            }
+            count++;
+        }
+        err = define_tensor(b, t, flags);
+    }
+    free(role);
+    for (int i = 0; i < g->num_ops && !err; i++)
+        err = define_op(b, i);
+    *num_external = count;
+    return err;
+}
+
+int nn_xnn_create(NnXnn **xp, const NnGraph *g, pthreadpool_t pool, int expose_all)
+{
+    if (!xp)
+        return BACKDROP_EINVAL;
+    *xp = NULL;
+    int err = nn_reference_check_graph(g);
+    if (err)
+        return err;
+    pthread_once(&xnn_init_once, init_xnnpack);
+    if (xnn_init_status != xnn_status_success)
+        return map_status(xnn_init_status);
+
+    NnXnn *x = calloc(1, sizeof(*x));
+    if (!x)
+        return BACKDROP_ENOMEM;
+    x->num_tensors = g->num_tensors;
+    x->num_ops = g->num_ops;
+    x->input = g->input;
+    x->output = g->output;
+    x->external = calloc((size_t)g->num_tensors, sizeof(*x->external));
+    x->constants = calloc((size_t)g->num_tensors, sizeof(*x->constants));
+    x->synthetic = calloc((size_t)g->num_ops, sizeof(*x->synthetic));
+    if (!x->external || !x->constants || !x->synthetic) {
+        nn_xnn_destroy(&x);
+        return BACKDROP_ENOMEM;
+    }
+
+    Builder b = { x, g, NULL };
+    err = map_status(xnn_create_subgraph((uint32_t)g->num_tensors, 0, &b.subgraph));
+    int num_external = 0;
+    if (!err)
+        err = build_subgraph(&b, expose_all, &num_external);
+    /* The runtime is independent of the subgraph once created. */
+    if (!err)
+        err = map_status(xnn_create_runtime_v2(b.subgraph, pool, 0, &x->runtime));
+    if (b.subgraph)
+        xnn_delete_subgraph(b.subgraph);
+
+    /* Bind the external buffers once; runs reuse them. */
+    if (!err) {
+        struct xnn_external_value *values = calloc((size_t)num_external, sizeof(*values));
+        if (!values) {
+            err = BACKDROP_ENOMEM;
+        } else {
+            size_t n = 0;
+            for (int t = 0; t < g->num_tensors; t++)
+                if (x->external[t])
+                    values[n++] = (struct xnn_external_value){ .id = (uint32_t)t, .data = x->external[t] };
+            err = map_status(xnn_setup_runtime(x->runtime, n, values));
+            free(values);
+        }
+    }
+    if (err) {
+        nn_xnn_destroy(&x);
+        return err;
+    }
+    *xp = x;
+    return 0;
+}
+
+float *nn_xnn_input(NnXnn *x)
+{
+    return x->external[x->input];
+}
+
+const float *nn_xnn_output(const NnXnn *x)
+{
+    return x->external[x->output];
+}
+
+const float *nn_xnn_tensor(const NnXnn *x, int tensor)
+{
+    if (!x || tensor < 0 || tensor >= x->num_tensors)
+        return NULL;
+    return x->external[tensor];
+}
+
+int nn_xnn_run(NnXnn *x)
+{
+    return map_status(xnn_invoke_runtime(x->runtime));
+}
+
+void nn_xnn_destroy(NnXnn **xp)
+{
+    if (!xp || !*xp)
+        return;
+    NnXnn *x = *xp;
+    /* The runtime first: it may refer to the constants and buffers. */
+    if (x->runtime)
+        xnn_delete_runtime(x->runtime);
+    for (int t = 0; t < x->num_tensors; t++) {
+        if (x->external)
+            free(x->external[t]);
+        if (x->constants)
+            free(x->constants[t]);
+    }
+    for (int i = 0; x->synthetic && i < x->num_ops; i++)
+        free(x->synthetic[i]);
+    free(x->external);
+    free(x->constants);
+    free(x->synthetic);
+    free(x);
+    *xp = NULL;
+}

@@ -1,0 +1,1254 @@
+/*
+ * The two neural-network executors (src/nn/reference.c, src/nn/xnn.c).
+ *
+ * Operator tests build small graphs by hand (random weights from a fixed
+ * seed, odd sizes, both paddings, strides 1 and 2) and check
+ *  - the reference against a formula written here independently of it
+ *    (a different loop structure: padded copies, scatter instead of
+ *    gather, clipped window bounds instead of per-tap tests), and
+ *  - XNNPACK against the reference, run on the caller's thread and on a
+ *    2-thread pool.
+ * Errors between executors are measured relative to the largest magnitude
+ * of the expected tensor: max|got - want| / max|want| (element-wise
+ * relative error is meaningless near zero crossings).
+ *
+ * Model tests (need the models, and for the goldens the shared golden
+ * directory; otherwise they skip) run both executors on the MediaPipe
+ * selfie models against the goldens (logits per element: relative, or
+ * absolute below 1), and compare XNNPACK with the reference one operator
+ * at a time, feeding the reference the very inputs XNNPACK's op saw.
+ */
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <pthreadpool.h>
+
+#include "backdrop/backdrop.h"
+#include "nn/graph.h"
+#include "nn/reference.h"
+#include "nn/xnn.h"
+#include "suites.h"
+
+/* XNNPACK vs the reference on one operator (float32 sums against double
+ * sums of at most a few hundred terms). */
+#define XNN_TOLERANCE 1e-5
+/* The reference vs the formulas here (both exact up to float rounding). */
+#define NAIVE_TOLERANCE 1e-6
+
+/* ---- random numbers ------------------------------------------------------ */
+
+static uint32_t lcg_next(uint32_t *state)
+{
+    *state = *state * 1664525u + 1013904223u;
+    return *state;
+}
+
+/* Uniform in [lo, hi). */
+static float lcg_float(uint32_t *state, float lo, float hi)
+{
+    return lo + (hi - lo) * (float)(lcg_next(state) >> 8) / 16777216.0f;
+}
+
+static float *random_floats(size_t n, uint32_t *state, float lo, float hi)
+{
+    float *p = unit_alloc(n * sizeof(float));
+    for (size_t i = 0; i < n; i++)
+        p[i] = lcg_float(state, lo, hi);
+    return p;
+}
+
+/* ---- hand-built graphs ---------------------------------------------------- */
+
+#define MAX_TENSORS 32
+#define MAX_OPS 16
+
+static NnGraph *graph_new(void)
+{
+    NnGraph *g = unit_alloc(sizeof(*g));
+    g->tensors = unit_alloc(MAX_TENSORS * sizeof(NnTensor));
+    g->ops = unit_alloc(MAX_OPS * sizeof(NnOp));
+    g->input = g->output = g->logits = -1;
+    return g;
+}
+
+/* Adds a tensor of the given rank and shape; data != NULL makes it a
+ * constant. Returns its index. */
+static int add_tensor(NnGraph *g, int rank, const int *shape, float *data)
+{
+    if (g->num_tensors >= MAX_TENSORS)
+        abort();
+    NnTensor *t = &g->tensors[g->num_tensors];
+    t->rank = rank;
+    t->count = 1;
+    for (int i = 0; i < rank; i++) {
+        t->shape[i] = shape[i];
+        t->count *= (size_t)shape[i];
+    }
+    t->data = data;
+    t->name = (char *)"";
+    return g->num_tensors++;
+}
+
+static int add_act(NnGraph *g, int n, int h, int w, int c)
+{
+    const int shape[4] = { n, h, w, c };
+    return add_tensor(g, 4, shape, NULL);
+}
+
+static int add_const(NnGraph *g, int rank, const int *shape, uint32_t *seed, float lo, float hi)
+{
+    size_t count = 1;
+    for (int i = 0; i < rank; i++)
+        count *= (size_t)shape[i];
+    return add_tensor(g, rank, shape, random_floats(count, seed, lo, hi));
+}
+
+/* Appends an op reading in0 (and in1, in2 when >= 0) and writing out, with
+ * neutral options (stride and dilation 1, VALID, no activation). */
+static NnOp *add_op(NnGraph *g, NnOpType type, int in0, int in1, int in2, int out)
+{
+    if (g->num_ops >= MAX_OPS)
+        abort();
+    NnOp *op = &g->ops[g->num_ops++];
+    memset(op, 0, sizeof(*op));
+    op->type = type;
+    op->inputs[op->num_inputs++] = in0;
+    if (in1 >= 0)
+        op->inputs[op->num_inputs++] = in1;
+    if (in2 >= 0)
+        op->inputs[op->num_inputs++] = in2;
+    op->output = out;
+    op->padding = NN_PAD_VALID;
+    op->stride_h = op->stride_w = 1;
+    op->dilation_h = op->dilation_w = 1;
+    op->activation = NN_ACT_NONE;
+    return op;
+}
+
+/* ---- comparisons ---------------------------------------------------------- */
+
+static double max_abs(const float *v, size_t n)
+{
+    double m = 0.0;
+    for (size_t i = 0; i < n; i++)
+        if (fabs((double)v[i]) > m)
+            m = fabs((double)v[i]);
+    return m;
+}
+
+static double max_abs_diff(const float *a, const float *b, size_t n)
+{
+    double m = 0.0;
+    for (size_t i = 0; i < n; i++) {
+        double d = fabs((double)a[i] - (double)b[i]);
+        if (d > m || d != d)
+            m = d != d ? INFINITY : d;
+    }
+    return m;
+}
+
+/* max|got - want| / max|want|; 0 when both are all zero. */
+static double rel_error(const float *got, const float *want, size_t n)
+{
+    double diff = max_abs_diff(got, want, n), scale = max_abs(want, n);
+    if (diff == 0.0)
+        return 0.0;
+    return scale > 0.0 ? diff / scale : INFINITY;
+}
+
+/* max over elements of |got - want| / max(|want|, 1): relative where the
+ * value is large, absolute near 0. */
+static double elementwise_error(const float *got, const float *want, size_t n)
+{
+    double m = 0.0;
+    for (size_t i = 0; i < n; i++) {
+        double d = fabs((double)got[i] - (double)want[i]) / fmax(fabs((double)want[i]), 1.0);
+        if (d > m || d != d)
+            m = d != d ? INFINITY : d;
+    }
+    return m;
+}
+
+/* ---- executors, released after the test ----------------------------------- */
+
+static void release_reference(void *p)
+{
+    NnReference *r = p;
+    nn_reference_destroy(&r);
+}
+
+static void release_xnn(void *p)
+{
+    NnXnn *x = p;
+    nn_xnn_destroy(&x);
+}
+
+static void release_pool(void *p)
+{
+    pthreadpool_destroy(p);
+}
+
+static pthreadpool_t pool_new(size_t threads)
+{
+    pthreadpool_t pool = pthreadpool_create(threads);
+    if (!pool)
+        abort();
+    unit_defer(release_pool, pool);
+    return pool;
+}
+
+static NnReference *reference_new(const NnGraph *g)
+{
+    NnReference *r = NULL;
+    int err = nn_reference_create(&r, g);
+    if (err) {
+        unit_report(__FILE__, __LINE__, "nn_reference_create: %d", err);
+        return NULL;
+    }
+    unit_defer(release_reference, r);
+    return r;
+}
+
+static NnXnn *xnn_new(const NnGraph *g, pthreadpool_t pool, int expose_all)
+{
+    NnXnn *x = NULL;
+    int err = nn_xnn_create(&x, g, pool, expose_all);
+    if (err) {
+        unit_report(__FILE__, __LINE__, "nn_xnn_create: %d", err);
+        return NULL;
+    }
+    unit_defer(release_xnn, x);
+    return x;
+}
+
+/* Runs g on the reference with a random input (values in [lo, hi)), then on
+ * XNNPACK without and with a 2-thread pool, checks both against the
+ * reference within XNN_TOLERANCE. On success *input and *ref_out (when not
+ * NULL) point at the input and the reference output, valid until the end
+ * of the test. 'what' names the case in messages. */
+static int run_both(const NnGraph *g, uint32_t seed, float lo, float hi, const char *what,
+                    const float **input, const float **ref_out)
+{
+    NnReference *r = reference_new(g);
+    CHECK(r, "%s: reference rejected the graph", what);
+    const NnTensor *in = &g->tensors[g->input];
+    const NnTensor *out = &g->tensors[g->output];
+    float *data = random_floats(in->count, &seed, lo, hi);
+    memcpy(nn_reference_input(r), data, in->count * sizeof(float));
+    CHECK_INT(nn_reference_run(r), 0);
+    const float *want = nn_reference_output(r);
+
+    pthreadpool_t pools[2] = { NULL, pool_new(2) };
+    for (int p = 0; p < 2; p++) {
+        NnXnn *x = xnn_new(g, pools[p], 0);
+        CHECK(x, "%s: XNNPACK rejected the graph", what);
+        memcpy(nn_xnn_input(x), data, in->count * sizeof(float));
+        CHECK_INT(nn_xnn_run(x), 0);
+        double err = rel_error(nn_xnn_output(x), want, out->count);
+        CHECK(err <= XNN_TOLERANCE, "%s: XNNPACK (%s) differs from the reference by %.3g (relative)",
+              what, p ? "2 threads" : "caller thread", err);
+    }
+    if (input)
+        *input = data;
+    if (ref_out)
+        *ref_out = want;
+    return UNIT_PASS;
+}
+
+/* ---- independent formulas --------------------------------------------------- */
+
+static int out_size(NnPadding padding, int in, int eff_k, int stride)
+{
+    return padding == NN_PAD_SAME ? (in + stride - 1) / stride : (in - eff_k) / stride + 1;
+}
+
+static int pad_before(NnPadding padding, int in, int out, int eff_k, int stride)
+{
+    int total = (out - 1) * stride + eff_k - in;
+    return padding == NN_PAD_SAME && total > 0 ? total / 2 : 0;
+}
+
+static float apply_act(NnActivation act, double v)
+{
+    if (act == NN_ACT_RELU)
+        return (float)fmax(v, 0.0);
+    if (act == NN_ACT_RELU6)
+        return (float)fmin(fmax(v, 0.0), 6.0);
+    if (act == NN_ACT_RELU_N1_TO_1)
+        return (float)fmin(fmax(v, -1.0), 1.0);
+    return (float)v;
+}
+
+/* Copies an [h, w, c] image into the middle of a zeroed
+ * [h + pt + pb, w + pl + pr, c] one. */
+static float *zero_padded(const float *in, int h, int w, int c, int pt, int pb, int pl, int pr)
+{
+    int ph = h + pt + pb, pw = w + pl + pr;
+    float *p = unit_alloc((size_t)ph * pw * c * sizeof(float));
+    for (int y = 0; y < h; y++)
+        memcpy(p + ((size_t)(y + pt) * pw + pl) * c, in + (size_t)y * w * c, (size_t)w * c * sizeof(float));
+    return p;
+}
+
+/* ---- CONV_2D / DEPTHWISE_CONV_2D ------------------------------------------- */
+
+typedef struct ConvCase {
+    int h, w, in_c, out_c; /* out_c: output channels (depthwise: the multiplier) */
+    int kh, kw, stride_h, stride_w, dilation;
+    NnPadding padding;
+    NnActivation act;
+    int bias;
+} ConvCase;
+
+/* Builds input -> op -> output for a conv case; returns the graph. */
+static NnGraph *conv_graph(const ConvCase *cc, NnOpType type, uint32_t *seed)
+{
+    NnGraph *g = graph_new();
+    int eff_h = (cc->kh - 1) * cc->dilation + 1, eff_w = (cc->kw - 1) * cc->dilation + 1;
+    int oh = out_size(cc->padding, cc->h, eff_h, cc->stride_h);
+    int ow = out_size(cc->padding, cc->w, eff_w, cc->stride_w);
+    int oc = type == NN_OP_DEPTHWISE_CONV_2D ? cc->in_c * cc->out_c : cc->out_c;
+    g->input = add_act(g, 1, cc->h, cc->w, cc->in_c);
+    int wshape[4] = { oc, cc->kh, cc->kw, cc->in_c };
+    if (type == NN_OP_DEPTHWISE_CONV_2D) {
+        wshape[0] = 1;
+        wshape[3] = oc;
+    }
+    int w = add_const(g, 4, wshape, seed, -1.0f, 1.0f);
+    int b = cc->bias ? add_const(g, 1, &oc, seed, -1.0f, 1.0f) : -1;
+    g->output = add_act(g, 1, oh, ow, oc);
+    NnOp *op = add_op(g, type, g->input, w, b, g->output);
+    op->padding = cc->padding;
+    op->stride_h = cc->stride_h;
+    op->stride_w = cc->stride_w;
+    op->dilation_h = op->dilation_w = cc->dilation;
+    op->depth_multiplier = type == NN_OP_DEPTHWISE_CONV_2D ? cc->out_c : 0;
+    op->activation = cc->act;
+    return g;
+}
+
+/* The naive convolution: pad the input explicitly, then slide the window
+ * with no bounds tests. Depthwise when 'depthwise' (filter [1,KH,KW,C*M]). */
+static void naive_conv(const NnGraph *g, const float *input, int depthwise, float *out)
+{
+    const NnOp *op = &g->ops[0];
+    const NnTensor *ti = &g->tensors[g->input], *to = &g->tensors[g->output];
+    const NnTensor *tw = &g->tensors[op->inputs[1]];
+    const float *bias = op->num_inputs > 2 ? g->tensors[op->inputs[2]].data : NULL;
+    int h = ti->shape[1], w = ti->shape[2], c = ti->shape[3];
+    int oh = to->shape[1], ow = to->shape[2], oc = to->shape[3];
+    int kh = tw->shape[1], kw = tw->shape[2], d = op->dilation_h;
+    int eff_h = (kh - 1) * d + 1, eff_w = (kw - 1) * d + 1;
+    int pt = pad_before(op->padding, h, oh, eff_h, op->stride_h);
+    int pl = pad_before(op->padding, w, ow, eff_w, op->stride_w);
+    /* Enough padding after for every window to fit. */
+    int pb = (oh - 1) * op->stride_h + eff_h - h - pt, pr = (ow - 1) * op->stride_w + eff_w - w - pl;
+    if (pb < 0)
+        pb = 0;
+    if (pr < 0)
+        pr = 0;
+    int pw = w + pl + pr;
+    const float *p = zero_padded(input, h, w, c, pt, pb, pl, pr);
+    for (int y = 0; y < oh; y++)
+        for (int x = 0; x < ow; x++)
+            for (int o = 0; o < oc; o++) {
+                double acc = bias ? bias[o] : 0.0;
+                for (int ky = 0; ky < kh; ky++)
+                    for (int kx = 0; kx < kw; kx++) {
+                        const float *px = p + ((size_t)(y * op->stride_h + ky * d) * pw + x * op->stride_w + kx * d) * c;
+                        if (depthwise)
+                            acc += (double)px[o / (oc / c)] * tw->data[(ky * kw + kx) * oc + o];
+                        else
+                            for (int i = 0; i < c; i++)
+                                acc += (double)px[i] * tw->data[((o * kh + ky) * kw + kx) * c + i];
+                    }
+                out[((size_t)y * ow + x) * oc + o] = apply_act(op->activation, acc);
+            }
+}
+
+static int check_conv_cases(NnOpType type, const ConvCase *cases, int n)
+{
+    uint32_t seed = 1234;
+    for (int i = 0; i < n; i++) {
+        const ConvCase *cc = &cases[i];
+        char what[96];
+        snprintf(what, sizeof(what), "case %d (%dx%dx%d, %dx%d/%d,%d d%d %s)", i, cc->h, cc->w, cc->in_c, cc->kh,
+                 cc->kw, cc->stride_h, cc->stride_w, cc->dilation, cc->padding == NN_PAD_SAME ? "SAME" : "VALID");
+        NnGraph *g = conv_graph(cc, type, &seed);
+        const float *input, *ref;
+        TRY(run_both(g, seed, -1.0f, 1.0f, what, &input, &ref));
+        size_t count = g->tensors[g->output].count;
+        float *naive = unit_alloc(count * sizeof(float));
+        naive_conv(g, input, type == NN_OP_DEPTHWISE_CONV_2D, naive);
+        double err = rel_error(ref, naive, count);
+        CHECK(err <= NAIVE_TOLERANCE, "%s: reference differs from the naive formula by %.3g", what, err);
+    }
+    return UNIT_PASS;
+}
+
+static int test_nn_conv2d(void)
+{
+    static const ConvCase cases[] = {
+        /* h  w  ic oc kh kw sh sw d  padding       activation          bias */
+        { 7, 9, 3, 5, 3, 3, 1, 1, 1, NN_PAD_SAME, NN_ACT_NONE, 1 },
+        { 7, 9, 3, 5, 3, 3, 2, 2, 1, NN_PAD_SAME, NN_ACT_RELU, 1 },
+        /* even input, stride 2: the odd padding element goes after */
+        { 8, 6, 4, 6, 3, 3, 2, 2, 1, NN_PAD_SAME, NN_ACT_RELU6, 1 },
+        { 7, 9, 3, 4, 3, 3, 2, 2, 1, NN_PAD_VALID, NN_ACT_NONE, 1 },
+        { 9, 7, 2, 3, 5, 5, 1, 1, 1, NN_PAD_SAME, NN_ACT_RELU_N1_TO_1, 1 },
+        { 11, 10, 3, 2, 3, 3, 1, 1, 2, NN_PAD_SAME, NN_ACT_NONE, 1 },
+        { 6, 7, 3, 4, 2, 2, 2, 2, 1, NN_PAD_SAME, NN_ACT_NONE, 1 },
+        { 5, 5, 16, 8, 1, 1, 1, 1, 1, NN_PAD_SAME, NN_ACT_NONE, 1 },
+        { 9, 5, 8, 8, 1, 1, 2, 1, 1, NN_PAD_VALID, NN_ACT_RELU, 1 },
+        /* squeeze-and-excitation shape: 1x1 spatial */
+        { 1, 1, 24, 8, 1, 1, 1, 1, 1, NN_PAD_VALID, NN_ACT_RELU, 1 },
+        { 7, 5, 3, 4, 3, 3, 1, 2, 1, NN_PAD_SAME, NN_ACT_NONE, 0 },
+    };
+    return check_conv_cases(NN_OP_CONV_2D, cases, (int)(sizeof(cases) / sizeof(cases[0])));
+}
+
+static int test_nn_depthwise_conv2d(void)
+{
+    static const ConvCase cases[] = {
+        /* h  w  c  M  kh kw sh sw d  padding       activation    bias */
+        { 7, 9, 5, 1, 3, 3, 1, 1, 1, NN_PAD_SAME, NN_ACT_NONE, 1 },
+        { 7, 9, 5, 1, 3, 3, 2, 2, 1, NN_PAD_SAME, NN_ACT_RELU, 1 },
+        { 8, 10, 16, 1, 3, 3, 2, 2, 1, NN_PAD_SAME, NN_ACT_RELU6, 1 },
+        { 9, 9, 6, 1, 5, 5, 1, 1, 1, NN_PAD_SAME, NN_ACT_NONE, 1 },
+        { 10, 11, 6, 1, 5, 5, 2, 2, 1, NN_PAD_SAME, NN_ACT_NONE, 1 },
+        { 7, 9, 3, 2, 3, 3, 1, 1, 1, NN_PAD_VALID, NN_ACT_NONE, 1 },
+        { 11, 9, 4, 3, 3, 3, 2, 1, 1, NN_PAD_SAME, NN_ACT_RELU_N1_TO_1, 1 },
+        { 11, 12, 4, 1, 3, 3, 1, 1, 2, NN_PAD_SAME, NN_ACT_NONE, 1 },
+        { 6, 5, 7, 1, 3, 3, 1, 1, 1, NN_PAD_SAME, NN_ACT_NONE, 0 },
+    };
+    return check_conv_cases(NN_OP_DEPTHWISE_CONV_2D, cases, (int)(sizeof(cases) / sizeof(cases[0])));
+}
+
+/* ---- TRANSPOSE_CONV_BIAS ------------------------------------------------------ */
+
+typedef struct TransposeCase {
+    int h, w, in_c, out_c, kh, kw, stride;
+    NnPadding padding;
+    int out_h, out_w;
+} TransposeCase;
+
+/* Scatter form: each input pixel adds its contribution to the output
+ * window it covers, after which the padding is cropped off. */
+static void naive_transpose_conv(const NnGraph *g, const float *input, float *out)
+{
+    const NnOp *op = &g->ops[0];
+    const NnTensor *ti = &g->tensors[g->input], *to = &g->tensors[g->output];
+    const NnTensor *tw = &g->tensors[op->inputs[1]];
+    const float *bias = g->tensors[op->inputs[2]].data;
+    int h = ti->shape[1], w = ti->shape[2], c = ti->shape[3];
+    int oh = to->shape[1], ow = to->shape[2], oc = to->shape[3];
+    int kh = tw->shape[1], kw = tw->shape[2], s = op->stride_h;
+    /* Full (uncropped) output, large enough for the larger of the two. */
+    int fh = (h - 1) * s + kh, fw = (w - 1) * s + kw;
+    if (fh < oh)
+        fh = oh;
+    if (fw < ow)
+        fw = ow;
+    double *full = unit_alloc((size_t)fh * fw * oc * sizeof(double));
+    for (int y = 0; y < h; y++)
+        for (int x = 0; x < w; x++)
+            for (int ky = 0; ky < kh; ky++)
+                for (int kx = 0; kx < kw; kx++)
+                    for (int o = 0; o < oc; o++)
+                        for (int i = 0; i < c; i++)
+                            full[((size_t)(y * s + ky) * fw + x * s + kx) * oc + o] +=
+                                (double)input[((size_t)y * w + x) * c + i] * tw->data[((o * kh + ky) * kw + kx) * c + i];
+    int total_h = (h - 1) * s + kh - oh, total_w = (w - 1) * s + kw - ow;
+    int pt = op->padding == NN_PAD_SAME && total_h > 0 ? total_h / 2 : 0;
+    int pl = op->padding == NN_PAD_SAME && total_w > 0 ? total_w / 2 : 0;
+    for (int y = 0; y < oh; y++)
+        for (int x = 0; x < ow; x++)
+            for (int o = 0; o < oc; o++)
+                out[((size_t)y * ow + x) * oc + o] = (float)(full[((size_t)(y + pt) * fw + x + pl) * oc + o] + bias[o]);
+}
+
+static int test_nn_transpose_conv(void)
+{
+    static const TransposeCase cases[] = {
+        /* h  w  ic oc kh kw s  padding      out_h out_w */
+        { 5, 7, 4, 1, 2, 2, 2, NN_PAD_SAME, 10, 14 },   /* the model's case */
+        { 4, 4, 3, 2, 3, 3, 2, NN_PAD_SAME, 8, 8 },     /* total 1: crop 0 top, 1 bottom */
+        { 3, 5, 2, 3, 4, 4, 2, NN_PAD_SAME, 6, 10 },    /* total 2: crop 1 and 1 */
+        { 3, 4, 2, 2, 3, 3, 2, NN_PAD_VALID, 7, 9 },
+        { 3, 3, 3, 2, 1, 1, 2, NN_PAD_SAME, 6, 6 },     /* k < stride: last row/column bias only */
+        { 5, 6, 5, 3, 3, 3, 1, NN_PAD_SAME, 5, 6 },
+    };
+    uint32_t seed = 99;
+    for (int i = 0; i < (int)(sizeof(cases) / sizeof(cases[0])); i++) {
+        const TransposeCase *tc = &cases[i];
+        char what[64];
+        snprintf(what, sizeof(what), "case %d (%dx%d k%dx%d s%d)", i, tc->h, tc->w, tc->kh, tc->kw, tc->stride);
+        NnGraph *g = graph_new();
+        g->input = add_act(g, 1, tc->h, tc->w, tc->in_c);
+        int wshape[4] = { tc->out_c, tc->kh, tc->kw, tc->in_c };
+        int w = add_const(g, 4, wshape, &seed, -1.0f, 1.0f);
+        int b = add_const(g, 1, &tc->out_c, &seed, -1.0f, 1.0f);
+        g->output = add_act(g, 1, tc->out_h, tc->out_w, tc->out_c);
+        NnOp *op = add_op(g, NN_OP_TRANSPOSE_CONV_BIAS, g->input, w, b, g->output);
+        op->padding = tc->padding;
+        op->stride_h = op->stride_w = tc->stride;
+        const float *input, *ref;
+        TRY(run_both(g, seed, -1.0f, 1.0f, what, &input, &ref));
+        size_t count = g->tensors[g->output].count;
+        float *naive = unit_alloc(count * sizeof(float));
+        naive_transpose_conv(g, input, naive);
+        double err = rel_error(ref, naive, count);
+        CHECK(err <= NAIVE_TOLERANCE, "%s: reference differs from the scatter formula by %.3g", what, err);
+
+        if (i == 0) {
+            /* 2x2 kernel, stride 2, no crop: output pixel (y, x) is input
+             * pixel (y/2, x/2) through kernel tap (y%2, x%2) alone. */
+            const float *wd = g->tensors[w].data, *bd = g->tensors[b].data;
+            for (int y = 0; y < tc->out_h; y++)
+                for (int x = 0; x < tc->out_w; x++) {
+                    double v = bd[0];
+                    for (int c = 0; c < tc->in_c; c++)
+                        v += (double)input[((y / 2) * tc->w + x / 2) * tc->in_c + c] *
+                             wd[((y % 2) * 2 + x % 2) * tc->in_c + c];
+                    CHECK(fabs(ref[y * tc->out_w + x] - v) <= 1e-6 * (1.0 + fabs(v)),
+                          "2x2/2 transpose: (%d,%d) is %g, expected %g", y, x, ref[y * tc->out_w + x], v);
+                }
+        }
+    }
+    return UNIT_PASS;
+}
+
+/* ---- AVERAGE_POOL_2D ------------------------------------------------------------ */
+
+typedef struct PoolCase {
+    int h, w, c, fh, fw, sh, sw;
+    NnPadding padding;
+    NnActivation act;
+} PoolCase;
+
+static int test_nn_average_pool(void)
+{
+    static const PoolCase cases[] = {
+        /* h  w  c  fh fw sh sw padding      activation */
+        { 7, 9, 3, 3, 3, 2, 2, NN_PAD_SAME, NN_ACT_NONE },   /* edge windows count fewer elements */
+        { 8, 8, 4, 2, 2, 2, 2, NN_PAD_VALID, NN_ACT_NONE },
+        { 7, 9, 5, 3, 3, 1, 1, NN_PAD_SAME, NN_ACT_RELU6 },
+        { 6, 7, 2, 3, 2, 2, 1, NN_PAD_SAME, NN_ACT_NONE },
+        { 9, 16, 6, 9, 16, 9, 16, NN_PAD_VALID, NN_ACT_NONE }, /* global, as the models use it */
+        { 16, 16, 8, 16, 16, 16, 16, NN_PAD_VALID, NN_ACT_RELU }, /* global with activation */
+        { 5, 5, 3, 1, 1, 1, 1, NN_PAD_VALID, NN_ACT_RELU },   /* 1x1: identity + activation */
+    };
+    uint32_t seed = 7;
+    for (int i = 0; i < (int)(sizeof(cases) / sizeof(cases[0])); i++) {
+        const PoolCase *pc = &cases[i];
+        char what[48];
+        snprintf(what, sizeof(what), "case %d (%dx%d f%dx%d s%dx%d)", i, pc->h, pc->w, pc->fh, pc->fw, pc->sh, pc->sw);
+        int oh = out_size(pc->padding, pc->h, pc->fh, pc->sh), ow = out_size(pc->padding, pc->w, pc->fw, pc->sw);
+        NnGraph *g = graph_new();
+        g->input = add_act(g, 1, pc->h, pc->w, pc->c);
+        g->output = add_act(g, 1, oh, ow, pc->c);
+        NnOp *op = add_op(g, NN_OP_AVERAGE_POOL_2D, g->input, -1, -1, g->output);
+        op->padding = pc->padding;
+        op->filter_h = pc->fh;
+        op->filter_w = pc->fw;
+        op->stride_h = pc->sh;
+        op->stride_w = pc->sw;
+        op->activation = pc->act;
+        const float *input, *ref;
+        TRY(run_both(g, seed++, -2.0f, 8.0f, what, &input, &ref));
+        /* Window bounds clipped to the input; the divisor is the clipped area. */
+        int pt = pad_before(pc->padding, pc->h, oh, pc->fh, pc->sh);
+        int pl = pad_before(pc->padding, pc->w, ow, pc->fw, pc->sw);
+        for (int y = 0; y < oh; y++)
+            for (int x = 0; x < ow; x++) {
+                int y0 = y * pc->sh - pt, x0 = x * pc->sw - pl;
+                int y1 = y0 + pc->fh, x1 = x0 + pc->fw;
+                y0 = y0 < 0 ? 0 : y0;
+                x0 = x0 < 0 ? 0 : x0;
+                y1 = y1 > pc->h ? pc->h : y1;
+                x1 = x1 > pc->w ? pc->w : x1;
+                for (int c = 0; c < pc->c; c++) {
+                    double sum = 0.0;
+                    for (int yy = y0; yy < y1; yy++)
+                        for (int xx = x0; xx < x1; xx++)
+                            sum += input[((size_t)yy * pc->w + xx) * pc->c + c];
+                    float want = apply_act(pc->act, sum / ((y1 - y0) * (x1 - x0)));
+                    float got = ref[((size_t)y * ow + x) * pc->c + c];
+                    CHECK(fabs(got - want) <= 1e-6 * (1.0 + fabs(want)), "%s: (%d,%d,%d) is %g, expected %g",
+                          what, y, x, c, got, want);
+                }
+            }
+    }
+    return UNIT_PASS;
+}
+
+/* ---- ADD / MUL ------------------------------------------------------------------ */
+
+typedef struct BinaryCase {
+    int a_rank, a[4], b_rank, b[4];
+    NnActivation act;
+} BinaryCase;
+
+static int check_binary(NnOpType type)
+{
+    static const BinaryCase cases[] = {
+        { 4, { 1, 5, 7, 3 }, 4, { 1, 5, 7, 3 }, NN_ACT_NONE },
+        { 4, { 1, 5, 7, 3 }, 4, { 1, 1, 1, 3 }, NN_ACT_NONE }, /* squeeze-and-excitation scaling */
+        { 4, { 1, 1, 1, 3 }, 4, { 1, 5, 7, 3 }, NN_ACT_NONE }, /* broadcast on the first operand */
+        { 4, { 1, 5, 7, 3 }, 1, { 3 }, NN_ACT_RELU },          /* lower rank, numpy-aligned */
+        { 4, { 1, 5, 1, 4 }, 4, { 1, 1, 6, 4 }, NN_ACT_RELU6 }, /* both broadcast */
+        { 4, { 1, 3, 4, 2 }, 4, { 1, 3, 4, 2 }, NN_ACT_RELU_N1_TO_1 },
+    };
+    uint32_t seed = type == NN_OP_ADD ? 11 : 12;
+    for (int i = 0; i < (int)(sizeof(cases) / sizeof(cases[0])); i++) {
+        const BinaryCase *bc = &cases[i];
+        char what[32];
+        snprintf(what, sizeof(what), "case %d", i);
+        int out[4];
+        for (int k = 0; k < 4; k++) {
+            int da = k >= 4 - bc->a_rank ? bc->a[k - (4 - bc->a_rank)] : 1;
+            int db = k >= 4 - bc->b_rank ? bc->b[k - (4 - bc->b_rank)] : 1;
+            out[k] = da > db ? da : db;
+        }
+        /* The first operand is the graph input, the second a constant (the
+         * case of two activations follows below). */
+        NnGraph *g = graph_new();
+        g->input = add_tensor(g, bc->a_rank, bc->a, NULL);
+        int b = add_const(g, bc->b_rank, bc->b, &seed, -2.0f, 2.0f);
+        g->output = add_tensor(g, 4, out, NULL);
+        NnOp *op = add_op(g, type, g->input, b, -1, g->output);
+        op->activation = bc->act;
+        const float *input, *ref;
+        TRY(run_both(g, seed, -2.0f, 2.0f, what, &input, &ref));
+        const float *bd = g->tensors[b].data;
+        /* Strides of each operand in the output's index space: 0 along a
+         * broadcast dimension. */
+        size_t sa[4], sb[4], acc_a = 1, acc_b = 1;
+        for (int k = 3; k >= 0; k--) {
+            int da = k >= 4 - bc->a_rank ? bc->a[k - (4 - bc->a_rank)] : 1;
+            int db = k >= 4 - bc->b_rank ? bc->b[k - (4 - bc->b_rank)] : 1;
+            sa[k] = da == 1 ? 0 : acc_a;
+            sb[k] = db == 1 ? 0 : acc_b;
+            acc_a *= (size_t)da;
+            acc_b *= (size_t)db;
+        }
+        size_t i_out = 0;
+        for (int i0 = 0; i0 < out[0]; i0++)
+            for (int i1 = 0; i1 < out[1]; i1++)
+                for (int i2 = 0; i2 < out[2]; i2++)
+                    for (int i3 = 0; i3 < out[3]; i3++, i_out++) {
+                        float va = input[i0 * sa[0] + i1 * sa[1] + i2 * sa[2] + i3 * sa[3]];
+                        float vb = bd[i0 * sb[0] + i1 * sb[1] + i2 * sb[2] + i3 * sb[3]];
+                        float want = apply_act(bc->act, type == NN_OP_ADD ? va + vb : va * vb);
+                        CHECK(ref[i_out] == want, "%s: element %zu is %g, expected %g", what, i_out, ref[i_out], want);
+                    }
+    }
+    /* Both operands activations, the broadcast one computed by an op: the
+     * case the models have (x * sigmoid(se(x))). */
+    NnGraph *g = graph_new();
+    g->input = add_act(g, 1, 6, 5, 4);
+    int pooled = add_act(g, 1, 1, 1, 4);
+    NnOp *pool = add_op(g, NN_OP_AVERAGE_POOL_2D, g->input, -1, -1, pooled);
+    pool->filter_h = 6;
+    pool->filter_w = 5;
+    pool->stride_h = 6;
+    pool->stride_w = 5;
+    g->output = add_act(g, 1, 6, 5, 4);
+    add_op(g, type, pooled, g->input, -1, g->output);
+    TRY(run_both(g, seed, -2.0f, 2.0f, "activation operands", NULL, NULL));
+    return UNIT_PASS;
+}
+
+static int test_nn_add(void)
+{
+    return check_binary(NN_OP_ADD);
+}
+
+static int test_nn_mul(void)
+{
+    return check_binary(NN_OP_MUL);
+}
+
+/* ---- HARD_SWISH / RELU / LOGISTIC ----------------------------------------------- */
+
+static int check_unary(NnOpType type)
+{
+    NnGraph *g = graph_new();
+    g->input = add_act(g, 1, 9, 7, 5);
+    g->output = add_act(g, 1, 9, 7, 5);
+    add_op(g, type, g->input, -1, -1, g->output);
+    const float *input, *ref;
+    /* [-8, 8) covers every piece: below -3, the quadratic part, above 3. */
+    TRY(run_both(g, 5, -8.0f, 8.0f, "unary", &input, &ref));
+    for (size_t i = 0; i < g->tensors[g->output].count; i++) {
+        double x = input[i], want;
+        if (type == NN_OP_HARD_SWISH)
+            want = x <= -3.0 ? 0.0 : x >= 3.0 ? x : x * (x + 3.0) / 6.0;
+        else if (type == NN_OP_RELU)
+            want = x > 0.0 ? x : 0.0;
+        else
+            want = 1.0 / (1.0 + exp(-x));
+        CHECK(fabs(ref[i] - want) <= 1e-6 * (1.0 + fabs(want)), "f(%g) is %g, expected %g", x, ref[i], want);
+    }
+    return UNIT_PASS;
+}
+
+static int test_nn_hard_swish(void)
+{
+    return check_unary(NN_OP_HARD_SWISH);
+}
+
+static int test_nn_relu(void)
+{
+    return check_unary(NN_OP_RELU);
+}
+
+static int test_nn_logistic(void)
+{
+    return check_unary(NN_OP_LOGISTIC);
+}
+
+/* ---- RESIZE_BILINEAR ------------------------------------------------------------ */
+
+static NnGraph *resize_graph(int h, int w, int c, int oh, int ow, int align_corners, int half_pixel)
+{
+    NnGraph *g = graph_new();
+    g->input = add_act(g, 1, h, w, c);
+    g->output = add_act(g, 1, oh, ow, c);
+    NnOp *op = add_op(g, NN_OP_RESIZE_BILINEAR, g->input, -1, -1, g->output);
+    op->align_corners = align_corners;
+    op->half_pixel_centers = half_pixel;
+    op->out_h = oh;
+    op->out_w = ow;
+    return g;
+}
+
+static int test_nn_resize_bilinear(void)
+{
+    /* The three TFLite modes on [[0, 1], [2, 3]] -> 4x4. The value at
+     * source coordinates (sy, sx) is 2*sy + sx, so each output is 2*c[y] +
+     * c[x] with c the source coordinate of each output index:
+     *   half_pixel_centers: (i + 0.5) / 2 - 0.5, clamped to [0, 1];
+     *   neither flag:       i / 2, clamped to 1;
+     *   align_corners:      i / 3. */
+    static const struct {
+        int align, half;
+        double c[4];
+    } modes[] = {
+        { 0, 1, { 0.0, 0.25, 0.75, 1.0 } },
+        { 0, 0, { 0.0, 0.5, 1.0, 1.0 } },
+        { 1, 0, { 0.0, 1.0 / 3.0, 2.0 / 3.0, 1.0 } },
+    };
+    for (int m = 0; m < 3; m++) {
+        NnGraph *g = resize_graph(2, 2, 1, 4, 4, modes[m].align, modes[m].half);
+        NnReference *r = reference_new(g);
+        CHECK(r, "mode %d rejected", m);
+        NnXnn *x = xnn_new(g, NULL, 0);
+        CHECK(x, "mode %d rejected by XNNPACK", m);
+        for (int i = 0; i < 4; i++)
+            nn_reference_input(r)[i] = nn_xnn_input(x)[i] = (float)i;
+        CHECK_INT(nn_reference_run(r), 0);
+        CHECK_INT(nn_xnn_run(x), 0);
+        for (int y = 0; y < 4; y++)
+            for (int xx = 0; xx < 4; xx++) {
+                double want = 2.0 * modes[m].c[y] + modes[m].c[xx];
+                float got_r = nn_reference_output(r)[y * 4 + xx], got_x = nn_xnn_output(x)[y * 4 + xx];
+                CHECK(fabs(got_r - want) <= 1e-6, "mode %d (%d,%d): reference %g, expected %g", m, y, xx, got_r, want);
+                CHECK(fabs(got_x - want) <= 1e-6, "mode %d (%d,%d): XNNPACK %g, expected %g", m, y, xx, got_x, want);
+            }
+    }
+
+    /* Odd sizes, up and down, each mode: XNNPACK against the reference. */
+    static const int sizes[][4] = {
+        { 5, 7, 9, 4 }, { 3, 3, 8, 8 }, { 6, 5, 3, 2 }, { 1, 4, 3, 9 }, { 16, 16, 32, 32 }, { 4, 6, 1, 1 },
+    };
+    for (int s = 0; s < (int)(sizeof(sizes) / sizeof(sizes[0])); s++)
+        for (int m = 0; m < 3; m++) {
+            char what[64];
+            snprintf(what, sizeof(what), "%dx%d -> %dx%d mode %d", sizes[s][0], sizes[s][1], sizes[s][2],
+                     sizes[s][3], m);
+            NnGraph *g = resize_graph(sizes[s][0], sizes[s][1], 3, sizes[s][2], sizes[s][3], modes[m].align,
+                                      modes[m].half);
+            TRY(run_both(g, (uint32_t)(s * 3 + m), -1.0f, 1.0f, what, NULL, NULL));
+        }
+
+    /* align_corners with half_pixel_centers: refused, as TFLite does. */
+    NnGraph *g = resize_graph(4, 4, 1, 8, 8, 1, 1);
+    NnReference *r = NULL;
+    NnXnn *x = NULL;
+    CHECK_INT(nn_reference_create(&r, g), BACKDROP_EINVAL);
+    CHECK(!r, "reference not NULL after failure");
+    CHECK_INT(nn_xnn_create(&x, g, NULL, 0), BACKDROP_EINVAL);
+    CHECK(!x, "executor not NULL after failure");
+    return UNIT_PASS;
+}
+
+/* ---- a whole small network ------------------------------------------------------- */
+
+/* A miniature of the selfie models: stem conv, hard-swish, depthwise,
+ * squeeze-and-excitation (global pool, two 1x1 convs, sigmoid, multiply),
+ * residual add, bilinear upsampling, transposed convolution to logits,
+ * sigmoid. Returns the graph; the op outputs are tensors 'first_act' on. */
+static NnGraph *mini_network(uint32_t *seed)
+{
+    NnGraph *g = graph_new();
+    g->input = add_act(g, 1, 13, 11, 3);
+    int w0[4] = { 8, 3, 3, 3 }, b8 = 8;
+    int stem = add_act(g, 1, 7, 6, 8);
+    NnOp *op = add_op(g, NN_OP_CONV_2D, g->input, add_const(g, 4, w0, seed, -0.5f, 0.5f),
+                      add_const(g, 1, &b8, seed, -0.5f, 0.5f), stem);
+    op->padding = NN_PAD_SAME;
+    op->stride_h = op->stride_w = 2;
+    int hs = add_act(g, 1, 7, 6, 8);
+    add_op(g, NN_OP_HARD_SWISH, stem, -1, -1, hs);
+    int wd[4] = { 1, 3, 3, 8 };
+    int dw = add_act(g, 1, 7, 6, 8);
+    op = add_op(g, NN_OP_DEPTHWISE_CONV_2D, hs, add_const(g, 4, wd, seed, -0.5f, 0.5f),
+                add_const(g, 1, &b8, seed, -0.5f, 0.5f), dw);
+    op->padding = NN_PAD_SAME;
+    op->depth_multiplier = 1;
+    op->activation = NN_ACT_RELU;
+    int pooled = add_act(g, 1, 1, 1, 8);
+    op = add_op(g, NN_OP_AVERAGE_POOL_2D, dw, -1, -1, pooled);
+    op->filter_h = op->stride_h = 7;
+    op->filter_w = op->stride_w = 6;
+    int w1[4] = { 4, 1, 1, 8 }, b4 = 4, w2[4] = { 8, 1, 1, 4 };
+    int squeeze = add_act(g, 1, 1, 1, 4);
+    op = add_op(g, NN_OP_CONV_2D, pooled, add_const(g, 4, w1, seed, -0.5f, 0.5f),
+                add_const(g, 1, &b4, seed, -0.5f, 0.5f), squeeze);
+    op->activation = NN_ACT_RELU;
+    int excite = add_act(g, 1, 1, 1, 8);
+    add_op(g, NN_OP_CONV_2D, squeeze, add_const(g, 4, w2, seed, -0.5f, 0.5f),
+           add_const(g, 1, &b8, seed, -0.5f, 0.5f), excite);
+    int gate = add_act(g, 1, 1, 1, 8);
+    add_op(g, NN_OP_LOGISTIC, excite, -1, -1, gate);
+    int scaled = add_act(g, 1, 7, 6, 8);
+    add_op(g, NN_OP_MUL, dw, gate, -1, scaled);
+    int sum = add_act(g, 1, 7, 6, 8);
+    add_op(g, NN_OP_ADD, scaled, hs, -1, sum);
+    int up = add_act(g, 1, 14, 12, 8);
+    op = add_op(g, NN_OP_RESIZE_BILINEAR, sum, -1, -1, up);
+    op->half_pixel_centers = 1;
+    op->out_h = 14;
+    op->out_w = 12;
+    int relu = add_act(g, 1, 14, 12, 8);
+    add_op(g, NN_OP_RELU, up, -1, -1, relu);
+    int wt[4] = { 1, 2, 2, 8 }, b1 = 1;
+    g->logits = add_act(g, 1, 28, 24, 1);
+    op = add_op(g, NN_OP_TRANSPOSE_CONV_BIAS, relu, add_const(g, 4, wt, seed, -0.5f, 0.5f),
+                add_const(g, 1, &b1, seed, -0.5f, 0.5f), g->logits);
+    op->padding = NN_PAD_SAME;
+    op->stride_h = op->stride_w = 2;
+    g->output = add_act(g, 1, 28, 24, 1);
+    add_op(g, NN_OP_LOGISTIC, g->logits, -1, -1, g->output);
+    return g;
+}
+
+/* The whole network, fused (XNNPACK merges clamps into convolutions) and
+ * with every tensor exposed, on 1 and 2 threads, against the reference;
+ * then each exposed op output against the reference's. */
+static int test_nn_small_network(void)
+{
+    uint32_t seed = 2024;
+    NnGraph *g = mini_network(&seed);
+    const float *input;
+    TRY(run_both(g, 3, 0.0f, 1.0f, "mini network", &input, NULL));
+
+    NnReference *r = reference_new(g);
+    CHECK(r, "reference");
+    memcpy(nn_reference_input(r), input, g->tensors[g->input].count * sizeof(float));
+    CHECK_INT(nn_reference_run(r), 0);
+
+    NnXnn *fused = xnn_new(g, NULL, 0);
+    NnXnn *all = xnn_new(g, pool_new(2), 1);
+    CHECK(fused && all, "XNNPACK rejected the network");
+    memcpy(nn_xnn_input(fused), input, g->tensors[g->input].count * sizeof(float));
+    memcpy(nn_xnn_input(all), input, g->tensors[g->input].count * sizeof(float));
+    CHECK_INT(nn_xnn_run(fused), 0);
+    CHECK_INT(nn_xnn_run(all), 0);
+
+    /* Without expose_all only the input, output and logits are visible. */
+    for (int t = 0; t < g->num_tensors; t++) {
+        int visible = t == g->input || t == g->output || t == g->logits;
+        CHECK((nn_xnn_tensor(fused, t) != NULL) == visible, "tensor %d visibility", t);
+    }
+    CHECK(nn_xnn_tensor(fused, -1) == NULL && nn_xnn_tensor(fused, g->num_tensors) == NULL, "range");
+    size_t n_logits = g->tensors[g->logits].count;
+    double err = rel_error(nn_xnn_tensor(fused, g->logits), nn_reference_tensor(r, g->logits), n_logits);
+    CHECK(err <= XNN_TOLERANCE, "logits differ by %.3g", err);
+
+    for (int i = 0; i < g->num_ops; i++) {
+        int t = g->ops[i].output;
+        const float *got = nn_xnn_tensor(all, t);
+        CHECK(got, "op %d output not exposed", i);
+        err = rel_error(got, nn_reference_tensor(r, t), g->tensors[t].count);
+        CHECK(err <= XNN_TOLERANCE, "op %d output differs by %.3g", i, err);
+    }
+
+    /* Runs are repeatable: a second run of the same input gives the same bits. */
+    float *first = unit_alloc(g->tensors[g->output].count * sizeof(float));
+    memcpy(first, nn_xnn_output(fused), g->tensors[g->output].count * sizeof(float));
+    CHECK_INT(nn_xnn_run(fused), 0);
+    CHECK(!memcmp(first, nn_xnn_output(fused), g->tensors[g->output].count * sizeof(float)), "rerun differs");
+    return UNIT_PASS;
+}
+
+/* ---- malformed graphs --------------------------------------------------------------- */
+
+/* Both executors must give 'want' for g and leave their handle NULL. */
+static int expect_rejected(const NnGraph *g, int want, const char *what)
+{
+    NnReference *r = (NnReference *)1;
+    NnXnn *x = (NnXnn *)1;
+    int err = nn_reference_create(&r, g);
+    CHECK(err == want && !r, "%s: reference gives %d, expected %d", what, err, want);
+    err = nn_xnn_create(&x, g, NULL, 0);
+    CHECK(err == want && !x, "%s: XNNPACK gives %d, expected %d", what, err, want);
+    return UNIT_PASS;
+}
+
+static NnGraph *relu_pair(void)
+{
+    NnGraph *g = graph_new();
+    g->input = add_act(g, 1, 4, 4, 2);
+    int mid = add_act(g, 1, 4, 4, 2);
+    g->output = add_act(g, 1, 4, 4, 2);
+    add_op(g, NN_OP_RELU, g->input, -1, -1, mid);
+    add_op(g, NN_OP_RELU, mid, -1, -1, g->output);
+    return g;
+}
+
+static int test_nn_malformed_graphs(void)
+{
+    NnGraph *g = relu_pair();
+    TRY(run_both(g, 1, -1.0f, 1.0f, "valid pair", NULL, NULL));
+
+    g = relu_pair();
+    g->ops[0].inputs[0] = 17; /* no such tensor */
+    TRY(expect_rejected(g, BACKDROP_EINVAL, "bad index"));
+
+    g = relu_pair();
+    NnOp tmp = g->ops[0]; /* reads 'mid' before it is written */
+    g->ops[0] = g->ops[1];
+    g->ops[1] = tmp;
+    TRY(expect_rejected(g, BACKDROP_EINVAL, "wrong order"));
+
+    g = relu_pair();
+    g->ops[1].output = 1; /* 'mid' written twice */
+    TRY(expect_rejected(g, BACKDROP_EINVAL, "two writers"));
+
+    g = relu_pair();
+    g->tensors[2].shape[1] = 5; /* count no longer matches the shape */
+    TRY(expect_rejected(g, BACKDROP_EINVAL, "count"));
+
+    g = relu_pair();
+    g->tensors[2].shape[1] = 5;
+    g->tensors[2].count = 40; /* consistent tensor, wrong shape for RELU */
+    TRY(expect_rejected(g, BACKDROP_EINVAL, "unary shape"));
+
+    g = relu_pair();
+    g->ops[1].type = NN_OP_COUNT;
+    TRY(expect_rejected(g, BACKDROP_ENOTSUP, "unknown op"));
+
+    /* A convolution whose output shape disagrees with its padding. */
+    uint32_t seed = 5;
+    static const ConvCase cc = { 7, 9, 3, 5, 3, 3, 2, 2, 1, NN_PAD_SAME, NN_ACT_NONE, 1 };
+    g = conv_graph(&cc, NN_OP_CONV_2D, &seed);
+    g->ops[0].padding = NN_PAD_VALID;
+    TRY(expect_rejected(g, BACKDROP_EINVAL, "conv output shape"));
+    g = conv_graph(&cc, NN_OP_CONV_2D, &seed);
+    g->ops[0].stride_h = 0;
+    TRY(expect_rejected(g, BACKDROP_EINVAL, "conv stride 0"));
+    g = conv_graph(&cc, NN_OP_CONV_2D, &seed);
+    g->tensors[g->ops[0].inputs[1]].data = NULL; /* weights computed at run time */
+    TRY(expect_rejected(g, BACKDROP_ENOTSUP, "non-constant weights"));
+
+    /* A strided 1x1 pool: valid TFLite, but XNNPACK has no node for it. */
+    g = graph_new();
+    g->input = add_act(g, 1, 5, 5, 2);
+    g->output = add_act(g, 1, 3, 3, 2);
+    NnOp *op = add_op(g, NN_OP_AVERAGE_POOL_2D, g->input, -1, -1, g->output);
+    op->filter_h = op->filter_w = 1;
+    op->stride_h = op->stride_w = 2;
+    NnReference *r = reference_new(g);
+    CHECK(r, "the reference runs any valid pool");
+    NnXnn *x = NULL;
+    CHECK_INT(nn_xnn_create(&x, g, NULL, 0), BACKDROP_ENOTSUP);
+
+    nn_reference_destroy(NULL);
+    nn_xnn_destroy(NULL);
+    r = NULL;
+    nn_reference_destroy(&r);
+    x = NULL;
+    nn_xnn_destroy(&x);
+    CHECK_INT(nn_reference_create(NULL, g), BACKDROP_EINVAL);
+    CHECK_INT(nn_xnn_create(NULL, g, NULL, 0), BACKDROP_EINVAL);
+    CHECK_INT(nn_reference_create(&r, NULL), BACKDROP_EINVAL);
+    CHECK_INT(nn_xnn_create(&x, NULL, NULL, 0), BACKDROP_EINVAL);
+    return UNIT_PASS;
+}
+
+/* ---- the selfie models ----------------------------------------------------------------- */
+
+#ifndef BACKDROP_SOURCE_ROOT
+#define BACKDROP_SOURCE_ROOT "."
+#endif
+
+/* The whole file in memory released after the test, or NULL. */
+static void *read_whole(const char *path, size_t *size)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return NULL;
+    void *data = NULL;
+    if (fseek(f, 0, SEEK_END) == 0) {
+        long n = ftell(f);
+        if (n >= 0 && fseek(f, 0, SEEK_SET) == 0) {
+            data = unit_alloc((size_t)n);
+            if (fread(data, 1, (size_t)n, f) != (size_t)n)
+                data = NULL;
+            else
+                *size = (size_t)n;
+        }
+    }
+    fclose(f);
+    return data;
+}
+
+/* ${BACKDROP_MODEL_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/backdrop/models}/file */
+static void model_path(char *buf, size_t len, const char *file)
+{
+    const char *dir = getenv("BACKDROP_MODEL_DIR");
+    if (dir && *dir) {
+        snprintf(buf, len, "%s/%s", dir, file);
+        return;
+    }
+    const char *cache = getenv("XDG_CACHE_HOME");
+    if (cache && *cache)
+        snprintf(buf, len, "%s/backdrop/models/%s", cache, file);
+    else
+        snprintf(buf, len, "%s/.cache/backdrop/models/%s", getenv("HOME") ? getenv("HOME") : "", file);
+}
+
+/* ${BACKDROP_SHARED_DIR:-<source root>/../shared}/golden/selfie/file */
+static void golden_path(char *buf, size_t len, const char *file)
+{
+    const char *dir = getenv("BACKDROP_SHARED_DIR");
+    if (dir && *dir)
+        snprintf(buf, len, "%s/golden/selfie/%s", dir, file);
+    else
+        snprintf(buf, len, "%s/../shared/golden/selfie/%s", BACKDROP_SOURCE_ROOT, file);
+}
+
+/* Reads count floats of a golden file into memory released after the test. */
+static float *read_golden(const char *file, size_t count)
+{
+    char path[4096];
+    golden_path(path, sizeof(path), file);
+    size_t size = 0;
+    float *data = read_whole(path, &size);
+    if (!data || size != count * sizeof(float)) {
+        unit_report(__FILE__, __LINE__, "%s: missing or not %zu floats", path, count);
+        return NULL;
+    }
+    return data;
+}
+
+static void release_graph(void *p)
+{
+    nn_graph_free(p);
+}
+
+/* Loads a model into g (freed after the test). UNIT_SKIP when the model
+ * file is absent. */
+static int load_model(const char *file, NnGraph **out)
+{
+    char path[4096], err[256] = "";
+    model_path(path, sizeof(path), file);
+    size_t size = 0;
+    void *data = read_whole(path, &size);
+    if (!data)
+        SKIP("%s: cannot read the model (run scripts/fetch-models.sh)", path);
+    NnGraph *g = unit_alloc(sizeof(*g));
+    int rc = nn_graph_load_tflite(g, data, size, err, sizeof(err));
+    CHECK(rc == 0, "%s: %s (%d)", path, err, rc);
+    unit_defer(release_graph, g);
+    CHECK(g->logits >= 0, "%s: no logits tensor", path);
+    *out = g;
+    return UNIT_PASS;
+}
+
+/* Runs both executors on each golden case of a model; prints the errors. */
+static int check_goldens(const char *model_file, const char *model)
+{
+    char probe[4096];
+    golden_path(probe, sizeof(probe), "README.md");
+    FILE *f = fopen(probe, "r");
+    if (!f)
+        SKIP("%s: no golden directory (set BACKDROP_SHARED_DIR)", probe);
+    fclose(f);
+    NnGraph *g;
+    TRY(load_model(model_file, &g));
+
+    NnReference *r = reference_new(g);
+    NnXnn *x1 = xnn_new(g, NULL, 0);
+    NnXnn *x2 = xnn_new(g, pool_new(2), 0);
+    CHECK(r && x1 && x2, "executors");
+    size_t n_in = g->tensors[g->input].count, n_out = g->tensors[g->output].count;
+    CHECK_INT(g->tensors[g->logits].count, n_out);
+
+    static const char *const cases[] = { "astronaut", "camera", "rocket", "random" };
+    for (int c = 0; c < 4; c++) {
+        char name[128];
+        snprintf(name, sizeof(name), "%s_%s.in.f32", model, cases[c]);
+        const float *in = read_golden(name, n_in);
+        snprintf(name, sizeof(name), "%s_%s.logits.f32", model, cases[c]);
+        const float *logits = read_golden(name, n_out);
+        snprintf(name, sizeof(name), "%s_%s.out.f32", model, cases[c]);
+        const float *prob = read_golden(name, n_out);
+        CHECK(in && logits && prob, "golden files of %s_%s", model, cases[c]);
+
+        memcpy(nn_reference_input(r), in, n_in * sizeof(float));
+        memcpy(nn_xnn_input(x1), in, n_in * sizeof(float));
+        memcpy(nn_xnn_input(x2), in, n_in * sizeof(float));
+        CHECK_INT(nn_reference_run(r), 0);
+        CHECK_INT(nn_xnn_run(x1), 0);
+        CHECK_INT(nn_xnn_run(x2), 0);
+        const char *names[3] = { "reference", "xnnpack-1t", "xnnpack-2t" };
+        const float *got_logits[3] = { nn_reference_tensor(r, g->logits), nn_xnn_tensor(x1, g->logits),
+                                       nn_xnn_tensor(x2, g->logits) };
+        const float *got_prob[3] = { nn_reference_output(r), nn_xnn_output(x1), nn_xnn_output(x2) };
+        for (int e = 0; e < 3; e++) {
+            double lrel = rel_error(got_logits[e], logits, n_out);
+            double lelem = elementwise_error(got_logits[e], logits, n_out);
+            double labs = max_abs_diff(got_logits[e], logits, n_out);
+            double pabs = max_abs_diff(got_prob[e], prob, n_out);
+            size_t flips = 0;
+            for (size_t i = 0; i < n_out; i++)
+                flips += (got_prob[e][i] > 0.5f) != (prob[i] > 0.5f);
+            printf("%s_%s %-10s logits: max|d| %.3g, /max|l| %.3g, elementwise %.3g  prob: max|d| %.3g, "
+                   "0.5 flips %zu\n", model, cases[c], names[e], labs, lrel, lelem, pabs, flips);
+            /* The README's 1e-3 relative, read strictly: per element
+             * (absolute where |logit| < 1), not just against the largest
+             * logit (several hundred in these models). */
+            CHECK(lelem <= 1e-3, "%s_%s %s: logits relative error %.3g", model, cases[c], names[e], lelem);
+            CHECK(pabs <= 1e-4, "%s_%s %s: probability error %.3g", model, cases[c], names[e], pabs);
+            CHECK(flips == 0, "%s_%s %s: %zu pixels change side of 0.5", model, cases[c], names[e], flips);
+        }
+    }
+    return UNIT_PASS;
+}
+
+/* XNNPACK with every op output exposed; each op recomputed by the
+ * reference from the inputs XNNPACK's own op read. Also the end-to-end
+ * drift between the two (each running on its own results). */
+static int check_op_by_op(const char *model_file, const char *model)
+{
+    NnGraph *g;
+    TRY(load_model(model_file, &g));
+    NnXnn *x = xnn_new(g, NULL, 1);
+    NnReference *r = reference_new(g);
+    CHECK(x && r, "executors");
+    size_t n_in = g->tensors[g->input].count;
+
+    /* The golden photo when there is one, else a fixed random image. */
+    char name[128];
+    snprintf(name, sizeof(name), "%s_astronaut.in.f32", model);
+    char probe[4096];
+    golden_path(probe, sizeof(probe), name);
+    size_t size = 0;
+    const float *in = read_whole(probe, &size);
+    if (!in || size != n_in * sizeof(float)) {
+        uint32_t seed = 42;
+        in = random_floats(n_in, &seed, 0.0f, 1.0f);
+    }
+    memcpy(nn_xnn_input(x), in, n_in * sizeof(float));
+    memcpy(nn_reference_input(r), in, n_in * sizeof(float));
+    CHECK_INT(nn_xnn_run(x), 0);
+    CHECK_INT(nn_reference_run(r), 0);
+
+    size_t largest = 0;
+    for (int t = 0; t < g->num_tensors; t++)
+        if (g->tensors[t].count > largest)
+            largest = g->tensors[t].count;
+    float *scratch = unit_alloc(largest * sizeof(float));
+    double worst[NN_OP_COUNT] = { 0 }, worst_drift = 0.0;
+    int worst_op[NN_OP_COUNT];
+    for (int i = 0; i < NN_OP_COUNT; i++)
+        worst_op[i] = -1;
+    int failed = 0;
+    for (int i = 0; i < g->num_ops; i++) {
+        const NnOp *op = &g->ops[i];
+        const float *inputs[NN_MAX_INPUTS];
+        for (int k = 0; k < op->num_inputs; k++) {
+            int t = op->inputs[k];
+            inputs[k] = g->tensors[t].data ? g->tensors[t].data : nn_xnn_tensor(x, t);
+            CHECK(inputs[k], "op %d input %d (tensor %d) not exposed", i, k, t);
+        }
+        nn_reference_eval_op(g, i, inputs, scratch);
+        const float *got = nn_xnn_tensor(x, op->output);
+        size_t count = g->tensors[op->output].count;
+        double err = rel_error(got, scratch, count);
+        if (err > worst[op->type] || worst_op[op->type] < 0) {
+            worst[op->type] = err;
+            worst_op[op->type] = i;
+        }
+        if (err > XNN_TOLERANCE) {
+            unit_report(__FILE__, __LINE__, "%s op %d %s (%s): relative error %.3g", model, i,
+                        nn_op_name(op->type), g->tensors[op->output].name, err);
+            failed = 1;
+        }
+        double drift = rel_error(got, nn_reference_tensor(r, op->output), count);
+        if (drift > worst_drift)
+            worst_drift = drift;
+    }
+    for (int i = 0; i < NN_OP_COUNT; i++)
+        if (worst_op[i] >= 0)
+            printf("%s %-20s worst relative error %.3g (op %d)\n", model, nn_op_name((NnOpType)i), worst[i], worst_op[i]);
+    printf("%s end-to-end drift XNNPACK vs reference, worst tensor: %.3g\n", model, worst_drift);
+    CHECK(!failed, "some ops differ beyond %g", XNN_TOLERANCE);
+    return UNIT_PASS;
+}
+
+static int test_nn_golden_general(void)
+{
+    return check_goldens("selfie_segmentation.tflite", "general");
+}
+
+static int test_nn_golden_landscape(void)
+{
+    return check_goldens("selfie_segmentation_landscape.tflite", "landscape");
+}
+
+static int test_nn_op_by_op_general(void)
+{
+    return check_op_by_op("selfie_segmentation.tflite", "general");
+}
+
+static int test_nn_op_by_op_landscape(void)
+{
+    return check_op_by_op("selfie_segmentation_landscape.tflite", "landscape");
+}
+
+const UnitTest nn_tests[] = {
+    UNIT_TEST(nn_conv2d),
+    UNIT_TEST(nn_depthwise_conv2d),
+    UNIT_TEST(nn_transpose_conv),
+    UNIT_TEST(nn_average_pool),
+    UNIT_TEST(nn_add),
+    UNIT_TEST(nn_mul),
+    UNIT_TEST(nn_hard_swish),
+    UNIT_TEST(nn_relu),
+    UNIT_TEST(nn_logistic),
+    UNIT_TEST(nn_resize_bilinear),
+    UNIT_TEST(nn_small_network),
+    UNIT_TEST(nn_malformed_graphs),
+    UNIT_TEST(nn_golden_general),
+    UNIT_TEST(nn_golden_landscape),
+    UNIT_TEST(nn_op_by_op_general),
+    UNIT_TEST(nn_op_by_op_landscape),
+    UNIT_TESTS_END
+};

@@ -1,0 +1,24 @@
+/*
+ * Finding and reading the selfie model for the CLI. Named models (general,
+ * landscape) live in the model cache filled by scripts/fetch-models.sh
+ * ($BACKDROP_MODEL_DIR, else ${XDG_CACHE_HOME:-~/.cache}/backdrop/models)
+ * and are checked against their published sha256; a FILE given by path is
+ * read as is and left to the library's validation (a retrained model of the
+ * same graph is welcome).
+ */
+#ifndef BACKDROP_TOOLS_MODEL_H
+#define BACKDROP_TOOLS_MODEL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Which named model suits a frame of this size (display aspect). */
+const char *model_for_frame(int width, int height);
+
+/* spec: "general", "landscape" or a path. On success *data (malloc'ed,
+ * caller frees) and *size hold the file, and path (if not NULL) its
+ * location. Returns 0 or -1 with a one-line message in err. */
+int model_load(const char *spec, uint8_t **data, size_t *size, char *path, size_t pathlen, char *err,
+               size_t errlen);
+
+#endif

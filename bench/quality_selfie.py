@@ -55,7 +55,7 @@ import bench_framediff as bfd  # noqa: E402  (shared helpers: csv, commit, table
 REPO = bfd.REPO
 log = bfd.log
 
-CONFIGS = [("general", "pad"), ("general", "stretch"), ("general", "crop"),
+CONFIGS = [("general", "windows"), ("general", "pad"), ("general", "stretch"), ("general", "crop"),
            ("landscape", "pad"), ("landscape", "stretch")]
 OFFICIAL = [("general", "crop"), ("general", "stretch"), ("landscape", "stretch")]
 DATASETS = ["davis2016_person", "synth_p3m_portrait_building", "p3m_portraits_pseudo_gt"]

@@ -79,7 +79,7 @@ void backdrop_default_settings(BackdropSettings *s)
     s->fit = BACKDROP_FIT_STRETCH;
     s->mask_threshold = 0.5f;
     s->mask_softness = 0.2f;
-    s->framing = BACKDROP_FRAMING_PAD;
+    s->framing = BACKDROP_FRAMING_WINDOWS;
     s->nn_engine = BACKDROP_ENGINE_XNNPACK;
 }
 
@@ -107,7 +107,7 @@ int backdrop_open(BackdropContext **out, const BackdropSettings *s)
         (s->seed_compat != 0 && s->seed_compat != 1) || (unsigned)s->fit > BACKDROP_FIT_CONTAIN ||
         !(s->mask_threshold >= 0.0f && s->mask_threshold <= 1.0f) ||
         !(s->mask_softness >= 0.0f && s->mask_softness <= 1.0f) ||
-        (unsigned)s->framing > BACKDROP_FRAMING_PAD || (unsigned)s->nn_engine > BACKDROP_ENGINE_REFERENCE ||
+        (unsigned)s->framing > BACKDROP_FRAMING_WINDOWS || (unsigned)s->nn_engine > BACKDROP_ENGINE_REFERENCE ||
         (s->model_size && !s->model_data))
         return BACKDROP_EINVAL;
     const SegmentMethod *method = find_method(s->method);

@@ -7,6 +7,7 @@ passed=0 failed=0 skipped=0
 for dir in "$@"; do
     echo "== tests in $dir"
     meson test -C "$dir" --print-errorlogs --num-processes 2 > "$dir/test-output.txt" 2>&1
+    status=$?
     grep -E '^ *[0-9]+/[0-9]+ ' "$dir/test-output.txt" | sed 's/^/  /'
     if grep -q 'FAIL\|TIMEOUT' "$dir/test-output.txt"; then
         sed -n '/^--- .*stdout/,$p' "$dir/test-output.txt" | head -200
@@ -24,6 +25,11 @@ for dir in "$@"; do
     fi
     passed=$((passed + ok + ${xf:-0}))
     failed=$((failed + ${fl:-0} + ${up:-0} + ${to:-0}))
+    # meson itself failing (not a test) must not pass for success.
+    if [ "$status" -ne 0 ] && [ $((${fl:-0} + ${up:-0} + ${to:-0})) -eq 0 ]; then
+        echo "  meson test exited with status $status in $dir:"; tail -5 "$dir/test-output.txt"
+        failed=$((failed + 1))
+    fi
     skipped=$((skipped + ${sk:-0}))
 done
 echo "$passed passed, $failed failed, $skipped skipped"

@@ -196,8 +196,7 @@ static int check_method_options(Job *job)
     return 0;
 }
 
-/* Fills the method-specific library settings; for selfie, loads the model
- * (chosen by the input's aspect ratio unless --model names one). */
+/* Fills the method-specific library settings; for selfie, loads the model. */
 static int method_settings(Job *job, BackdropSettings *s)
 {
     const CliOptions *o = &job->opt;
@@ -207,12 +206,15 @@ static int method_settings(Job *job, BackdropSettings *s)
         return 0;
     s->mask_threshold = o->threshold_given ? (float)o->threshold : 0.5f;
     s->mask_softness = (float)o->softness;
-    s->framing = o->framing == FRAMING_STRETCH ? BACKDROP_FRAMING_STRETCH
-               : o->framing == FRAMING_CROP    ? BACKDROP_FRAMING_CROP
-                                               : BACKDROP_FRAMING_PAD;
+    static const BackdropFraming framings[] = {
+        [FRAMING_STRETCH] = BACKDROP_FRAMING_STRETCH,
+        [FRAMING_CROP] = BACKDROP_FRAMING_CROP,
+        [FRAMING_PAD] = BACKDROP_FRAMING_PAD,
+        [FRAMING_WINDOWS] = BACKDROP_FRAMING_WINDOWS,
+    };
+    s->framing = framings[o->framing];
     s->nn_engine = o->engine == ENGINE_REFERENCE ? BACKDROP_ENGINE_REFERENCE : BACKDROP_ENGINE_XNNPACK;
-    const AVCodecParameters *par = input_video_stream(job->input)->codecpar;
-    const char *spec = o->model ? o->model : model_for_frame(par->width, par->height);
+    const char *spec = o->model ? o->model : MODEL_DEFAULT;
     char err[ERRLEN];
     uint8_t *data;
     size_t size;

@@ -24,12 +24,6 @@ static const NamedModel named_models[] = {
       "4aafe6223bb8dac6fac8ca8ed56852870a33051ef3f6238822d282a109962894" },
 };
 
-const char *model_for_frame(int width, int height)
-{
-    /* Wider than 4:3 goes to the 16:9 landscape model. */
-    return (int64_t)width * 3 > (int64_t)height * 4 ? "landscape" : "general";
-}
-
 static void model_dir(char *dir, size_t len)
 {
     const char *env = getenv("BACKDROP_MODEL_DIR");

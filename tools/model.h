@@ -12,8 +12,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* Which named model suits a frame of this size (display aspect). */
-const char *model_for_frame(int width, int height);
+/* The model used when --model is absent. The general model with windowed
+ * framing measured best on every frame shape (bench/results.csv); the
+ * landscape model is the fast choice for 16:9. */
+#define MODEL_DEFAULT "general"
 
 /* spec: "general", "landscape" or a path. On success *data (malloc'ed,
  * caller frees) and *size hold the file, and path (if not NULL) its

@@ -11,7 +11,7 @@
 
 typedef enum FitChoice { FIT_STRETCH = 0, FIT_COVER, FIT_CONTAIN } FitChoice;
 typedef enum OnErrorChoice { ON_ERROR_SKIP = 0, ON_ERROR_STOP } OnErrorChoice;
-typedef enum FramingChoice { FRAMING_STRETCH = 0, FRAMING_CROP, FRAMING_PAD } FramingChoice;
+typedef enum FramingChoice { FRAMING_STRETCH = 0, FRAMING_CROP, FRAMING_PAD, FRAMING_WINDOWS } FramingChoice;
 typedef enum EngineChoice { ENGINE_XNNPACK = 0, ENGINE_REFERENCE } EngineChoice;
 
 typedef struct CliOptions {

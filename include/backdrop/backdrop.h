@@ -121,6 +121,11 @@ typedef enum BackdropFraming {
     BACKDROP_FRAMING_STRETCH = 0, /* the whole frame, distorted to the model's shape */
     BACKDROP_FRAMING_CROP,        /* a centred crop of the model's aspect; outside is background */
     BACKDROP_FRAMING_PAD,         /* the whole frame, aspect kept, grey bars around it */
+    /* Overlapping windows of the model's aspect ratio along the frame's long
+     * axis (3 for 16:9 into a square model), each run undistorted, their
+     * probabilities blended with tent weights. The most accurate (measured:
+     * bench/results.csv) and the most costly: one inference per window. */
+    BACKDROP_FRAMING_WINDOWS,
 } BackdropFraming;
 
 /* selfie: which engine runs the network. */
@@ -170,7 +175,7 @@ typedef struct BackdropSettings {
     /* selfie: width of the probability ramp from alpha 0 to 255, 0..1; 0 is
      * a hard cut. Default: 0.2. */
     float mask_softness;
-    /* selfie: see BackdropFraming. Default: PAD. */
+    /* selfie: see BackdropFraming. Default: WINDOWS. */
     BackdropFraming framing;
     /* selfie: see BackdropEngine. Default: XNNPACK. */
     BackdropEngine nn_engine;

@@ -192,14 +192,34 @@ void nn_frame_to_tensor_run(NnFrameToTensor *p, const BackdropFrame *f, float *t
         float *out = tensor + ((size_t)(p->dst_y + y) * p->tensor_w + p->dst_x) * 3;
         for (int x = 0; x < w; x++) {
             size_t i = (size_t)y * w + x;
-            out[3 * x + 0] = c0[i] * (1.0f / 255.0f);
-            out[3 * x + 1] = c1[i] * (1.0f / 255.0f);
-            out[3 * x + 2] = c2[i] * (1.0f / 255.0f);
+            /* Clamped: float weights do not sum to exactly 1, and a white
+             * area would give values a few ulps above 1. */
+            out[3 * x + 0] = unit(c0[i] * (1.0f / 255.0f));
+            out[3 * x + 1] = unit(c1[i] * (1.0f / 255.0f));
+            out[3 * x + 2] = unit(c2[i] * (1.0f / 255.0f));
         }
     }
 }
 
 /* ---- probability map -> alpha ------------------------------------------ */
+
+/* Bilinear positions of 'count' output pixels over 'len' input pixels with
+ * half-pixel centres: index[i] + offset is the left/upper input pixel and
+ * weight[i] the share of the next one. Beyond the outer centres the edge
+ * value holds, expressed as weight 0 on a neighbour that exists, so
+ * index + 1 is always readable when len > 1. */
+static void bilinear_axis(int *index, float *weight, int count, int len, int offset)
+{
+    for (int i = 0; i < count; i++) {
+        double c = (i + 0.5) * len / count - 0.5;
+        c = c < 0 ? 0 : c > len - 1 ? len - 1 : c;
+        int i0 = (int)floor(c);
+        if (i0 > len - 2)
+            i0 = len > 1 ? len - 2 : 0;
+        index[i] = offset + i0;
+        weight[i] = len > 1 ? (float)(c - i0) : 0.0f;
+    }
+}
 
 int nn_tensor_to_alpha_init(NnTensorToAlpha *p, int map_w, int map_h, int x, int y, int w, int h,
                             int frame_w, int frame_h)
@@ -221,26 +241,8 @@ int nn_tensor_to_alpha_init(NnTensorToAlpha *p, int map_w, int map_h, int x, int
         nn_tensor_to_alpha_free(p);
         return BACKDROP_ENOMEM;
     }
-    /* Half-pixel centres; beyond the outer centres the edge value holds,
-     * expressed as weight 0 on a neighbour that exists. */
-    for (int i = 0; i < frame_w; i++) {
-        double c = (i + 0.5) * w / frame_w - 0.5;
-        c = c < 0 ? 0 : c > w - 1 ? w - 1 : c;
-        int i0 = (int)floor(c);
-        if (i0 > w - 2)
-            i0 = w > 1 ? w - 2 : 0;
-        p->x0[i] = i0;
-        p->wx[i] = w > 1 ? (float)(c - i0) : 0.0f;
-    }
-    for (int j = 0; j < frame_h; j++) {
-        double c = (j + 0.5) * h / frame_h - 0.5;
-        c = c < 0 ? 0 : c > h - 1 ? h - 1 : c;
-        int j0 = (int)floor(c);
-        if (j0 > h - 2)
-            j0 = h > 1 ? h - 2 : 0;
-        p->y0[j] = y + j0;
-        p->wy[j] = h > 1 ? (float)(c - j0) : 0.0f;
-    }
+    bilinear_axis(p->x0, p->wx, frame_w, w, 0);
+    bilinear_axis(p->y0, p->wy, frame_h, h, y);
     return 0;
 }
 
@@ -277,6 +279,18 @@ static void alpha_row(uint8_t *alpha, const float *top, const float *bottom, flo
     }
 }
 
+/* Softness 0: a hard step, p > threshold (a ramp, however narrow, would
+ * give the probabilities next to the threshold, and a map saturated at
+ * exactly the threshold, intermediate alphas). */
+BD_VECTOR_CLONES
+static void step_row(uint8_t *alpha, const float *top, const float *bottom, float wy, int width, float threshold)
+{
+    for (int x = 0; x < width; x++) {
+        float v = top[x] + wy * (bottom[x] - top[x]);
+        alpha[x] = v > threshold ? 255 : 0;
+    }
+}
+
 /* The upsampled form of map row r, computing it into the older slot when
  * neither slot holds it. */
 static const float *upsampled(NnTensorToAlpha *p, const float *map, int r, int keep)
@@ -293,8 +307,8 @@ static const float *upsampled(NnTensorToAlpha *p, const float *map, int r, int k
 void nn_tensor_to_alpha_run(NnTensorToAlpha *p, const float *map, float threshold, float softness,
                             uint8_t *alpha, ptrdiff_t alpha_stride)
 {
-    /* A hard step is a ramp narrow enough that no float between two
-     * distinct probabilities lands inside it. */
+    /* The ramp is at least 1e-6 wide so that the gain keeps the integer
+     * clamping in range; softness 0 is the hard step (step_row). */
     float width = softness > 1e-6f ? softness : 1e-6f;
     float lo = threshold - width / 2, gain = 255.0f / width;
     p->up_row[0] = p->up_row[1] = -1;
@@ -302,6 +316,9 @@ void nn_tensor_to_alpha_run(NnTensorToAlpha *p, const float *map, float threshol
         int r0 = p->y0[y], r1 = p->wy[y] > 0.0f ? r0 + 1 : r0;
         const float *top = upsampled(p, map, r0, -1);
         const float *bottom = upsampled(p, map, r1, r0);
-        alpha_row(alpha + y * alpha_stride, top, bottom, p->wy[y], p->frame_w, lo, gain);
+        if (softness > 0.0f)
+            alpha_row(alpha + y * alpha_stride, top, bottom, p->wy[y], p->frame_w, lo, gain);
+        else
+            step_row(alpha + y * alpha_stride, top, bottom, p->wy[y], p->frame_w, threshold);
     }
 }

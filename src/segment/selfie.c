@@ -8,12 +8,20 @@
  * soft ramp. The model is parsed and the engine built once per context; the
  * resampling tables once per frame shape.
  *
- * Framing (how the frame's aspect ratio meets the model's):
+ * Framing (how a frame whose aspect ratio differs from the model's meets
+ * it); measured on ../shared/data in bench/results.csv:
+ *  - WINDOWS (default): windows of the model's aspect ratio, as tall (or
+ *    wide) as the frame, spread evenly along its long axis so that they
+ *    overlap: ceil(long/short) + 1 of them (3 for 16:9 into a square
+ *    model). Each is run undistorted; their probabilities are blended with
+ *    weights that fall linearly to 0 towards each window's ends, so every
+ *    pixel is judged mostly by a window that sees it near its centre.
  *  - STRETCH: the whole frame fills the whole tensor, distorted;
- *  - CROP: a centred crop of the model's aspect ratio; outside it, alpha 0;
- *  - PAD: the whole frame, aspect kept, centred, the rest of the tensor
- *    filled with mid-grey.
+ *  - CROP: a centred crop of the model's aspect; outside it, alpha 0;
+ *  - PAD: the whole frame, aspect kept, centred, mid-grey bars around it.
+ * A frame of the model's own aspect ratio is one window in every framing.
  */
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -23,20 +31,34 @@
 #include "../nn/resample.h"
 #include "../nn/xnn.h"
 
+/* Up to 8 windows: aspect ratios up to about 7:1; beyond, PAD is used. */
+#define MAX_WINDOWS 8
+
 typedef struct Selfie {
     /* per context */
     NnGraph graph;
     NnXnn *xnn;             /* the engine, or NULL when using the reference */
     NnReference *reference;
     float *input;           /* the engine's input tensor (H x W x 3) */
+    const float *output;    /* the engine's output map (H x W) */
     int tensor_w, tensor_h;
     float threshold, softness;
     BackdropFraming framing;
     /* per shape */
-    NnFrameToTensor to_tensor;
-    NnTensorToAlpha to_alpha;
-    int crop_x0, crop_x1, crop_y0, crop_y1; /* frame area the map covers (CROP) */
     int width, height;
+    int windows;                         /* tensors run per frame */
+    NnFrameToTensor to_tensor[MAX_WINDOWS];
+    /* WINDOWS with more than one window: the blended map (map_w x map_h,
+     * covering the frame), each window's offset in it along the long axis,
+     * and its normalised blend weight per map column (or row). */
+    int horizontal;                      /* windows spread along x */
+    int offset[MAX_WINDOWS];
+    float *weights;                      /* windows x long-axis length of the map */
+    float *blended;
+    int map_w, map_h;
+    NnTensorToAlpha to_alpha;
+    /* CROP: the frame area the map covers; alpha 0 outside. */
+    int crop_x0, crop_y0, crop_w, crop_h;
 } Selfie;
 
 static int selfie_open(void *opaque, const BackdropSettings *s, pthreadpool_t pool, const BackdropLogger *log)
@@ -57,7 +79,7 @@ static int selfie_open(void *opaque, const BackdropSettings *s, pthreadpool_t po
     if (in->rank != 4 || in->shape[0] != 1 || in->shape[3] != 3 || out->rank != 4 ||
         out->shape[1] != in->shape[1] || out->shape[2] != in->shape[2] || out->shape[3] != 1) {
         bd_log(log, BACKDROP_LOG_ERROR,
-               "selfie: model input must be 1xHxWx3 and output 1xHxWx1 of the same size");
+               "selfie: model rejected: input must be 1xHxWx3 and output 1xHxWx1 of the same size");
         return BACKDROP_ENOTSUP;
     }
     sf->tensor_h = in->shape[1];
@@ -67,12 +89,16 @@ static int selfie_open(void *opaque, const BackdropSettings *s, pthreadpool_t po
     sf->framing = s->framing;
     if (s->nn_engine == BACKDROP_ENGINE_REFERENCE) {
         ret = nn_reference_create(&sf->reference, &sf->graph);
-        if (ret >= 0)
+        if (ret >= 0) {
             sf->input = nn_reference_input(sf->reference);
+            sf->output = nn_reference_output(sf->reference);
+        }
     } else {
         ret = nn_xnn_create(&sf->xnn, &sf->graph, pool, 0);
-        if (ret >= 0)
+        if (ret >= 0) {
             sf->input = nn_xnn_input(sf->xnn);
+            sf->output = nn_xnn_output(sf->xnn);
+        }
     }
     if (ret < 0)
         bd_log(log, BACKDROP_LOG_ERROR, "selfie: cannot build the network: %s", backdrop_strerror(ret));
@@ -87,38 +113,110 @@ static void selfie_close(void *opaque)
     nn_graph_free(&sf->graph);
 }
 
+static void selfie_uninit(void *opaque)
+{
+    Selfie *sf = opaque;
+    for (int i = 0; i < MAX_WINDOWS; i++)
+        nn_frame_to_tensor_free(&sf->to_tensor[i]);
+    nn_tensor_to_alpha_free(&sf->to_alpha);
+    free(sf->weights);
+    free(sf->blended);
+    sf->weights = sf->blended = NULL;
+}
+
+/* Sets up WINDOWS framing for a frame whose aspect ratio differs from the
+ * model's: returns 0, 1 if the frame is too elongated (the caller pads
+ * instead), or an error. */
+static int init_windows(Selfie *sf, const MethodConfig *cfg)
+{
+    int fw = cfg->width, fh = cfg->height, tw = sf->tensor_w, th = sf->tensor_h;
+    sf->horizontal = (int64_t)fw * th > (int64_t)tw * fh;
+    /* Along the long axis, in map pixels (one map pixel = one tensor pixel
+     * of a window, which is scaled to span the frame's short side). */
+    int window_len = sf->horizontal ? tw : th;
+    double map_len = sf->horizontal ? (double)fw * th / fh : (double)fh * tw / fw;
+    double frame_per_map = sf->horizontal ? (double)fh / th : (double)fw / tw;
+    int n = (int)ceil(map_len / window_len) + 1;
+    if (n > MAX_WINDOWS)
+        return 1;
+    /* Integer offsets in map pixels, so that window maps add up on one grid;
+     * the last window ends within one map pixel of the frame's far edge. */
+    int span = (int)floor(map_len) - window_len;
+    for (int k = 0; k < n; k++)
+        sf->offset[k] = (int)((int64_t)k * span / (n - 1));
+    int length = sf->offset[n - 1] + window_len;
+    sf->windows = n;
+    sf->map_w = sf->horizontal ? length : tw;
+    sf->map_h = sf->horizontal ? th : length;
+    sf->weights = malloc(sizeof(float) * (size_t)n * (size_t)length);
+    sf->blended = malloc(sizeof(float) * (size_t)sf->map_w * (size_t)sf->map_h);
+    if (!sf->weights || !sf->blended)
+        return BACKDROP_ENOMEM;
+    /* Tent weights, 0.5 at a window's first and last pixel, normalised per
+     * map column so that the blend is a weighted mean. */
+    for (int i = 0; i < length; i++) {
+        double total = 0;
+        for (int k = 0; k < n; k++) {
+            int t = i - sf->offset[k];
+            double w = t < 0 || t >= window_len ? 0.0 : fmin(t + 0.5, window_len - t - 0.5);
+            sf->weights[(size_t)k * length + i] = (float)w;
+            total += w;
+        }
+        for (int k = 0; k < n; k++)
+            sf->weights[(size_t)k * length + i] = (float)(sf->weights[(size_t)k * length + i] / total);
+    }
+    for (int k = 0; k < n; k++) {
+        double start = sf->offset[k] * frame_per_map, len = window_len * frame_per_map;
+        NnRect src = sf->horizontal ? (NnRect){ start, 0, len, fh } : (NnRect){ 0, start, fw, len };
+        int err = nn_frame_to_tensor_init(&sf->to_tensor[k], cfg->format, cfg->range, cfg->matrix, fw, fh, src,
+                                          tw, 0, 0, tw, th);
+        if (err < 0)
+            return err;
+    }
+    /* The blended map spans the frame up to under one map pixel at the far
+     * edge; mapping it onto the whole frame stretches it by < 0.5 %. */
+    return nn_tensor_to_alpha_init(&sf->to_alpha, sf->map_w, sf->map_h, 0, 0, sf->map_w, sf->map_h, fw, fh);
+}
+
 static int selfie_init(void *opaque, const MethodConfig *cfg)
 {
     Selfie *sf = opaque;
     int fw = cfg->width, fh = cfg->height, tw = sf->tensor_w, th = sf->tensor_h;
-    NnRect src = { 0, 0, fw, fh };
-    int dx = 0, dy = 0, dw = tw, dh = th;
     sf->width = fw;
     sf->height = fh;
-    sf->crop_x0 = 0;
-    sf->crop_x1 = fw;
-    sf->crop_y0 = 0;
-    sf->crop_y1 = fh;
-    /* Aspect ratios compared exactly: fw/fh against tw/th. */
+    sf->windows = 1;
+    sf->crop_x0 = sf->crop_y0 = 0;
+    sf->crop_w = fw;
+    sf->crop_h = fh;
     int64_t frame_aspect = (int64_t)fw * th, tensor_aspect = (int64_t)tw * fh;
-    if (sf->framing == BACKDROP_FRAMING_CROP) {
-        if (frame_aspect > tensor_aspect) { /* frame wider: crop its sides */
-            src.w = (double)fh * tw / th;
-            src.x = (fw - src.w) / 2;
-        } else if (frame_aspect < tensor_aspect) {
-            src.h = (double)fw * th / tw;
-            src.y = (fh - src.h) / 2;
+    BackdropFraming framing = frame_aspect == tensor_aspect ? BACKDROP_FRAMING_STRETCH : sf->framing;
+    if (framing == BACKDROP_FRAMING_WINDOWS) {
+        int ret = init_windows(sf, cfg);
+        if (ret <= 0)
+            return ret;
+        selfie_uninit(sf);
+        sf->windows = 1;
+        framing = BACKDROP_FRAMING_PAD;
+    }
+    NnRect src = { 0, 0, fw, fh };
+    int dx = 0, dy = 0, dw = tw, dh = th;
+    if (framing == BACKDROP_FRAMING_CROP) {
+        /* One integer box, used both to feed the network and to place its
+         * answer, so that the two cannot drift apart by half a pixel. */
+        if (frame_aspect > tensor_aspect) {
+            sf->crop_w = (int)(((int64_t)fh * tw + th / 2) / th);
+            sf->crop_x0 = (fw - sf->crop_w) / 2;
+        } else {
+            sf->crop_h = (int)(((int64_t)fw * th + tw / 2) / tw);
+            sf->crop_y0 = (fh - sf->crop_h) / 2;
         }
-        sf->crop_x0 = (int)(src.x + 0.5);
-        sf->crop_x1 = (int)(src.x + src.w + 0.5);
-        sf->crop_y0 = (int)(src.y + 0.5);
-        sf->crop_y1 = (int)(src.y + src.h + 0.5);
-    } else if (sf->framing == BACKDROP_FRAMING_PAD) {
+        src = (NnRect){ sf->crop_x0, sf->crop_y0, sf->crop_w, sf->crop_h };
+    } else if (framing == BACKDROP_FRAMING_PAD) {
         if (frame_aspect > tensor_aspect) { /* bars above and below */
             dh = (int)(((int64_t)tw * fh + fw / 2) / fw);
             dh = dh < 1 ? 1 : dh;
             dy = (th - dh) / 2;
-        } else if (frame_aspect < tensor_aspect) {
+        } else {
             dw = (int)(((int64_t)th * fw + fh / 2) / fh);
             dw = dw < 1 ? 1 : dw;
             dx = (tw - dw) / 2;
@@ -127,37 +225,64 @@ static int selfie_init(void *opaque, const MethodConfig *cfg)
         for (size_t i = 0; i < (size_t)tw * th * 3; i++)
             sf->input[i] = 0.5f;
     }
-    int err = nn_frame_to_tensor_init(&sf->to_tensor, cfg->format, cfg->range, cfg->matrix, fw, fh, src, tw,
+    int err = nn_frame_to_tensor_init(&sf->to_tensor[0], cfg->format, cfg->range, cfg->matrix, fw, fh, src, tw,
                                       dx, dy, dw, dh);
     if (err < 0)
         return err;
-    return nn_tensor_to_alpha_init(&sf->to_alpha, tw, th, dx, dy, dw, dh, sf->crop_x1 - sf->crop_x0,
-                                   sf->crop_y1 - sf->crop_y0);
+    return nn_tensor_to_alpha_init(&sf->to_alpha, tw, th, dx, dy, dw, dh, sf->crop_w, sf->crop_h);
 }
 
-static void selfie_uninit(void *opaque)
+static int run_network(Selfie *sf)
 {
-    Selfie *sf = opaque;
-    nn_frame_to_tensor_free(&sf->to_tensor);
-    nn_tensor_to_alpha_free(&sf->to_alpha);
+    return sf->xnn ? nn_xnn_run(sf->xnn) : nn_reference_run(sf->reference);
+}
+
+/* blended += weight (per column, or per row) * window k's map, placed at
+ * the window's offset. */
+static void blend_window(Selfie *sf, int k)
+{
+    int tw = sf->tensor_w, th = sf->tensor_h, length = sf->horizontal ? sf->map_w : sf->map_h;
+    const float *weight = sf->weights + (size_t)k * length + sf->offset[k];
+    for (int y = 0; y < th; y++) {
+        const float *p = sf->output + (size_t)y * tw;
+        float *out = sf->horizontal ? sf->blended + (size_t)y * sf->map_w + sf->offset[k]
+                                    : sf->blended + (size_t)(y + sf->offset[k]) * sf->map_w;
+        float wy = sf->horizontal ? 1.0f : weight[y];
+        for (int x = 0; x < tw; x++)
+            out[x] += (sf->horizontal ? weight[x] : wy) * p[x];
+    }
 }
 
 static int selfie_segment(void *opaque, const BackdropFrame *in, const BackdropFrame **composite,
                           uint8_t *alpha, ptrdiff_t alpha_stride)
 {
     Selfie *sf = opaque;
-    nn_frame_to_tensor_run(&sf->to_tensor, in, sf->input);
-    int err = sf->xnn ? nn_xnn_run(sf->xnn) : nn_reference_run(sf->reference);
-    if (err < 0)
-        return err;
-    const float *map = sf->xnn ? nn_xnn_output(sf->xnn) : nn_reference_tensor(sf->reference, sf->graph.output);
+    *composite = in;
+    const float *map = sf->output;
+    if (sf->windows > 1) {
+        /* The windows cover the map and their weights sum to 1 per column
+         * (row), so the sum of weighted maps is the weighted mean. */
+        memset(sf->blended, 0, sizeof(float) * (size_t)sf->map_w * (size_t)sf->map_h);
+        for (int k = 0; k < sf->windows; k++) {
+            nn_frame_to_tensor_run(&sf->to_tensor[k], in, sf->input);
+            int err = run_network(sf);
+            if (err < 0)
+                return err;
+            blend_window(sf, k);
+        }
+        map = sf->blended;
+    } else {
+        nn_frame_to_tensor_run(&sf->to_tensor[0], in, sf->input);
+        int err = run_network(sf);
+        if (err < 0)
+            return err;
+    }
     /* Outside a crop the network saw nothing: background. */
-    if (sf->crop_y1 - sf->crop_y0 != sf->height || sf->crop_x1 - sf->crop_x0 != sf->width)
+    if (sf->crop_w != sf->width || sf->crop_h != sf->height)
         for (int y = 0; y < sf->height; y++)
             memset(alpha + y * alpha_stride, 0, (size_t)sf->width);
     nn_tensor_to_alpha_run(&sf->to_alpha, map, sf->threshold, sf->softness,
                            alpha + sf->crop_y0 * alpha_stride + sf->crop_x0, alpha_stride);
-    *composite = in;
     return 0;
 }
 

@@ -11,6 +11,7 @@ static const UnitTest *const suites[] = {
     colorspace_tests,
     tflite_tests,
     nn_tests,
+    resample_tests,
     NULL,
 };
 

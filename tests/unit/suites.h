@@ -13,5 +13,6 @@ extern const UnitTest background_tests[];
 extern const UnitTest colorspace_tests[];
 extern const UnitTest tflite_tests[];
 extern const UnitTest nn_tests[];
+extern const UnitTest resample_tests[];
 
 #endif

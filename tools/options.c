@@ -233,6 +233,39 @@ int options_parse(CliOptions *o, int argc, char **argv, char *err, size_t errlen
     return 0;
 }
 
+/* One option of --help: the left column padded to HELP_COLUMN (the help
+ * starts on the next line when it is longer), the help word-wrapped to
+ * HELP_WIDTH with continuation lines indented to the column. */
+#define HELP_COLUMN 34
+#define HELP_WIDTH 100
+
+static void print_wrapped(FILE *f, const char *left, const char *help)
+{
+    int col = fprintf(f, "  %s", left);
+    if (col > HELP_COLUMN - 1) {
+        fputc('\n', f);
+        col = 0;
+    }
+    fprintf(f, "%*s", HELP_COLUMN - col, "");
+    col = HELP_COLUMN;
+    for (const char *word = help; *word;) {
+        size_t len = strcspn(word, " ");
+        if (col > HELP_COLUMN && col + 1 + (int)len > HELP_WIDTH) {
+            fprintf(f, "\n%*s", HELP_COLUMN, "");
+            col = HELP_COLUMN;
+        } else if (col > HELP_COLUMN) {
+            fputc(' ', f);
+            col++;
+        }
+        fwrite(word, 1, len, f);
+        col += (int)len;
+        word += len;
+        while (*word == ' ')
+            word++;
+    }
+    fputc('\n', f);
+}
+
 void options_print_help(void *stream, const char *program)
 {
     FILE *f = stream;
@@ -251,7 +284,7 @@ void options_print_help(void *stream, const char *program)
         snprintf(left, sizeof(left), "%c%c%s--%s%s%s", d->short_name ? '-' : ' ',
                  d->short_name ? d->short_name : ' ', d->short_name ? ", " : "  ", d->name,
                  d->arg ? " " : "", d->arg ? d->arg : "");
-        fprintf(f, "  %-32s %s\n", left, d->help);
+        print_wrapped(f, left, d->help);
     }
     fprintf(f, "\nExamples:\n"
                "  %s -b beach.jpg talk.mp4 -o out.mp4\n"

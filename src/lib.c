@@ -108,7 +108,7 @@ int backdrop_open(BackdropContext **out, const BackdropSettings *s)
         !(s->mask_threshold >= 0.0f && s->mask_threshold <= 1.0f) ||
         !(s->mask_softness >= 0.0f && s->mask_softness <= 1.0f) ||
         (unsigned)s->framing > BACKDROP_FRAMING_WINDOWS || (unsigned)s->nn_engine > BACKDROP_ENGINE_REFERENCE ||
-        (s->model_size && !s->model_data))
+        (s->model_size && !s->model_data) || s->rotation < 0 || s->rotation > 270 || s->rotation % 90)
         return BACKDROP_EINVAL;
     const SegmentMethod *method = find_method(s->method);
     if (!method)

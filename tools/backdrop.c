@@ -7,6 +7,7 @@
  * output. The outputs are opened on the first video frame, when its size and
  * format are known; audio packets that arrive before it wait in a queue.
  */
+#include <math.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -214,6 +215,10 @@ static int method_settings(Job *job, BackdropSettings *s)
     };
     s->framing = framings[o->framing];
     s->nn_engine = o->engine == ENGINE_REFERENCE ? BACKDROP_ENGINE_REFERENCE : BACKDROP_ENGINE_XNNPACK;
+    /* The network sees the picture upright; other angles than quarter turns
+     * are rare enough to leave as stored. */
+    double rotation = input_rotation(job->input);
+    s->rotation = fmod(rotation, 90.0) == 0.0 ? (int)rotation : 0;
     const char *spec = o->model ? o->model : MODEL_DEFAULT;
     char err[ERRLEN];
     uint8_t *data;

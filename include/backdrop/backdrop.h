@@ -177,6 +177,11 @@ typedef struct BackdropSettings {
     float mask_softness;
     /* selfie: see BackdropFraming. Default: WINDOWS. */
     BackdropFraming framing;
+    /* selfie: clockwise turn in degrees (0, 90, 180 or 270) that shows the
+     * stored frames upright, as a container's display matrix says; the
+     * network is shown upright pictures. Frames are not turned: output and
+     * matte keep the stored orientation. Default: 0. */
+    int rotation;
     /* selfie: see BackdropEngine. Default: XNNPACK. */
     BackdropEngine nn_engine;
     /* Receives the library's diagnostics; NULL discards them. Called on the

@@ -20,6 +20,12 @@
  *  - CROP: a centred crop of the model's aspect; outside it, alpha 0;
  *  - PAD: the whole frame, aspect kept, centred, mid-grey bars around it.
  * A frame of the model's own aspect ratio is one window in every framing.
+ *
+ * Rotation: video from phones is often stored sideways with a display
+ * matrix that turns it upright. The network only knows upright people, so
+ * with settings.rotation each window's tensor is turned upright before
+ * inference and the answer turned back; framing works in the stored
+ * orientation with the model's shape turned the same way.
  */
 #include <math.h>
 #include <stdlib.h>
@@ -41,9 +47,18 @@ typedef struct Selfie {
     NnReference *reference;
     float *input;           /* the engine's input tensor (H x W x 3) */
     const float *output;    /* the engine's output map (H x W) */
-    int tensor_w, tensor_h;
+    int tensor_w, tensor_h;  /* the network's input, upright */
     float threshold, softness;
     BackdropFraming framing;
+    /* Rotation (clockwise quarter turns that show the stored frame
+     * upright). All geometry below works in the stored frame's orientation,
+     * where the tensor is stored_w x stored_h (swapped for odd turns); when
+     * turned, the tensor is resampled into 'turned_input', turned upright
+     * into the network's input, and the answer turned back into
+     * 'turned_output'. */
+    int quarter_turns;
+    int stored_w, stored_h;
+    float *turned_input, *turned_output;
     /* per shape */
     int width, height;
     int windows;                         /* tensors run per frame */
@@ -84,6 +99,16 @@ static int selfie_open(void *opaque, const BackdropSettings *s, pthreadpool_t po
     }
     sf->tensor_h = in->shape[1];
     sf->tensor_w = in->shape[2];
+    sf->quarter_turns = s->rotation / 90;
+    sf->stored_w = sf->quarter_turns % 2 ? sf->tensor_h : sf->tensor_w;
+    sf->stored_h = sf->quarter_turns % 2 ? sf->tensor_w : sf->tensor_h;
+    if (sf->quarter_turns) {
+        size_t pixels = (size_t)sf->tensor_w * sf->tensor_h;
+        sf->turned_input = malloc(sizeof(float) * 3 * pixels);
+        sf->turned_output = malloc(sizeof(float) * pixels);
+        if (!sf->turned_input || !sf->turned_output)
+            return BACKDROP_ENOMEM;
+    }
     sf->threshold = s->mask_threshold;
     sf->softness = s->mask_softness;
     sf->framing = s->framing;
@@ -111,6 +136,8 @@ static void selfie_close(void *opaque)
     nn_xnn_destroy(&sf->xnn);
     nn_reference_destroy(&sf->reference);
     nn_graph_free(&sf->graph);
+    free(sf->turned_input);
+    free(sf->turned_output);
 }
 
 static void selfie_uninit(void *opaque)
@@ -129,7 +156,7 @@ static void selfie_uninit(void *opaque)
  * instead), or an error. */
 static int init_windows(Selfie *sf, const MethodConfig *cfg)
 {
-    int fw = cfg->width, fh = cfg->height, tw = sf->tensor_w, th = sf->tensor_h;
+    int fw = cfg->width, fh = cfg->height, tw = sf->stored_w, th = sf->stored_h;
     sf->horizontal = (int64_t)fw * th > (int64_t)tw * fh;
     /* Along the long axis, in map pixels (one map pixel = one tensor pixel
      * of a window, which is scaled to span the frame's short side). */
@@ -181,7 +208,7 @@ static int init_windows(Selfie *sf, const MethodConfig *cfg)
 static int selfie_init(void *opaque, const MethodConfig *cfg)
 {
     Selfie *sf = opaque;
-    int fw = cfg->width, fh = cfg->height, tw = sf->tensor_w, th = sf->tensor_h;
+    int fw = cfg->width, fh = cfg->height, tw = sf->stored_w, th = sf->stored_h;
     sf->width = fw;
     sf->height = fh;
     sf->windows = 1;
@@ -222,8 +249,9 @@ static int selfie_init(void *opaque, const MethodConfig *cfg)
             dx = (tw - dw) / 2;
         }
         /* Mid-grey bars, written once: the resampler never touches them. */
+        float *tensor = sf->quarter_turns ? sf->turned_input : sf->input;
         for (size_t i = 0; i < (size_t)tw * th * 3; i++)
-            sf->input[i] = 0.5f;
+            tensor[i] = 0.5f;
     }
     int err = nn_frame_to_tensor_init(&sf->to_tensor[0], cfg->format, cfg->range, cfg->matrix, fw, fh, src, tw,
                                       dx, dy, dw, dh);
@@ -232,19 +260,52 @@ static int selfie_init(void *opaque, const MethodConfig *cfg)
     return nn_tensor_to_alpha_init(&sf->to_alpha, tw, th, dx, dy, dw, dh, sf->crop_w, sf->crop_h);
 }
 
-static int run_network(Selfie *sf)
+/* Position in the stored-orientation tensor (stored_w x stored_h) of
+ * pixel (u, v) of the upright tensor, after 'turns' clockwise quarter turns
+ * that show the stored picture upright. */
+static size_t stored_index(const Selfie *sf, int u, int v)
 {
-    return sf->xnn ? nn_xnn_run(sf->xnn) : nn_reference_run(sf->reference);
+    int sw = sf->stored_w, sh = sf->stored_h, x, y;
+    switch (sf->quarter_turns) {
+    case 1: x = v; y = sh - 1 - u; break;
+    case 2: x = sw - 1 - u; y = sh - 1 - v; break;
+    default: x = sw - 1 - v; y = u; break;
+    }
+    return (size_t)y * sw + x;
+}
+
+/* Feeds the tensor resampled for window 'k' to the network and returns its
+ * probability map in the stored orientation. */
+static const float *run_network(Selfie *sf, const BackdropFrame *in, int k, int *err)
+{
+    nn_frame_to_tensor_run(&sf->to_tensor[k], in, sf->quarter_turns ? sf->turned_input : sf->input);
+    if (sf->quarter_turns) {
+        for (int v = 0; v < sf->tensor_h; v++)
+            for (int u = 0; u < sf->tensor_w; u++) {
+                const float *src = sf->turned_input + 3 * stored_index(sf, u, v);
+                float *dst = sf->input + 3 * ((size_t)v * sf->tensor_w + u);
+                dst[0] = src[0];
+                dst[1] = src[1];
+                dst[2] = src[2];
+            }
+    }
+    *err = sf->xnn ? nn_xnn_run(sf->xnn) : nn_reference_run(sf->reference);
+    if (*err < 0 || !sf->quarter_turns)
+        return sf->output;
+    for (int v = 0; v < sf->tensor_h; v++)
+        for (int u = 0; u < sf->tensor_w; u++)
+            sf->turned_output[stored_index(sf, u, v)] = sf->output[(size_t)v * sf->tensor_w + u];
+    return sf->turned_output;
 }
 
 /* blended += weight (per column, or per row) * window k's map, placed at
  * the window's offset. */
-static void blend_window(Selfie *sf, int k)
+static void blend_window(Selfie *sf, const float *map, int k)
 {
-    int tw = sf->tensor_w, th = sf->tensor_h, length = sf->horizontal ? sf->map_w : sf->map_h;
+    int tw = sf->stored_w, th = sf->stored_h, length = sf->horizontal ? sf->map_w : sf->map_h;
     const float *weight = sf->weights + (size_t)k * length + sf->offset[k];
     for (int y = 0; y < th; y++) {
-        const float *p = sf->output + (size_t)y * tw;
+        const float *p = map + (size_t)y * tw;
         float *out = sf->horizontal ? sf->blended + (size_t)y * sf->map_w + sf->offset[k]
                                     : sf->blended + (size_t)(y + sf->offset[k]) * sf->map_w;
         float wy = sf->horizontal ? 1.0f : weight[y];
@@ -258,22 +319,21 @@ static int selfie_segment(void *opaque, const BackdropFrame *in, const BackdropF
 {
     Selfie *sf = opaque;
     *composite = in;
-    const float *map = sf->output;
+    const float *map;
+    int err;
     if (sf->windows > 1) {
         /* The windows cover the map and their weights sum to 1 per column
          * (row), so the sum of weighted maps is the weighted mean. */
         memset(sf->blended, 0, sizeof(float) * (size_t)sf->map_w * (size_t)sf->map_h);
         for (int k = 0; k < sf->windows; k++) {
-            nn_frame_to_tensor_run(&sf->to_tensor[k], in, sf->input);
-            int err = run_network(sf);
+            const float *window_map = run_network(sf, in, k, &err);
             if (err < 0)
                 return err;
-            blend_window(sf, k);
+            blend_window(sf, window_map, k);
         }
         map = sf->blended;
     } else {
-        nn_frame_to_tensor_run(&sf->to_tensor[0], in, sf->input);
-        int err = run_network(sf);
+        map = run_network(sf, in, 0, &err);
         if (err < 0)
             return err;
     }

@@ -113,6 +113,21 @@ static int test_open_invalid_settings(void)
     CHECK_INT(open_code(&s), BACKDROP_EINVAL);
     s = base; s.fit = (BackdropFit)-1;
     CHECK_INT(open_code(&s), BACKDROP_EINVAL);
+    /* selfie settings are checked whatever the method. */
+    s = base; s.rotation = 45;
+    CHECK_INT(open_code(&s), BACKDROP_EINVAL);
+    s = base; s.rotation = 360;
+    CHECK_INT(open_code(&s), BACKDROP_EINVAL);
+    s = base; s.rotation = -90;
+    CHECK_INT(open_code(&s), BACKDROP_EINVAL);
+    s = base; s.mask_threshold = 1.5f;
+    CHECK_INT(open_code(&s), BACKDROP_EINVAL);
+    s = base; s.mask_softness = -0.1f;
+    CHECK_INT(open_code(&s), BACKDROP_EINVAL);
+    s = base; s.framing = (BackdropFraming)(BACKDROP_FRAMING_WINDOWS + 1);
+    CHECK_INT(open_code(&s), BACKDROP_EINVAL);
+    s = base; s.model_size = 10; /* with no data */
+    CHECK_INT(open_code(&s), BACKDROP_EINVAL);
 
     /* The limits themselves are valid. */
     s = base; s.threshold = 0;
@@ -122,6 +137,8 @@ static int test_open_invalid_settings(void)
     s = base; s.seed_compat = 1;
     CHECK_INT(open_code(&s), 0);
     s = base; s.fit = BACKDROP_FIT_CONTAIN;
+    CHECK_INT(open_code(&s), 0);
+    s = base; s.rotation = 270;
     CHECK_INT(open_code(&s), 0);
 
     /* An invalid field wins over an unknown method. */

@@ -229,14 +229,16 @@ def git_commit():
         return "unknown"
 
 
-def update_csv(path, rows):
+def update_csv(path, rows, drop=None):
     """Replaces the rows of the same (benchmark, resolution, metric) and keeps
-    the file sorted, so it stays one line per metric and diffs well."""
+    the file sorted, so it stays one line per metric and diffs well. drop:
+    a predicate on the existing rows, for rows a benchmark no longer makes."""
     table = {}
     if os.path.exists(path):
         with open(path, newline="") as f:
             for r in csv.DictReader(f):
-                table[(r["benchmark"], r["resolution"], r["metric"])] = r
+                if drop is None or not drop(r):
+                    table[(r["benchmark"], r["resolution"], r["metric"])] = r
     for r in rows:
         table[(r["benchmark"], r["resolution"], r["metric"])] = r
     tmp = path + ".part"
@@ -283,7 +285,10 @@ def machine_info():
                     break
     except OSError:
         pass
-    ff = subprocess.run(["ffmpeg", "-version"], capture_output=True, text=True).stdout.split("\n")[0]
+    try:
+        ff = subprocess.run(["ffmpeg", "-version"], capture_output=True, text=True).stdout.split("\n")[0]
+    except OSError:
+        ff = "ffmpeg not found"
     return "%d cores (%s); %s" % (os.cpu_count() or 0, model, ff)
 
 

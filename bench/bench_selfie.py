@@ -8,9 +8,14 @@ ffmpeg decode-only, all in the same process and interleaved like
 bench_framediff.py (repetition 1 of every benchmark, then repetition 2, ...,
 order rotated); medians reported.
 
-The model is `landscape` (the default for frames wider than 4:3, so for 16:9
-clips); `general` (256x256, framing pad: 1.8x the work) is measured too
-unless BENCH_SELFIE_GENERAL=0.
+Two configurations:
+  general windows  the CLI default (--model general --framing windows): a 16:9
+                   frame is covered by 3 overlapping square windows, 3
+                   inferences of the 256x256 model per frame;
+  landscape        --model landscape: 144x256 is 16:9 itself, 1 inference
+                   per frame (any framing); 1/5.3 of the default's arithmetic.
+Both are passed explicitly, so the rows keep their meaning if a default
+changes. BENCH_SELFIE_GENERAL=0 leaves the default configuration out.
 
 fps = 300 input frames / wall seconds of the whole process (start-up, model
 loading and network set-up included).
@@ -32,33 +37,41 @@ TARGET_FPS = 60.0      # issue: 720p file -> null with all threads >= 60 fps
 TARGET_RES = "720p"
 
 
-def build_benches(res, clip, binary, tmp, repeat, enc_repeat, general):
-    s = lambda tag: os.path.join(tmp, "%s-%s.json" % (res, tag))
+# (key, label, backdrop options); key names the rows: backdrop_selfie_<key>_threads{1,0}[_h264]
+DEFAULT = ("general_windows", "default (general windows)", ["--model", "general", "--framing", "windows"])
+LANDSCAPE = ("landscape", "landscape", ["--model", "landscape"])
 
-    def bd(name, label, model, threads, output, rep):
-        tag = name
-        cmd = [binary, "-m", "selfie", "--model", model, "-b", bfd.BACKGROUND, clip, "-o", output,
-               "--quiet", "--threads", str(threads), "--stats", s(tag)]
-        return Bench(name, label, res, cmd, rep, "wall", s(tag))
+# Rows of earlier versions of this script, removed from results.csv when it
+# writes: landscape was unnamed, "general" meant general with framing pad.
+RETIRED_BENCHES = {"backdrop_selfie_threads1", "backdrop_selfie_threads0", "backdrop_selfie_threads1_h264",
+                   "backdrop_selfie_threads0_h264", "backdrop_selfie_general_threads1",
+                   "backdrop_selfie_general_threads0"}
+RETIRED_RATIOS = {"selfie_threads0_over_decode", "selfie_threads0_over_threads1", "selfie_threads0_h264_over_null",
+                  "selfie_general_over_landscape_threads0"}
 
-    h264 = lambda tag: os.path.join(tmp, "out-%s-%s.mp4" % (res, tag))
+
+def bench_name(cfg, threads, h264=False):
+    return "backdrop_selfie_%s_threads%d%s" % (cfg[0], threads, "_h264" if h264 else "")
+
+
+def build_benches(res, clip, binary, tmp, repeat, enc_repeat, configs):
+    def bd(cfg, threads, h264):
+        name = bench_name(cfg, threads, h264)
+        stats = os.path.join(tmp, "%s-%s.json" % (res, name))
+        output = os.path.join(tmp, "out-%s-%s.mp4" % (res, name)) if h264 else "null"
+        label = "%s %s thr -> %s" % (cfg[1], "1" if threads == 1 else "all", "H.264" if h264 else "null")
+        cmd = [binary, "-m", "selfie"] + cfg[2] + ["-b", bfd.BACKGROUND, clip, "-o", output,
+                                                   "--quiet", "--threads", str(threads), "--stats", stats]
+        return Bench(name, label, res, cmd, enc_repeat if h264 else repeat, "wall", stats)
+
     benches = [
         Bench("selfie_ffmpeg_decode", "ffmpeg decode", res,
               ["ffmpeg", "-nostdin", "-v", "error", "-i", clip, "-f", "null", "-"], repeat, "wall"),
-        bd("backdrop_selfie_threads1", "landscape 1 thr -> null", "landscape", 1, "null", repeat),
-        bd("backdrop_selfie_threads0", "landscape all thr -> null", "landscape", 0, "null", repeat),
     ]
-    if enc_repeat > 0:
-        benches += [
-            bd("backdrop_selfie_threads1_h264", "landscape 1 thr -> H.264", "landscape", 1, h264("t1"), enc_repeat),
-            bd("backdrop_selfie_threads0_h264", "landscape all thr -> H.264", "landscape", 0, h264("t0"),
-               enc_repeat),
-        ]
-    if general:
-        benches += [
-            bd("backdrop_selfie_general_threads1", "general 1 thr -> null", "general", 1, "null", repeat),
-            bd("backdrop_selfie_general_threads0", "general all thr -> null", "general", 0, "null", repeat),
-        ]
+    for cfg in configs:
+        benches += [bd(cfg, 1, False), bd(cfg, 0, False)]
+        if enc_repeat > 0:
+            benches += [bd(cfg, 1, True), bd(cfg, 0, True)]
     return benches
 
 
@@ -70,6 +83,7 @@ def main():
     repeat = max(1, bfd.env_int("BENCH_REPEAT", 5))
     enc_repeat = bfd.env_int("BENCH_ENCODE_REPEAT", min(3, repeat))
     general = bfd.env_int("BENCH_SELFIE_GENERAL", 1)
+    configs = [DEFAULT, LANDSCAPE] if general else [LANDSCAPE]
     resolutions = [r.strip() for r in os.environ.get("BENCH_RESOLUTIONS", "720p,1080p").split(",") if r.strip()]
     for r in resolutions:
         if r not in bfd.RESOLUTIONS:
@@ -86,12 +100,12 @@ def main():
 
     clips = {r: bfd.make_clip(r) for r in resolutions}
     # The models must be in the model cache.
-    for model in ("landscape", "general") if general else ("landscape",):
-        p = subprocess.run([binary, "-m", "selfie", "--model", model, bfd.BACKGROUND, "-o", "null", "-q"],
+    for cfg in configs:
+        p = subprocess.run([binary, "-m", "selfie"] + cfg[2] + [bfd.BACKGROUND, "-o", "null", "-q"],
                            capture_output=True, text=True, stdin=subprocess.DEVNULL)
         if p.returncode != 0:
-            log("bench selfie: SKIPPED: backdrop cannot run the %s model (fetch the models with 'make models' "
-                "or scripts/fetch-models.sh):\n  %s" % (model, p.stderr.strip()[-500:]))
+            log("bench selfie: SKIPPED: backdrop cannot run %s (fetch the models with 'make models' "
+                "or scripts/fetch-models.sh):\n  %s" % (" ".join(cfg[2]), p.stderr.strip()[-500:]))
             return 0
 
     commit = bfd.git_commit()
@@ -105,7 +119,7 @@ def main():
 
     failures = []
     with tempfile.TemporaryDirectory(prefix="backdrop-bench-selfie-") as tmp:
-        benches = {r: build_benches(r, clips[r], binary, tmp, repeat, enc_repeat, general) for r in resolutions}
+        benches = {r: build_benches(r, clips[r], binary, tmp, repeat, enc_repeat, configs) for r in resolutions}
         for r in resolutions:   # warm-up, not timed
             subprocess.run(["ffmpeg", "-nostdin", "-v", "error", "-i", clips[r], "-f", "null", "-"], check=True)
         total = max(b.repeat for bl in benches.values() for b in bl)
@@ -136,14 +150,17 @@ def main():
     rows, ratios = [], {}
     for r in resolutions:
         m = {b.name: b for b in benches[r]}
-        dec, t1, t0 = m["selfie_ffmpeg_decode"], m["backdrop_selfie_threads1"], m["backdrop_selfie_threads0"]
-        ratios[r] = {"selfie_threads0_over_decode": paired_ratio(t0, dec),
-                     "selfie_threads0_over_threads1": paired_ratio(t0, t1)}
-        if "backdrop_selfie_threads0_h264" in m:
-            ratios[r]["selfie_threads0_h264_over_null"] = paired_ratio(m["backdrop_selfie_threads0_h264"], t0)
-        if "backdrop_selfie_general_threads0" in m:
-            ratios[r]["selfie_general_over_landscape_threads0"] = paired_ratio(
-                m["backdrop_selfie_general_threads0"], t0)
+        dec = m["selfie_ffmpeg_decode"]
+        ratios[r] = {}
+        for cfg in configs:
+            t1, t0 = m[bench_name(cfg, 1)], m[bench_name(cfg, 0)]
+            ratios[r]["selfie_%s_threads0_over_decode" % cfg[0]] = paired_ratio(t0, dec)
+            ratios[r]["selfie_%s_threads0_over_threads1" % cfg[0]] = paired_ratio(t0, t1)
+            if bench_name(cfg, 0, True) in m:
+                ratios[r]["selfie_%s_threads0_h264_over_null" % cfg[0]] = paired_ratio(m[bench_name(cfg, 0, True)], t0)
+        if general:
+            ratios[r]["selfie_%s_over_%s_threads0" % (DEFAULT[0], LANDSCAPE[0])] = paired_ratio(
+                m[bench_name(DEFAULT, 0)], m[bench_name(LANDSCAPE, 0)])
     headers = ["benchmark"] + ["%s fps" % r for r in resolutions]
     for n in names:
         cells = [label[n]]
@@ -179,14 +196,12 @@ def main():
     log("")
     log("target (issue; informational): %s file -> null with all threads >= %.0f fps:" % (TARGET_RES, TARGET_FPS))
     if TARGET_RES in benches:
-        b = next(x for x in benches[TARGET_RES] if x.name == "backdrop_selfie_threads0")
-        v = b.median_fps()
-        log("  %-4s landscape all threads: %s fps" % ("n/a" if v is None else "PASS" if v >= TARGET_FPS else "MISS",
-                                                     fmt(v)))
-        g = next((x for x in benches[TARGET_RES] if x.name == "backdrop_selfie_general_threads0"), None)
-        if g and g.median_fps() is not None:
-            log("  %-4s general (pad) all threads: %s fps" % ("PASS" if g.median_fps() >= TARGET_FPS else "MISS",
-                                                             fmt(g.median_fps())))
+        for cfg in configs:
+            b = next(x for x in benches[TARGET_RES] if x.name == bench_name(cfg, 0))
+            v = b.median_fps()
+            log("  %-4s %s, all threads: %s fps (min %s)" % (
+                "n/a" if v is None else "PASS" if v >= TARGET_FPS else "MISS", cfg[1], fmt(v),
+                fmt(min(b.fps) if b.fps else None)))
     else:
         log("  n/a (%s not measured)" % TARGET_RES)
 
@@ -209,7 +224,8 @@ def main():
                     add(b.name, r, "stage_%s_ms_per_frame" % s, b.median_stage_ms(s), "%.3f")
             for metric, value in sorted(ratios[r].items()):
                 add("ratio", r, metric, value, "%.3f")
-        bfd.update_csv(csv_path, out)
+        bfd.update_csv(csv_path, out, drop=lambda row: row["benchmark"] in RETIRED_BENCHES or (
+            row["benchmark"] == "ratio" and row["metric"] in RETIRED_RATIOS))
         log("")
         log("bench selfie: updated %s (%d rows)" % (os.path.relpath(csv_path, os.getcwd()), len(out)))
 

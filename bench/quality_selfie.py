@@ -51,6 +51,7 @@ import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import bench_framediff as bfd  # noqa: E402  (shared helpers: csv, commit, tables)
+import anchor  # noqa: E402  (the official runtime's working copy)
 
 REPO = bfd.REPO
 log = bfd.log
@@ -269,29 +270,11 @@ def groups(seqs):
 
 # ---------------------------------------------------------------- anchor
 
-def setup_anchor(src, work):
-    """A working copy of shared/anchor with its npm dependencies; None (with a
-    message) when that is not possible."""
-    if not shutil.which("node") or not shutil.which("npm"):
-        return None, "node/npm not found"
-    if not os.path.exists(os.path.join(work, "run_official.cjs")):
-        if not os.path.isdir(src):
-            return None, "%s absent" % src
-        shutil.copytree(src, work, dirs_exist_ok=True)
-    if not os.path.isdir(os.path.join(work, "node_modules", "@tensorflow", "tfjs-tflite")):
-        log("quality: npm ci in %s" % work)
-        p = subprocess.run(["npm", "ci", "--no-audit", "--no-fund"], cwd=work, capture_output=True, text=True)
-        if p.returncode != 0:
-            return None, "npm ci failed: %s" % p.stderr.strip()[-500:]
-    return work, None
-
-
 def run_anchor(work, model, fit, inputs, out_dir):
     shutil.rmtree(out_dir, ignore_errors=True)
     os.makedirs(out_dir)
     cmd = ["node", "run_official.cjs", model, "--fit", fit, "--runs", "0", "--out", out_dir] + inputs
-    p = subprocess.run(cmd, cwd=work, capture_output=True, text=True, stdin=subprocess.DEVNULL,
-                       env=dict(os.environ, PYTHON=bfd.PY))
+    p = subprocess.run(cmd, cwd=work, capture_output=True, text=True, stdin=subprocess.DEVNULL, env=anchor.env())
     if p.returncode != 0:
         raise Failure("anchor exit status %d: %s\n%s" % (p.returncode, " ".join(cmd),
                                                         (p.stderr + p.stdout).strip()[-2000:]))
@@ -372,8 +355,6 @@ def main():
     use_anchor = bfd.env_int("BENCH_QUALITY_ANCHOR", 1)
     use_exp = bfd.env_int("BENCH_QUALITY_EXPERIMENTS", 1)
     threads = bfd.env_int("BENCH_QUALITY_THREADS", 0)
-    anchor_src = os.environ.get("BENCH_ANCHOR_SRC") or os.path.join(os.path.dirname(REPO), "shared", "anchor")
-    anchor_work = os.environ.get("BENCH_ANCHOR_DIR") or "/tmp/anchor"
 
     binary = os.path.join(a.build, "tools", "backdrop")
     if not os.path.exists(binary):
@@ -437,7 +418,7 @@ def main():
         # ---- official runtime
         official = {}
         if use_anchor:
-            work, why = setup_anchor(anchor_src, anchor_work)
+            work, why = anchor.setup("quality", log=log)
             if work is None:
                 log("quality: official runtime skipped: %s" % why)
             else:

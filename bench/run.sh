@@ -1,8 +1,11 @@
 #!/bin/sh
 # Benchmarks, in this order (see bench/README.md):
+#   inference  ms per inference of both selfie models, XNNPACK 1 / all threads,
+#              against the official TFLite runtime (bench_inference.py)
 #   framediff  speed of -m framediff against FFmpeg decode-only and the
 #              tutorial-style Python/OpenCV reference (bench_framediff.py)
-#   selfie     speed of -m selfie, file -> null and -> H.264 (bench_selfie.py)
+#   selfie     speed of -m selfie (default general windows, and landscape),
+#              file -> null and -> H.264 (bench_selfie.py)
 #   quality    IoU / boundary F of -m selfie on ../shared/data, with the
 #              official TFLite runtime as reference (quality_selfie.py)
 #
@@ -16,9 +19,13 @@
 #   BENCH_RESOLUTIONS=720p,1080p
 #   BENCH_CACHE=DIR         clip cache (default ${XDG_CACHE_HOME:-$HOME/.cache}/backdrop/bench)
 #   BENCH_CSV=FILE          results file to update (default bench/results.csv; "-" = none)
-#   BENCH_ONLY=LIST         comma-separated subset of framediff,selfie,quality (default: all)
+#   BENCH_ONLY=LIST         comma-separated subset of inference,framediff,selfie,quality (default: all)
 #   BENCH_SKIP=LIST         comma-separated benchmarks to leave out
-#   BENCH_SELFIE_GENERAL=1  also time the general model (0 = landscape only)
+#   BENCH_INFERENCE_RUNS=200    timed inferences per process (>= 50); BENCH_INFERENCE_WARMUP=20
+#   BENCH_INFERENCE_REPEAT=3    anchor processes per configuration, alternating with ours
+#   BENCH_INFERENCE_ANCHOR=1    also time the official runtime (needs node/npm; 0 = skip)
+#   BENCH_ANCHOR_DIR=DIR    working copy of ../shared/anchor (default ${XDG_CACHE_HOME:-$HOME/.cache}/backdrop/anchor)
+#   BENCH_SELFIE_GENERAL=1  also time the default configuration, general windows (0 = landscape only)
 #   BENCH_DATA=DIR          evaluation data (default ../shared/data; absent = quality skipped)
 #   BENCH_QUALITY_ANCHOR=1  also run the official runtime (needs node/npm; 0 = skip)
 #   BENCH_QUALITY_EXPERIMENTS=1  also evaluate the experimental multi-window framings
@@ -38,12 +45,12 @@ if ! "$PY" -c 'import cv2, numpy' 2>/dev/null; then
     exit 2
 fi
 
-only=${BENCH_ONLY:-framediff,selfie,quality}
+only=${BENCH_ONLY:-inference,framediff,selfie,quality}
 skip=${BENCH_SKIP:-}
 for b in $(echo "$only,$skip" | tr ',' ' '); do
     case $b in
-        framediff|selfie|quality) ;;
-        *) echo "bench: unknown benchmark '$b' in BENCH_ONLY/BENCH_SKIP (known: framediff, selfie, quality)" >&2
+        inference|framediff|selfie|quality) ;;
+        *) echo "bench: unknown benchmark '$b' in BENCH_ONLY/BENCH_SKIP (known: inference, framediff, selfie, quality)" >&2
            exit 2 ;;
     esac
 done
@@ -55,7 +62,13 @@ wanted() {
 
 cd "$root"
 status=0
+sep=
+if wanted inference; then
+    "$PY" "$here/bench_inference.py" --build "$build" || status=1
+    sep=1
+fi
 if wanted framediff; then
+    ${sep:+echo}
     "$PY" "$here/bench_framediff.py" --build "$build" || status=1
 fi
 if wanted selfie; then

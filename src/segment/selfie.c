@@ -62,7 +62,12 @@ typedef struct Selfie {
     /* per shape */
     int width, height;
     int windows;                         /* tensors run per frame */
-    NnFrameToTensor to_tensor[MAX_WINDOWS];
+    /* One resampler: for WINDOWS it fills 'wide', the whole covered frame
+     * at map resolution (map_w x map_h x 3), from which each window's
+     * tensor is a block copy (window offsets are whole map pixels, so this
+     * equals resampling each window on its own, at a third of the cost). */
+    NnFrameToTensor to_tensor;
+    float *wide;
     /* WINDOWS with more than one window: the blended map (map_w x map_h,
      * covering the frame), each window's offset in it along the long axis,
      * and its normalised blend weight per map column (or row). */
@@ -143,12 +148,12 @@ static void selfie_close(void *opaque)
 static void selfie_uninit(void *opaque)
 {
     Selfie *sf = opaque;
-    for (int i = 0; i < MAX_WINDOWS; i++)
-        nn_frame_to_tensor_free(&sf->to_tensor[i]);
+    nn_frame_to_tensor_free(&sf->to_tensor);
     nn_tensor_to_alpha_free(&sf->to_alpha);
     free(sf->weights);
     free(sf->blended);
-    sf->weights = sf->blended = NULL;
+    free(sf->wide);
+    sf->weights = sf->blended = sf->wide = NULL;
 }
 
 /* Sets up WINDOWS framing for a frame whose aspect ratio differs from the
@@ -177,7 +182,8 @@ static int init_windows(Selfie *sf, const MethodConfig *cfg)
     sf->map_h = sf->horizontal ? th : length;
     sf->weights = malloc(sizeof(float) * (size_t)n * (size_t)length);
     sf->blended = malloc(sizeof(float) * (size_t)sf->map_w * (size_t)sf->map_h);
-    if (!sf->weights || !sf->blended)
+    sf->wide = malloc(sizeof(float) * 3 * (size_t)sf->map_w * (size_t)sf->map_h);
+    if (!sf->weights || !sf->blended || !sf->wide)
         return BACKDROP_ENOMEM;
     /* Tent weights, 0.5 at a window's first and last pixel, normalised per
      * map column so that the blend is a weighted mean. */
@@ -192,14 +198,12 @@ static int init_windows(Selfie *sf, const MethodConfig *cfg)
         for (int k = 0; k < n; k++)
             sf->weights[(size_t)k * length + i] = (float)(sf->weights[(size_t)k * length + i] / total);
     }
-    for (int k = 0; k < n; k++) {
-        double start = sf->offset[k] * frame_per_map, len = window_len * frame_per_map;
-        NnRect src = sf->horizontal ? (NnRect){ start, 0, len, fh } : (NnRect){ 0, start, fw, len };
-        int err = nn_frame_to_tensor_init(&sf->to_tensor[k], cfg->format, cfg->range, cfg->matrix, fw, fh, src,
-                                          tw, 0, 0, tw, th);
-        if (err < 0)
-            return err;
-    }
+    double covered = length * frame_per_map;
+    NnRect src = sf->horizontal ? (NnRect){ 0, 0, covered, fh } : (NnRect){ 0, 0, fw, covered };
+    int err = nn_frame_to_tensor_init(&sf->to_tensor, cfg->format, cfg->range, cfg->matrix, fw, fh, src,
+                                      sf->map_w, 0, 0, sf->map_w, sf->map_h);
+    if (err < 0)
+        return err;
     /* The blended map spans the frame up to under one map pixel at the far
      * edge; mapping it onto the whole frame stretches it by < 0.5 %. */
     return nn_tensor_to_alpha_init(&sf->to_alpha, sf->map_w, sf->map_h, 0, 0, sf->map_w, sf->map_h, fw, fh);
@@ -253,7 +257,7 @@ static int selfie_init(void *opaque, const MethodConfig *cfg)
         for (size_t i = 0; i < (size_t)tw * th * 3; i++)
             tensor[i] = 0.5f;
     }
-    int err = nn_frame_to_tensor_init(&sf->to_tensor[0], cfg->format, cfg->range, cfg->matrix, fw, fh, src, tw,
+    int err = nn_frame_to_tensor_init(&sf->to_tensor, cfg->format, cfg->range, cfg->matrix, fw, fh, src, tw,
                                       dx, dy, dw, dh);
     if (err < 0)
         return err;
@@ -274,11 +278,22 @@ static size_t stored_index(const Selfie *sf, int u, int v)
     return (size_t)y * sw + x;
 }
 
-/* Feeds the tensor resampled for window 'k' to the network and returns its
- * probability map in the stored orientation. */
+/* Feeds window k (or, with one window, the frame) to the network and
+ * returns its probability map in the stored orientation. With windows, the
+ * frame was resampled into 'wide' beforehand. */
 static const float *run_network(Selfie *sf, const BackdropFrame *in, int k, int *err)
 {
-    nn_frame_to_tensor_run(&sf->to_tensor[k], in, sf->quarter_turns ? sf->turned_input : sf->input);
+    float *tensor = sf->quarter_turns ? sf->turned_input : sf->input;
+    if (sf->windows == 1) {
+        nn_frame_to_tensor_run(&sf->to_tensor, in, tensor);
+    } else if (sf->horizontal) {
+        size_t row = 3 * (size_t)sf->stored_w;
+        for (int y = 0; y < sf->stored_h; y++)
+            memcpy(tensor + y * row, sf->wide + 3 * ((size_t)y * sf->map_w + sf->offset[k]), row * sizeof(float));
+    } else {
+        memcpy(tensor, sf->wide + 3 * (size_t)sf->offset[k] * sf->map_w,
+               3 * (size_t)sf->stored_w * sf->stored_h * sizeof(float));
+    }
     if (sf->quarter_turns) {
         for (int v = 0; v < sf->tensor_h; v++)
             for (int u = 0; u < sf->tensor_w; u++) {
@@ -325,6 +340,7 @@ static int selfie_segment(void *opaque, const BackdropFrame *in, const BackdropF
         /* The windows cover the map and their weights sum to 1 per column
          * (row), so the sum of weighted maps is the weighted mean. */
         memset(sf->blended, 0, sizeof(float) * (size_t)sf->map_w * (size_t)sf->map_h);
+        nn_frame_to_tensor_run(&sf->to_tensor, in, sf->wide);
         for (int k = 0; k < sf->windows; k++) {
             const float *window_map = run_network(sf, in, k, &err);
             if (err < 0)

@@ -103,10 +103,27 @@ static inline int abs_clamped(int v)
  * (3 KiB), and the loops over a chunk are simple enough to vectorise. */
 #define YUV_CHUNK 256
 
+/* Mask of one chunk of a luma row, given the chroma contributions of its
+ * pixels. */
+static inline void mask_luma_chunk(uint8_t *out, const uint8_t *pa, const uint8_t *pb, int n, int k_y,
+                                   const int32_t *chroma_r, const int32_t *chroma_g, const int32_t *chroma_b,
+                                   int32_t limit)
+{
+    for (int x = 0; x < n; x++) {
+        int dy = k_y * (pa[x] - pb[x]);
+        int32_t sum = GREY_R * abs_clamped(dy + chroma_r[x]) + GREY_G * abs_clamped(dy + chroma_g[x]) +
+                      GREY_B * abs_clamped(dy + chroma_b[x]);
+        out[x] = sum >= limit ? 255 : 0;
+    }
+}
+
+/* Masks of the luma rows that share one chroma row: row 0 always, row 1
+ * when alpha1 is not NULL (the last row of an odd-height frame has no
+ * partner). The chroma terms are computed once for both. */
 BD_VECTOR_CLONES
-static void mask_yuv_row(const FrameDiff *fd, uint8_t *alpha, const uint8_t *ya, const uint8_t *yb,
-                         const uint8_t *ua, const uint8_t *ub, const uint8_t *va, const uint8_t *vb,
-                         int width)
+static void mask_yuv_rows(const FrameDiff *fd, uint8_t *alpha0, uint8_t *alpha1, const uint8_t *ya0,
+                          const uint8_t *yb0, const uint8_t *ya1, const uint8_t *yb1, const uint8_t *ua,
+                          const uint8_t *ub, const uint8_t *va, const uint8_t *vb, int width)
 {
     /* Chroma contributions to the R, G and B differences, one per pixel (a
      * chroma sample's value repeated for its two columns). */
@@ -125,14 +142,9 @@ static void mask_yuv_row(const FrameDiff *fd, uint8_t *alpha, const uint8_t *ya,
             chroma_g[2 * c] = chroma_g[2 * c + 1] = g;
             chroma_b[2 * c] = chroma_b[2 * c + 1] = b;
         }
-        const uint8_t *pa = ya + x0, *pb = yb + x0;
-        uint8_t *out = alpha + x0;
-        for (int x = 0; x < n; x++) {
-            int dy = k_y * (pa[x] - pb[x]);
-            int32_t sum = GREY_R * abs_clamped(dy + chroma_r[x]) + GREY_G * abs_clamped(dy + chroma_g[x]) +
-                      GREY_B * abs_clamped(dy + chroma_b[x]);
-            out[x] = sum >= limit ? 255 : 0;
-        }
+        mask_luma_chunk(alpha0 + x0, ya0 + x0, yb0 + x0, n, k_y, chroma_r, chroma_g, chroma_b, limit);
+        if (alpha1)
+            mask_luma_chunk(alpha1 + x0, ya1 + x0, yb1 + x0, n, k_y, chroma_r, chroma_g, chroma_b, limit);
     }
 }
 
@@ -165,18 +177,22 @@ static void diff_rows(void *opaque, int first_row, int rows)
     const DiffJob *job = opaque;
     const FrameDiff *fd = job->fd;
     const BackdropFrame *a = job->a, *b = job->b;
-    for (int y = first_row; y < first_row + rows; y++) {
-        uint8_t *alpha = job->alpha + y * job->alpha_stride;
-        if (fd->format == BACKDROP_PIXFMT_YUV420P) {
-            int cy = y >> 1;
-            mask_yuv_row(fd, alpha, a->data[0] + y * a->stride[0], b->data[0] + y * b->stride[0],
-                         a->data[1] + cy * a->stride[1], b->data[1] + cy * b->stride[1],
-                         a->data[2] + cy * a->stride[2], b->data[2] + cy * b->stride[2], a->width);
-        } else {
-            int r = fd->format == BACKDROP_PIXFMT_BGR24 ? 2 : 0;
-            mask_packed_row(alpha, a->data[0] + y * a->stride[0], b->data[0] + y * b->stride[0],
-                            a->width, fd->threshold, r, 2 - r);
+    if (fd->format == BACKDROP_PIXFMT_YUV420P) {
+        /* Slices start on even rows: pairs of luma rows share a chroma row. */
+        for (int y = first_row; y < first_row + rows; y += 2) {
+            int cy = y >> 1, pair = y + 1 < first_row + rows;
+            uint8_t *alpha = job->alpha + y * job->alpha_stride;
+            mask_yuv_rows(fd, alpha, pair ? alpha + job->alpha_stride : NULL,
+                          a->data[0] + y * a->stride[0], b->data[0] + y * b->stride[0],
+                          a->data[0] + (y + pair) * a->stride[0], b->data[0] + (y + pair) * b->stride[0],
+                          a->data[1] + cy * a->stride[1], b->data[1] + cy * b->stride[1],
+                          a->data[2] + cy * a->stride[2], b->data[2] + cy * b->stride[2], a->width);
         }
+    } else {
+        int r = fd->format == BACKDROP_PIXFMT_BGR24 ? 2 : 0;
+        for (int y = first_row; y < first_row + rows; y++)
+            mask_packed_row(job->alpha + y * job->alpha_stride, a->data[0] + y * a->stride[0],
+                            b->data[0] + y * b->stride[0], a->width, fd->threshold, r, 2 - r);
     }
     if (job->save_a)
         copy_rows(job->save_a, a, first_row, rows);

@@ -229,6 +229,19 @@ def git_commit():
         return "unknown"
 
 
+def row_adder(out, commit, default_spec="%.1f"):
+    """A function add(bench, resolution, metric, value, spec) appending one
+    results.csv row (dated today, for this commit) to out; None values are
+    left out."""
+    date = datetime.datetime.now().astimezone().strftime("%Y-%m-%d")
+
+    def add(bench, res, metric, value, spec=default_spec):
+        if value is not None:
+            out.append({"date": date, "commit": commit, "benchmark": bench, "resolution": res,
+                        "metric": metric, "value": spec % value})
+    return add
+
+
 def update_csv(path, rows, drop=None):
     """Replaces the rows of the same (benchmark, resolution, metric) and keeps
     the file sorted, so it stays one line per metric and diffs well. drop:
@@ -414,13 +427,8 @@ def main():
 
     # ---- results file
     if csv_path and csv_path != "-":
-        date = datetime.datetime.now().astimezone().strftime("%Y-%m-%d")
         out = []
-
-        def add(bench, res, metric, value, spec):
-            if value is not None:
-                out.append({"date": date, "commit": commit, "benchmark": bench, "resolution": res,
-                            "metric": metric, "value": spec % value})
+        add = row_adder(out, commit)
         for r in resolutions:
             for b in benches[r]:
                 if not b.fps:

@@ -23,7 +23,6 @@ median divided by the mean of the medians of our two processes around it
 """
 
 import argparse
-import datetime
 import os
 import re
 import statistics
@@ -212,13 +211,8 @@ def main():
                                                                      name, med, mn))
 
     if csv_path and csv_path != "-":
-        date = datetime.datetime.now().astimezone().strftime("%Y-%m-%d")
         out = []
-
-        def add(bench, res, metric, value, spec):
-            if value is not None:
-                out.append({"date": date, "commit": commit, "benchmark": bench, "resolution": res,
-                            "metric": metric, "value": spec % value})
+        add = bfd.row_adder(out, commit)
         for name, _, _ in MODELS:
             for who, procs in (("xnnpack", ours), ("anchor", anch)):
                 for t, tag in ((t1, "threads1"), (tn, "threads0")):

@@ -22,7 +22,6 @@ loading and network set-up included).
 """
 
 import argparse
-import datetime
 import os
 import shutil
 import subprocess
@@ -207,13 +206,8 @@ def main():
 
     # ---- results file
     if csv_path and csv_path != "-":
-        date = datetime.datetime.now().astimezone().strftime("%Y-%m-%d")
         out = []
-
-        def add(bench, res, metric, value, spec):
-            if value is not None:
-                out.append({"date": date, "commit": commit, "benchmark": bench, "resolution": res,
-                            "metric": metric, "value": spec % value})
+        add = bfd.row_adder(out, commit)
         for r in resolutions:
             for b in benches[r]:
                 if not b.fps:

@@ -35,7 +35,6 @@ match "general crop".
 """
 
 import argparse
-import datetime
 import glob
 import math
 import os
@@ -574,13 +573,8 @@ def main():
 
     # ---- results file
     if csv_path and csv_path != "-":
-        date = datetime.datetime.now().astimezone().strftime("%Y-%m-%d")
         out = []
-
-        def add(bench, res, metric, value, spec="%.4f"):
-            if value is not None:
-                out.append({"date": date, "commit": commit, "benchmark": bench, "resolution": res,
-                            "metric": metric, "value": spec % value})
+        add = bfd.row_adder(out, commit, default_spec="%.4f")
         for r in results:
             if r.failed:
                 continue

@@ -114,6 +114,41 @@ void bd_frame_copy(const BackdropFrame *dst, const BackdropFrame *src)
     }
 }
 
+/* Aspect-ratio fitting, shared by backgrounds (fit) and the neural
+ * method's framing (crop = COVER, pad = CONTAIN). */
+BdFitRect bd_fit_rect(BackdropFit fit, int pic_w, int pic_h, int frame_w, int frame_h)
+{
+    BdFitRect r = { 0, 0, pic_w, pic_h, 0, 0, frame_w, frame_h };
+    /* Compare aspect ratios exactly: pic_w/pic_h vs frame_w/frame_h. */
+    int64_t pic_aspect = (int64_t)pic_w * frame_h, frame_aspect = (int64_t)frame_w * pic_h;
+    if (fit == BACKDROP_FIT_COVER) {
+        if (pic_aspect > frame_aspect) { /* picture wider: crop its sides */
+            r.src_w = (int)(((int64_t)pic_h * frame_w + frame_h / 2) / frame_h);
+            if (r.src_w < 1)
+                r.src_w = 1;
+            r.src_x = (pic_w - r.src_w) / 2;
+        } else if (pic_aspect < frame_aspect) { /* picture taller: crop top and bottom */
+            r.src_h = (int)(((int64_t)pic_w * frame_h + frame_w / 2) / frame_w);
+            if (r.src_h < 1)
+                r.src_h = 1;
+            r.src_y = (pic_h - r.src_h) / 2;
+        }
+    } else if (fit == BACKDROP_FIT_CONTAIN) {
+        if (pic_aspect > frame_aspect) { /* bars above and below */
+            r.dst_h = (int)(((int64_t)frame_w * pic_h + pic_w / 2) / pic_w);
+            if (r.dst_h < 1)
+                r.dst_h = 1;
+            r.dst_y = (frame_h - r.dst_h) / 2;
+        } else if (pic_aspect < frame_aspect) { /* bars left and right */
+            r.dst_w = (int)(((int64_t)frame_h * pic_w + pic_h / 2) / pic_h);
+            if (r.dst_w < 1)
+                r.dst_w = 1;
+            r.dst_x = (frame_w - r.dst_w) / 2;
+        }
+    }
+    return r;
+}
+
 /* One pthreadpool task per slice. Slices are a few dozen rows: small enough
  * to balance two to a few dozen threads, big enough that the per-task
  * overhead (~1 us) is noise next to the row work. */

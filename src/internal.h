@@ -53,6 +53,17 @@ void bd_picture_free(Picture *pic);
 /* Copies the pixels of src into dst (same format and size). */
 void bd_frame_copy(const BackdropFrame *dst, const BackdropFrame *src);
 
+/* Where a picture of pic_w x pic_h lands in a frame of frame_w x frame_h
+ * and which part of it is used: STRETCH uses all of it on all of the frame;
+ * COVER keeps the aspect ratio and crops the picture's centre; CONTAIN keeps
+ * it and fits the whole picture, centred, inside the frame. Sizes are
+ * rounded to the nearest pixel and at least 1. */
+typedef struct BdFitRect {
+    int src_x, src_y, src_w, src_h;
+    int dst_x, dst_y, dst_w, dst_h;
+} BdFitRect;
+BdFitRect bd_fit_rect(BackdropFit fit, int pic_w, int pic_h, int frame_w, int frame_h);
+
 /* ---- threads: row slices on the context's pthreadpool ------------------ */
 
 /* fn(arg, first_row, row_count) is called for consecutive slices covering

@@ -214,45 +214,6 @@ int backdrop_set_background_color(BackdropContext *ctx, uint8_t r, uint8_t g, ui
     return 0;
 }
 
-/* Where the picture lands in the frame and which part of it is used. */
-typedef struct FitRect {
-    int src_x, src_y, src_w, src_h;
-    int dst_x, dst_y, dst_w, dst_h;
-} FitRect;
-
-static FitRect fit_rect(BackdropFit fit, int pic_w, int pic_h, int frame_w, int frame_h)
-{
-    FitRect r = { 0, 0, pic_w, pic_h, 0, 0, frame_w, frame_h };
-    /* Compare aspect ratios exactly: pic_w/pic_h vs frame_w/frame_h. */
-    int64_t pic_aspect = (int64_t)pic_w * frame_h, frame_aspect = (int64_t)frame_w * pic_h;
-    if (fit == BACKDROP_FIT_COVER) {
-        if (pic_aspect > frame_aspect) { /* picture wider: crop its sides */
-            r.src_w = (int)(((int64_t)pic_h * frame_w + frame_h / 2) / frame_h);
-            if (r.src_w < 1)
-                r.src_w = 1;
-            r.src_x = (pic_w - r.src_w) / 2;
-        } else if (pic_aspect < frame_aspect) { /* picture taller: crop top and bottom */
-            r.src_h = (int)(((int64_t)pic_w * frame_h + frame_w / 2) / frame_w);
-            if (r.src_h < 1)
-                r.src_h = 1;
-            r.src_y = (pic_h - r.src_h) / 2;
-        }
-    } else if (fit == BACKDROP_FIT_CONTAIN) {
-        if (pic_aspect > frame_aspect) { /* bars above and below */
-            r.dst_h = (int)(((int64_t)frame_w * pic_h + pic_w / 2) / pic_w);
-            if (r.dst_h < 1)
-                r.dst_h = 1;
-            r.dst_y = (frame_h - r.dst_h) / 2;
-        } else if (pic_aspect < frame_aspect) { /* bars left and right */
-            r.dst_w = (int)(((int64_t)frame_h * pic_w + pic_h / 2) / pic_h);
-            if (r.dst_w < 1)
-                r.dst_w = 1;
-            r.dst_x = (frame_w - r.dst_w) / 2;
-        }
-    }
-    return r;
-}
-
 static int prepare_background(BackdropContext *ctx)
 {
     const FrameShape *s = &ctx->shape;
@@ -273,7 +234,7 @@ static int prepare_background(BackdropContext *ctx)
     Picture scaled = { 0 };
     if ((err = bd_picture_alloc(&scaled, pic->format, s->width, s->height)) < 0)
         return err;
-    FitRect r = fit_rect(ctx->settings.fit, pic->width, pic->height, s->width, s->height);
+    BdFitRect r = bd_fit_rect(ctx->settings.fit, pic->width, pic->height, s->width, s->height);
     if (r.dst_w != s->width || r.dst_h != s->height)
         bd_fill_rgb(&scaled.frame, rgb[0], rgb[1], rgb[2]);
     err = bd_resize_area(&scaled.frame, r.dst_x, r.dst_y, r.dst_w, r.dst_h,

@@ -234,24 +234,18 @@ static int selfie_init(void *opaque, const MethodConfig *cfg)
     if (framing == BACKDROP_FRAMING_CROP) {
         /* One integer box, used both to feed the network and to place its
          * answer, so that the two cannot drift apart by half a pixel. */
-        if (frame_aspect > tensor_aspect) {
-            sf->crop_w = (int)(((int64_t)fh * tw + th / 2) / th);
-            sf->crop_x0 = (fw - sf->crop_w) / 2;
-        } else {
-            sf->crop_h = (int)(((int64_t)fw * th + tw / 2) / tw);
-            sf->crop_y0 = (fh - sf->crop_h) / 2;
-        }
-        src = (NnRect){ sf->crop_x0, sf->crop_y0, sf->crop_w, sf->crop_h };
+        BdFitRect r = bd_fit_rect(BACKDROP_FIT_COVER, fw, fh, tw, th);
+        sf->crop_x0 = r.src_x;
+        sf->crop_y0 = r.src_y;
+        sf->crop_w = r.src_w;
+        sf->crop_h = r.src_h;
+        src = (NnRect){ r.src_x, r.src_y, r.src_w, r.src_h };
     } else if (framing == BACKDROP_FRAMING_PAD) {
-        if (frame_aspect > tensor_aspect) { /* bars above and below */
-            dh = (int)(((int64_t)tw * fh + fw / 2) / fw);
-            dh = dh < 1 ? 1 : dh;
-            dy = (th - dh) / 2;
-        } else {
-            dw = (int)(((int64_t)th * fw + fh / 2) / fh);
-            dw = dw < 1 ? 1 : dw;
-            dx = (tw - dw) / 2;
-        }
+        BdFitRect r = bd_fit_rect(BACKDROP_FIT_CONTAIN, fw, fh, tw, th);
+        dx = r.dst_x;
+        dy = r.dst_y;
+        dw = r.dst_w;
+        dh = r.dst_h;
         /* Mid-grey bars, written once: the resampler never touches them. */
         float *tensor = sf->quarter_turns ? sf->turned_input : sf->input;
         for (size_t i = 0; i < (size_t)tw * th * 3; i++)

@@ -64,6 +64,8 @@ typedef struct Job {
     double stage_seconds[STAGE_COUNT];
     double start, last_progress;
     int progress_shown;
+    int show_progress;     /* stderr is a terminal and not --quiet */
+    int64_t total_frames;  /* estimate for the progress line, 0 if unknown */
     const char *method;    /* resolved method name */
     char model_path[4096]; /* selfie: the model file used */
     int reported;          /* the library already explained the failure */
@@ -362,10 +364,11 @@ static int handle_audio(Job *job, const AVPacket *pkt)
                   MAX_QUEUED_AUDIO);
         return -1;
     }
-    if (!job->queued_audio && !(job->queued_audio = calloc(MAX_QUEUED_AUDIO, sizeof(AVPacket *))))
+    if ((!job->queued_audio && !(job->queued_audio = calloc(MAX_QUEUED_AUDIO, sizeof(AVPacket *)))) ||
+        !(job->queued_audio[job->queued_count] = av_packet_clone(pkt))) {
+        say_error("out of memory");
         return -1;
-    if (!(job->queued_audio[job->queued_count] = av_packet_clone(pkt)))
-        return -1;
+    }
     job->queued_count++;
     return 0;
 }
@@ -420,14 +423,14 @@ static int handle_video(Job *job, AVFrame *frame)
 
 static void show_progress(Job *job, int final)
 {
-    if (job->opt.quiet || !isatty(STDERR_FILENO))
+    if (!job->show_progress)
         return;
     double now = now_seconds();
     if (!final && now - job->last_progress < 0.5)
         return;
     job->last_progress = now;
     double elapsed = now - job->start, fps = elapsed > 0 ? job->frames_in / elapsed : 0;
-    int64_t total = input_frame_estimate(job->input);
+    int64_t total = job->total_frames;
     char line[160];
     if (total > 0 && job->frames_in <= total) {
         double eta = fps > 0 ? (total - job->frames_in) / fps : 0;
@@ -500,6 +503,9 @@ static int run(Job *job)
     if (open_library(job) < 0)
         return -1;
 
+    /* Read before the reader thread starts demuxing. */
+    job->show_progress = !job->opt.quiet && isatty(STDERR_FILENO);
+    job->total_frames = input_frame_estimate(job->input);
     /* With more than one thread, decoding runs ahead on its own thread. */
     if (reader_start(&job->reader, job->input, job->opt.threads != 1) < 0) {
         say_error("out of memory");
@@ -543,13 +549,16 @@ static int run(Job *job)
                   (long long)job->frames_in);
         return -1;
     }
+    /* The input is done with: stop decoding ahead (after an interrupt the
+     * reader would go on) before finishing and reading its counters. */
+    job->stage_seconds[STAGE_DECODE] = reader_decode_seconds(job->reader);
+    reader_stop(&job->reader);
     if (output_finish(&job->output, err, sizeof(err)) < 0 ||
         (job->matte_output && output_finish(&job->matte_output, err, sizeof(err)) < 0)) {
         say_error("%s", err);
         return -1;
     }
     double seconds = now_seconds() - job->start;
-    job->stage_seconds[STAGE_DECODE] = reader_decode_seconds(job->reader);
     show_progress(job, 1);
     int64_t skipped = input_skipped(job->input);
     if (skipped > 0)
@@ -583,8 +592,15 @@ int main(int argc, char **argv)
     /* backdrop reports every failure in its own one-line words; FFmpeg's
      * messages (per packet, per library) are for --verbose. */
     av_log_set_level(job.opt.verbose ? AV_LOG_WARNING : AV_LOG_QUIET);
-    signal(SIGINT, on_signal);
-    signal(SIGTERM, on_signal);
+    /* The first Ctrl-C finishes the output cleanly; SA_RESETHAND lets a
+     * second one end the process at once (for example while a pipe stalls). */
+    struct sigaction sa;
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = on_signal;
+    sa.sa_flags = SA_RESETHAND;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
 
     int ret = run(&job);
     cleanup(&job, ret >= 0);

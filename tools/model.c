@@ -103,7 +103,10 @@ int model_load(const char *spec, uint8_t **data, size_t *size, char *path, size_
         snprintf(path, pathlen, "%s/%s", dir, m->file);
         struct stat st;
         if (stat(path, &st) != 0) {
-            snprintf(err, errlen, "%s model not found at %s; %s", m->name, path, FETCH_HINT);
+            if (errno == ENOENT)
+                snprintf(err, errlen, "%s model not found at %s; %s", m->name, path, FETCH_HINT);
+            else
+                snprintf(err, errlen, "%s: cannot open model: %s", path, strerror(errno));
             return -1;
         }
         if (read_file(path, data, size, err, errlen) < 0)

@@ -932,10 +932,13 @@ int output_write_video(Output *o, const AVFrame *frame, char *err, size_t errlen
     /* The caller's frame is copied rather than referenced: it may not be
      * reference counted, and its properties (picture type, side data)
      * must not steer the encoder. */
-    if (o->sws)
-        sws_scale(o->sws, (const uint8_t *const *)frame->data, frame->linesize, 0,
-                  o->height, o->picture->data, o->picture->linesize);
-    else if ((ret = av_frame_copy(o->picture, frame)) < 0)
+    if (o->sws) {
+        ret = sws_scale(o->sws, (const uint8_t *const *)frame->data, frame->linesize, 0, o->height,
+                        o->picture->data, o->picture->linesize);
+        if (ret != o->height)
+            return fail(err, errlen, ret < 0 ? ret : AVERROR_EXTERNAL, "%s: cannot convert the frame",
+                        o->path);
+    } else if ((ret = av_frame_copy(o->picture, frame)) < 0)
         return fail(err, errlen, ret, "%s: cannot copy the frame: %s", o->path,
                     av_err2str(ret));
 

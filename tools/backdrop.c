@@ -7,6 +7,8 @@
  * output. The outputs are opened on the first video frame, when its size and
  * format are known; audio packets that arrive before it wait in a queue.
  */
+#include <errno.h>
+#include <fcntl.h>
 #include <math.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -18,27 +20,41 @@
 
 #include <libavutil/display.h>
 #include <libavutil/log.h>
+#include <libavutil/avstring.h>
 #include <libavutil/avutil.h>
 #include <libavutil/pixdesc.h>
 
 #include "backdrop/backdrop.h"
 #include "input.h"
+#include "message.h"
 #include "model.h"
 #include "options.h"
 #include "output.h"
+#include "overlap.h"
+#include "paths.h"
 #include "reader.h"
 
-#define ERRLEN 512
+#define ERRLEN MESSAGE_MAX
 /* Audio packets held until the outputs open; a video stream whose first
  * frame comes later than this is not a file we can sensibly keep in sync. */
 #define MAX_QUEUED_AUDIO 4096
 
+/* The signal that asked us to stop (SIGINT, SIGTERM or SIGHUP), or 0. */
 static volatile sig_atomic_t interrupted;
 
 static void on_signal(int sig)
 {
-    (void)sig;
-    interrupted = 1;
+    interrupted = sig;
+}
+
+static const char *stop_reason(int sig)
+{
+    switch (sig) {
+    case SIGINT: return "interrupted";
+    case SIGTERM: return "terminated (SIGTERM)";
+    case SIGHUP: return "hung up (SIGHUP)";
+    default: return "stopped";
+    }
 }
 
 static double now_seconds(void)
@@ -69,6 +85,9 @@ typedef struct Job {
     const char *method;    /* resolved method name */
     char model_path[4096]; /* selfie: the model file used */
     int reported;          /* the library already explained the failure */
+    FileIdSet input_files; /* what the input reads: no output may replace these */
+    char *stats_tmp;       /* --stats written here, renamed at the commit */
+    char *stats_final;
 } Job;
 
 static void say_error(const char *fmt, ...)
@@ -183,13 +202,14 @@ static int check_method_options(Job *job)
         fputc('\n', stderr);
         return -1;
     }
-    if (!strcmp(job->method, "framediff")) {
-        if (o->threshold_given && (o->threshold != (int)o->threshold || o->threshold > 255)) {
-            say_error("--threshold: framediff takes a whole grey level 0..255, not %g", o->threshold);
-            return -1;
-        }
-    } else if (o->seed_compat) {
-        say_error("--seed-compat: only for -m framediff");
+    char err[ERRLEN];
+    if (options_check_method(o, job->method, err, sizeof(err)) < 0) {
+        say_error("%s", err);
+        return -1;
+    }
+    if (!strcmp(job->method, "framediff") && o->threshold_given &&
+        (o->threshold != (int)o->threshold || o->threshold > 255)) {
+        say_error("--threshold: framediff takes a whole grey level 0..255, not %g", o->threshold);
         return -1;
     }
     if (!strcmp(job->method, "selfie") && o->threshold_given && o->threshold > 1) {
@@ -197,6 +217,44 @@ static int check_method_options(Job *job)
         return -1;
     }
     return 0;
+}
+
+/* Refuses, before anything is opened, outputs that would replace the input,
+ * the background picture or each other (see overlap.h), and remembers the
+ * files read so that the outputs can check them once more when they commit. */
+static int check_outputs(Job *job)
+{
+    char err[ERRLEN];
+    const NamedOutput outputs[] = {
+        { "-o", job->opt.output },
+        { "--matte", job->opt.matte },
+        { "--stats", job->opt.stats },
+    };
+    const char *input_name = strcmp(job->opt.input, "-") ? job->opt.input : "stdin";
+    FileIdSet background = { 0 };
+    FileId id;
+    int ret = -1;
+    if (overlap_input_files(job->opt.input, &job->input_files, err, sizeof(err)) < 0 ||
+        overlap_check_reads(&job->input_files, "input", input_name, outputs, 3, err, sizeof(err)) < 0)
+        goto done;
+    /* The background picture is read too: replacing it would destroy it. */
+    if (job->opt.background && path_file_id(job->opt.background, &id)) {
+        if (fileid_set_add(&background, id) < 0 || fileid_set_add(&job->input_files, id) < 0) {
+            message_set(err, sizeof(err), "out of memory");
+            goto done;
+        }
+        if (overlap_check_reads(&background, "background picture", job->opt.background, outputs, 3,
+                                err, sizeof(err)) < 0)
+            goto done;
+    }
+    if (overlap_check_outputs(outputs, 3, err, sizeof(err)) < 0)
+        goto done;
+    ret = 0;
+done:
+    if (ret < 0)
+        say_error("%s", err);
+    fileid_set_free(&background);
+    return ret;
 }
 
 /* Fills the method-specific library settings; for selfie, loads the model. */
@@ -302,6 +360,7 @@ static void fill_output_options(OutputOptions *oo, const Job *job, const AVFrame
     oo->color_trc = first->color_trc;
     oo->display_matrix = av_stream_get_side_data(video, AV_PKT_DATA_DISPLAYMATRIX, NULL);
     oo->audio = audio;
+    oo->protect = (FileIdSet *)&job->input_files;
 }
 
 static int open_outputs(Job *job, const AVFrame *first)
@@ -444,27 +503,71 @@ static void show_progress(Job *job, int final)
     job->progress_shown = !final;
 }
 
-static int write_stats(const Job *job, double seconds)
+/* Writes all of text to fd; 0 or an errno value. */
+static int write_all(int fd, const char *text, size_t len)
+{
+    while (len) {
+        ssize_t n = write(fd, text, len);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            return n < 0 ? errno : EIO;
+        text += n;
+        len -= (size_t)n;
+    }
+    return 0;
+}
+
+/* --stats: the JSON goes straight into a special file ("-" is standard
+ * output, a device, a FIFO, /dev/stdout), through our own descriptor when
+ * the name stands for one, else opened to append rather than truncate, so
+ * that nothing already written there is lost; a regular file is written
+ * under a temporary name that the commit renames into place, like every
+ * other output. */
+static int write_stats(Job *job, double seconds)
 {
     const char *path = job->opt.stats;
-    char tmp[4096];
-    if (snprintf(tmp, sizeof(tmp), "%s.part-%d", path, (int)getpid()) >= (int)sizeof(tmp)) {
-        say_error("%s: path too long", path);
-        return -1;
-    }
-    FILE *f = fopen(tmp, "w");
-    if (!f) {
-        say_error("%s: cannot write stats: %s", path, strerror(errno));
-        return -1;
-    }
-    fprintf(f, "{\"frames\": %lld, \"seconds\": %.6f, \"fps\": %.3f, \"stages\": {", (long long)job->frames_out,
-            seconds, seconds > 0 ? job->frames_out / seconds : 0.0);
+    char text[1024];
+    int len = snprintf(text, sizeof(text), "{\"frames\": %lld, \"seconds\": %.6f, \"fps\": %.3f, \"stages\": {",
+                       (long long)job->frames_out, seconds, seconds > 0 ? job->frames_out / seconds : 0.0);
     for (int s = 0; s < STAGE_COUNT; s++)
-        fprintf(f, "%s\"%s\": %.3f", s ? ", " : "", stage_names[s], job->stage_seconds[s] * 1000.0);
-    fprintf(f, "}}\n");
-    if (fclose(f) != 0 || rename(tmp, path) != 0) {
-        say_error("%s: cannot write stats: %s", path, strerror(errno));
-        unlink(tmp);
+        len += snprintf(text + len, sizeof(text) - (size_t)len, "%s\"%s\": %.3f", s ? ", " : "",
+                        stage_names[s], job->stage_seconds[s] * 1000.0);
+    len += snprintf(text + len, sizeof(text) - (size_t)len, "}}\n");
+
+    int e = 0;
+    if (path_is_special(path)) {
+        int own = path_descriptor(path);
+        int fd = own >= 0 ? dup(own) : open(path, O_WRONLY | O_APPEND | O_CLOEXEC);
+        if (fd < 0)
+            e = errno;
+        else {
+            e = write_all(fd, text, (size_t)len);
+            if (close(fd) != 0 && !e)
+                e = errno;
+        }
+    } else if (!(job->stats_final = path_rename_target(path)) ||
+               !(job->stats_tmp = av_asprintf("%.*s.%s.part-%d",
+                                              (int)(path_base(job->stats_final) - job->stats_final),
+                                              job->stats_final, path_base(job->stats_final),
+                                              (int)getpid()))) {
+        e = ENOMEM;
+    } else {
+        int fd = open(job->stats_tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
+        if (fd < 0)
+            e = errno;
+        else {
+            e = write_all(fd, text, (size_t)len);
+            if (close(fd) != 0 && !e)
+                e = errno;
+            if (e)
+                unlink(job->stats_tmp);
+        }
+        if (e)
+            av_freep(&job->stats_tmp);
+    }
+    if (e) {
+        say_error("%s: cannot write stats: %s", path, strerror(e));
         return -1;
     }
     return 0;
@@ -476,6 +579,11 @@ static void cleanup(Job *job, int success)
         output_abort(&job->output);
         output_abort(&job->matte_output);
     }
+    if (job->stats_tmp)
+        unlink(job->stats_tmp);
+    av_freep(&job->stats_tmp);
+    free(job->stats_final);
+    fileid_set_free(&job->input_files);
     for (int i = 0; i < job->queued_count; i++)
         av_packet_free(&job->queued_audio[i]);
     free(job->queued_audio);
@@ -516,8 +624,8 @@ static int run(Job *job)
         if (interrupted) {
             if (job->progress_shown)
                 fputc('\n', stderr);
-            fprintf(stderr, "backdrop: interrupted after %lld frames; finishing the output\n",
-                    (long long)job->frames_in);
+            fprintf(stderr, "backdrop: %s after %lld frames; finishing the output\n",
+                    stop_reason(interrupted), (long long)job->frames_in);
             break;
         }
         InputEvent ev;
@@ -553,20 +661,36 @@ static int run(Job *job)
      * reader would go on) before finishing and reading its counters. */
     job->stage_seconds[STAGE_DECODE] = reader_decode_seconds(job->reader);
     reader_stop(&job->reader);
-    if (output_finish(&job->output, err, sizeof(err)) < 0 ||
-        (job->matte_output && output_finish(&job->matte_output, err, sizeof(err)) < 0)) {
+    /* Every output is completed before any is renamed into place: a late
+     * failure (the matte's encoder, a full disk, the stats) leaves none of
+     * them half-committed. */
+    if (output_complete(job->output, err, sizeof(err)) < 0 ||
+        (job->matte_output && output_complete(job->matte_output, err, sizeof(err)) < 0)) {
         say_error("%s", err);
         return -1;
     }
     double seconds = now_seconds() - job->start;
+    if (job->opt.stats && write_stats(job, seconds) < 0)
+        return -1;
+    if (output_commit(&job->output, err, sizeof(err)) < 0 ||
+        (job->matte_output && output_commit(&job->matte_output, err, sizeof(err)) < 0)) {
+        say_error("%s", err);
+        return -1;
+    }
+    if (job->stats_tmp) {
+        int e = -path_replace(job->stats_tmp, job->stats_final);
+        if (e) {
+            say_error("%s: cannot write stats: %s", job->opt.stats, strerror(e));
+            return -1;
+        }
+        av_freep(&job->stats_tmp);
+    }
     show_progress(job, 1);
     int64_t skipped = input_skipped(job->input);
     if (skipped > 0)
         fprintf(stderr, "backdrop: %s: skipped %lld undecodable packets (--on-error stop to fail instead)\n",
                 job->opt.input, (long long)skipped);
-    if (job->opt.stats && write_stats(job, seconds) < 0)
-        return -1;
-    return interrupted ? 1 : 0;
+    return 0;
 }
 
 int main(int argc, char **argv)
@@ -589,11 +713,20 @@ int main(int argc, char **argv)
     }
     if (check_method_options(&job) < 0)
         return 2;
+    if (check_outputs(&job) < 0) {
+        fileid_set_free(&job.input_files);
+        return 2;
+    }
     /* backdrop reports every failure in its own one-line words; FFmpeg's
-     * messages (per packet, per library) are for --verbose. */
+     * messages (per packet, per library) are for --verbose. SVT-AV1 logs
+     * by itself, as its SVT_LOG says (0: fatal errors only). */
     av_log_set_level(job.opt.verbose ? AV_LOG_WARNING : AV_LOG_QUIET);
-    /* The first Ctrl-C finishes the output cleanly; SA_RESETHAND lets a
-     * second one end the process at once (for example while a pipe stalls). */
+    if (!job.opt.verbose)
+        setenv("SVT_LOG", "0", 0);
+    /* Ctrl-C, SIGTERM and SIGHUP (the terminal went away) finish the output
+     * cleanly with the frames so far; SA_RESETHAND lets a second signal end
+     * the process at once (for example while a pipe stalls). The exit
+     * status is then the shell's convention, 128 + the signal number. */
     struct sigaction sa;
     memset(&sa, 0, sizeof(sa));
     sa.sa_handler = on_signal;
@@ -601,10 +734,11 @@ int main(int argc, char **argv)
     sigemptyset(&sa.sa_mask);
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGHUP, &sa, NULL);
 
     int ret = run(&job);
     cleanup(&job, ret >= 0);
     if (ret < 0)
         return 1;
-    return interrupted ? 130 : 0;
+    return interrupted ? 128 + interrupted : 0;
 }

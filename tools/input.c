@@ -8,6 +8,7 @@
  * packet has to be held back.
  */
 #include "input.h"
+#include "message.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -77,11 +78,9 @@ __attribute__((format(printf, 3, 4)))
 #endif
 static void set_error(char *err, size_t errlen, const char *fmt, ...)
 {
-    if (!err || errlen == 0)
-        return;
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
+    message_vset(err, errlen, fmt, ap);
     va_end(ap);
 }
 
@@ -428,8 +427,23 @@ static int decode_failed(Input *in, int code, char *err, size_t errlen)
 /* Applies the error policy to a failed av_read_frame(). Only INVALIDDATA is
  * worth retrying: the demuxer can resynchronise on the next packet, whereas
  * I/O errors do not go away. */
+/* An MP4 or MOV whose index (moov) follows the media data can only be read
+ * by seeking back to the data: from a pipe the demuxer finds the index at the
+ * end and then cannot reach a single packet. */
+static int needs_seeking(const Input *in)
+{
+    return in->frames == 0 && in->fmt->pb && !(in->fmt->pb->seekable & AVIO_SEEKABLE_NORMAL) &&
+           !strncmp(in->fmt->iformat->name, "mov,", 4);
+}
+
 static int read_failed(Input *in, int code, char *err, size_t errlen)
 {
+    if (needs_seeking(in)) {
+        set_error(err, errlen, "%s: this mp4/mov keeps its index at the end and needs seeking; "
+                  "give the file name, or use a streamable container on a pipe (mkv, nut, ts, "
+                  "or mp4 made with -movflags +faststart)", in->name);
+        return code < 0 ? code : AVERROR_INVALIDDATA;
+    }
     if (code != AVERROR_INVALIDDATA) {
         set_error(err, errlen, "%s: read error after %" PRId64 " frames (%s)", in->name,
                   in->frames, av_err2str(code));

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "message.h"
 #include "options.h"
 
 typedef enum OptionType {
@@ -27,6 +28,7 @@ typedef struct OptionDef {
     int min, max;
     const char *const *choices; /* NULL-terminated, for OPT_CHOICE */
     size_t given_offset; /* field set to 1 when given, or 0 for none */
+    const char *method; /* the only method it applies to, or NULL for all */
 } OptionDef;
 
 static const char *const fit_choices[] = { "stretch", "cover", "contain", NULL };
@@ -39,67 +41,65 @@ static const char *const engine_choices[] = { "xnnpack", "reference", NULL };
 static const OptionDef option_table[] = {
     { "output", 'o', OPT_STRING, FIELD(output), "FILE",
       "write here: video (.mp4 .mkv .webm .mov), image pattern (out_%06d.png), one image, or 'null'",
-      "Input and output", 0, 0, NULL, 0 },
+      "Input and output", 0, 0, NULL, 0, NULL },
     { "matte", 0, OPT_STRING, FIELD(matte), "FILE",
-      "also write the alpha matte (grey video, pattern or image)", "Input and output", 0, 0, NULL, 0 },
+      "also write the alpha matte (grey video, pattern or image)", "Input and output", 0, 0, NULL, 0, NULL },
     { "codec", 0, OPT_STRING, FIELD(codec), "NAME",
-      "video encoder (default: libx264, libvpx-vp9 for .webm)", "Input and output", 0, 0, NULL, 0 },
+      "video encoder (default: libx264, libvpx-vp9 for .webm)", "Input and output", 0, 0, NULL, 0, NULL },
     { "crf", 0, OPT_INT, FIELD(crf), "N",
-      "constant quality, lower is better (encoder default if absent)", "Input and output", 0, 63, NULL, 0 },
+      "constant quality, lower is better (encoder default if absent)", "Input and output", 0, 63, NULL, 0, NULL },
     { "on-error", 0, OPT_CHOICE, FIELD(on_error), "skip|stop",
       "undecodable input data: skip it and go on, or stop (default: skip)", "Input and output", 0, 0,
-      on_error_choices, 0 },
+      on_error_choices, 0, NULL },
 
     { "method", 'm', OPT_STRING, FIELD(method), "NAME",
-      "segmentation method: selfie (neural, default) or framediff", "Segmentation", 0, 0, NULL, 0 },
+      "segmentation method: selfie (neural, default) or framediff", "Segmentation", 0, 0, NULL, 0, NULL },
     { "threshold", 0, OPT_NUMBER, FIELD(threshold), "X",
       "selfie: person probability where alpha is half, 0..1 (default: 0.5); framediff: grey difference "
       "above which a pixel is foreground, 0..255 (default: 3)", "Segmentation", 0, 255, NULL,
-      FIELD(threshold_given) },
+      FIELD(threshold_given), NULL },
     { "softness", 0, OPT_NUMBER, FIELD(softness), "X",
-      "selfie: probability range of the soft edge, 0 = hard cut (default: 0.2)", "Segmentation", 0, 1, NULL, 0 },
+      "selfie: probability range of the soft edge, 0 = hard cut (default: 0.2)", "Segmentation", 0, 1, NULL, 0, "selfie" },
     { "model", 0, OPT_STRING, FIELD(model), "general|landscape|FILE",
       "selfie: the model (default: general; landscape is 4x faster on 16:9, less accurate)", "Segmentation", 0, 0,
-      NULL, 0 },
+      NULL, 0, "selfie" },
     { "framing", 0, OPT_CHOICE, FIELD(framing), "windows|pad|stretch|crop",
       "selfie: how a frame of another aspect ratio meets the model: overlapping windows (default), "
-      "pad, distort, or crop the centre", "Segmentation", 0, 0, framing_choices, 0 },
+      "pad, distort, or crop the centre", "Segmentation", 0, 0, framing_choices, 0, "selfie" },
     { "engine", 0, OPT_CHOICE, FIELD(engine), "xnnpack|reference",
       "selfie: XNNPACK (default) or the slow plain-C reference executor", "Segmentation", 0, 0, engine_choices,
-      0 },
+      0, "selfie" },
     { "seed-compat", 0, OPT_FLAG, FIELD(seed_compat), NULL,
       "framediff: reproduce the original tutorial exactly (frame pairing, OpenCV grey, stretch)",
-      "Segmentation", 0, 0, NULL, 0 },
+      "Segmentation", 0, 0, NULL, 0, "framediff" },
 
     { "background", 'b', OPT_STRING, FIELD(background), "FILE|COLOR",
       "picture (jpg, png, webp, bmp, ...) or colour: #RRGGBB, black, white, green, blue, red, gray "
-      "(default: black)", "Background", 0, 0, NULL, 0 },
+      "(default: black)", "Background", 0, 0, NULL, 0, NULL },
     { "fit", 0, OPT_CHOICE, FIELD(fit), "stretch|cover|contain",
       "fit a picture of another aspect ratio: distort, crop, or add bars (default: cover)", "Background",
-      0, 0, fit_choices, FIELD(fit_given) },
+      0, 0, fit_choices, FIELD(fit_given), NULL },
 
     { "threads", 0, OPT_INT, FIELD(threads), "N",
       "threads for decoding, processing and encoding; 0 = all cores (default: 0)", "Running", 0, 256,
-      NULL, 0 },
-    { "quiet", 'q', OPT_FLAG, FIELD(quiet), NULL, "no progress line, warnings only", "Running", 0, 0, NULL, 0 },
+      NULL, 0, NULL },
+    { "quiet", 'q', OPT_FLAG, FIELD(quiet), NULL, "no progress line, warnings only", "Running", 0, 0, NULL, 0, NULL },
     { "verbose", 'v', OPT_FLAG, FIELD(verbose), NULL, "also show FFmpeg's own warnings and errors", "Running", 0, 0,
-      NULL, 0 },
+      NULL, 0, NULL },
     { "stats", 0, OPT_STRING, FIELD(stats), "FILE.json",
-      "write frame count, time, fps and per-stage milliseconds as JSON at the end", "Running", 0, 0, NULL, 0 },
-    { "help", 'h', OPT_FLAG, FIELD(help), NULL, "show this help and exit", "Running", 0, 0, NULL, 0 },
-    { "version", 'V', OPT_FLAG, FIELD(version), NULL, "show the version and exit", "Running", 0, 0, NULL, 0 },
+      "write frame count, time, fps and per-stage milliseconds as JSON at the end", "Running", 0, 0, NULL, 0, NULL },
+    { "help", 'h', OPT_FLAG, FIELD(help), NULL, "show this help and exit", "Running", 0, 0, NULL, 0, NULL },
+    { "version", 'V', OPT_FLAG, FIELD(version), NULL, "show the version and exit", "Running", 0, 0, NULL, 0, NULL },
 };
 
 #define OPTION_COUNT (sizeof(option_table) / sizeof(option_table[0]))
 
 static int fail(char *err, size_t errlen, const char *fmt, ...)
 {
-    if (err && errlen) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(err, errlen, fmt, ap);
-        va_end(ap);
-    }
+    va_list ap;
+    va_start(ap, fmt);
+    message_vset(err, errlen, fmt, ap);
+    va_end(ap);
     return -1;
 }
 
@@ -185,6 +185,9 @@ int options_parse(CliOptions *o, int argc, char **argv, char *err, size_t errlen
 {
     set_defaults(o);
     int only_positional = 0;
+    /* Where each option with a value was given: a second one is refused
+     * rather than silently winning (flags may repeat; they mean the same). */
+    const char *given[OPTION_COUNT] = { 0 };
     for (int i = 1; i < argc; i++) {
         const char *arg = argv[i];
         if (only_positional || arg[0] != '-' || !strcmp(arg, "-")) {
@@ -219,6 +222,14 @@ int options_parse(CliOptions *o, int argc, char **argv, char *err, size_t errlen
                 return fail(err, errlen, "--%s needs a value (%s)", def->name, def->arg);
             value = argv[++i];
         }
+        size_t index = (size_t)(def - option_table);
+        o->given |= 1ull << index;
+        if (def->type != OPT_FLAG) {
+            if (given[index])
+                return fail(err, errlen, "--%s given twice ('%s' and '%s'); give it once", def->name,
+                            given[index], value);
+            given[index] = value;
+        }
         if (apply(o, def, value, err, errlen) < 0)
             return -1;
     }
@@ -228,8 +239,16 @@ int options_parse(CliOptions *o, int argc, char **argv, char *err, size_t errlen
         return fail(err, errlen, "no input given (see --help)");
     if (!o->output)
         return fail(err, errlen, "no output given: use -o FILE (or -o null)");
-    if (o->matte && !strcmp(o->matte, o->output) && strcmp(o->output, "null"))
-        return fail(err, errlen, "--matte and -o name the same file '%s'", o->output);
+    return 0;
+}
+
+int options_check_method(const CliOptions *o, const char *method, char *err, size_t errlen)
+{
+    for (size_t i = 0; i < OPTION_COUNT; i++) {
+        const OptionDef *d = &option_table[i];
+        if ((o->given >> i & 1) && d->method && strcmp(d->method, method))
+            return fail(err, errlen, "--%s: only for -m %s (the method is %s)", d->name, d->method, method);
+    }
     return 0;
 }
 

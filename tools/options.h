@@ -38,11 +38,16 @@ typedef struct CliOptions {
     int help, version;
     /* Set when the user gave the option explicitly. */
     int fit_given;
+    unsigned long long given; /* bit i: the option table's entry i was given */
 } CliOptions;
 
 /* Fills defaults, parses argv[1..argc-1]. Returns 0 or -1 with a one-line
  * message in err. Pointers in the result point into argv. */
 int options_parse(CliOptions *o, int argc, char **argv, char *err, size_t errlen);
+
+/* -1 with a message when an option of another method than method was
+ * given (--model with framediff), else 0. */
+int options_check_method(const CliOptions *o, const char *method, char *err, size_t errlen);
 
 /* Writes the grouped --help text to f (a FILE *). */
 void options_print_help(void *f, const char *program);

@@ -6,19 +6,29 @@
  *   KIND_VIDEO     a container file. A video encoder (and, for audio, either
  *                  a straight packet copy or decoder + resampler + encoder)
  *                  feed a muxer that writes "<dir>/.<name>.part-<pid>";
- *                  output_finish() renames it to <name> after the trailer.
+ *                  output_commit() renames it to <name> after the trailer.
  *   KIND_IMAGE     one picture. The image encoder's packet is the whole file;
  *                  it is written under the same kind of temporary name and
- *                  renamed by output_finish().
+ *                  renamed by output_commit().
  *   KIND_SEQUENCE  a name with a %d pattern. Each packet of the image encoder
- *                  is written to a temporary and renamed at once to the name
- *                  for its number (1, 2, ...); the names are remembered so
- *                  that a failed or aborted run can remove all of them.
+ *                  is written to the temporary of the name for its number
+ *                  (1, 2, ...); output_commit() renames them all, so a failed
+ *                  run leaves whatever was there before untouched. A missing
+ *                  directory of the pattern is created (and removed again
+ *                  when the run fails).
+ *
+ * A destination that is a special file (a device, a FIFO) is written in
+ * place: renaming onto it would replace the device with a regular file. A
+ * destination that is a symbolic link gets its target replaced, not the link;
+ * an existing file's permission bits (and, for root, owner) are kept. No
+ * name that is one of the input's files (opt->protect) is ever renamed over.
  *
  * Images are written without the image2 muxer: an image encoder's packet is
  * a complete file, and writing it ourselves lets us control the names.
  */
 #include "output.h"
+#include "message.h"
+#include "paths.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -45,6 +55,11 @@ typedef enum OutputKind {
     KIND_SEQUENCE,
 } OutputKind;
 
+typedef struct SequenceFile {
+    char *tmp;   /* written, waiting for the commit */
+    char *final; /* the pattern's name for its number */
+} SequenceFile;
+
 typedef enum AudioMode {
     AUDIO_NONE,      /* no audio stream in the output; packets are dropped */
     AUDIO_COPY,      /* packets go to the muxer unchanged */
@@ -54,8 +69,12 @@ typedef enum AudioMode {
 struct Output {
     OutputKind kind;
     char *path;       /* the destination as given (a pattern for sequences) */
+    char *final;      /* KIND_VIDEO / KIND_IMAGE: the name renamed into (links resolved) */
     char *tmp;        /* KIND_VIDEO / KIND_IMAGE: the temporary file name */
     int tmp_exists;   /* tmp is on disk and belongs to us */
+    int in_place;     /* final is a special file, written directly (tmp == final) */
+    int completed;    /* output_complete() succeeded: only the renames remain */
+    FileIdSet *protect; /* the input's files: never renamed over */
 
     /* The frames the caller promised in output_open(). */
     int width, height;
@@ -91,11 +110,15 @@ struct Output {
     AVAudioFifo *fifo;        /* resampled samples waiting for a full chunk */
     int64_t audio_next_pts;   /* in 1/aenc->sample_rate; NOPTS until known */
 
-    /* Pictures written (KIND_IMAGE, KIND_SEQUENCE). For sequences every
-     * entry of files[] is a final name on disk that this run created. */
+    /* Pictures written (KIND_IMAGE, KIND_SEQUENCE). For sequences, files[]
+     * holds each picture's temporary (on disk, ours) and final name. */
     int64_t images;
-    char **files;
+    SequenceFile *files;
     size_t nfiles, files_cap;
+    /* Directories this output created for a sequence, outermost first;
+     * removed again (when still empty) if the run fails. */
+    char **made_dirs;
+    size_t nmade_dirs;
 };
 
 /* ---------------------------------------------------------------------- */
@@ -107,12 +130,10 @@ static int fail(char *err, size_t errlen, int code, const char *fmt, ...)
 /* Writes the message (when err is usable) and returns code. */
 static int fail(char *err, size_t errlen, int code, const char *fmt, ...)
 {
-    if (err && errlen) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(err, errlen, fmt, ap);
-        va_end(ap);
-    }
+    va_list ap;
+    va_start(ap, fmt);
+    message_vset(err, errlen, fmt, ap);
+    va_end(ap);
     return code;
 }
 
@@ -263,6 +284,60 @@ static int probe_create(const char *name, const char *file, char *err, size_t er
     return ret;
 }
 
+/* Creates the missing directories above file (mkdir -p), remembering each
+ * so that a failed run can remove them again. */
+static int make_directories(Output *o, const char *file, char *err, size_t errlen)
+{
+    char *dir = dir_of(file);
+    if (!dir)
+        return fail(err, errlen, AVERROR(ENOMEM), "%s: out of memory", o->path);
+    struct stat st;
+    int ret = 0;
+    if (stat(dir, &st) == 0) {
+        av_free(dir);
+        return 0;
+    }
+    /* Each prefix ending before a '/' (and the whole), outermost first. */
+    size_t len = strlen(dir);
+    for (size_t end = 1; end <= len && ret >= 0; end++) {
+        if (end < len && dir[end] != '/')
+            continue;
+        char saved = dir[end];
+        dir[end] = '\0';
+        if (stat(dir, &st) != 0) {
+            char **made = av_realloc_array(o->made_dirs, o->nmade_dirs + 1, sizeof(*made));
+            if (made)
+                o->made_dirs = made;
+            if (!made || !(made[o->nmade_dirs] = av_strdup(dir)))
+                ret = fail(err, errlen, AVERROR(ENOMEM), "%s: out of memory", o->path);
+            else if (mkdir(dir, 0777) != 0) {
+                int e = errno;
+                av_freep(&made[o->nmade_dirs]);
+                ret = fail(err, errlen, AVERROR(e), "%s: cannot create directory '%s': %s",
+                           o->path, dir, strerror(e));
+            } else {
+                o->nmade_dirs++;
+            }
+        }
+        dir[end] = saved;
+    }
+    av_free(dir);
+    return ret;
+}
+
+/* The name output_commit() renames into, and whether it is written in
+ * place (a special file). A symbolic link is replaced by way of its target,
+ * so that the link still points where it did. */
+static int choose_final(Output *o, char *err, size_t errlen)
+{
+    o->in_place = path_is_special(o->path);
+    char *final = o->in_place ? strdup(o->path) : path_rename_target(o->path);
+    if (!final)
+        return fail(err, errlen, AVERROR(ENOMEM), "%s: cannot resolve the name", o->path);
+    o->final = final;
+    return 0;
+}
+
 /* ---------------------------------------------------------------------- */
 /* Video encoder set-up */
 
@@ -388,6 +463,12 @@ static int open_video_encoder(Output *o, const AVCodec *codec, const OutputOptio
     AVDictionary *opts = NULL;
     if (!strcmp(codec->name, "libx264") || !strcmp(codec->name, "libx264rgb"))
         av_dict_set(&opts, "preset", "veryfast", 0);
+    /* x265 prints to stderr itself rather than through av_log: make it as
+     * quiet as FFmpeg's own log is (SVT-AV1, the other such encoder, reads
+     * SVT_LOG, which the CLI sets). */
+    if (!strcmp(codec->name, "libx265"))
+        av_dict_set(&opts, "x265-params",
+                    av_log_get_level() >= AV_LOG_WARNING ? "log-level=warning" : "log-level=none", 0);
     if (!strcmp(codec->name, "libvpx-vp9")) {
         /* "good" at cpu-used 5 with row threading: several times faster
          * than libvpx's defaults at a small cost in size. */
@@ -678,7 +759,7 @@ static int open_video_file(Output *o, const OutputOptions *opt, char *err, size_
     if (ret < 0)
         return ret;
 
-    o->tmp = temp_name_for(o->path);
+    o->tmp = o->in_place ? av_strdup(o->final) : temp_name_for(o->final);
     if (!o->tmp)
         return fail(err, errlen, AVERROR(ENOMEM), "%s: out of memory", o->path);
     /* The muxer is forced: the temporary name has no useful extension. */
@@ -712,7 +793,7 @@ static int open_video_file(Output *o, const OutputOptions *opt, char *err, size_
     if (ret < 0)
         return fail(err, errlen, ret, "%s: cannot create '%s': %s", o->path, o->tmp,
                     av_err2str(ret));
-    o->tmp_exists = 1;
+    o->tmp_exists = !o->in_place;
     ret = avformat_write_header(o->fc, NULL);
     if (ret < 0)
         return fail(err, errlen, ret, "%s: cannot write the %s header: %s", o->path,
@@ -748,12 +829,14 @@ static int open_images(Output *o, const OutputOptions *opt, char *err, size_t er
     if (o->kind == KIND_IMAGE) {
         /* The picture's temporary exists from now on (and is filled when
          * the encoder delivers): a failure to create it shows now. */
-        o->tmp = temp_name_for(o->path);
+        o->tmp = o->in_place ? av_strdup(o->final) : temp_name_for(o->final);
         if (!o->tmp)
             return fail(err, errlen, AVERROR(ENOMEM), "%s: out of memory", o->path);
-        if ((ret = create_empty(o->path, o->tmp, err, errlen)) < 0)
-            return ret;
-        o->tmp_exists = 1;
+        if (!o->in_place) {
+            if ((ret = create_empty(o->path, o->tmp, err, errlen)) < 0)
+                return ret;
+            o->tmp_exists = 1;
+        }
     }
     OutputOptions image_opt = *opt;
     if (by_extension)
@@ -783,6 +866,7 @@ int output_open(Output **out, const OutputOptions *opt, char *err, size_t errlen
     o->height = opt->height;
     o->in_fmt = opt->pix_fmt;
     o->last_pts = AV_NOPTS_VALUE;
+    o->protect = opt->protect;
 
     int ret = 0;
     if (!strcmp(o->path, "null")) {
@@ -795,14 +879,16 @@ int output_open(Output **out, const OutputOptions *opt, char *err, size_t errlen
         if (av_get_frame_filename2(first, sizeof first, o->path, 1, 0) < 0)
             ret = fail(err, errlen, AVERROR(EINVAL),
                        "%s: invalid image sequence pattern (use one %%d or %%0Nd)", o->path);
-        else if ((ret = check_destination(o->path, first, err, errlen)) >= 0 &&
+        else if ((ret = make_directories(o, first, err, errlen)) >= 0 &&
+                 (ret = check_destination(o->path, first, err, errlen)) >= 0 &&
                  (ret = probe_create(o->path, first, err, errlen)) >= 0)
             ret = open_images(o, opt, err, errlen);
     } else {
         o->kind = image_encoder_for(extension_of(o->path)) ? KIND_IMAGE : KIND_VIDEO;
         if (!*base_of(o->path))
             ret = fail(err, errlen, AVERROR(EISDIR), "%s: is a directory", o->path);
-        else if ((ret = check_destination(o->path, o->path, err, errlen)) >= 0)
+        else if ((ret = choose_final(o, err, errlen)) >= 0 &&
+                 (o->in_place || (ret = check_destination(o->path, o->final, err, errlen)) >= 0))
             ret = o->kind == KIND_IMAGE ? open_images(o, opt, err, errlen)
                                         : open_video_file(o, opt, err, errlen);
     }
@@ -828,7 +914,7 @@ static int write_picture(Output *o, AVPacket *pkt, char *err, size_t errlen)
         if (ret < 0)
             return fail(err, errlen, ret, "%s: cannot write '%s': %s", o->path, o->tmp,
                         av_err2str(ret));
-        o->tmp_exists = 1;
+        o->tmp_exists = !o->in_place;
         o->images++;
         return 0;
     }
@@ -841,7 +927,7 @@ static int write_picture(Output *o, AVPacket *pkt, char *err, size_t errlen)
     }
     if (o->nfiles == o->files_cap) {
         size_t cap = o->files_cap ? 2 * o->files_cap : 64;
-        char **files = av_realloc_array(o->files, cap, sizeof *files);
+        SequenceFile *files = av_realloc_array(o->files, cap, sizeof *files);
         if (!files) {
             av_packet_unref(pkt);
             return fail(err, errlen, AVERROR(ENOMEM), "%s: out of memory", o->path);
@@ -855,14 +941,10 @@ static int write_picture(Output *o, AVPacket *pkt, char *err, size_t errlen)
         ret = fail(err, errlen, AVERROR(ENOMEM), "%s: out of memory", o->path);
     } else if ((ret = write_file(tmp, pkt->data, (size_t)pkt->size)) < 0) {
         fail(err, errlen, ret, "%s: cannot write '%s': %s", o->path, tmp, av_err2str(ret));
-    } else if (rename(tmp, final) != 0) {
-        int e = errno;
-        unlink(tmp);
-        ret = fail(err, errlen, AVERROR(e), "%s: cannot rename '%s' to '%s': %s",
-                   o->path, tmp, final, strerror(e));
     } else {
-        o->files[o->nfiles++] = final; /* from now on ours to remove on failure */
-        final = NULL;
+        /* From now on ours to remove on failure, or to rename at the end. */
+        o->files[o->nfiles++] = (SequenceFile){ tmp, final };
+        tmp = final = NULL;
         o->images++;
     }
     av_packet_unref(pkt);
@@ -1133,8 +1215,8 @@ int64_t output_frames(const Output *o)
 /* ---------------------------------------------------------------------- */
 /* Finishing */
 
-/* Deletes every file of this run: the temporary, and for sequences each
- * picture already renamed into place. */
+/* Deletes every file of this run that is not in place yet: the temporary,
+ * each picture of a sequence, and the directories made for them. */
 static void remove_files(Output *o)
 {
     if (o->fc && o->fc->pb)
@@ -1143,7 +1225,10 @@ static void remove_files(Output *o)
         unlink(o->tmp);
     o->tmp_exists = 0;
     for (size_t i = 0; i < o->nfiles; i++)
-        unlink(o->files[i]);
+        if (o->files[i].tmp)
+            unlink(o->files[i].tmp);
+    for (size_t i = o->nmade_dirs; i-- > 0;)
+        rmdir(o->made_dirs[i]); /* fails, harmlessly, if something else is in it */
 }
 
 static void free_output(Output *o)
@@ -1168,10 +1253,16 @@ static void free_output(Output *o)
             avio_closep(&o->fc->pb);
         avformat_free_context(o->fc);
     }
-    for (size_t i = 0; i < o->nfiles; i++)
-        av_free(o->files[i]);
+    for (size_t i = 0; i < o->nfiles; i++) {
+        av_free(o->files[i].tmp);
+        av_free(o->files[i].final);
+    }
     av_free(o->files);
+    for (size_t i = 0; i < o->nmade_dirs; i++)
+        av_free(o->made_dirs[i]);
+    av_free(o->made_dirs);
     av_free(o->tmp);
+    free(o->final);
     av_free(o->path);
     av_free(o);
 }
@@ -1226,27 +1317,92 @@ static int complete(Output *o, char *err, size_t errlen)
     return 0;
 }
 
-int output_finish(Output **out, char *err, size_t errlen)
+int output_complete(Output *o, char *err, size_t errlen)
+{
+    if (!o)
+        return fail(err, errlen, AVERROR(EINVAL), "output: nothing to complete");
+    int ret = complete(o, err, errlen);
+    if (ret >= 0)
+        o->completed = 1;
+    return ret;
+}
+
+/* Renaming onto one of the input's files is refused: the last guard (the
+ * command line was checked before anything was written). */
+static int check_replace(const Output *o, const char *name, char *err, size_t errlen)
+{
+    FileId id;
+    if (o->protect && path_file_id(name, &id) && fileid_set_contains(o->protect, id))
+        return fail(err, errlen, AVERROR(EEXIST), "%s: '%s' is one of the input's files; "
+                    "nothing was written", o->path, name);
+    return 0;
+}
+
+/* Renames tmp onto name, keeping the replaced file's permission bits. */
+static int rename_into_place(const Output *o, const char *tmp, const char *name, char *err,
+                             size_t errlen)
+{
+    int e = -path_replace(tmp, name);
+    if (e)
+        return fail(err, errlen, AVERROR(e), "%s: cannot rename '%s' into place: %s", o->path,
+                    tmp, strerror(e));
+    return 0;
+}
+
+static int commit(Output *o, char *err, size_t errlen)
+{
+    int ret = 0;
+    if (o->kind == KIND_VIDEO || o->kind == KIND_IMAGE) {
+        if (!o->tmp_exists)
+            return 0; /* in place, or null */
+        if ((ret = check_replace(o, o->final, err, errlen)) < 0 ||
+            (ret = rename_into_place(o, o->tmp, o->final, err, errlen)) < 0)
+            return ret;
+        o->tmp_exists = 0;
+        return 0;
+    }
+    /* A sequence: every name is checked before the first is replaced; a
+     * picture whose name is a symbolic link replaces the link's target. */
+    for (size_t i = 0; i < o->nfiles && ret >= 0; i++) {
+        char *target = path_rename_target(o->files[i].final);
+        if (!target)
+            return fail(err, errlen, AVERROR(ENOMEM), "%s: out of memory", o->path);
+        av_free(o->files[i].final);
+        o->files[i].final = av_strdup(target);
+        free(target);
+        if (!o->files[i].final)
+            return fail(err, errlen, AVERROR(ENOMEM), "%s: out of memory", o->path);
+        ret = check_replace(o, o->files[i].final, err, errlen);
+    }
+    for (size_t i = 0; i < o->nfiles && ret >= 0; i++) {
+        ret = rename_into_place(o, o->files[i].tmp, o->files[i].final, err, errlen);
+        if (ret >= 0)
+            av_freep(&o->files[i].tmp); /* in place: no longer ours to remove */
+    }
+    return ret;
+}
+
+int output_commit(Output **out, char *err, size_t errlen)
 {
     Output *o = out ? *out : NULL;
-    if (!o)
-        return fail(err, errlen, AVERROR(EINVAL), "output: nothing to finish");
+    if (!o || !o->completed)
+        return fail(err, errlen, AVERROR(EINVAL), "output: nothing completed to commit");
     *out = NULL;
-
-    int ret = complete(o, err, errlen);
-    if (ret >= 0 && o->tmp_exists) {
-        if (rename(o->tmp, o->path) != 0) {
-            int e = errno;
-            ret = fail(err, errlen, AVERROR(e), "%s: cannot rename '%s' into place: %s",
-                       o->path, o->tmp, strerror(e));
-        } else {
-            o->tmp_exists = 0;
-        }
-    }
+    int ret = commit(o, err, errlen);
     if (ret < 0)
         remove_files(o);
     free_output(o);
     return ret;
+}
+
+int output_finish(Output **out, char *err, size_t errlen)
+{
+    int ret = output_complete(out ? *out : NULL, err, errlen);
+    if (ret < 0) {
+        output_abort(out);
+        return ret;
+    }
+    return output_commit(out, err, errlen);
 }
 
 void output_abort(Output **out)

@@ -7,8 +7,9 @@
  *     only one frame may be written;
  *   - "null": frames are accepted and dropped (for benchmarks).
  * Nothing half-written is left behind: files are written under a temporary
- * name in the destination directory and renamed by output_finish();
- * output_abort() removes everything this Output created.
+ * name in the destination directory and renamed by output_commit();
+ * output_abort() removes everything this Output created. Special files
+ * (devices, FIFOs) are written in place; see output.c.
  *
  * Errors: 0 or a negative AVERROR code, with a one-line message in err.
  */
@@ -19,6 +20,8 @@
 #include <stdint.h>
 #include <libavformat/avformat.h>
 #include <libavutil/frame.h>
+
+#include "paths.h"
 
 typedef struct Output Output;
 
@@ -42,6 +45,9 @@ typedef struct OutputOptions {
     /* Input audio stream to carry over (copied if the container accepts
      * the codec, else decoded and re-encoded), or NULL for no audio. */
     const AVStream *audio;
+    /* Files that must never be replaced (the input's), or NULL. Kept by
+     * reference: it must outlive the Output. */
+    FileIdSet *protect;
 } OutputOptions;
 
 int output_open(Output **out, const OutputOptions *opt, char *err, size_t errlen);
@@ -49,7 +55,14 @@ int output_open(Output **out, const OutputOptions *opt, char *err, size_t errlen
 int output_write_video(Output *out, const AVFrame *frame, char *err, size_t errlen);
 /* An audio packet of opt->audio, timestamps in that stream's time base. */
 int output_write_audio(Output *out, const AVPacket *pkt, char *err, size_t errlen);
-/* Flushes encoders, writes trailers, renames temporaries into place, frees. */
+/* Flushes encoders, writes trailers and closes the files, which stay under
+ * their temporary names. After a failure, abort. */
+int output_complete(Output *out, char *err, size_t errlen);
+/* Renames a completed output's files into place and frees it (*out = NULL).
+ * With several outputs, complete them all before committing any: then a
+ * late failure leaves none of them in place. */
+int output_commit(Output **out, char *err, size_t errlen);
+/* Complete and commit; on failure everything is removed and freed. */
 int output_finish(Output **out, char *err, size_t errlen);
 /* Removes whatever was written, frees. Accepts NULL / pointer to NULL. */
 void output_abort(Output **out);

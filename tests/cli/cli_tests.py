@@ -1144,14 +1144,15 @@ def error_bad_colour():
 @test
 def error_unwritable_output():
     """Destinations that cannot be written fail before any work, naming the
-    destination, leaving nothing: a missing directory (video and image
-    pattern), a path below a regular file, a new file in /proc (refused even
+    destination, leaving nothing: a missing directory of a video (that of an
+    image pattern is created: see safety_sequence_folder_created), a path
+    below a regular file (video and image pattern), a new file in /proc (refused even
     to root), and, when not running as root, a directory of mode 0500 (root
     ignores the mode, so CI, which runs as root, relies on the others)."""
     small_clip()
     with open("file.txt", "w") as f:
         f.write("a regular file\n")
-    cases = [("nodir/out.mp4", "nodir"), ("nodir/%06d.png", "nodir"),
+    cases = [("nodir/out.mp4", "nodir"), ("file.txt/%06d.png", "file.txt"),
              ("file.txt/out.mp4", "file.txt"), ("/proc/backdrop-test.mp4", "/proc")]
     if os.geteuid() != 0:
         os.mkdir("locked", 0o500)
@@ -1851,6 +1852,369 @@ def selfie_rotation_upright():
     check(scores["turned"] >= 0.95, "with the display matrix: IoU %.4f < 0.95" % scores["turned"])
     check(scores["plain"] <= scores["turned"] - 0.2, "test media: the sideways picture without a "
           "display matrix scores %.4f, too close to the turned one" % scores["plain"])
+
+
+# ---- 8. Safety: never destroy a user's file (issue 7)
+#
+# Outputs are compared with the input and with each other by what they
+# name on disk, not by spelling; special files are written in place; a
+# failed run leaves what was there before.
+
+def file_digest(path):
+    import hashlib
+    with open(path, "rb") as f:
+        return hashlib.sha256(f.read()).hexdigest()
+
+
+def digests(paths):
+    return {p: file_digest(p) for p in paths}
+
+
+def expect_refused(args, mentions, keep):
+    """A refused command line: exit 2, one line mentioning mentions, nothing
+    new on disk, and every file in keep byte for byte as it was."""
+    before = digests(keep)
+    expect_error(["-m", "framediff", "-b", "red"] + args, mentions, rc=2)
+    check(digests(keep) == before, "a refused run changed %s" % keep)
+
+
+@test
+def safety_output_is_input():
+    """The input named as -o, --matte or --stats, in every spelling (the same
+    name, ./name, the absolute path, a symbolic link, a hard link, file:, a
+    file given on stdin) is refused before anything is written, exit 2, and
+    the input is unchanged; so is the background picture as an output."""
+    make_talk("x.mp4", size="64x48", seconds=0.4)
+    os.symlink("x.mp4", "link.mp4")
+    os.link("x.mp4", "hard.mp4")
+    spellings = ["x.mp4", "./x.mp4", os.path.abspath("x.mp4"), "link.mp4", "hard.mp4",
+                 "../%s/x.mp4" % os.path.basename(os.getcwd())]
+    for spelling in spellings:
+        expect_refused(["x.mp4", "-o", spelling], ["input"], ["x.mp4"])
+        expect_refused(["x.mp4", "-o", "out.mkv", "--matte", spelling], ["input"], ["x.mp4"])
+        expect_refused(["x.mp4", "-o", "null", "--stats", spelling], ["input"], ["x.mp4"])
+    for inp in ["./x.mp4", "link.mp4", "file:x.mp4"]:
+        expect_refused([inp, "-o", "x.mp4"], ["input"], ["x.mp4"])
+    # The background picture is read too.
+    make_picture("bg.png", size="64x48")
+    for spelling in ["bg.png", "./bg.png"]:
+        before = file_digest("bg.png")
+        expect_error(["-m", "framediff", "-b", "bg.png", "x.mp4", "-o", spelling],
+                     ["background picture"], rc=2)
+        check(file_digest("bg.png") == before, "the background picture was replaced")
+    # stdin that is the very file: redirecting x.mp4 into backdrop - -o x.mp4
+    before = file_digest("x.mp4")
+    with open("x.mp4", "rb") as f:
+        r = subprocess.run([os.environ["BACKDROP"], "-m", "framediff", "-", "-o", "x.mp4"],
+                           stdin=f, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    check(r.returncode == 2 and b"input" in r.stderr, "stdin = output: exit %d, %r"
+          % (r.returncode, r.stderr))
+    check(file_digest("x.mp4") == before, "the input given on stdin was replaced")
+
+
+@test
+def safety_pattern_names_input():
+    """Image patterns are compared by the names their numbers give: an
+    output pattern that names input frames (the same pattern, another
+    spelling of its directory), a pattern output over a single input
+    picture, and a single picture output that is one of the input pattern's
+    frames are all refused, leaving every frame as it was."""
+    make_talk("talk.mp4", size="64x48", seconds=0.2, audio=False)
+    os.mkdir("f")
+    ffmpeg("-i", "talk.mp4", "f/%03d.png")
+    frames = sorted("f/" + n for n in os.listdir("f"))
+    check(len(frames) == 5, "test media: %d frames" % len(frames))
+    os.symlink("f", "g")
+    for out in ["f/%03d.png", "./f/%03d.png", os.path.abspath("f") + "/%03d.png", "g/%03d.png",
+                "f/../f/%03d.png"]:
+        expect_refused(["f/%03d.png", "-o", out], ["input", "001.png"], frames)
+        expect_refused(["f/%03d.png", "-o", "null", "--matte", out], ["input"], frames)
+    expect_refused(["f/001.png", "-o", "f/%03d.png"], ["input"], frames)
+    expect_refused(["f/%03d.png", "-o", "f/003.png"], ["input"], frames)
+    expect_refused(["f/%03d.png", "-o", "f/00%d.png"], ["input"], frames)  # 001.png .. 009.png
+    # Names that do not meet the input's are fine: %d gives 1.png, 2.png ...
+    backdrop_ok("-m", "framediff", "-b", "red", "f/%03d.png", "-o", "f/%d.png")
+    check(sorted(n for n in os.listdir("f") if len(n) == 5) == ["%d.png" % i for i in range(1, 6)],
+          "f/ holds %s" % listing("f"))
+
+
+@test
+def safety_outputs_alias_each_other():
+    """Two outputs naming one file through another spelling or a pattern are
+    refused before anything is written, and an earlier good file at that
+    name is kept: --matte ./out.mp4 -o out.mp4, --stats out.mp4 -o out.mp4,
+    a symbolic link to the output, -o f/%d.png with --matte f/%03d.png (they
+    meet at 100) or --matte f/7.png, and a pattern in a directory name."""
+    small_clip()
+    backdrop_ok("-m", "framediff", "-b", "red", "talk.mp4", "-o", "out.mp4")
+    os.symlink("out.mp4", "link.mp4")
+    keep = ["out.mp4", "talk.mp4"]
+    cases = [
+        (["-o", "out.mp4", "--matte", "./out.mp4"], ["--matte", "-o"]),
+        (["-o", "out.mp4", "--stats", "out.mp4"], ["--stats", "-o"]),
+        (["-o", "out.mp4", "--stats", os.path.abspath("out.mp4")], ["--stats"]),
+        (["-o", "link.mp4", "--matte", "out.mp4"], ["--matte"]),
+        (["-o", "f/%d.png", "--matte", "f/%03d.png"], ["f/100.png"]),
+        (["-o", "f/%d.png", "--matte", "./f/7.png"], ["7.png"]),
+        (["-o", "d%d/x.png", "--matte", "d3/x.png"], ["d3/x.png"]),
+        (["-o", "m.mkv", "--matte", "n.mkv", "--stats", "./m.mkv"], ["--stats", "-o"]),
+    ]
+    for args, mentions in cases:
+        expect_refused(["talk.mp4"] + args, mentions, keep)
+    # Distinct names are fine, as is "null" twice.
+    backdrop_ok("-m", "framediff", "-b", "red", "talk.mp4", "-o", "null", "--matte", "null")
+    backdrop_ok("-m", "framediff", "-b", "red", "talk.mp4", "-o", "f/%d.png", "--matte", "f/m%d.png")
+
+
+@test
+def safety_stats_special_files():
+    """--stats to a special file writes into it, never replaces it: the null
+    device stays a character device, a FIFO stays a FIFO (its reader gets
+    the JSON), '-' and /dev/stdout go to standard output, and when that is a
+    file the JSON is added after what the shell had already written there."""
+    small_clip()
+    import stat as stat_module
+    args = ["-m", "framediff", "-b", "red", "talk.mp4", "-o", "null", "--stats"]
+    # As root (CI), a private node of the null device: a regression then
+    # replaces that, not the machine's /dev/null (which it would, as root).
+    device = "/dev/null"
+    if os.geteuid() == 0:
+        device = os.path.abspath("null-device")
+        os.mknod(device, 0o666 | stat_module.S_IFCHR, os.makedev(1, 3))
+    r = backdrop_ok(*(args + [device]))
+    check(stat_module.S_ISCHR(os.stat(device).st_mode), "%s is no longer a device" % device)
+    if os.geteuid() == 0:
+        os.unlink(device)
+    r = backdrop_ok(*(args + ["-"]))
+    check(json.loads(r.out)["frames"] == 10, "--stats - printed %r" % r.out)
+    r = backdrop_ok(*(args + ["/dev/stdout"]))
+    check(json.loads(r.out)["frames"] == 10, "--stats /dev/stdout printed %r" % r.out)
+    # stdout redirected to a file: the earlier lines stay.
+    script = 'echo before; "$0" "$@"; echo after'
+    with open("log.txt", "w") as log:
+        p = subprocess.run(["sh", "-c", script, os.environ["BACKDROP"]] + args + ["/dev/stdout"],
+                           stdout=log, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL)
+    check(p.returncode == 0, "exit %d: %r" % (p.returncode, p.stderr))
+    lines = open("log.txt").read().splitlines()
+    check(len(lines) == 3 and lines[0] == "before" and lines[2] == "after" and
+          json.loads(lines[1])["frames"] == 10, "log.txt holds %r" % lines)
+    # A FIFO with a reader.
+    os.mkfifo("stats.fifo")
+    reader = subprocess.Popen(["cat", "stats.fifo"], stdout=subprocess.PIPE)
+    r = backdrop_ok(*(args + ["stats.fifo"]))
+    got = reader.communicate(timeout=30)[0]
+    check(json.loads(got)["frames"] == 10, "the FIFO's reader got %r" % got)
+    check(stat_module.S_ISFIFO(os.stat("stats.fifo").st_mode), "stats.fifo is no longer a FIFO")
+    check(listing(".") == ["log.txt", "out", "stats.fifo", "talk.mp4"], "left %s" % listing("."))
+
+
+@test
+def safety_failed_sequence_keeps_earlier_frames():
+    """An image sequence is committed whole at the end: a run that fails part
+    way (--on-error stop on damaged input) leaves an earlier run's frames to
+    the same pattern exactly as they were, with no temporary left."""
+    make_talk("talk.mp4", size="64x48", seconds=2, audio=False, extra=["-g", "5"])
+    os.mkdir("f")
+    backdrop_ok("-m", "framediff", "-b", "red", "talk.mp4", "-o", "f/%03d.png")
+    frames = ["f/" + n for n in listing("f")]
+    check(len(frames) == 50, "first run wrote %d frames" % len(frames))
+    before = digests(frames)
+    data = bytearray(open("talk.mp4", "rb").read())
+    middle = len(data) // 2
+    data[middle:middle + 3000] = b"\x55" * 3000
+    open("bad.mp4", "wb").write(bytes(data))
+    r = backdrop("-m", "framediff", "-b", "blue", "--on-error", "stop", "bad.mp4", "-o", "f/%03d.png")
+    check(r.rc == 1 and len(r.lines) == 1, "expected one error line, exit 1\n" + r.describe())
+    check(re.search(r"frame \d+", r.err), "the error does not say where\n" + r.describe())
+    check(listing("f") == [os.path.basename(f) for f in frames], "f/ now holds %s" % listing("f"))
+    check(digests(frames) == before, "frames of the earlier run were changed")
+
+
+@test
+def safety_sequence_folder_created():
+    """The folders of an image-sequence output are created (-o new/sub/%03d.png);
+    when the run then fails, the folders it made are removed again."""
+    small_clip()
+    backdrop_ok("-m", "framediff", "-b", "red", "talk.mp4", "-o", "new/sub/%03d.png")
+    check(listing("new/sub") == ["%03d.png" % i for i in range(1, 11)], "new/sub holds %s"
+          % listing("new/sub"))
+    data = bytearray(open("talk.mp4", "rb").read())
+    data[len(data) // 2:len(data) // 2 + 1500] = b"\x55" * 1500
+    open("bad.mp4", "wb").write(bytes(data))
+    r = backdrop("-m", "framediff", "--on-error", "stop", "bad.mp4", "-o", "other/deep/%03d.png")
+    check(r.rc == 1, "expected failure\n" + r.describe())
+    check(not os.path.exists("other"), "the failed run left its folders: %s" % snapshot("other"))
+
+
+@test
+def safety_permissions_and_links_kept():
+    """Replacing an existing output keeps its permission bits (0600 stays
+    0600, 0640 stays 0640; pictures of a sequence too), and an output named
+    through a symbolic link replaces the link's target, so the link still
+    points there."""
+    small_clip()
+    args = ["-m", "framediff", "-b", "red", "talk.mp4"]
+    for mode, name in [(0o600, "a.mp4"), (0o640, "b.png.mkv"), (0o604, "c.mov")]:
+        backdrop_ok(*(args + ["-o", name]))
+        os.chmod(name, mode)
+        backdrop_ok(*(args + ["-o", name]))
+        got = os.stat(name).st_mode & 0o7777
+        check(got == mode, "%s: mode %o after the second run, was %o" % (name, got, mode))
+    backdrop_ok(*(args + ["-o", "s/%02d.png"]))
+    os.chmod("s/03.png", 0o600)
+    backdrop_ok(*(args + ["-o", "s/%02d.png"]))
+    check(os.stat("s/03.png").st_mode & 0o777 == 0o600, "a picture's mode changed")
+    os.mkdir("real")
+    backdrop_ok(*(args + ["-o", "real/t.mp4"]))
+    os.symlink("real/t.mp4", "l.mp4")
+    old = file_digest("real/t.mp4")
+    backdrop_ok("-m", "framediff", "-b", "blue", "talk.mp4", "-o", "l.mp4")
+    check(os.path.islink("l.mp4") and os.readlink("l.mp4") == "real/t.mp4",
+          "l.mp4 is no longer the link")
+    check(file_digest("real/t.mp4") != old, "the link's target was not replaced")
+
+
+@test
+def safety_long_path_message_keeps_reason():
+    """A message about a very long path (thousands of characters) is one
+    line of bounded length that still ends with the reason."""
+    small_clip()
+    deep = "/".join(["d" * 200] * 12)
+    for out in [deep + "/out.mp4", os.path.abspath(deep) + "/x/%03d.png"]:
+        if out.endswith(".png"):
+            # a sequence's folder is created: make the creation fail
+            with open("d" * 200, "w") as f:
+                f.write("a file where a folder should be\n")
+        r = backdrop("-m", "framediff", "talk.mp4", "-o", out)
+        check(r.rc == 1 and len(r.lines) == 1, "expected one line\n" + r.describe()[:2000])
+        line = r.lines[0]
+        check(len(line) < 1200, "the message is %d characters long" % len(line))
+        check(line.endswith("No such file or directory") or line.endswith("Not a directory"),
+              "the reason was cut off: ...%s" % line[-200:])
+        check("..." in line, "the long path was not shortened: %s" % line[:200])
+    r = backdrop("-m", "framediff", deep + "/in.mp4", "-o", "out/x.mp4")
+    check(r.rc == 1 and r.lines[0].endswith("Not a directory") and len(r.lines[0]) < 1200,
+          "input: " + r.describe()[-400:])
+
+
+def stop_with(sig):
+    """Runs a long piped input, sends sig once the output is open, and
+    returns (exit status, stderr)."""
+    ffmpeg(*(lavfi("testsrc2=s=160x120:r=25") + ["-frames:v", 300, "-c:v", "libx264",
+                                                 "-preset", "ultrafast", "-g", "25", "long.mkv"]))
+    data = open("long.mkv", "rb").read()
+    os.mkdir("out")
+    cmd = [os.environ["BACKDROP"], "-m", "framediff", "-", "-o", "out/part.mkv"]
+    proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE)
+    try:
+        half = len(data) // 2
+        proc.stdin.write(data[:half])
+        proc.stdin.flush()
+        deadline = time.time() + 60
+        while not [n for n in os.listdir("out") if n.startswith(".part.mkv.part-")]:
+            check(proc.poll() is None, "backdrop ended before the signal")
+            check(time.time() < deadline, "the output was never opened")
+            time.sleep(0.02)
+        proc.send_signal(sig)
+        time.sleep(0.2)
+        try:
+            proc.stdin.write(data[half:])
+            proc.stdin.close()
+        except BrokenPipeError:
+            pass
+        _, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    return proc.returncode, err.decode("utf-8", "replace")
+
+
+@test
+def safety_sigterm_sighup():
+    """SIGTERM and SIGHUP end a run like Ctrl-C: the output is finished with
+    the frames so far and no temporary is left; the exit status is the
+    shell's 128 + signal (143, 129) and the message names the signal."""
+    for sig, rc, word in [(signal.SIGTERM, 143, "SIGTERM"), (signal.SIGHUP, 129, "SIGHUP")]:
+        os.makedirs(word)
+        os.chdir(word)
+        try:
+            status, err = stop_with(sig)
+            check(not any(m in err for m in SANITIZER_MARKS), "sanitizer report:\n" + err)
+            check(status == rc, "%s: exit status %s, expected %d\n%s" % (word, status, rc, err))
+            check(re.search(r"%s\) after \d+ frames" % word, err), "%s: message %r" % (word, err))
+            check(listing("out") == ["part.mkv"], "%s: out/ holds %s" % (word, listing("out")))
+            n = frame_count("out/part.mkv")
+            check(0 < n < 300, "%s: %d frames" % (word, n))
+        finally:
+            os.chdir("..")
+
+
+@test
+def safety_repeated_options_refused():
+    """An option that takes a value, given twice, is refused (exit 2, naming
+    it and both values) instead of the last one silently winning; flags may
+    repeat."""
+    small_clip()
+    for args, mentions in [
+            (["-b", "red", "-b", "blue", "talk.mp4", "-o", "out/a.mp4"], ["--background", "red", "blue"]),
+            (["talk.mp4", "-o", "out/a.mp4", "-o", "out/b.mp4"], ["--output", "out/a.mp4", "out/b.mp4"]),
+            (["--threshold", "3", "--threshold=4", "talk.mp4", "-o", "null"], ["--threshold"]),
+            (["talk.mp4", "-o", "null", "--matte", "out/m.mkv", "--matte", "out/n.mkv"], ["--matte"])]:
+        expect_error(["-m", "framediff"] + args, mentions, rc=2)
+    backdrop_ok("-m", "framediff", "-q", "-q", "talk.mp4", "-o", "null")
+
+
+@test
+def safety_method_options_refused():
+    """Options of one method given with another are refused, not ignored:
+    --model, --softness, --framing and --engine with framediff;
+    --seed-compat with selfie."""
+    small_clip()
+    for opt in [["--model", "general"], ["--softness", "0.1"], ["--framing", "crop"],
+                ["--engine", "reference"]]:
+        expect_error(["-m", "framediff"] + opt + ["talk.mp4", "-o", "null"],
+                     [opt[0], "selfie", "framediff"], rc=2)
+    expect_error(["-m", "selfie", "--seed-compat", "talk.mp4", "-o", "null"],
+                 ["--seed-compat", "framediff"], rc=2)
+
+
+@test
+def safety_encoders_quiet():
+    """Encoders that print by themselves rather than through FFmpeg's log
+    (x265, SVT-AV1) stay quiet without -v: a successful run prints nothing."""
+    make_talk("talk.mp4", size="128x96", seconds=0.4)  # SVT-AV1 needs 64x64 at least
+    os.mkdir("out")
+    encoders = subprocess.run(["ffmpeg", "-hide_banner", "-encoders"], stdout=subprocess.PIPE,
+                              stderr=subprocess.DEVNULL).stdout.decode()
+    tried = 0
+    for codec, out in [("libx265", "out/h.mp4"), ("libsvtav1", "out/a.mkv")]:
+        if (" %s " % codec) not in encoders:
+            print("note: no %s encoder here" % codec)
+            continue
+        backdrop_ok("-m", "framediff", "--codec", codec, "talk.mp4", "-o", out)
+        check(frame_count(out) == 10, "%s: %d frames" % (codec, frame_count(out)))
+        tried += 1
+    if not tried:
+        raise Skip("neither libx265 nor libsvtav1 is available")
+
+
+@test
+def safety_stdin_mp4_needs_seeking():
+    """An mp4 on stdin whose index is at the end gets the real cause (it
+    needs seeking; use a streamable container), not "corrupt data"; the same
+    mp4 with its index first (+faststart) works from stdin."""
+    # Large enough (a few MB) that FFmpeg's read buffer cannot hold it all.
+    make_talk("talk.mp4", size="640x360", seconds=2, audio=False, extra=["-crf", "10"])
+    r = backdrop("-m", "framediff", "-", "-o", "out.mkv", stdin_data=open("talk.mp4", "rb").read())
+    check(r.rc == 1 and len(r.lines) == 1, "expected one error line\n" + r.describe())
+    check("seeking" in r.err and "streamable" in r.err and "corrupt" not in r.err,
+          "not the real cause\n" + r.describe())
+    check(not os.path.exists("out.mkv"), "out.mkv left behind")
+    ffmpeg("-i", "talk.mp4", "-c", "copy", "-movflags", "+faststart", "fast.mp4")
+    backdrop_ok("-m", "framediff", "-", "-o", "out.mkv", stdin_data=open("fast.mp4", "rb").read())
+    check(frame_count("out.mkv") == 50, "out.mkv has %d frames" % frame_count("out.mkv"))
 
 
 def main(argv):

@@ -1,13 +1,18 @@
 /*
- * Fuzz target for the CLI's option parser and colour parser: the input bytes
- * are split at NUL bytes into an argv. options_parse() must return 0 or -1
- * with a message, never crash, read out of bounds or leave err unterminated.
+ * Fuzz target for the CLI's option parser, colour parser and image-pattern
+ * matcher: the input bytes are split at NUL bytes into an argv.
+ * options_parse() must return 0 or -1 with a message, never crash, read out
+ * of bounds or leave err unterminated; the pattern functions must agree with
+ * each other (a number found by the overlap search names a file the other
+ * pattern matches), and an over-long message must still fit its buffer.
  */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "message.h"
 #include "options.h"
+#include "paths.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -42,6 +47,22 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     for (int i = 1; i < argc; i++) {
         uint8_t rgb[3];
         options_parse_color(argv[i], rgb);
+        path_has_pattern(argv[i]);
+        for (int j = 1; j < argc && j <= 8; j++) {
+            int64_t n;
+            path_pattern_matches(argv[i], argv[j], 0);
+            if (path_patterns_overlap(argv[i], argv[j], 1000, &n)) {
+                char name[8192];
+                if (path_pattern_name(name, sizeof(name), argv[i], n) < 0 ||
+                    !path_pattern_matches(argv[j], name, 1))
+                    abort();
+            }
+        }
+        char small[64];
+        small[sizeof(small) - 1] = 'x';
+        message_set(small, sizeof(small), "%s: %s: %s", argv[i], argv[i], "the reason");
+        if (strlen(small) >= sizeof(small))
+            abort();
     }
     free(text);
     return 0;

@@ -73,7 +73,7 @@ typedef struct Job {
     Reader *reader;
     BackdropContext *ctx;
     Output *output, *matte_output;
-    AVFrame *out_frame, *matte_frame;
+    int width, height, format; /* of the frames, fixed by the first */
     AVPacket **queued_audio;
     int queued_count;
     int64_t frames_in, frames_out;
@@ -317,28 +317,6 @@ static int open_library(Job *job)
     return load_background(job);
 }
 
-static int alloc_frame_like(AVFrame **dst, const AVFrame *like, int format)
-{
-    AVFrame *f = av_frame_alloc();
-    if (!f)
-        return AVERROR(ENOMEM);
-    f->format = format;
-    f->width = like->width;
-    f->height = like->height;
-    f->color_range = like->color_range;
-    f->colorspace = like->colorspace;
-    f->color_primaries = like->color_primaries;
-    f->color_trc = like->color_trc;
-    f->sample_aspect_ratio = like->sample_aspect_ratio;
-    int ret = av_frame_get_buffer(f, 0);
-    if (ret < 0) {
-        av_frame_free(&f);
-        return ret;
-    }
-    *dst = f;
-    return 0;
-}
-
 static void fill_output_options(OutputOptions *oo, const Job *job, const AVFrame *first, const char *path,
                                 int pix_fmt, const AVStream *audio)
 {
@@ -372,18 +350,16 @@ static int open_outputs(Job *job, const AVFrame *first)
                   av_get_pix_fmt_name(first->format));
         return -1;
     }
-    if (alloc_frame_like(&job->out_frame, first, first->format) < 0)
-        goto nomem;
+    job->width = first->width;
+    job->height = first->height;
+    job->format = first->format;
     fill_output_options(&oo, job, first, job->opt.output, first->format, input_audio_stream(job->input));
     if (output_open(&job->output, &oo, err, sizeof(err)) < 0) {
         say_error("%s", err);
         return -1;
     }
     if (job->opt.matte) {
-        if (alloc_frame_like(&job->matte_frame, first, AV_PIX_FMT_GRAY8) < 0)
-            goto nomem;
         /* A matte holds alpha values, not video levels: full range, no colour. */
-        job->matte_frame->color_range = AVCOL_RANGE_JPEG;
         fill_output_options(&oo, job, first, job->opt.matte, AV_PIX_FMT_GRAY8, NULL);
         oo.color_range = AVCOL_RANGE_JPEG;
         oo.colorspace = AVCOL_SPC_UNSPECIFIED;
@@ -404,9 +380,6 @@ static int open_outputs(Job *job, const AVFrame *first)
     }
     job->queued_count = 0;
     return 0;
-nomem:
-    say_error("out of memory");
-    return -1;
 }
 
 static int handle_audio(Job *job, const AVPacket *pkt)
@@ -437,24 +410,23 @@ static int handle_video(Job *job, AVFrame *frame)
     char err[ERRLEN];
     if (!job->output && open_outputs(job, frame) < 0)
         return -1;
-    if (frame->width != job->out_frame->width || frame->height != job->out_frame->height ||
-        frame->format != job->out_frame->format) {
+    if (frame->width != job->width || frame->height != job->height || frame->format != job->format) {
         say_error("%s: frame size changed mid-stream (%dx%d to %dx%d); not supported", job->opt.input,
-                  job->out_frame->width, job->out_frame->height, frame->width, frame->height);
+                  job->width, job->height, frame->width, frame->height);
         return -1;
     }
     double t0 = now_seconds();
-    /* The encoder may still hold the previous output frame; this copies only
-     * in that case, otherwise the same buffer is reused. */
-    if (av_frame_make_writable(job->out_frame) < 0 ||
-        (job->matte_frame && av_frame_make_writable(job->matte_frame) < 0)) {
-        say_error("out of memory");
+    /* The library writes straight into the encoders' pictures. */
+    AVFrame *out_frame = output_frame(job->output, err, sizeof(err));
+    AVFrame *matte_frame = job->matte_output ? output_frame(job->matte_output, err, sizeof(err)) : NULL;
+    if (!out_frame || (job->matte_output && !matte_frame)) {
+        say_error("%s", err);
         return -1;
     }
-    BackdropFrame in = wrap_frame(frame), out = wrap_frame(job->out_frame), matte;
-    if (job->matte_frame)
-        matte = wrap_frame(job->matte_frame);
-    int ret = backdrop_process(job->ctx, &in, &out, job->matte_frame ? &matte : NULL);
+    BackdropFrame in = wrap_frame(frame), out = wrap_frame(out_frame), matte;
+    if (matte_frame)
+        matte = wrap_frame(matte_frame);
+    int ret = backdrop_process(job->ctx, &in, &out, matte_frame ? &matte : NULL);
     double t1 = now_seconds();
     job->stage_seconds[STAGE_PROCESS] += t1 - t0;
     if (ret == BACKDROP_EAGAIN)
@@ -463,14 +435,14 @@ static int handle_video(Job *job, AVFrame *frame)
         say_error("frame %lld: %s", (long long)job->frames_in, backdrop_strerror(ret));
         return -1;
     }
-    job->out_frame->pts = frame->pts;
-    if (output_write_video(job->output, job->out_frame, err, sizeof(err)) < 0) {
+    out_frame->pts = frame->pts;
+    if (output_write_video(job->output, out_frame, err, sizeof(err)) < 0) {
         say_error("%s", err);
         return -1;
     }
-    if (job->matte_frame) {
-        job->matte_frame->pts = frame->pts;
-        if (output_write_video(job->matte_output, job->matte_frame, err, sizeof(err)) < 0) {
+    if (matte_frame) {
+        matte_frame->pts = frame->pts;
+        if (output_write_video(job->matte_output, matte_frame, err, sizeof(err)) < 0) {
             say_error("%s", err);
             return -1;
         }
@@ -587,8 +559,6 @@ static void cleanup(Job *job, int success)
     for (int i = 0; i < job->queued_count; i++)
         av_packet_free(&job->queued_audio[i]);
     free(job->queued_audio);
-    av_frame_free(&job->out_frame);
-    av_frame_free(&job->matte_frame);
     backdrop_close(&job->ctx);
     reader_stop(&job->reader); /* before the input it reads from */
     input_close(&job->input);

@@ -80,6 +80,7 @@ struct Output {
     int width, height;
     enum AVPixelFormat in_fmt;
     int64_t frames;   /* frames accepted so far */
+    AVRational in_tb; /* of the caller's frame->pts */
     int64_t last_pts; /* encoder time base; AV_NOPTS_VALUE before the first */
     int64_t pts_step; /* one frame duration in the encoder time base, >= 1 */
 
@@ -87,6 +88,7 @@ struct Output {
     AVCodecContext *venc;
     struct SwsContext *sws; /* NULL when frames already have the encoder's format */
     AVFrame *picture;       /* the only frame ever handed to the video encoder */
+    AVFrame *staging;       /* caller's format, when that is not the encoder's (or null) */
     AVPacket *pkt;          /* scratch packet, blank between uses */
 
     /* Container (KIND_VIDEO). */
@@ -447,9 +449,16 @@ static int open_video_encoder(Output *o, const AVCodec *codec, const OutputOptio
     c->width = opt->width;
     c->height = opt->height;
     c->pix_fmt = dst;
+    /* The encoder counts frame periods when the rate is known: MPEG-1/2
+     * take only their standard rates as a clock and MPEG-4 part 2 none
+     * finer than 1/65535, where inputs often come with 1/90000. Frames
+     * off that grid (variable rate) move by less than half a period. */
     c->time_base = opt->time_base;
-    if (opt->frame_rate.num > 0 && opt->frame_rate.den > 0)
+    if (opt->frame_rate.num > 0 && opt->frame_rate.den > 0) {
         c->framerate = opt->frame_rate;
+        c->time_base = av_inv_q(opt->frame_rate);
+    }
+    o->in_tb = opt->time_base;
     if (opt->sample_aspect_ratio.num > 0 && opt->sample_aspect_ratio.den > 0)
         c->sample_aspect_ratio = opt->sample_aspect_ratio;
     c->color_range = out_range;
@@ -983,6 +992,45 @@ static int drain_video(Output *o, char *err, size_t errlen)
     }
 }
 
+/* A frame in the caller's format for the caller to fill: with sws (or for
+ * "null") a staging frame, else the encoder's own picture. */
+static int make_staging(Output *o, char *err, size_t errlen)
+{
+    if (o->staging)
+        return 0;
+    o->staging = av_frame_alloc();
+    if (!o->staging)
+        return fail(err, errlen, AVERROR(ENOMEM), "%s: out of memory", o->path);
+    o->staging->format = o->in_fmt;
+    o->staging->width = o->width;
+    o->staging->height = o->height;
+    int ret = av_frame_get_buffer(o->staging, 0);
+    if (ret < 0)
+        return fail(err, errlen, ret, "%s: out of memory", o->path);
+    return 0;
+}
+
+AVFrame *output_frame(Output *o, char *err, size_t errlen)
+{
+    if (!o) {
+        fail(err, errlen, AVERROR(EINVAL), "output: no output");
+        return NULL;
+    }
+    int direct = o->kind != KIND_NULL && !o->sws;
+    if (!direct && make_staging(o, err, errlen) < 0)
+        return NULL;
+    AVFrame *f = direct ? o->picture : o->staging;
+    /* The encoder may still hold a reference to the previous picture
+     * (frame threads, lookahead): then this gives the frame a fresh buffer,
+     * else it is a no-op and the one buffer is reused. */
+    int ret = av_frame_make_writable(f);
+    if (ret < 0) {
+        fail(err, errlen, ret, "%s: out of memory", o->path);
+        return NULL;
+    }
+    return f;
+}
+
 int output_write_video(Output *o, const AVFrame *frame, char *err, size_t errlen)
 {
     if (!o || !frame)
@@ -1005,16 +1053,16 @@ int output_write_video(Output *o, const AVFrame *frame, char *err, size_t errlen
                     o->path, (int)(ext - 1 - o->path), o->path, ext);
     }
 
-    /* The encoder may still hold a reference to the previous picture
-     * (frame threads, lookahead): then this allocates a fresh buffer, else
-     * it is a no-op and the one buffer is reused. */
-    int ret = av_frame_make_writable(o->picture);
-    if (ret < 0)
+    /* A frame from output_frame() is the picture itself: no copy. Another
+     * frame is copied rather than referenced: it may not be reference
+     * counted, and its properties (picture type, side data) must not steer
+     * the encoder. */
+    int ret = 0;
+    if (frame != o->picture && (ret = av_frame_make_writable(o->picture)) < 0)
         return fail(err, errlen, ret, "%s: out of memory", o->path);
-    /* The caller's frame is copied rather than referenced: it may not be
-     * reference counted, and its properties (picture type, side data)
-     * must not steer the encoder. */
-    if (o->sws) {
+    if (frame == o->picture) {
+        /* filled in place */
+    } else if (o->sws) {
         ret = sws_scale(o->sws, (const uint8_t *const *)frame->data, frame->linesize, 0, o->height,
                         o->picture->data, o->picture->linesize);
         if (ret != o->height)
@@ -1027,10 +1075,14 @@ int output_write_video(Output *o, const AVFrame *frame, char *err, size_t errlen
     /* Timestamps must increase for the encoder and the muxer: a missing or
      * non-increasing pts becomes the previous one plus a frame duration. */
     int64_t pts = frame->pts;
+    if (pts != AV_NOPTS_VALUE)
+        pts = av_rescale_q_rnd(pts, o->in_tb, o->venc->time_base,
+                               AV_ROUND_NEAR_INF | AV_ROUND_PASS_MINMAX);
     if (pts == AV_NOPTS_VALUE || (o->last_pts != AV_NOPTS_VALUE && pts <= o->last_pts))
         pts = o->last_pts == AV_NOPTS_VALUE ? 0 : o->last_pts + o->pts_step;
     o->last_pts = pts;
     o->picture->pts = pts;
+    o->picture->pict_type = AV_PICTURE_TYPE_NONE;
 
     ret = avcodec_send_frame(o->venc, o->picture);
     if (ret < 0)
@@ -1240,6 +1292,7 @@ static void free_output(Output *o)
     swr_free(&o->swr);
     av_channel_layout_uninit(&o->swr_layout);
     av_frame_free(&o->picture);
+    av_frame_free(&o->staging);
     av_frame_free(&o->decoded);
     av_frame_free(&o->aframe);
     av_packet_free(&o->pkt);

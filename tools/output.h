@@ -51,7 +51,13 @@ typedef struct OutputOptions {
 } OutputOptions;
 
 int output_open(Output **out, const OutputOptions *opt, char *err, size_t errlen);
-/* frame->pts is in opt->time_base. The frame is not modified or kept. */
+/* The frame to fill for the next output_write_video(): writable, of the
+ * size and format given at open. When the encoder takes that format it is
+ * the encoder's own picture, which output_write_video() then sends without a
+ * copy. Owned by the Output; NULL (with err) when out of memory. */
+AVFrame *output_frame(Output *out, char *err, size_t errlen);
+/* frame->pts is in opt->time_base. A frame from output_frame() is sent as
+ * it is; any other is copied (converted when needed), not modified or kept. */
 int output_write_video(Output *out, const AVFrame *frame, char *err, size_t errlen);
 /* An audio packet of opt->audio, timestamps in that stream's time base. */
 int output_write_audio(Output *out, const AVPacket *pkt, char *err, size_t errlen);

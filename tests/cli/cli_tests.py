@@ -2217,6 +2217,26 @@ def safety_stdin_mp4_needs_seeking():
     check(frame_count("out.mkv") == 50, "out.mkv has %d frames" % frame_count("out.mkv"))
 
 
+
+@test
+def output_codec_fine_input_clock():
+    """An input with a 1/90000 time base (MPEG-TS) encodes with encoders that
+    take no such clock: --codec mpeg4 (at most 1/65535) and mpeg2video /
+    mpeg1video (standard rates only). The encoder counts frame periods; the
+    output has every frame at the input's rate."""
+    ffmpeg(*(lavfi("testsrc2=s=160x120:r=25:d=1") + ["-c:v", "libx264", "-preset", "ultrafast",
+                                                    "-f", "mpegts", "in.ts"]))
+    for codec in ["mpeg4", "mpeg2video", "mpeg1video", "libx264"]:
+        out = "out_%s.mkv" % codec
+        backdrop_ok("-m", "framediff", "--codec", codec, "in.ts", "-o", out)
+        st = stream_of(out, "video")
+        check(st["codec_name"] == {"mpeg4": "mpeg4", "mpeg2video": "mpeg2video",
+                                   "mpeg1video": "mpeg1video", "libx264": "h264"}[codec],
+              "%s: codec %s" % (codec, st["codec_name"]))
+        check(st["r_frame_rate"] == "25/1", "%s: rate %s" % (codec, st["r_frame_rate"]))
+        check(frame_count(out) == 25, "%s: %d frames" % (codec, frame_count(out)))
+
+
 def main(argv):
     if len(argv) == 2 and argv[1] == "--list":
         print("\n".join(TESTS))

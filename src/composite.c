@@ -6,7 +6,9 @@
  * Hence a = 255 gives fg and a = 0 gives bg bit-exactly, which the
  * framediff tests (binary masks) rely on.
  */
-#include "internal.h"
+#include <string.h>
+
+#include "pipeline.h"
 
 /* All intermediate values fit 16 bits (t + (t >> 8) <= 65407), which lets
  * the compiler use 16-bit vector lanes. */
@@ -25,6 +27,20 @@ static void blend_packed_row(uint8_t *out, const uint8_t *fg, const uint8_t *bg,
         out[3 * x + 0] = blend(fg[3 * x + 0], bg[3 * x + 0], a);
         out[3 * x + 1] = blend(fg[3 * x + 1], bg[3 * x + 1], a);
         out[3 * x + 2] = blend(fg[3 * x + 2], bg[3 * x + 2], a);
+    }
+}
+
+/* The same into 4-byte pixels whose last byte takes the alpha itself. */
+BD_VECTOR_CLONES
+static void blend_packed_alpha_row(uint8_t *out, const uint8_t *fg, const uint8_t *bg,
+                                   const uint8_t *alpha, int width)
+{
+    for (int x = 0; x < width; x++) {
+        unsigned a = alpha[x];
+        out[4 * x + 0] = blend(fg[3 * x + 0], bg[3 * x + 0], a);
+        out[4 * x + 1] = blend(fg[3 * x + 1], bg[3 * x + 1], a);
+        out[4 * x + 2] = blend(fg[3 * x + 2], bg[3 * x + 2], a);
+        out[4 * x + 3] = (uint8_t)a;
     }
 }
 
@@ -55,12 +71,21 @@ void bd_composite_rows(const BackdropFrame *out, const BackdropFrame *fg,
                        ptrdiff_t alpha_stride, int first_row, int rows)
 {
     int width = out->width;
-    if (out->format != BACKDROP_PIXFMT_YUV420P) {
+    if (out->format == BACKDROP_PIXFMT_RGBA || out->format == BACKDROP_PIXFMT_BGRA) {
+        for (int y = first_row; y < first_row + rows; y++)
+            blend_packed_alpha_row(out->data[0] + y * out->stride[0], fg->data[0] + y * fg->stride[0],
+                                   bg->data[0] + y * bg->stride[0], alpha + y * alpha_stride, width);
+        return;
+    }
+    if (out->format != BACKDROP_PIXFMT_YUV420P && out->format != BACKDROP_PIXFMT_YUVA420P) {
         for (int y = first_row; y < first_row + rows; y++)
             blend_packed_row(out->data[0] + y * out->stride[0], fg->data[0] + y * fg->stride[0],
                              bg->data[0] + y * bg->stride[0], alpha + y * alpha_stride, width);
         return;
     }
+    if (out->format == BACKDROP_PIXFMT_YUVA420P)
+        for (int y = first_row; y < first_row + rows; y++)
+            memcpy(out->data[3] + y * out->stride[3], alpha + y * alpha_stride, (size_t)width);
     for (int y = first_row; y < first_row + rows; y++)
         blend_plane_row(out->data[0] + y * out->stride[0], fg->data[0] + y * fg->stride[0],
                         bg->data[0] + y * bg->stride[0], alpha + y * alpha_stride, width);
@@ -78,3 +103,35 @@ void bd_composite_rows(const BackdropFrame *out, const BackdropFrame *fg,
                             bg->data[p] + cy * bg->stride[p], chroma_alpha, cw);
     }
 }
+
+/* ---- the composite stage "blend" --------------------------------------- */
+
+typedef struct CompositeJob {
+    const BackdropFrame *out, *fg, *bg;
+    const uint8_t *alpha;
+    ptrdiff_t alpha_stride;
+} CompositeJob;
+
+static void composite_task(void *opaque, int first_row, int rows)
+{
+    const CompositeJob *job = opaque;
+    bd_composite_rows(job->out, job->fg, job->bg, job->alpha, job->alpha_stride, first_row, rows);
+}
+
+static int blend_init(void *priv, const BdEnv *env, const BdShape *shape, BdMatteInfo *info)
+{
+    return 0;
+}
+
+static int blend_run(void *priv, const BdEnv *env, BdFrameJob *job)
+{
+    CompositeJob cj = { job->out, job->fg, job->bg, job->matte.alpha, job->matte.alpha_stride };
+    bd_run_rows(env->pool, composite_task, &cj, job->out->height, 2);
+    return 0;
+}
+
+const BdComponent bd_composite_blend = {
+    .pub = { "blend", BD_KIND(BD_STAGE_COMPOSITE), "alpha blend over the background, in the frame's format" },
+    .init = blend_init,
+    .run = blend_run,
+};

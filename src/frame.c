@@ -10,8 +10,11 @@ int bd_plane_count(BackdropPixelFormat fmt)
 {
     switch (fmt) {
     case BACKDROP_PIXFMT_YUV420P: return 3;
+    case BACKDROP_PIXFMT_YUVA420P: return 4;
     case BACKDROP_PIXFMT_RGB24:
     case BACKDROP_PIXFMT_BGR24:
+    case BACKDROP_PIXFMT_RGBA:
+    case BACKDROP_PIXFMT_BGRA:
     case BACKDROP_PIXFMT_GRAY8: return 1;
     default: return 0;
     }
@@ -19,21 +22,46 @@ int bd_plane_count(BackdropPixelFormat fmt)
 
 int bd_pixel_size(BackdropPixelFormat fmt)
 {
-    return fmt == BACKDROP_PIXFMT_RGB24 || fmt == BACKDROP_PIXFMT_BGR24 ? 3 : 1;
+    switch (fmt) {
+    case BACKDROP_PIXFMT_RGB24:
+    case BACKDROP_PIXFMT_BGR24: return 3;
+    case BACKDROP_PIXFMT_RGBA:
+    case BACKDROP_PIXFMT_BGRA: return 4;
+    default: return 1;
+    }
+}
+
+/* Planes 1 and 2 of the 4:2:0 formats are half size; the alpha plane of
+ * YUVA420P is full size. */
+static int is_chroma_plane(BackdropPixelFormat fmt, int plane)
+{
+    return (fmt == BACKDROP_PIXFMT_YUV420P || fmt == BACKDROP_PIXFMT_YUVA420P) && (plane == 1 || plane == 2);
 }
 
 int bd_plane_width(BackdropPixelFormat fmt, int width, int plane)
 {
     if (plane >= bd_plane_count(fmt))
         return 0;
-    return plane > 0 ? (width + 1) >> 1 : width;
+    return is_chroma_plane(fmt, plane) ? (width + 1) >> 1 : width;
 }
 
 int bd_plane_height(BackdropPixelFormat fmt, int height, int plane)
 {
     if (plane >= bd_plane_count(fmt))
         return 0;
-    return plane > 0 ? (height + 1) >> 1 : height;
+    return is_chroma_plane(fmt, plane) ? (height + 1) >> 1 : height;
+}
+
+/* The format without its alpha (YUVA420P -> YUV420P, RGBA -> RGB24, BGRA
+ * -> BGR24); others are returned as they are. */
+BackdropPixelFormat bd_without_alpha(BackdropPixelFormat fmt)
+{
+    switch (fmt) {
+    case BACKDROP_PIXFMT_YUVA420P: return BACKDROP_PIXFMT_YUV420P;
+    case BACKDROP_PIXFMT_RGBA: return BACKDROP_PIXFMT_RGB24;
+    case BACKDROP_PIXFMT_BGRA: return BACKDROP_PIXFMT_BGR24;
+    default: return fmt;
+    }
 }
 
 int bd_frame_check(const BackdropFrame *f)
@@ -56,7 +84,7 @@ int bd_frame_check(const BackdropFrame *f)
         if (!f->data[p] || stride < row)
             return BACKDROP_EINVAL;
     }
-    if (f->format == BACKDROP_PIXFMT_YUV420P &&
+    if ((f->format == BACKDROP_PIXFMT_YUV420P || f->format == BACKDROP_PIXFMT_YUVA420P) &&
         ((unsigned)f->range > BACKDROP_RANGE_FULL || (unsigned)f->matrix > BACKDROP_MATRIX_BT709))
         return BACKDROP_EINVAL;
     return 0;
@@ -70,8 +98,8 @@ static ptrdiff_t aligned_stride(ptrdiff_t bytes)
 int bd_picture_alloc(Picture *pic, BackdropPixelFormat fmt, int width, int height)
 {
     int planes = bd_plane_count(fmt);
-    ptrdiff_t stride[3] = { 0 };
-    size_t offset[3] = { 0 }, total = 0;
+    ptrdiff_t stride[4] = { 0 };
+    size_t offset[4] = { 0 }, total = 0;
     /* Dimensions are checked by the callers (<= BACKDROP_MAX_DIMENSION), so
      * the sizes below stay far from overflow: 16384 * 3 * 16384 < 2^30. */
     for (int p = 0; p < planes; p++) {
@@ -116,12 +144,12 @@ void bd_frame_copy(const BackdropFrame *dst, const BackdropFrame *src)
 
 /* Aspect-ratio fitting, shared by backgrounds (fit) and the neural
  * method's framing (crop = COVER, pad = CONTAIN). */
-BdFitRect bd_fit_rect(BackdropFit fit, int pic_w, int pic_h, int frame_w, int frame_h)
+BdFitRect bd_fit_rect(BdFit fit, int pic_w, int pic_h, int frame_w, int frame_h)
 {
     BdFitRect r = { 0, 0, pic_w, pic_h, 0, 0, frame_w, frame_h };
     /* Compare aspect ratios exactly: pic_w/pic_h vs frame_w/frame_h. */
     int64_t pic_aspect = (int64_t)pic_w * frame_h, frame_aspect = (int64_t)frame_w * pic_h;
-    if (fit == BACKDROP_FIT_COVER) {
+    if (fit == BD_FIT_COVER) {
         if (pic_aspect > frame_aspect) { /* picture wider: crop its sides */
             r.src_w = (int)(((int64_t)pic_h * frame_w + frame_h / 2) / frame_h);
             if (r.src_w < 1)
@@ -133,7 +161,7 @@ BdFitRect bd_fit_rect(BackdropFit fit, int pic_w, int pic_h, int frame_w, int fr
                 r.src_h = 1;
             r.src_y = (pic_h - r.src_h) / 2;
         }
-    } else if (fit == BACKDROP_FIT_CONTAIN) {
+    } else if (fit == BD_FIT_CONTAIN) {
         if (pic_aspect > frame_aspect) { /* bars above and below */
             r.dst_h = (int)(((int64_t)frame_w * pic_h + pic_w / 2) / pic_w);
             if (r.dst_h < 1)

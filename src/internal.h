@@ -38,8 +38,11 @@ typedef struct Picture {
 int bd_plane_width(BackdropPixelFormat fmt, int width, int plane);
 int bd_plane_height(BackdropPixelFormat fmt, int height, int plane);
 int bd_plane_count(BackdropPixelFormat fmt);
-/* Bytes per pixel in plane 0 of a packed format (3), or 1. */
+/* Bytes per pixel in plane 0 of a packed format (3, or 4 with alpha), or 1. */
 int bd_pixel_size(BackdropPixelFormat fmt);
+/* The format without its alpha (YUVA420P -> YUV420P, RGBA -> RGB24, BGRA ->
+ * BGR24); the others unchanged. */
+BackdropPixelFormat bd_without_alpha(BackdropPixelFormat fmt);
 
 /* Checks a caller's frame: known format, dimensions in range, non-NULL
  * planes, strides that cover a row. Returns 0 or BACKDROP_EINVAL /
@@ -53,6 +56,14 @@ void bd_picture_free(Picture *pic);
 /* Copies the pixels of src into dst (same format and size). */
 void bd_frame_copy(const BackdropFrame *dst, const BackdropFrame *src);
 
+/* How a picture whose aspect ratio differs from the frame's is fitted to
+ * it (the background's option "fit" and the selfie framings). */
+typedef enum BdFit {
+    BD_FIT_STRETCH = 0, /* scale each axis on its own (the tutorial) */
+    BD_FIT_COVER,       /* keep the aspect ratio, fill, crop the centre */
+    BD_FIT_CONTAIN,     /* keep the aspect ratio, fit inside, bars around */
+} BdFit;
+
 /* Where a picture of pic_w x pic_h lands in a frame of frame_w x frame_h
  * and which part of it is used: STRETCH uses all of it on all of the frame;
  * COVER keeps the aspect ratio and crops the picture's centre; CONTAIN keeps
@@ -62,7 +73,7 @@ typedef struct BdFitRect {
     int src_x, src_y, src_w, src_h;
     int dst_x, dst_y, dst_w, dst_h;
 } BdFitRect;
-BdFitRect bd_fit_rect(BackdropFit fit, int pic_w, int pic_h, int frame_w, int frame_h);
+BdFitRect bd_fit_rect(BdFit fit, int pic_w, int pic_h, int frame_w, int frame_h);
 
 /* ---- threads: row slices on the context's pthreadpool ------------------ */
 
@@ -98,8 +109,10 @@ int bd_resize_area(const BackdropFrame *dst, int dx, int dy, int dw, int dh,
 
 /* out = alpha * fg + (255 - alpha) * bg, rounded, per plane; for YUV420P
  * the chroma alpha is the rounded mean of the 2x2 luma alphas it covers.
- * fg, bg and out share format and size; alpha is width x height. Rows
- * [first_row, first_row + rows) only; first_row is even for YUV420P. */
+ * fg and bg share format and size; out is of that format or its alpha
+ * variant (YUVA420P, RGBA, BGRA), whose alpha receives alpha itself.
+ * alpha is width x height. Rows [first_row, first_row + rows) only;
+ * first_row is even for the 4:2:0 formats. */
 void bd_composite_rows(const BackdropFrame *out, const BackdropFrame *fg,
                        const BackdropFrame *bg, const uint8_t *alpha,
                        ptrdiff_t alpha_stride, int first_row, int rows);

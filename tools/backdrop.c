@@ -150,11 +150,11 @@ static BackdropFrame wrap_frame(const AVFrame *f)
 static int load_background(Job *job)
 {
     const char *spec = job->opt.background;
-    uint8_t rgb[3] = { 0, 0, 0 };
     if (!spec)
         return 0;
-    if (options_parse_color(spec, rgb))
-        return backdrop_set_background_color(job->ctx, rgb[0], rgb[1], rgb[2]);
+    /* A colour is whatever the library's background takes as one. */
+    if (backdrop_option_validate("picture", "color", spec, NULL, 0) == 0)
+        return backdrop_set_option(job->ctx, "color", spec) < 0 ? -1 : 0;
     if (spec[0] == '#') {
         say_error("--background: '%s' is not a colour (use #RRGGBB)", spec);
         return -1;
@@ -191,7 +191,7 @@ static int check_method_options(Job *job)
 {
     const CliOptions *o = &job->opt;
     /* --seed-compat is the tutorial's framediff; otherwise selfie is the default. */
-    job->method = o->method ? o->method : o->seed_compat ? "framediff" : "selfie";
+    job->method = o->method ? o->method : options_library_value(o, "seed-compat") ? "framediff" : "selfie";
     int known = 0;
     for (int i = 0; backdrop_method_name(i); i++)
         known |= !strcmp(backdrop_method_name(i), job->method);
@@ -205,15 +205,6 @@ static int check_method_options(Job *job)
     char err[ERRLEN];
     if (options_check_method(o, job->method, err, sizeof(err)) < 0) {
         say_error("%s", err);
-        return -1;
-    }
-    if (!strcmp(job->method, "framediff") && o->threshold_given &&
-        (o->threshold != (int)o->threshold || o->threshold > 255)) {
-        say_error("--threshold: framediff takes a whole grey level 0..255, not %g", o->threshold);
-        return -1;
-    }
-    if (!strcmp(job->method, "selfie") && o->threshold_given && o->threshold > 1) {
-        say_error("--threshold: selfie takes a probability 0..1, not %g", o->threshold);
         return -1;
     }
     return 0;
@@ -257,29 +248,12 @@ done:
     return ret;
 }
 
-/* Fills the method-specific library settings; for selfie, loads the model. */
-static int method_settings(Job *job, BackdropSettings *s)
+/* For selfie, loads the model into the settings (the caller frees it). */
+static int load_model(Job *job, BackdropSettings *s)
 {
-    const CliOptions *o = &job->opt;
-    if (!strcmp(s->method, "framediff"))
-        s->threshold = o->threshold_given ? (int)o->threshold : 3;
     if (strcmp(s->method, "selfie"))
         return 0;
-    s->mask_threshold = o->threshold_given ? (float)o->threshold : 0.5f;
-    s->mask_softness = (float)o->softness;
-    static const BackdropFraming framings[] = {
-        [FRAMING_STRETCH] = BACKDROP_FRAMING_STRETCH,
-        [FRAMING_CROP] = BACKDROP_FRAMING_CROP,
-        [FRAMING_PAD] = BACKDROP_FRAMING_PAD,
-        [FRAMING_WINDOWS] = BACKDROP_FRAMING_WINDOWS,
-    };
-    s->framing = framings[o->framing];
-    s->nn_engine = o->engine == ENGINE_REFERENCE ? BACKDROP_ENGINE_REFERENCE : BACKDROP_ENGINE_XNNPACK;
-    /* The network sees the picture upright; other angles than quarter turns
-     * are rare enough to leave as stored. */
-    double rotation = input_rotation(job->input);
-    s->rotation = fmod(rotation, 90.0) == 0.0 ? (int)rotation : 0;
-    const char *spec = o->model ? o->model : MODEL_DEFAULT;
+    const char *spec = job->opt.model ? job->opt.model : MODEL_DEFAULT;
     char err[ERRLEN];
     uint8_t *data;
     size_t size;
@@ -292,20 +266,26 @@ static int method_settings(Job *job, BackdropSettings *s)
     return 0;
 }
 
+/* Sets a library option the CLI chose; a failure is the library's to
+ * explain (through the logger). */
+static int set_option(Job *job, const char *name, const char *value)
+{
+    int ret = backdrop_set_option(job->ctx, name, value);
+    if (ret < 0 && !job->reported)
+        say_error("--%s %s: %s", name, value, backdrop_strerror(ret));
+    return ret;
+}
+
 static int open_library(Job *job)
 {
+    const CliOptions *o = &job->opt;
     BackdropSettings s;
     backdrop_default_settings(&s);
     s.method = job->method;
-    s.threads = library_threads(job->opt.threads);
-    s.seed_compat = job->opt.seed_compat;
-    /* The tutorial stretches the picture; seed-compat keeps that unless the
-     * user asked for another fit. */
-    int fit = job->opt.seed_compat && !job->opt.fit_given ? FIT_STRETCH : job->opt.fit;
-    s.fit = fit == FIT_COVER ? BACKDROP_FIT_COVER : fit == FIT_CONTAIN ? BACKDROP_FIT_CONTAIN : BACKDROP_FIT_STRETCH;
+    s.threads = library_threads(o->threads);
     s.logger = library_log;
     s.logger_opaque = job;
-    if (method_settings(job, &s) < 0)
+    if (load_model(job, &s) < 0)
         return -1;
     int ret = backdrop_open(&job->ctx, &s);
     free((void *)s.model_data); /* the library parsed it and keeps no pointer */
@@ -314,6 +294,23 @@ static int open_library(Job *job)
             say_error("cannot start method %s: %s", s.method, backdrop_strerror(ret));
         return -1;
     }
+    /* The tutorial stretched the picture; seed-compat does too unless told
+     * otherwise. The network sees rotated video upright and the background
+     * is placed upright; angles other than quarter turns are rare enough to
+     * leave as stored. */
+    if (!options_library_value(o, "fit") && options_library_value(o, "seed-compat") &&
+        set_option(job, "fit", "stretch") < 0)
+        return -1;
+    double rotation = input_rotation(job->input);
+    if (!options_library_value(o, "rotation") && fmod(rotation, 90.0) == 0.0 && rotation != 0.0) {
+        char degrees[8];
+        snprintf(degrees, sizeof(degrees), "%d", (int)rotation);
+        if (set_option(job, "rotation", degrees) < 0)
+            return -1;
+    }
+    for (int i = 0; i < o->lib_count; i++)
+        if (set_option(job, o->lib[i].name, o->lib[i].value) < 0)
+            return -1;
     return load_background(job);
 }
 
@@ -573,7 +570,7 @@ static int run(Job *job)
     io.on_error = job->opt.on_error == ON_ERROR_STOP ? INPUT_ON_ERROR_STOP : INPUT_ON_ERROR_SKIP;
     /* The tutorial works on OpenCV's BGR frames; everything else stays in
      * the decoder's format. */
-    io.want_format = job->opt.seed_compat ? AV_PIX_FMT_BGR24 : AV_PIX_FMT_NONE;
+    io.want_format = options_library_value(&job->opt, "seed-compat") ? AV_PIX_FMT_BGR24 : AV_PIX_FMT_NONE;
     if (input_open(&job->input, &io, err, sizeof(err)) < 0) {
         say_error("%s", err);
         return -1;

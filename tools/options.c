@@ -1,18 +1,18 @@
-/* Option table, parser and help of the backdrop CLI. */
+/* Options of the backdrop CLI: its own table plus the library's; see
+ * options.h. */
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
+#include "backdrop/backdrop.h"
 #include "message.h"
 #include "options.h"
 
 typedef enum OptionType {
     OPT_FLAG,   /* no argument; sets an int to 1 */
     OPT_INT,    /* integer in [min, max] */
-    OPT_NUMBER, /* decimal number in [min, max] */
     OPT_STRING, /* any non-empty text */
     OPT_CHOICE, /* one of choices[], stored as its index */
 } OptionType;
@@ -27,72 +27,54 @@ typedef struct OptionDef {
     const char *group;  /* heading in --help; options of a group are adjacent */
     int min, max;
     const char *const *choices; /* NULL-terminated, for OPT_CHOICE */
-    size_t given_offset; /* field set to 1 when given, or 0 for none */
     const char *method; /* the only method it applies to, or NULL for all */
 } OptionDef;
 
-static const char *const fit_choices[] = { "stretch", "cover", "contain", NULL };
 static const char *const on_error_choices[] = { "skip", "stop", NULL };
-static const char *const framing_choices[] = { "stretch", "crop", "pad", "windows", NULL };
-static const char *const engine_choices[] = { "xnnpack", "reference", NULL };
 
 #define FIELD(f) offsetof(CliOptions, f)
 
 static const OptionDef option_table[] = {
     { "output", 'o', OPT_STRING, FIELD(output), "FILE",
       "write here: video (.mp4 .mkv .webm .mov), image pattern (out_%06d.png), one image, or 'null'",
-      "Input and output", 0, 0, NULL, 0, NULL },
+      "Input and output", 0, 0, NULL, NULL },
     { "matte", 0, OPT_STRING, FIELD(matte), "FILE",
-      "also write the alpha matte (grey video, pattern or image)", "Input and output", 0, 0, NULL, 0, NULL },
+      "also write the alpha matte (grey video, pattern or image)", "Input and output", 0, 0, NULL, NULL },
     { "codec", 0, OPT_STRING, FIELD(codec), "NAME",
-      "video encoder (default: libx264, libvpx-vp9 for .webm)", "Input and output", 0, 0, NULL, 0, NULL },
+      "video encoder (default: libx264, libvpx-vp9 for .webm)", "Input and output", 0, 0, NULL, NULL },
     { "crf", 0, OPT_INT, FIELD(crf), "N",
-      "constant quality, lower is better (encoder default if absent)", "Input and output", 0, 63, NULL, 0, NULL },
+      "constant quality, lower is better (encoder default if absent)", "Input and output", 0, 63, NULL, NULL },
     { "on-error", 0, OPT_CHOICE, FIELD(on_error), "skip|stop",
       "undecodable input data: skip it and go on, or stop (default: skip)", "Input and output", 0, 0,
-      on_error_choices, 0, NULL },
+      on_error_choices, NULL },
 
     { "method", 'm', OPT_STRING, FIELD(method), "NAME",
-      "segmentation method: selfie (neural, default) or framediff", "Segmentation", 0, 0, NULL, 0, NULL },
-    { "threshold", 0, OPT_NUMBER, FIELD(threshold), "X",
-      "selfie: person probability where alpha is half, 0..1 (default: 0.5); framediff: grey difference "
-      "above which a pixel is foreground, 0..255 (default: 3)", "Segmentation", 0, 255, NULL,
-      FIELD(threshold_given), NULL },
-    { "softness", 0, OPT_NUMBER, FIELD(softness), "X",
-      "selfie: probability range of the soft edge, 0 = hard cut (default: 0.2)", "Segmentation", 0, 1, NULL, 0, "selfie" },
+      "segmentation method: selfie (neural, default) or framediff; their options are below",
+      "Segmentation", 0, 0, NULL, NULL },
     { "model", 0, OPT_STRING, FIELD(model), "general|landscape|FILE",
-      "selfie: the model (default: general; landscape is 4x faster on 16:9, less accurate)", "Segmentation", 0, 0,
-      NULL, 0, "selfie" },
-    { "framing", 0, OPT_CHOICE, FIELD(framing), "windows|pad|stretch|crop",
-      "selfie: how a frame of another aspect ratio meets the model: overlapping windows (default), "
-      "pad, distort, or crop the centre", "Segmentation", 0, 0, framing_choices, 0, "selfie" },
-    { "engine", 0, OPT_CHOICE, FIELD(engine), "xnnpack|reference",
-      "selfie: XNNPACK (default) or the slow plain-C reference executor", "Segmentation", 0, 0, engine_choices,
-      0, "selfie" },
-    { "seed-compat", 0, OPT_FLAG, FIELD(seed_compat), NULL,
-      "framediff: reproduce the original tutorial exactly (frame pairing, OpenCV grey, stretch)",
-      "Segmentation", 0, 0, NULL, 0, "framediff" },
+      "selfie: the model (default: general; landscape is 4x faster on 16:9, less accurate)", "Segmentation",
+      0, 0, NULL, "selfie" },
 
     { "background", 'b', OPT_STRING, FIELD(background), "FILE|COLOR",
       "picture (jpg, png, webp, bmp, ...) or colour: #RRGGBB, black, white, green, blue, red, gray "
-      "(default: black)", "Background", 0, 0, NULL, 0, NULL },
-    { "fit", 0, OPT_CHOICE, FIELD(fit), "stretch|cover|contain",
-      "fit a picture of another aspect ratio: distort, crop, or add bars (default: cover)", "Background",
-      0, 0, fit_choices, FIELD(fit_given), NULL },
+      "(default: black); --fit says how a picture is fitted", "Background", 0, 0, NULL,
+      NULL },
 
     { "threads", 0, OPT_INT, FIELD(threads), "N",
       "threads for decoding, processing and encoding; 0 = all cores (default: 0)", "Running", 0, 256,
-      NULL, 0, NULL },
-    { "quiet", 'q', OPT_FLAG, FIELD(quiet), NULL, "no progress line, warnings only", "Running", 0, 0, NULL, 0, NULL },
+      NULL, NULL },
+    { "quiet", 'q', OPT_FLAG, FIELD(quiet), NULL, "no progress line, warnings only", "Running", 0, 0, NULL, NULL },
     { "verbose", 'v', OPT_FLAG, FIELD(verbose), NULL, "also show FFmpeg's own warnings and errors", "Running", 0, 0,
-      NULL, 0, NULL },
+      NULL, NULL },
     { "stats", 0, OPT_STRING, FIELD(stats), "FILE.json",
-      "write frame count, time, fps and per-stage milliseconds as JSON at the end", "Running", 0, 0, NULL, 0, NULL },
-    { "help", 'h', OPT_FLAG, FIELD(help), NULL, "show this help and exit", "Running", 0, 0, NULL, 0, NULL },
-    { "version", 'V', OPT_FLAG, FIELD(version), NULL, "show the version and exit", "Running", 0, 0, NULL, 0, NULL },
+      "write frame count, time, fps and per-stage milliseconds as JSON at the end", "Running", 0, 0, NULL, NULL },
+    { "help", 'h', OPT_FLAG, FIELD(help), NULL, "show this help and exit", "Running", 0, 0, NULL, NULL },
+    { "version", 'V', OPT_FLAG, FIELD(version), NULL, "show the version and exit", "Running", 0, 0, NULL, NULL },
 };
 
 #define OPTION_COUNT (sizeof(option_table) / sizeof(option_table[0]))
+
+static int fail(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
 static int fail(char *err, size_t errlen, const char *fmt, ...)
 {
@@ -106,13 +88,7 @@ static int fail(char *err, size_t errlen, const char *fmt, ...)
 static void set_defaults(CliOptions *o)
 {
     memset(o, 0, sizeof(*o));
-    o->method = NULL;
-    o->fit = FIT_COVER;
-    o->threshold = -1; /* per method, see threshold_given */
-    o->softness = 0.2;
-    o->framing = FRAMING_WINDOWS;
     o->crf = -1;
-    o->threads = 0;
     o->on_error = ON_ERROR_SKIP;
 }
 
@@ -132,12 +108,24 @@ static const OptionDef *find_short(char c)
     return NULL;
 }
 
+/* The first library option called name[0..len) of any component (they
+ * agree on whether it takes a value: a BOOL is a flag everywhere). */
+static const BackdropOption *find_library(const char *name, size_t len)
+{
+    const BackdropComponent *c;
+    for (int i = 0; (c = backdrop_component(i)); i++) {
+        const BackdropOption *opt;
+        for (int j = 0; (opt = backdrop_option(c->name, j)); j++)
+            if (strlen(opt->name) == len && !strncmp(opt->name, name, len))
+                return opt;
+    }
+    return NULL;
+}
+
 /* Stores value (may be NULL for flags) into the field of def. */
 static int apply(CliOptions *o, const OptionDef *def, const char *value, char *err, size_t errlen)
 {
     char *base = (char *)o;
-    if (def->given_offset)
-        *(int *)(base + def->given_offset) = 1;
     switch (def->type) {
     case OPT_FLAG:
         *(int *)(base + def->offset) = 1;
@@ -158,17 +146,6 @@ static int apply(CliOptions *o, const OptionDef *def, const char *value, char *e
         *(int *)(base + def->offset) = (int)v;
         return 0;
     }
-    case OPT_NUMBER: {
-        char *end;
-        errno = 0;
-        double v = strtod(value, &end);
-        if (end == value || *end || errno || v != v)
-            return fail(err, errlen, "--%s: '%s' is not a number", def->name, value);
-        if (v < def->min || v > def->max)
-            return fail(err, errlen, "--%s: %s is out of range (%d..%d)", def->name, value, def->min, def->max);
-        *(double *)(base + def->offset) = v;
-        return 0;
-    }
     case OPT_CHOICE:
         for (int i = 0; def->choices[i]; i++) {
             if (!strcmp(def->choices[i], value)) {
@@ -181,11 +158,25 @@ static int apply(CliOptions *o, const OptionDef *def, const char *value, char *e
     return fail(err, errlen, "--%s: internal error", def->name);
 }
 
+static int add_library(CliOptions *o, const BackdropOption *opt, const char *value, char *err, size_t errlen)
+{
+    for (int i = 0; i < o->lib_count; i++)
+        if (!strcmp(o->lib[i].name, opt->name))
+            return fail(err, errlen, "--%s given twice ('%s' and '%s'); give it once", opt->name, o->lib[i].value,
+                        value);
+    if (o->lib_count == MAX_LIBRARY_OPTIONS)
+        return fail(err, errlen, "--%s: too many options", opt->name);
+    if (!*value)
+        return fail(err, errlen, "--%s: empty value", opt->name);
+    o->lib[o->lib_count++] = (LibraryOption){ opt->name, value };
+    return 0;
+}
+
 int options_parse(CliOptions *o, int argc, char **argv, char *err, size_t errlen)
 {
     set_defaults(o);
     int only_positional = 0;
-    /* Where each option with a value was given: a second one is refused
+    /* Where each CLI option with a value was given: a second one is refused
      * rather than silently winning (flags may repeat; they mean the same). */
     const char *given[OPTION_COUNT] = { 0 };
     for (int i = 1; i < argc; i++) {
@@ -200,22 +191,39 @@ int options_parse(CliOptions *o, int argc, char **argv, char *err, size_t errlen
             only_positional = 1;
             continue;
         }
-        const OptionDef *def;
+        const OptionDef *def = NULL;
+        const BackdropOption *lib = NULL;
         const char *value = NULL;
         if (arg[1] == '-') {
             const char *name = arg + 2, *eq = strchr(name, '=');
-            def = find_long(name, eq ? (size_t)(eq - name) : strlen(name));
+            size_t len = eq ? (size_t)(eq - name) : strlen(name);
+            def = find_long(name, len);
             if (!def)
+                lib = find_library(name, len);
+            if (!def && !lib)
                 return fail(err, errlen, "unknown option '%s' (see --help)", arg);
+            int flag = def ? def->type == OPT_FLAG : lib->type == BACKDROP_OPTION_BOOL;
             if (eq) {
-                if (def->type == OPT_FLAG)
-                    return fail(err, errlen, "--%s takes no value", def->name);
+                if (flag)
+                    return fail(err, errlen, "--%s takes no value", def ? def->name : lib->name);
                 value = eq + 1;
             }
         } else {
             def = find_short(arg[1]);
             if (!def || arg[2])
                 return fail(err, errlen, "unknown option '%s' (see --help)", arg);
+        }
+        if (lib) {
+            if (lib->type == BACKDROP_OPTION_BOOL)
+                value = "1";
+            else if (!value) {
+                if (i + 1 >= argc)
+                    return fail(err, errlen, "--%s needs a value", lib->name);
+                value = argv[++i];
+            }
+            if (add_library(o, lib, value, err, errlen) < 0)
+                return -1;
+            continue;
         }
         if (def->type != OPT_FLAG && !value) {
             if (i + 1 >= argc)
@@ -242,6 +250,75 @@ int options_parse(CliOptions *o, int argc, char **argv, char *err, size_t errlen
     return 0;
 }
 
+const char *options_library_value(const CliOptions *o, const char *name)
+{
+    for (int i = 0; i < o->lib_count; i++)
+        if (!strcmp(o->lib[i].name, name))
+            return o->lib[i].value;
+    return NULL;
+}
+
+static int has_option(const char *component, const char *name)
+{
+    const BackdropOption *opt;
+    for (int j = 0; (opt = backdrop_option(component, j)); j++)
+        if (!strcmp(opt->name, name))
+            return 1;
+    return 0;
+}
+
+/* The component of method, or NULL. */
+static const BackdropComponent *method_component(const char *method)
+{
+    const BackdropComponent *c;
+    for (int i = 0; (c = backdrop_component(i)); i++)
+        if (c->kind == BACKDROP_COMPONENT_METHOD && !strcmp(c->name, method))
+            return c;
+    return NULL;
+}
+
+const char *options_owner(const char *method, const char *name)
+{
+    const BackdropComponent *m = method_component(method);
+    if (has_option("context", name))
+        return "context";
+    if (m && has_option(m->name, name))
+        return m->name;
+    /* The default stage of each kind: the first listed. The refine stage
+     * only matters to a method with a soft map. */
+    static const BackdropComponentKind stages[] = { BACKDROP_COMPONENT_REFINE, BACKDROP_COMPONENT_BACKGROUND,
+                                                    BACKDROP_COMPONENT_COMPOSITE };
+    for (size_t k = 0; k < sizeof(stages) / sizeof(stages[0]); k++) {
+        if (stages[k] == BACKDROP_COMPONENT_REFINE && !(m && (m->flags & BACKDROP_COMPONENT_SOFT_MAP)))
+            continue;
+        const BackdropComponent *c;
+        for (int i = 0; (c = backdrop_component(i)); i++) {
+            if (c->kind == stages[k]) {
+                if (has_option(c->name, name))
+                    return c->name;
+                break;
+            }
+        }
+    }
+    return NULL;
+}
+
+/* "selfie", "framediff and selfie": the methods for which option name
+ * means something, for a message. */
+static void methods_having(const char *name, char *buf, size_t size)
+{
+    size_t len = 0;
+    buf[0] = '\0';
+    const BackdropComponent *c;
+    for (int i = 0; (c = backdrop_component(i)); i++) {
+        if (c->kind != BACKDROP_COMPONENT_METHOD || !options_owner(c->name, name))
+            continue;
+        len += (size_t)snprintf(buf + len, len < size ? size - len : 0, "%s%s", len ? ", " : "", c->name);
+        if (len >= size)
+            break;
+    }
+}
+
 int options_check_method(const CliOptions *o, const char *method, char *err, size_t errlen)
 {
     for (size_t i = 0; i < OPTION_COUNT; i++) {
@@ -249,8 +326,29 @@ int options_check_method(const CliOptions *o, const char *method, char *err, siz
         if ((o->given >> i & 1) && d->method && strcmp(d->method, method))
             return fail(err, errlen, "--%s: only for -m %s (the method is %s)", d->name, d->method, method);
     }
+    for (int i = 0; i < o->lib_count; i++) {
+        const char *owner = options_owner(method, o->lib[i].name);
+        if (!owner) {
+            char methods[128];
+            methods_having(o->lib[i].name, methods, sizeof(methods));
+            return fail(err, errlen, "--%s: only for -m %s (the method is %s)", o->lib[i].name,
+                        methods[0] ? methods : "(none)", method);
+        }
+        char why[256];
+        if (backdrop_option_validate(owner, o->lib[i].name, o->lib[i].value, why, sizeof(why)) < 0) {
+            /* why starts with the option's name; say it the CLI's way. */
+            const char *reason = why;
+            size_t n = strlen(o->lib[i].name);
+            if (!strncmp(reason, o->lib[i].name, n) && reason[n] == ':')
+                reason += n + 2;
+            return fail(err, errlen, "--%s: %s for -m %s", o->lib[i].name, reason, method);
+        }
+    }
     return 0;
 }
+
+/* ---------------------------------------------------------------------- */
+/* --help */
 
 /* One option of --help: the left column padded to HELP_COLUMN (the help
  * starts on the next line when it is longer), the help word-wrapped to
@@ -285,6 +383,35 @@ static void print_wrapped(FILE *f, const char *left, const char *help)
     fputc('\n', f);
 }
 
+/* The argument of a library option in --help: its choices or its type. */
+static void library_arg(const BackdropOption *opt, char *buf, size_t size)
+{
+    size_t len = 0;
+    switch (opt->type) {
+    case BACKDROP_OPTION_INT: snprintf(buf, size, "N"); break;
+    case BACKDROP_OPTION_FLOAT: snprintf(buf, size, "X"); break;
+    case BACKDROP_OPTION_COLOR: snprintf(buf, size, "COLOR"); break;
+    case BACKDROP_OPTION_BOOL: buf[0] = '\0'; break;
+    case BACKDROP_OPTION_CHOICE:
+        buf[0] = '\0';
+        for (int i = 0; opt->choices[i] && len < size; i++)
+            len += (size_t)snprintf(buf + len, size - len, "%s%s", i ? "|" : "", opt->choices[i]);
+        break;
+    }
+}
+
+static const char *kind_word(BackdropComponentKind kind)
+{
+    switch (kind) {
+    case BACKDROP_COMPONENT_METHOD: return "Method";
+    case BACKDROP_COMPONENT_REFINE: return "Refine stage";
+    case BACKDROP_COMPONENT_STABILISE: return "Stabilise stage";
+    case BACKDROP_COMPONENT_BACKGROUND: return "Background stage";
+    case BACKDROP_COMPONENT_COMPOSITE: return "Composite stage";
+    default: return "Every run,";
+    }
+}
+
 void options_print_help(void *stream, const char *program)
 {
     FILE *f = stream;
@@ -305,57 +432,31 @@ void options_print_help(void *stream, const char *program)
                  d->arg ? " " : "", d->arg ? d->arg : "");
         print_wrapped(f, left, d->help);
     }
+    /* The library's components, each with its options (from its tables). */
+    const BackdropComponent *c;
+    for (int i = 0; (c = backdrop_component(i)); i++) {
+        if (!backdrop_option(c->name, 0))
+            continue;
+        fprintf(f, "\n%s %s (%s):\n", kind_word(c->kind), c->name, c->help);
+        const BackdropOption *opt;
+        for (int j = 0; (opt = backdrop_option(c->name, j)); j++) {
+            char arg[96], left[160], help[512];
+            library_arg(opt, arg, sizeof(arg));
+            snprintf(left, sizeof(left), "    --%s%s%s", opt->name, arg[0] ? " " : "", arg);
+            if (opt->type == BACKDROP_OPTION_INT || opt->type == BACKDROP_OPTION_FLOAT)
+                snprintf(help, sizeof(help), "%s, %g..%g (default: %s)", opt->help, opt->min, opt->max,
+                         opt->default_value);
+            else if (opt->type == BACKDROP_OPTION_BOOL)
+                snprintf(help, sizeof(help), "%s", opt->help);
+            else
+                snprintf(help, sizeof(help), "%s (default: %s)", opt->help, opt->default_value);
+            print_wrapped(f, left, help);
+        }
+    }
     fprintf(f, "\nExamples:\n"
                "  %s -b beach.jpg talk.mp4 -o out.mp4\n"
                "  %s -m framediff --threshold 3 -b '#00b140' clip.mkv -o frames/%%06d.png\n"
                "  %s -b beach.jpg --matte matte.mkv talk.mp4 -o out.mp4\n"
                "  cat talk.mp4 | %s -b beach.jpg - -o out.mkv\n",
             program, program, program, program);
-}
-
-typedef struct NamedColor {
-    const char *name;
-    uint8_t rgb[3];
-} NamedColor;
-
-/* green and blue are the usual chroma-key screen colours. */
-static const NamedColor named_colors[] = {
-    { "black", { 0, 0, 0 } },      { "white", { 255, 255, 255 } }, { "green", { 0x00, 0xb1, 0x40 } },
-    { "blue", { 0x00, 0x47, 0xbb } }, { "red", { 255, 0, 0 } },   { "gray", { 128, 128, 128 } },
-    { "grey", { 128, 128, 128 } },
-};
-
-static int hex_digit(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
-int options_parse_color(const char *text, uint8_t rgb[3])
-{
-    if (!text)
-        return 0;
-    if (text[0] == '#') {
-        if (strlen(text) != 7)
-            return 0;
-        for (int i = 0; i < 3; i++) {
-            int hi = hex_digit(text[1 + 2 * i]), lo = hex_digit(text[2 + 2 * i]);
-            if (hi < 0 || lo < 0)
-                return 0;
-            rgb[i] = (uint8_t)(hi * 16 + lo);
-        }
-        return 1;
-    }
-    for (size_t i = 0; i < sizeof(named_colors) / sizeof(named_colors[0]); i++) {
-        if (!strcasecmp(text, named_colors[i].name)) {
-            memcpy(rgb, named_colors[i].rgb, 3);
-            return 1;
-        }
-    }
-    return 0;
 }

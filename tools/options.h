@@ -1,7 +1,12 @@
 /*
- * The CLI's options: one table (name, argument, help, default, range) drives
- * parsing, --help and validation, in the manner of libavfilter's AVOption
- * tables. Parsing never prints or exits, so that a fuzz target can drive it.
+ * The CLI's options. Two sources drive parsing, --help and validation:
+ *  - the CLI's own table (input, output, encoding, running), in the manner
+ *    of libavfilter's AVOption tables;
+ *  - the library's option tables of its methods and stages, enumerated at
+ *    run time (backdrop_component / backdrop_option): every library option
+ *    is a --name of the CLI, passed on with backdrop_set_option(), so the
+ *    CLI mirrors nothing.
+ * Parsing never prints or exits, so that a fuzz target can drive it.
  */
 #ifndef BACKDROP_TOOLS_OPTIONS_H
 #define BACKDROP_TOOLS_OPTIONS_H
@@ -9,25 +14,23 @@
 #include <stddef.h>
 #include <stdint.h>
 
-typedef enum FitChoice { FIT_STRETCH = 0, FIT_COVER, FIT_CONTAIN } FitChoice;
 typedef enum OnErrorChoice { ON_ERROR_SKIP = 0, ON_ERROR_STOP } OnErrorChoice;
-typedef enum FramingChoice { FRAMING_STRETCH = 0, FRAMING_CROP, FRAMING_PAD, FRAMING_WINDOWS } FramingChoice;
-typedef enum EngineChoice { ENGINE_XNNPACK = 0, ENGINE_REFERENCE } EngineChoice;
+
+/* A library option given on the command line, as text. */
+typedef struct LibraryOption {
+    const char *name;
+    const char *value;
+} LibraryOption;
+
+#define MAX_LIBRARY_OPTIONS 64
 
 typedef struct CliOptions {
     const char *input;       /* positional: file, URL, pattern or "-" */
     const char *output;      /* -o */
     const char *matte;       /* --matte, NULL if absent */
-    const char *method;      /* -m */
+    const char *method;      /* -m, NULL = selfie (framediff with --seed-compat) */
     const char *background;  /* -b: picture path or colour; NULL = colour default */
-    int fit;                 /* FitChoice */
-    double threshold;        /* framediff: grey level 0..255; selfie: probability 0..1 */
-    int threshold_given;
-    double softness;         /* selfie */
-    const char *model;       /* selfie: "general", "landscape", a file, or NULL = by aspect */
-    int framing;             /* FramingChoice */
-    int engine;              /* EngineChoice */
-    int seed_compat;
+    const char *model;       /* selfie: "general", "landscape", a file, or NULL = general */
     const char *codec;
     int crf;                 /* -1 = encoder default */
     int threads;             /* 0 = all cores */
@@ -36,25 +39,29 @@ typedef struct CliOptions {
     int verbose;
     const char *stats;       /* --stats FILE.json */
     int help, version;
-    /* Set when the user gave the option explicitly. */
-    int fit_given;
-    unsigned long long given; /* bit i: the option table's entry i was given */
+    unsigned long long given; /* bit i: the CLI table's entry i was given */
+    LibraryOption lib[MAX_LIBRARY_OPTIONS];
+    int lib_count;
 } CliOptions;
 
 /* Fills defaults, parses argv[1..argc-1]. Returns 0 or -1 with a one-line
- * message in err. Pointers in the result point into argv. */
+ * message in err. Pointers in the result point into argv or the library's
+ * static tables. */
 int options_parse(CliOptions *o, int argc, char **argv, char *err, size_t errlen);
 
-/* -1 with a message when an option of another method than method was
- * given (--model with framediff), else 0. */
+/* The value given for library option name, or NULL. */
+const char *options_library_value(const CliOptions *o, const char *name);
+
+/* Checks, for the method that will run, that every option given belongs to
+ * it (or to the context or a stage that applies to it) and that its value
+ * is valid; *component receives nothing. -1 with a one-line message. */
 int options_check_method(const CliOptions *o, const char *method, char *err, size_t errlen);
+
+/* The component that owns option name when method runs (the context, the
+ * method, then the default stages, in pipeline order), or NULL. */
+const char *options_owner(const char *method, const char *name);
 
 /* Writes the grouped --help text to f (a FILE *). */
 void options_print_help(void *f, const char *program);
-
-/* Parses "#RRGGBB", "RRGGBB" with '#', or a colour name (black, white,
- * green, blue, red, gray/grey). Returns 1 and fills rgb on success, 0 if
- * the text is not a colour. */
-int options_parse_color(const char *text, uint8_t rgb[3]);
 
 #endif

@@ -15,12 +15,20 @@
  *     BackdropContext *ctx;
  *     int err = backdrop_open(&ctx, &s);
  *     if (err < 0) ... backdrop_strerror(err) ...
+ *     backdrop_set_option(ctx, "threshold", "7");    // optional, see Options
  *     backdrop_set_background(ctx, &picture);        // optional, copied
  *     for each frame:
  *         err = backdrop_process(ctx, &in, &out, &matte_or_NULL);
  *         if (err == BACKDROP_EAGAIN) continue;      // no output for this input
  *         if (err < 0) break;
+ *     while (backdrop_drain(ctx, &out, &matte_or_NULL) == 0)
+ *         ...                                       // frames held back, if any
  *     backdrop_close(&ctx);
+ *
+ * A frame goes through stages: the method (segmentation), refine (the soft
+ * map becomes the alpha matte), stabilise (over time; none by default),
+ * background and composite. Each method and stage has named options; see
+ * "Options" below.
  *
  * Thread safety: a context is used by one thread at a time. Different
  * contexts are independent. The library has no global mutable state.
@@ -53,6 +61,7 @@ const char *backdrop_version(void);
 #define BACKDROP_ENOTSUP (-ENOTSUP) /* valid, but not supported (format, method) */
 #define BACKDROP_EAGAIN  (-EAGAIN)  /* process(): input taken, no output yet */
 #define BACKDROP_ERANGE  (-ERANGE)  /* a dimension is larger than BACKDROP_MAX_DIMENSION */
+#define BACKDROP_EOF     (-ENODATA) /* drain(): no frame is held back */
 
 /* A short English description of an error code ("invalid argument", ...).
  * Static storage, never NULL, also for unknown codes. */
@@ -74,6 +83,13 @@ typedef enum BackdropPixelFormat {
     BACKDROP_PIXFMT_RGB24, /* packed R, G, B, 8 bit each, data[0] only */
     BACKDROP_PIXFMT_BGR24, /* packed B, G, R (OpenCV's order), data[0] only */
     BACKDROP_PIXFMT_GRAY8, /* one 8-bit plane: alpha mattes only */
+    /* Output only, for frames that carry the matte as transparency: the
+     * composite of YUV420P / RGB24 / BGR24 input plus alpha. YUVA420P is
+     * YUV420P with a full-size alpha plane data[3]; RGBA and BGRA are packed
+     * 4 bytes per pixel, alpha last (straight, not premultiplied). */
+    BACKDROP_PIXFMT_YUVA420P,
+    BACKDROP_PIXFMT_RGBA,
+    BACKDROP_PIXFMT_BGRA,
 } BackdropPixelFormat;
 
 /* How YUV code values map to RGB; ignored for RGB/BGR/GRAY frames. */
@@ -87,52 +103,29 @@ typedef enum BackdropColorMatrix {
     BACKDROP_MATRIX_BT709,     /* HD video */
 } BackdropColorMatrix;
 
+/* Zero-initialise frames ({0}) so that fields added later read as zero. */
 typedef struct BackdropFrame {
     BackdropPixelFormat format;
     int width;  /* 1 .. BACKDROP_MAX_DIMENSION */
     int height; /* 1 .. BACKDROP_MAX_DIMENSION */
-    /* Plane pointers. YUV420P uses [0]=Y [1]=U [2]=V; the packed formats and
-     * GRAY8 use [0] only. Unused entries are ignored. */
-    uint8_t *data[3];
+    /* Plane pointers. YUV420P uses [0]=Y [1]=U [2]=V, YUVA420P also [3]=A;
+     * the packed formats and GRAY8 use [0] only. Unused entries are ignored. */
+    uint8_t *data[4];
     /* Bytes from one row to the next, per plane; may be negative (bottom-up
      * images) but its magnitude must cover a row. */
-    ptrdiff_t stride[3];
+    ptrdiff_t stride[4];
     BackdropColorRange range;   /* YUV only */
     BackdropColorMatrix matrix; /* YUV only */
+    /* The caller's timestamp, any unit. Passes through: an output frame
+     * gets the timestamp of the input frame it shows (with a method that
+     * holds frames back, an earlier one). */
+    int64_t pts;
 } BackdropFrame;
 
 /* ---------------------------------------------------------------------- */
-/* Settings. Always start from backdrop_default_settings() so that fields
- * added later get their defaults. */
-
-/* How a background picture whose aspect ratio differs from the frame's is
- * fitted to it. The picture is scaled with area averaging (OpenCV's
- * INTER_AREA: a box filter when shrinking, a sharp two-tap filter when
- * enlarging). */
-typedef enum BackdropFit {
-    BACKDROP_FIT_STRETCH = 0, /* scale each axis on its own (the tutorial) */
-    BACKDROP_FIT_COVER,       /* keep the aspect ratio, fill, crop the centre */
-    BACKDROP_FIT_CONTAIN,     /* keep the aspect ratio, fit inside, bars of bg colour */
-} BackdropFit;
-
-/* selfie: how a frame whose aspect ratio differs from the model's input is
- * shown to the network. */
-typedef enum BackdropFraming {
-    BACKDROP_FRAMING_STRETCH = 0, /* the whole frame, distorted to the model's shape */
-    BACKDROP_FRAMING_CROP,        /* a centred crop of the model's aspect; outside is background */
-    BACKDROP_FRAMING_PAD,         /* the whole frame, aspect kept, grey bars around it */
-    /* Overlapping windows of the model's aspect ratio along the frame's long
-     * axis (3 for 16:9 into a square model), each run undistorted, their
-     * probabilities blended with tent weights. The most accurate (measured:
-     * bench/results.csv) and the most costly: one inference per window. */
-    BACKDROP_FRAMING_WINDOWS,
-} BackdropFraming;
-
-/* selfie: which engine runs the network. */
-typedef enum BackdropEngine {
-    BACKDROP_ENGINE_XNNPACK = 0, /* fast: XNNPACK with the context's threads */
-    BACKDROP_ENGINE_REFERENCE,   /* plain C loops, one thread: the oracle for tests */
-} BackdropEngine;
+/* Settings: what every context needs when it is opened. Everything else is
+ * an option (below). Always start from backdrop_default_settings() so that
+ * fields added later (taken from 'reserved') get their defaults. */
 
 typedef enum BackdropLogLevel {
     BACKDROP_LOG_ERROR = 0,
@@ -148,53 +141,92 @@ typedef struct BackdropSettings {
      * the one method that needs nothing else (the CLI defaults to selfie).
      * Default: NULL. */
     const char *method;
-    /* Worker threads for row-sliced kernels: 0 = one per online CPU,
-     * 1 = run on the calling thread only, at most 256. Default: 0. */
+    /* Worker threads for row-sliced kernels and the network: 0 = as many
+     * as this process may use, 1 = run on the calling thread only, at most
+     * 256. Default: 0. */
     int threads;
-    /* framediff: a pixel is foreground when the grey level of the absolute
-     * difference to the previous frame is strictly greater than this.
-     * 0..255. Default: 3 (the tutorial's value). */
-    int threshold;
-    /* framediff: 1 reproduces the tutorial exactly (frame pairing, OpenCV's
-     * grey, the frame that is composited); see README "framediff". 0 or 1.
-     * Default: 0. */
-    int seed_compat;
-    /* How a background picture is fitted to the frame. Default: STRETCH. */
-    BackdropFit fit;
-    /* Background colour (R, G, B) used when no picture is set, and for the
-     * bars of BACKDROP_FIT_CONTAIN. Default: 0, 0, 0. */
-    uint8_t background_rgb[3];
     /* selfie: the model, a .tflite file's bytes (MediaPipe selfie
      * segmentation, general or landscape, or a retrained model of the same
      * graph). Parsed and validated during backdrop_open(); the caller may
      * free it on return. Default: NULL (selfie then fails to open). */
     const void *model_data;
     size_t model_size;
-    /* selfie: person probability at which alpha is half, 0..1. Default: 0.5. */
-    float mask_threshold;
-    /* selfie: width of the probability ramp from alpha 0 to 255, 0..1; 0 is
-     * a hard cut. Default: 0.2. */
-    float mask_softness;
-    /* selfie: see BackdropFraming. Default: WINDOWS. */
-    BackdropFraming framing;
-    /* selfie: clockwise turn in degrees (0, 90, 180 or 270) that shows the
-     * stored frames upright, as a container's display matrix says; the
-     * network is shown upright pictures. Frames are not turned: output and
-     * matte keep the stored orientation. Default: 0. */
-    int rotation;
-    /* selfie: see BackdropEngine. Default: XNNPACK. */
-    BackdropEngine nn_engine;
     /* Receives the library's diagnostics; NULL discards them. Called on the
      * thread that called into the library; msg has no trailing newline and
      * is valid only during the call. Default: NULL. */
     void (*logger)(void *opaque, BackdropLogLevel level, const char *msg);
     void *logger_opaque;
+    /* Room for fields to come without changing the struct's size; zero. */
+    uint8_t reserved[64];
 } BackdropSettings;
 
 void backdrop_default_settings(BackdropSettings *s);
 
 /* Names of the available methods, for i = 0, 1, ... until NULL. */
 const char *backdrop_method_name(int i);
+
+/* ---------------------------------------------------------------------- */
+/* Options. Every method and stage (a "component") describes its settings in
+ * a table; backdrop_set_option() validates against it. Values are text
+ * ("7", "0.35", "cover", "#00b140"). */
+
+typedef enum BackdropOptionType {
+    BACKDROP_OPTION_INT = 0,  /* a whole number in [min, max] */
+    BACKDROP_OPTION_FLOAT,    /* a number in [min, max] */
+    BACKDROP_OPTION_BOOL,     /* 0/1, true/false, yes/no, on/off */
+    BACKDROP_OPTION_CHOICE,   /* one of choices[] */
+    BACKDROP_OPTION_COLOR,    /* #RRGGBB, black, white, green, blue, red, gray */
+} BackdropOptionType;
+
+/* The option may change while frames are processed; it applies from the
+ * next frame. Others may be set between backdrop_open() and the first
+ * frame only. */
+#define BACKDROP_OPTION_RUNTIME 1u
+
+typedef struct BackdropOption {
+    const char *name;          /* "threshold" */
+    const char *help;          /* one line */
+    BackdropOptionType type;
+    const char *default_value; /* as text */
+    double min, max;           /* INT and FLOAT */
+    const char *const *choices; /* CHOICE: NULL-terminated */
+    unsigned flags;            /* BACKDROP_OPTION_RUNTIME */
+} BackdropOption;
+
+typedef enum BackdropComponentKind {
+    BACKDROP_COMPONENT_CONTEXT = 0, /* the context's own options: rotation, stage choice */
+    BACKDROP_COMPONENT_METHOD,
+    BACKDROP_COMPONENT_REFINE,
+    BACKDROP_COMPONENT_STABILISE,
+    BACKDROP_COMPONENT_BACKGROUND,
+    BACKDROP_COMPONENT_COMPOSITE,
+} BackdropComponentKind;
+
+/* A method that hands on a soft map (probabilities at its own resolution):
+ * the refine stage's options apply to it. */
+#define BACKDROP_COMPONENT_SOFT_MAP 1u
+
+typedef struct BackdropComponent {
+    const char *name;          /* "context", "framediff", "selfie", "bilinear", ... */
+    BackdropComponentKind kind;
+    const char *help;          /* one line */
+    unsigned flags;            /* BACKDROP_COMPONENT_SOFT_MAP */
+} BackdropComponent;
+
+/* The components, for i = 0, 1, ... until NULL; 0 is "context", then the
+ * methods and the stages; the first of each stage kind is the one a
+ * context uses unless told otherwise (stabilise: none). Static storage. */
+const BackdropComponent *backdrop_component(int i);
+/* The options of a component by name, for i = 0, 1, ... until NULL (also
+ * NULL for an unknown component). Static storage. */
+const BackdropOption *backdrop_option(const char *component, int i);
+
+/* Checks value for option name of component without a context (for
+ * programs that validate their command line before opening one): 0, or
+ * BACKDROP_EINVAL with a one-line reason, starting with the option's name,
+ * in why (when why_size > 0). */
+int backdrop_option_validate(const char *component, const char *name, const char *value, char *why,
+                             size_t why_size);
 
 /* ---------------------------------------------------------------------- */
 /* Context. */
@@ -214,13 +246,17 @@ int backdrop_open(BackdropContext **ctx, const BackdropSettings *s);
  * again only when the frame size or format changes). */
 int backdrop_set_background(BackdropContext *ctx, const BackdropFrame *bg);
 
-/* Sets the solid background colour (and the CONTAIN bars' colour). */
+/* Sets the solid background colour (and the colour of the bars of fit
+ * "contain"): the option "color". */
 int backdrop_set_background_color(BackdropContext *ctx, uint8_t r, uint8_t g, uint8_t b);
 
 /* Processes one input frame (YUV420P, RGB24 or BGR24).
  *
- * out:   caller-allocated, same format and size as in; must not overlap it.
- *        Receives the frame composited over the background.
+ * out:   caller-allocated, same size as in; must not overlap it. Same
+ *        format as in, or its alpha variant (YUVA420P for YUV420P, RGBA for
+ *        RGB24, BGRA for BGR24), whose alpha receives the matte. Receives
+ *        the frame composited over the background, and in->pts (or, with a
+ *        method that holds frames back, the composited frame's).
  * matte: NULL, or a caller-allocated GRAY8 frame of the same size that
  *        receives the alpha used (255 = foreground, 0 = background).
  *
@@ -231,6 +267,26 @@ int backdrop_set_background_color(BackdropContext *ctx, uint8_t r, uint8_t g, ui
  * the context had just been opened) and prepares the background again. */
 int backdrop_process(BackdropContext *ctx, const BackdropFrame *in,
                      BackdropFrame *out, BackdropFrame *matte);
+
+/* Returns, one per call, the frames that stages with a delay still hold
+ * (after the last backdrop_process()): 0 with out (and matte) written, or
+ * BACKDROP_EOF when none is left. */
+int backdrop_drain(BackdropContext *ctx, BackdropFrame *out, BackdropFrame *matte);
+
+/* Sets the option called name of the context, its method or one of its
+ * stages to value. A bare name is looked up in the context's options, then
+ * in the method's and the stages' in pipeline order ("threshold" is
+ * framediff's with framediff and the refine stage's with selfie);
+ * "component.name" ("bilinear.threshold") names the owner. Returns 0 (the
+ * value applies from the next frame), BACKDROP_EINVAL for an unknown name
+ * or an invalid value (the logger says which and the valid range), or
+ * BACKDROP_ENOTSUP for an option without BACKDROP_OPTION_RUNTIME once
+ * frames have been processed. */
+int backdrop_set_option(BackdropContext *ctx, const char *name, const char *value);
+
+/* The current value of an option as text (at most size bytes with the
+ * terminator). 0 or BACKDROP_EINVAL (unknown name, no room). */
+int backdrop_get_option(BackdropContext *ctx, const char *name, char *value, size_t size);
 
 /* Frees the context and everything it owns, sets *ctx to NULL. Accepts
  * NULL and a pointer to NULL. */

@@ -23,7 +23,7 @@
  */
 #include <string.h>
 
-#include "method.h"
+#include "../pipeline.h"
 #include "../colorspace.h"
 
 #define GREY_R 4899
@@ -31,9 +31,15 @@
 #define GREY_B 1868
 #define GREY_SHIFT 14
 
-typedef struct FrameDiff {
+typedef struct FramediffOptions {
     int threshold;
     int seed_compat;
+} FramediffOptions;
+
+typedef struct FrameDiff {
+    FramediffOptions opts;
+    int threshold;   /* opts.threshold, read at the start of each frame */
+    int seed_compat; /* opts.seed_compat, fixed per shape */
     BackdropPixelFormat format;
     pthreadpool_t pool;
     /* YUV -> RGB difference coefficients, Q8 */
@@ -43,14 +49,23 @@ typedef struct FrameDiff {
     int64_t frames; /* frames seen since init */
 } FrameDiff;
 
-static int framediff_init(void *opaque, const MethodConfig *cfg)
+#define FIELD(f) offsetof(FramediffOptions, f)
+static const BdOption framediff_options[] = {
+    { { "threshold", "grey difference above which a pixel is foreground", BACKDROP_OPTION_INT, "3", 0,
+        255, NULL, BACKDROP_OPTION_RUNTIME }, FIELD(threshold), 0 },
+    { { "seed-compat", "reproduce the original tutorial exactly (frame pairing, OpenCV grey)",
+        BACKDROP_OPTION_BOOL, "0", 0, 1, NULL, 0 }, FIELD(seed_compat), 1 },
+};
+
+static int framediff_init(void *opaque, const BdEnv *env, const BdShape *cfg, BdMatteInfo *info)
 {
     FrameDiff *fd = opaque;
-    fd->threshold = cfg->settings->threshold;
-    fd->seed_compat = cfg->settings->seed_compat;
+    fd->threshold = fd->opts.threshold;
+    fd->seed_compat = fd->opts.seed_compat;
     fd->format = cfg->format;
-    fd->pool = cfg->pool;
+    fd->pool = env->pool;
     fd->frames = 0;
+    info->soft_w = info->soft_h = 0; /* the alpha is decided here, per pixel */
     YuvCoefficients c = bd_yuv_coefficients(cfg->range, cfg->matrix);
     fd->k_y = (int)(c.y_scale * 256.0f + 0.5f);
     fd->k_rv = (int)(2.0f * (1.0f - c.kr) * c.c_scale * 256.0f + 0.5f);
@@ -198,32 +213,43 @@ static void diff_rows(void *opaque, int first_row, int rows)
         copy_rows(job->save_a, a, first_row, rows);
 }
 
-static int framediff_segment(void *opaque, const BackdropFrame *in, const BackdropFrame **composite,
-                             uint8_t *alpha, ptrdiff_t alpha_stride)
+static int framediff_run(void *opaque, const BdEnv *env, BdFrameJob *fj)
 {
     FrameDiff *fd = opaque;
+    const BackdropFrame *in = fj->in;
+    uint8_t *alpha = fj->matte.alpha;
+    ptrdiff_t alpha_stride = fj->matte.alpha_stride;
     int64_t index = fd->frames++;
+    fd->threshold = fd->opts.threshold;
     if (fd->seed_compat) {
-        bd_frame_copy(index % 2 == 0 ? &fd->even.frame : &fd->odd.frame, in);
+        Picture *keep = index % 2 == 0 ? &fd->even : &fd->odd;
+        bd_frame_copy(&keep->frame, in);
+        keep->frame.pts = in->pts;
         if (index < 2)
             return BACKDROP_EAGAIN;
         DiffJob job = { fd, &fd->even.frame, &fd->odd.frame, alpha, alpha_stride, NULL };
         bd_run_rows(fd->pool, diff_rows, &job, in->height, 2);
-        *composite = &fd->odd.frame;
+        fj->fg = &fd->odd.frame;
+        fj->matte.alpha_valid = 1;
         return 0;
     }
     /* The first frame is diffed against itself: an all-background mask. */
     const BackdropFrame *previous = index == 0 ? in : &fd->previous.frame;
     DiffJob job = { fd, in, previous, alpha, alpha_stride, &fd->previous.frame };
     bd_run_rows(fd->pool, diff_rows, &job, in->height, 2);
-    *composite = in;
+    fj->fg = in;
+    fj->matte.alpha_valid = 1;
     return 0;
 }
 
-const SegmentMethod bd_method_framediff = {
-    .name = "framediff",
+const BdComponent bd_segment_framediff = {
+    .pub = { "framediff", BD_KIND(BD_STAGE_SEGMENT),
+             "the tutorial's frame differencing: moving pixels are foreground" },
     .priv_size = sizeof(FrameDiff),
+    .options = framediff_options,
+    .option_count = sizeof(framediff_options) / sizeof(framediff_options[0]),
+    .options_offset = offsetof(FrameDiff, opts),
     .init = framediff_init,
-    .segment = framediff_segment,
+    .run = framediff_run,
     .uninit = framediff_uninit,
 };

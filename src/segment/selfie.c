@@ -4,9 +4,11 @@
  * testing, the plain-C reference executor).
  *
  * Per frame: frame -> float RGB tensor in one resampling pass (resample.c),
- * inference, probability map -> alpha at frame size with a threshold and a
- * soft ramp. The model is parsed and the engine built once per context; the
- * resampling tables once per frame shape.
+ * inference, and the probability map (windows blended) handed on as the
+ * matte's soft map with its placement in the frame; the refine stage makes
+ * the alpha. The model is parsed once per context, the engine built on the
+ * first frame (its option may change until then); the resampling tables
+ * once per frame shape.
  *
  * Framing (how a frame whose aspect ratio differs from the model's meets
  * it); measured on ../shared/data in bench/results.csv:
@@ -31,7 +33,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "method.h"
+#include "../pipeline.h"
 #include "../nn/graph.h"
 #include "../nn/reference.h"
 #include "../nn/resample.h"
@@ -40,7 +42,18 @@
 /* Up to 8 windows: aspect ratios up to about 7:1; beyond, PAD is used. */
 #define MAX_WINDOWS 8
 
+static const char *const framing_choices[] = { "stretch", "crop", "pad", "windows", NULL };
+static const char *const engine_choices[] = { "xnnpack", "reference", NULL };
+enum { FRAMING_STRETCH, FRAMING_CROP, FRAMING_PAD, FRAMING_WINDOWS };
+enum { ENGINE_XNNPACK, ENGINE_REFERENCE };
+
+typedef struct SelfieOptions {
+    int framing;
+    int engine;
+} SelfieOptions;
+
 typedef struct Selfie {
+    SelfieOptions opts;
     /* per context */
     NnGraph graph;
     NnXnn *xnn;             /* the engine, or NULL when using the reference */
@@ -48,8 +61,7 @@ typedef struct Selfie {
     float *input;           /* the engine's input tensor (H x W x 3) */
     const float *output;    /* the engine's output map (H x W) */
     int tensor_w, tensor_h;  /* the network's input, upright */
-    float threshold, softness;
-    BackdropFraming framing;
+    int framing;
     /* Rotation (clockwise quarter turns that show the stored frame
      * upright). All geometry below works in the stored frame's orientation,
      * where the tensor is stored_w x stored_h (swapped for odd turns); when
@@ -76,14 +88,22 @@ typedef struct Selfie {
     float *weights;                      /* windows x long-axis length of the map */
     float *blended;
     int map_w, map_h;
-    NnTensorToAlpha to_alpha;
-    /* CROP: the frame area the map covers; alpha 0 outside. */
-    int crop_x0, crop_y0, crop_w, crop_h;
 } Selfie;
 
-static int selfie_open(void *opaque, const BackdropSettings *s, pthreadpool_t pool, const BackdropLogger *log)
+#define FIELD(f) offsetof(SelfieOptions, f)
+static const BdOption selfie_options[] = {
+    { { "framing", "how a frame of another aspect ratio meets the model: overlapping windows, pad, "
+        "distort (stretch), or crop the centre", BACKDROP_OPTION_CHOICE, "windows", 0, 0, framing_choices, 0 },
+      FIELD(framing), 1 },
+    { { "engine", "XNNPACK, or the slow plain-C reference executor (the oracle for tests)",
+        BACKDROP_OPTION_CHOICE, "xnnpack", 0, 0, engine_choices, 0 }, FIELD(engine), 1 },
+};
+
+static int selfie_open(void *opaque, const BdEnv *env)
 {
     Selfie *sf = opaque;
+    const BackdropSettings *s = env->settings;
+    const BackdropLogger *log = env->log;
     char err[256] = "";
     if (!s->model_data || !s->model_size) {
         bd_log(log, BACKDROP_LOG_ERROR, "selfie: no model given (settings.model_data)");
@@ -104,34 +124,36 @@ static int selfie_open(void *opaque, const BackdropSettings *s, pthreadpool_t po
     }
     sf->tensor_h = in->shape[1];
     sf->tensor_w = in->shape[2];
-    sf->quarter_turns = s->rotation / 90;
-    sf->stored_w = sf->quarter_turns % 2 ? sf->tensor_h : sf->tensor_w;
-    sf->stored_h = sf->quarter_turns % 2 ? sf->tensor_w : sf->tensor_h;
-    if (sf->quarter_turns) {
-        size_t pixels = (size_t)sf->tensor_w * sf->tensor_h;
-        sf->turned_input = malloc(sizeof(float) * 3 * pixels);
-        sf->turned_output = malloc(sizeof(float) * pixels);
-        if (!sf->turned_input || !sf->turned_output)
-            return BACKDROP_ENOMEM;
-    }
-    sf->threshold = s->mask_threshold;
-    sf->softness = s->mask_softness;
-    sf->framing = s->framing;
-    if (s->nn_engine == BACKDROP_ENGINE_REFERENCE) {
+    size_t pixels = (size_t)sf->tensor_w * sf->tensor_h;
+    sf->turned_input = malloc(sizeof(float) * 3 * pixels);
+    sf->turned_output = malloc(sizeof(float) * pixels);
+    if (!sf->turned_input || !sf->turned_output)
+        return BACKDROP_ENOMEM;
+    return 0;
+}
+
+/* Builds the engine the options name; once, on the first frame (the engine
+ * option cannot change after that). */
+static int create_engine(Selfie *sf, const BdEnv *env)
+{
+    int ret;
+    if (sf->xnn || sf->reference)
+        return 0;
+    if (sf->opts.engine == ENGINE_REFERENCE) {
         ret = nn_reference_create(&sf->reference, &sf->graph);
         if (ret >= 0) {
             sf->input = nn_reference_input(sf->reference);
             sf->output = nn_reference_output(sf->reference);
         }
     } else {
-        ret = nn_xnn_create(&sf->xnn, &sf->graph, pool, 0);
+        ret = nn_xnn_create(&sf->xnn, &sf->graph, env->pool, 0);
         if (ret >= 0) {
             sf->input = nn_xnn_input(sf->xnn);
             sf->output = nn_xnn_output(sf->xnn);
         }
     }
     if (ret < 0)
-        bd_log(log, BACKDROP_LOG_ERROR, "selfie: cannot build the network: %s", backdrop_strerror(ret));
+        bd_log(env->log, BACKDROP_LOG_ERROR, "selfie: cannot build the network: %s", backdrop_strerror(ret));
     return ret;
 }
 
@@ -149,7 +171,6 @@ static void selfie_uninit(void *opaque)
 {
     Selfie *sf = opaque;
     nn_frame_to_tensor_free(&sf->to_tensor);
-    nn_tensor_to_alpha_free(&sf->to_alpha);
     free(sf->weights);
     free(sf->blended);
     free(sf->wide);
@@ -159,7 +180,7 @@ static void selfie_uninit(void *opaque)
 /* Sets up WINDOWS framing for a frame whose aspect ratio differs from the
  * model's: returns 0, 1 if the frame is too elongated (the caller pads
  * instead), or an error. */
-static int init_windows(Selfie *sf, const MethodConfig *cfg)
+static int init_windows(Selfie *sf, const BdShape *cfg, BdMatteInfo *info)
 {
     int fw = cfg->width, fh = cfg->height, tw = sf->stored_w, th = sf->stored_h;
     sf->horizontal = (int64_t)fw * th > (int64_t)tw * fh;
@@ -206,42 +227,51 @@ static int init_windows(Selfie *sf, const MethodConfig *cfg)
         return err;
     /* The blended map spans the frame up to under one map pixel at the far
      * edge; mapping it onto the whole frame stretches it by < 0.5 %. */
-    return nn_tensor_to_alpha_init(&sf->to_alpha, sf->map_w, sf->map_h, 0, 0, sf->map_w, sf->map_h, fw, fh);
+    info->soft_w = sf->map_w;
+    info->soft_h = sf->map_h;
+    info->place = (BdPlacement){ 0, 0, sf->map_w, sf->map_h, 0, 0, fw, fh };
+    return 0;
 }
 
-static int selfie_init(void *opaque, const MethodConfig *cfg)
+static int selfie_init(void *opaque, const BdEnv *env, const BdShape *cfg, BdMatteInfo *info)
 {
     Selfie *sf = opaque;
+    int ret = create_engine(sf, env);
+    if (ret < 0)
+        return ret;
+    /* Rotation: the geometry below works in the stored orientation. */
+    sf->quarter_turns = env->quarter_turns;
+    sf->stored_w = sf->quarter_turns % 2 ? sf->tensor_h : sf->tensor_w;
+    sf->stored_h = sf->quarter_turns % 2 ? sf->tensor_w : sf->tensor_h;
+    sf->framing = sf->opts.framing;
     int fw = cfg->width, fh = cfg->height, tw = sf->stored_w, th = sf->stored_h;
     sf->width = fw;
     sf->height = fh;
     sf->windows = 1;
-    sf->crop_x0 = sf->crop_y0 = 0;
-    sf->crop_w = fw;
-    sf->crop_h = fh;
+    int crop_x0 = 0, crop_y0 = 0, crop_w = fw, crop_h = fh;
     int64_t frame_aspect = (int64_t)fw * th, tensor_aspect = (int64_t)tw * fh;
-    BackdropFraming framing = frame_aspect == tensor_aspect ? BACKDROP_FRAMING_STRETCH : sf->framing;
-    if (framing == BACKDROP_FRAMING_WINDOWS) {
-        int ret = init_windows(sf, cfg);
+    int framing = frame_aspect == tensor_aspect ? FRAMING_STRETCH : sf->framing;
+    if (framing == FRAMING_WINDOWS) {
+        ret = init_windows(sf, cfg, info);
         if (ret <= 0)
             return ret;
         selfie_uninit(sf);
         sf->windows = 1;
-        framing = BACKDROP_FRAMING_PAD;
+        framing = FRAMING_PAD;
     }
     NnRect src = { 0, 0, fw, fh };
     int dx = 0, dy = 0, dw = tw, dh = th;
-    if (framing == BACKDROP_FRAMING_CROP) {
+    if (framing == FRAMING_CROP) {
         /* One integer box, used both to feed the network and to place its
          * answer, so that the two cannot drift apart by half a pixel. */
-        BdFitRect r = bd_fit_rect(BACKDROP_FIT_COVER, fw, fh, tw, th);
-        sf->crop_x0 = r.src_x;
-        sf->crop_y0 = r.src_y;
-        sf->crop_w = r.src_w;
-        sf->crop_h = r.src_h;
+        BdFitRect r = bd_fit_rect(BD_FIT_COVER, fw, fh, tw, th);
+        crop_x0 = r.src_x;
+        crop_y0 = r.src_y;
+        crop_w = r.src_w;
+        crop_h = r.src_h;
         src = (NnRect){ r.src_x, r.src_y, r.src_w, r.src_h };
-    } else if (framing == BACKDROP_FRAMING_PAD) {
-        BdFitRect r = bd_fit_rect(BACKDROP_FIT_CONTAIN, fw, fh, tw, th);
+    } else if (framing == FRAMING_PAD) {
+        BdFitRect r = bd_fit_rect(BD_FIT_CONTAIN, fw, fh, tw, th);
         dx = r.dst_x;
         dy = r.dst_y;
         dw = r.dst_w;
@@ -255,7 +285,12 @@ static int selfie_init(void *opaque, const MethodConfig *cfg)
                                       dx, dy, dw, dh);
     if (err < 0)
         return err;
-    return nn_tensor_to_alpha_init(&sf->to_alpha, tw, th, dx, dy, dw, dh, sf->crop_w, sf->crop_h);
+    /* The map's (dx, dy, dw, dh) covers the crop; outside it the network
+     * saw nothing: background. */
+    info->soft_w = tw;
+    info->soft_h = th;
+    info->place = (BdPlacement){ dx, dy, dw, dh, crop_x0, crop_y0, crop_w, crop_h };
+    return 0;
 }
 
 /* Position in the stored-orientation tensor (stored_w x stored_h) of
@@ -323,11 +358,10 @@ static void blend_window(Selfie *sf, const float *map, int k)
     }
 }
 
-static int selfie_segment(void *opaque, const BackdropFrame *in, const BackdropFrame **composite,
-                          uint8_t *alpha, ptrdiff_t alpha_stride)
+static int selfie_run(void *opaque, const BdEnv *env, BdFrameJob *job)
 {
     Selfie *sf = opaque;
-    *composite = in;
+    const BackdropFrame *in = job->in;
     const float *map;
     int err;
     if (sf->windows > 1) {
@@ -347,21 +381,20 @@ static int selfie_segment(void *opaque, const BackdropFrame *in, const BackdropF
         if (err < 0)
             return err;
     }
-    /* Outside a crop the network saw nothing: background. */
-    if (sf->crop_w != sf->width || sf->crop_h != sf->height)
-        for (int y = 0; y < sf->height; y++)
-            memset(alpha + y * alpha_stride, 0, (size_t)sf->width);
-    nn_tensor_to_alpha_run(&sf->to_alpha, map, sf->threshold, sf->softness,
-                           alpha + sf->crop_y0 * alpha_stride + sf->crop_x0, alpha_stride);
+    job->matte.soft = map;
     return 0;
 }
 
-const SegmentMethod bd_method_selfie = {
-    .name = "selfie",
+const BdComponent bd_segment_selfie = {
+    .pub = { "selfie", BD_KIND(BD_STAGE_SEGMENT), "neural person segmentation with the MediaPipe selfie models",
+             BACKDROP_COMPONENT_SOFT_MAP },
     .priv_size = sizeof(Selfie),
+    .options = selfie_options,
+    .option_count = sizeof(selfie_options) / sizeof(selfie_options[0]),
+    .options_offset = offsetof(Selfie, opts),
     .open = selfie_open,
     .close = selfie_close,
     .init = selfie_init,
-    .segment = selfie_segment,
+    .run = selfie_run,
     .uninit = selfie_uninit,
 };

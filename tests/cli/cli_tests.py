@@ -949,16 +949,41 @@ def output_full_range():
                   % (out, y.min(), y.max(), level))
 
 
+def library_options():
+    """{component: (kind, [option names])} from the library's sources: each
+    file under src/ defines at most one component (`.pub = { "name",
+    BD_KIND(BD_STAGE_...)`) and its option table (`{ { "name", ...`), and
+    src/pipeline.c the context's options. Read from the sources rather than
+    the built library, which the ASan build cannot load into Python."""
+    kinds = {"SEGMENT": 1, "REFINE": 2, "STABILISE": 3, "BACKGROUND": 4, "COMPOSITE": 5}
+    found = {}
+    for root, _, files in os.walk(os.path.join(SOURCE_ROOT, "src")):
+        for name in sorted(files):
+            if not name.endswith(".c"):
+                continue
+            text = open(os.path.join(root, name)).read()
+            options = re.findall(r'\{ \{ "([a-z-]+)",', text)
+            component = re.search(r'\.pub = \{ "([a-z-]+)", BD_KIND\(BD_STAGE_([A-Z]+)\)', text)
+            if component:
+                found[component.group(1)] = (kinds[component.group(2)], options)
+            elif name == "pipeline.c":
+                found["context"] = (0, options)
+            else:
+                check(not options, "src/%s has an option table but no component" % name)
+    return found
+
+
 @test
 def help_lists_every_option():
     """--help (and -h) exits 0, prints to stdout only, and lists every option
-    of the option table in tools/options.c, each once, under its group
-    heading, with its short form where it has one."""
+    of the CLI's table (tools/options.c), each once, under its group heading,
+    with its short form where it has one; then every option of every method
+    and stage of the library, under a heading naming that component, exactly
+    as the library's own tables list them."""
     groups = [
         ("Input and output", ["output", "matte", "codec", "crf", "on-error"]),
-        ("Segmentation", ["method", "threshold", "softness", "model", "framing", "engine",
-                          "seed-compat"]),
-        ("Background", ["background", "fit"]),
+        ("Segmentation", ["method", "model"]),
+        ("Background", ["background"]),
         ("Running", ["threads", "quiet", "verbose", "stats", "help", "version"]),
     ]
     shorts = {"output": "o", "method": "m", "background": "b", "quiet": "q",
@@ -972,14 +997,25 @@ def help_lists_every_option():
 
     r = backdrop_ok("--help")
     check(backdrop_ok("-h").out == r.out, "-h and --help differ")
-    heading, seen = None, {}
+    heading, seen, library = None, {}, {}
+    kinds = {"Every run,": 0, "Method": 1, "Refine stage": 2, "Stabilise stage": 3,
+             "Background stage": 4, "Composite stage": 5}
     for line in r.out.splitlines():
+        m = re.match(r"^(Every run,|Method|Refine stage|Stabilise stage|Background stage|"
+                     r"Composite stage) ([a-z-]+) \(.*\):$", line)
+        if m:
+            heading = (kinds[m.group(1)], m.group(2))
+            check(heading[1] not in library, "component %s listed twice" % heading[1])
+            library[heading[1]] = (heading[0], [])
+            continue
         m = re.match(r"^(\S[^:]*):$", line)
         if m:
             heading = m.group(1)
             continue
         m = re.match(r"^  (?:-(\w), |    )--([a-z-]+)\b", line)
-        if m:
+        if m and isinstance(heading, tuple):
+            library[heading[1]][1].append(m.group(2))
+        elif m:
             check(m.group(2) not in seen, "--%s listed twice" % m.group(2))
             seen[m.group(2)] = (heading, m.group(1))
     for group, names in groups:
@@ -992,6 +1028,11 @@ def help_lists_every_option():
           % sorted(set(seen) - set(listed)))
     headings = [h for h in re.findall(r"^(\S[^:\n]*):$", r.out, re.M) if h in dict(groups)]
     check(headings == [g for g, _ in groups], "group headings %s" % headings)
+    want = {name: value for name, value in library_options().items() if value[1]}
+    check(library == want, "--help lists the library's options as\n%s\nthe library has\n%s"
+          % (library, want))
+    for name in ("threshold", "softness", "framing", "engine", "seed-compat", "fit", "color", "rotation"):
+        check(any(name in opts for _, opts in want.values()), "the library has no option %s" % name)
 
 
 @test

@@ -1,5 +1,6 @@
 /*
- * Fuzz target for the CLI's option parser, colour parser and image-pattern
+ * Fuzz target for the CLI's option parser, the library's option parser
+ * (every option of every component) and the image-pattern
  * matcher: the input bytes are split at NUL bytes into an argv.
  * options_parse() must return 0 or -1 with a message, never crash, read out
  * of bounds or leave err unterminated; the pattern functions must agree with
@@ -10,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "backdrop/backdrop.h"
 #include "message.h"
 #include "options.h"
 #include "paths.h"
@@ -45,8 +47,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         abort(); /* a successful parse always has an input and an output */
     }
     for (int i = 1; i < argc; i++) {
-        uint8_t rgb[3];
-        options_parse_color(argv[i], rgb);
+        /* The library's option parser: every option of every component. */
+        const BackdropComponent *c;
+        for (int k = 0; (c = backdrop_component(k)); k++) {
+            const BackdropOption *o;
+            for (int j = 0; (o = backdrop_option(c->name, j)); j++) {
+                char why[64];
+                why[sizeof(why) - 1] = 'x';
+                if (backdrop_option_validate(c->name, o->name, argv[i], why, sizeof(why)) < 0 &&
+                    !memchr(why, '\0', sizeof(why)))
+                    abort();
+            }
+        }
         path_has_pattern(argv[i]);
         for (int j = 1; j < argc && j <= 8; j++) {
             int64_t n;

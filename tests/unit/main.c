@@ -3,6 +3,7 @@
 
 static const UnitTest *const suites[] = {
     api_tests,
+    option_tests,
     validation_tests,
     framediff_tests,
     composite_tests,

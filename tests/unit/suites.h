@@ -5,6 +5,7 @@
 #include "harness.h"
 
 extern const UnitTest api_tests[];
+extern const UnitTest option_tests[];
 extern const UnitTest validation_tests[];
 extern const UnitTest framediff_tests[];
 extern const UnitTest composite_tests[];

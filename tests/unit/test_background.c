@@ -6,6 +6,7 @@
  */
 #include <stdlib.h>
 
+#include "internal.h"
 #include "suites.h"
 #include "util.h"
 
@@ -63,15 +64,16 @@ static BackdropFrame make_picture(BackdropPixelFormat fmt)
     return pic;
 }
 
-static BackdropContext *open_with(BackdropFit fit, int r, int g, int b)
+static BackdropContext *open_with(BdFit fit, int r, int g, int b)
 {
+    static const char *const fits[] = { "stretch", "cover", "contain" };
     BackdropSettings s;
     backdrop_default_settings(&s);
-    s.fit = fit;
-    s.background_rgb[0] = (uint8_t)r;
-    s.background_rgb[1] = (uint8_t)g;
-    s.background_rgb[2] = (uint8_t)b;
-    return context_open(&s);
+    BackdropContext *ctx = context_open(&s);
+    if (ctx && (context_set(ctx, "fit", fits[fit], NULL) < 0 ||
+                backdrop_set_background_color(ctx, (uint8_t)r, (uint8_t)g, (uint8_t)b) < 0))
+        return NULL;
+    return ctx;
 }
 
 /* Where frame pixel (x, y) comes from: *px, *py in the picture, or -1 for
@@ -151,7 +153,7 @@ static void contain_4x8(int x, int y, int *px, int *py)
 static int test_background_fit_stretch(void)
 {
     const int bar[3] = { 10, 20, 30 };
-    BackdropContext *ctx = open_with(BACKDROP_FIT_STRETCH, 10, 20, 30);
+    BackdropContext *ctx = open_with(BD_FIT_STRETCH, 10, 20, 30);
     CHECK(ctx != NULL, "open failed");
     BackdropFrame pic = make_picture(BACKDROP_PIXFMT_RGB24);
     CHECK_INT(backdrop_set_background(ctx, &pic), 0);
@@ -163,7 +165,7 @@ static int test_background_fit_stretch(void)
 static int test_background_fit_cover(void)
 {
     const int bar[3] = { 10, 20, 30 };
-    BackdropContext *ctx = open_with(BACKDROP_FIT_COVER, 10, 20, 30);
+    BackdropContext *ctx = open_with(BD_FIT_COVER, 10, 20, 30);
     CHECK(ctx != NULL, "open failed");
     BackdropFrame pic = make_picture(BACKDROP_PIXFMT_RGB24);
     CHECK_INT(backdrop_set_background(ctx, &pic), 0);
@@ -175,7 +177,7 @@ static int test_background_fit_cover(void)
 static int test_background_fit_contain(void)
 {
     const int bar[3] = { 10, 20, 30 };
-    BackdropContext *ctx = open_with(BACKDROP_FIT_CONTAIN, 10, 20, 30);
+    BackdropContext *ctx = open_with(BD_FIT_CONTAIN, 10, 20, 30);
     CHECK(ctx != NULL, "open failed");
     BackdropFrame pic = make_picture(BACKDROP_PIXFMT_RGB24);
     CHECK_INT(backdrop_set_background(ctx, &pic), 0);
@@ -192,7 +194,7 @@ static int test_background_picture_channel_order(void)
     const BackdropPixelFormat formats[] = { BACKDROP_PIXFMT_RGB24, BACKDROP_PIXFMT_BGR24 };
     for (int p = 0; p < 2; p++) {
         for (int f = 0; f < 2; f++) {
-            BackdropContext *ctx = open_with(BACKDROP_FIT_STRETCH, 0, 0, 0);
+            BackdropContext *ctx = open_with(BD_FIT_STRETCH, 0, 0, 0);
             CHECK(ctx != NULL, "open failed");
             BackdropFrame pic = make_picture(formats[p]);
             CHECK_INT(backdrop_set_background(ctx, &pic), 0);
@@ -206,7 +208,7 @@ static int test_background_picture_channel_order(void)
 static int test_background_picture_copied(void)
 {
     const int bar[3] = { 0, 0, 0 };
-    BackdropContext *ctx = open_with(BACKDROP_FIT_STRETCH, 0, 0, 0);
+    BackdropContext *ctx = open_with(BD_FIT_STRETCH, 0, 0, 0);
     CHECK(ctx != NULL, "open failed");
     BackdropFrame pic = make_picture(BACKDROP_PIXFMT_RGB24);
     CHECK_INT(backdrop_set_background(ctx, &pic), 0);
@@ -232,7 +234,7 @@ static int check_solid(const BackdropFrame *out, int r, int g, int b)
  * set_background(NULL) goes back to the solid colour. */
 static int test_background_color_and_reset(void)
 {
-    BackdropContext *ctx = open_with(BACKDROP_FIT_CONTAIN, 10, 20, 30);
+    BackdropContext *ctx = open_with(BD_FIT_CONTAIN, 10, 20, 30);
     CHECK(ctx != NULL, "open failed");
     BackdropFrame out = frame_new(BACKDROP_PIXFMT_RGB24, 8, 4);
 
@@ -299,7 +301,7 @@ static int test_background_yuv_pure_colors(void)
 {
     for (size_t i = 0; i < sizeof(yuv_colours) / sizeof(yuv_colours[0]); i++) {
         const YuvColourCase *c = &yuv_colours[i];
-        BackdropContext *ctx = open_with(BACKDROP_FIT_STRETCH, c->rgb[0], c->rgb[1], c->rgb[2]);
+        BackdropContext *ctx = open_with(BD_FIT_STRETCH, c->rgb[0], c->rgb[1], c->rgb[2]);
         CHECK(ctx != NULL, "open failed");
         BackdropFrame out = frame_new(BACKDROP_PIXFMT_YUV420P, 7, 5);
         out.range = c->range;
@@ -319,7 +321,7 @@ static int test_background_yuv_pure_colors(void)
 static int test_background_picture_on_yuv(void)
 {
     const int red_limited[3] = { 81, 90, 240 }, red_full[3] = { 76, 85, 255 };
-    BackdropContext *ctx = open_with(BACKDROP_FIT_STRETCH, 0, 0, 0);
+    BackdropContext *ctx = open_with(BD_FIT_STRETCH, 0, 0, 0);
     CHECK(ctx != NULL, "open failed");
     BackdropFrame pic = frame_new(BACKDROP_PIXFMT_RGB24, 3, 5);
     fill_rgb(&pic, 255, 0, 0);

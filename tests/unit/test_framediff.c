@@ -60,11 +60,10 @@ static int run_pixel_pairs(BackdropPixelFormat fmt, int threshold, const int (*p
     const int bg[3] = { 1, 2, 250 };
     BackdropSettings s;
     backdrop_default_settings(&s);
-    s.threshold = threshold;
-    for (int c = 0; c < 3; c++)
-        s.background_rgb[c] = (uint8_t)bg[c];
     BackdropContext *ctx = context_open(&s);
     CHECK(ctx != NULL, "open failed");
+    CHECK_INT(context_set_int(ctx, "threshold", threshold), 0);
+    CHECK_INT(backdrop_set_background_color(ctx, (uint8_t)bg[0], (uint8_t)bg[1], (uint8_t)bg[2]), 0);
 
     BackdropFrame f0 = frame_new(fmt, n, 2), f1 = frame_new(fmt, n, 2);
     BackdropFrame out = frame_new(fmt, n, 2), matte = frame_new(BACKDROP_PIXFMT_GRAY8, n, 2);
@@ -193,12 +192,9 @@ static int test_framediff_first_frame_background(void)
     for (size_t i = 0; i < sizeof(formats) / sizeof(formats[0]); i++) {
         BackdropSettings s;
         backdrop_default_settings(&s);
-        s.threshold = 0;
-        s.background_rgb[0] = 255;
-        s.background_rgb[1] = 255;
-        s.background_rgb[2] = 255;
         BackdropContext *ctx = context_open(&s);
         CHECK(ctx != NULL, "open failed");
+        CHECK_INT(context_set(ctx, "threshold", "0", "color", "white", NULL), 0);
         BackdropFrame in = frame_new(formats[i], 11, 7), out = frame_new(formats[i], 11, 7);
         BackdropFrame matte = frame_new(BACKDROP_PIXFMT_GRAY8, 11, 7);
         fill_random(&in, &seed);
@@ -251,9 +247,10 @@ static int test_framediff_yuv420_odd_size(void)
     const Rect square0 = { 3, 5, 9, 11 }, square1 = { 26, 11, 33, 17 };
     BackdropSettings s;
     backdrop_default_settings(&s);
-    s.background_rgb[2] = 255; /* blue: U and V differ from every input value */
     BackdropContext *ctx = context_open(&s);
     CHECK(ctx != NULL, "open failed");
+    /* blue: U and V differ from every input value */
+    CHECK_INT(backdrop_set_background_color(ctx, 0, 0, 255), 0);
     BackdropFrame f0 = frame_new(BACKDROP_PIXFMT_YUV420P, YW, YH);
     BackdropFrame f1 = frame_new(BACKDROP_PIXFMT_YUV420P, YW, YH);
     BackdropFrame out = frame_new(BACKDROP_PIXFMT_YUV420P, YW, YH);
@@ -360,9 +357,9 @@ static int run_yuv_pair(const BackdropFrame *a, const BackdropFrame *b, int thre
 {
     BackdropSettings s;
     backdrop_default_settings(&s);
-    s.threshold = threshold;
     BackdropContext *ctx = context_open(&s);
     CHECK(ctx != NULL, "open failed");
+    CHECK_INT(context_set_int(ctx, "threshold", threshold), 0);
     BackdropFrame out = frame_new(BACKDROP_PIXFMT_YUV420P, a->width, a->height);
     BackdropFrame matte = frame_new(BACKDROP_PIXFMT_GRAY8, a->width, a->height);
     out.range = a->range;
@@ -514,11 +511,10 @@ static int test_framediff_seed_compat_pairing(void)
     const int bg[3] = { 9, 8, 7 };
     BackdropSettings s;
     backdrop_default_settings(&s);
-    s.seed_compat = 1;
-    for (int c = 0; c < 3; c++)
-        s.background_rgb[c] = (uint8_t)bg[c];
     BackdropContext *ctx = context_open(&s);
     CHECK(ctx != NULL, "open failed");
+    CHECK_INT(context_set(ctx, "seed-compat", "1", NULL), 0);
+    CHECK_INT(backdrop_set_background_color(ctx, (uint8_t)bg[0], (uint8_t)bg[1], (uint8_t)bg[2]), 0);
 
     BackdropFrame frames[SEED_FRAMES];
     for (int k = 0; k < SEED_FRAMES; k++) {
@@ -568,9 +564,9 @@ static int test_framediff_size_change_restarts(void)
     const int bg[3] = { 0, 255, 0 };
     BackdropSettings s;
     backdrop_default_settings(&s);
-    s.background_rgb[1] = 255;
     BackdropContext *ctx = context_open(&s);
     CHECK(ctx != NULL, "open failed");
+    CHECK_INT(backdrop_set_background_color(ctx, 0, 255, 0), 0);
     uint32_t seed = 1234;
 
     /* 8x6: two different frames give foreground. */
@@ -626,9 +622,9 @@ static int test_framediff_size_change_restarts(void)
     TRY(check_all_background_packed(&out, &matte, bg));
 
     /* seed_compat starts its pairing over: two more EAGAINs. */
-    s.seed_compat = 1;
     BackdropContext *sc = context_open(&s);
     CHECK(sc != NULL, "open failed");
+    CHECK_INT(context_set(sc, "seed-compat", "1", "color", "#00ff00", NULL), 0);
     for (int i = 0; i < 3; i++)
         CHECK_INT(backdrop_process(sc, i == 1 ? &b : &a, &out, NULL), i < 2 ? BACKDROP_EAGAIN : 0);
     CHECK_INT(backdrop_process(sc, &c, &out2, NULL), BACKDROP_EAGAIN);
@@ -677,9 +673,9 @@ static int run_threads_case(BackdropPixelFormat fmt, int w, int h)
     const int threads[2] = { 1, 4 };
     for (int t = 0; t < 2; t++) {
         BackdropSettings s = settings_with_threads(threads[t]);
-        s.fit = BACKDROP_FIT_COVER;
         ctx[t] = context_open(&s);
         CHECK(ctx[t] != NULL, "open with %d threads failed", threads[t]);
+        CHECK_INT(context_set(ctx[t], "fit", "cover", NULL), 0);
         CHECK_INT(backdrop_set_background(ctx[t], &picture), 0);
         out[t] = frame_new(fmt, w, h);
         matte[t] = frame_new(BACKDROP_PIXFMT_GRAY8, w, h);

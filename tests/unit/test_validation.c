@@ -141,9 +141,9 @@ static int test_frame_too_large(void)
 static int test_frame_max_dimension(void)
 {
     BackdropSettings s = settings_with_threads(1);
-    s.background_rgb[0] = 255;
     BackdropContext *ctx = context_open(&s);
     CHECK(ctx != NULL, "open failed");
+    CHECK_INT(backdrop_set_background_color(ctx, 255, 0, 0), 0);
     const int w = BACKDROP_MAX_DIMENSION;
     BackdropFrame in = frame_new(BACKDROP_PIXFMT_YUV420P, w, 2);
     BackdropFrame out = frame_new(BACKDROP_PIXFMT_YUV420P, w, 2);
@@ -302,9 +302,10 @@ static int test_frame_negative_strides(void)
         }
     }
     BackdropSettings s = settings_with_threads(1);
-    s.background_rgb[2] = 200;
     BackdropContext *a = context_open(&s), *b = context_open(&s);
     CHECK(a && b, "open failed");
+    CHECK_INT(backdrop_set_background_color(a, 0, 0, 200), 0);
+    CHECK_INT(backdrop_set_background_color(b, 0, 0, 200), 0);
     BackdropFrame out_top = frame_new(BACKDROP_PIXFMT_YUV420P, W, H);
     BackdropFrame out_flip = frame_new(BACKDROP_PIXFMT_YUV420P, W, H);
     BackdropFrame flip_storage = frame_new(BACKDROP_PIXFMT_YUV420P, W, H);

@@ -1,3 +1,6 @@
+#include <stdarg.h>
+#include <stdio.h>
+
 #include "util.h"
 
 #include <math.h>
@@ -9,24 +12,38 @@ static int is_packed(BackdropPixelFormat fmt)
     return fmt == BACKDROP_PIXFMT_RGB24 || fmt == BACKDROP_PIXFMT_BGR24;
 }
 
+/* Bytes per pixel of plane 0. */
+static int pixel_bytes(BackdropPixelFormat fmt)
+{
+    if (is_packed(fmt))
+        return 3;
+    return fmt == BACKDROP_PIXFMT_RGBA || fmt == BACKDROP_PIXFMT_BGRA ? 4 : 1;
+}
+
 static int plane_count(BackdropPixelFormat fmt)
 {
-    return fmt == BACKDROP_PIXFMT_YUV420P ? 3 : 1;
+    return fmt == BACKDROP_PIXFMT_YUV420P ? 3 : fmt == BACKDROP_PIXFMT_YUVA420P ? 4 : 1;
+}
+
+/* Planes 1 and 2 of the 4:2:0 formats are half size. */
+static int is_chroma(const BackdropFrame *f, int p)
+{
+    return p == 1 || p == 2;
 }
 
 int plane_width(const BackdropFrame *f, int p)
 {
-    return p == 0 ? f->width : (f->width + 1) / 2;
+    return is_chroma(f, p) ? (f->width + 1) / 2 : f->width;
 }
 
 int plane_height(const BackdropFrame *f, int p)
 {
-    return p == 0 ? f->height : (f->height + 1) / 2;
+    return is_chroma(f, p) ? (f->height + 1) / 2 : f->height;
 }
 
 static size_t row_bytes(const BackdropFrame *f, int p)
 {
-    return (size_t)plane_width(f, p) * (is_packed(f->format) ? 3 : 1);
+    return (size_t)plane_width(f, p) * (size_t)pixel_bytes(f->format);
 }
 
 BackdropFrame frame_new(BackdropPixelFormat fmt, int width, int height)
@@ -49,7 +66,7 @@ BackdropFrame frame_new(BackdropPixelFormat fmt, int width, int height)
 
 uint8_t *sample(const BackdropFrame *f, int p, int x, int y)
 {
-    return f->data[p] + y * f->stride[p] + (ptrdiff_t)x * (is_packed(f->format) ? 3 : 1);
+    return f->data[p] + y * f->stride[p] + (ptrdiff_t)x * pixel_bytes(f->format);
 }
 
 void put_rgb(const BackdropFrame *f, int x, int y, int r, int g, int b)
@@ -144,4 +161,24 @@ int reference_grey(int dr, int dg, int db)
 int reference_blend(int f, int b, int a)
 {
     return (int)floor((a * (double)f + (255 - a) * (double)b) / 255.0 + 0.5);
+}
+
+int context_set(BackdropContext *ctx, ...)
+{
+    va_list ap;
+    va_start(ap, ctx);
+    int err = 0;
+    for (const char *name; err == 0 && (name = va_arg(ap, const char *)) != NULL;) {
+        const char *value = va_arg(ap, const char *);
+        err = backdrop_set_option(ctx, name, value);
+    }
+    va_end(ap);
+    return err;
+}
+
+int context_set_int(BackdropContext *ctx, const char *name, int value)
+{
+    char text[32];
+    snprintf(text, sizeof(text), "%d", value);
+    return backdrop_set_option(ctx, name, text);
 }

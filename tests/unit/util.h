@@ -45,6 +45,12 @@ int frames_equal(const BackdropFrame *a, const BackdropFrame *b);
 /* Opens a context (closed after the test); NULL if backdrop_open failed. */
 BackdropContext *context_open(const BackdropSettings *s);
 
+/* Sets options on ctx: name, value pairs ending with NULL. Returns 0, or
+ * the first failure's code. */
+int context_set(BackdropContext *ctx, ...);
+/* Sets an int option ("threshold", 7). */
+int context_set_int(BackdropContext *ctx, const char *name, int value);
+
 /* Settings: defaults with the given thread count. */
 BackdropSettings settings_with_threads(int threads);
 

@@ -1,0 +1,67 @@
+/*
+ * The registry: every method and stage the library has. Adding one is its
+ * file plus one line here, in the list of its kind; the component array,
+ * the method names and the choices of the stage selectors all come from
+ * these lists.
+ *
+ * The unit tests compile this file a second time with BD_TEST_COMPONENTS,
+ * which adds the test-only method of tests/unit/test_method.c: a method
+ * registered exactly as a real one is.
+ */
+#include <string.h>
+
+#include "pipeline.h"
+
+#ifdef BD_TEST_COMPONENTS
+#define TEST_METHODS(X) X(bd_segment_constant, "constant")
+#else
+#define TEST_METHODS(X)
+#endif
+
+#define METHODS(X)                        \
+    X(bd_segment_framediff, "framediff")  \
+    X(bd_segment_selfie, "selfie")        \
+    TEST_METHODS(X)
+#define REFINE_STAGES(X) X(bd_refine_bilinear, "bilinear")
+#define STABILISE_STAGES(X)
+#define BACKGROUND_STAGES(X) X(bd_background_picture, "picture")
+#define COMPOSITE_STAGES(X) X(bd_composite_blend, "blend")
+
+#define DECLARE(symbol, name) extern const BdComponent symbol;
+#define POINTER(symbol, name) &symbol,
+#define NAME(symbol, name) name,
+
+METHODS(DECLARE)
+REFINE_STAGES(DECLARE)
+STABILISE_STAGES(DECLARE)
+BACKGROUND_STAGES(DECLARE)
+COMPOSITE_STAGES(DECLARE)
+
+/* The first of each kind is its default. */
+const BdComponent *const bd_components[] = {
+    METHODS(POINTER) REFINE_STAGES(POINTER) STABILISE_STAGES(POINTER)
+    BACKGROUND_STAGES(POINTER) COMPOSITE_STAGES(POINTER) NULL
+};
+
+const char *const bd_refine_names[] = { REFINE_STAGES(NAME) NULL };
+const char *const bd_stabilise_names[] = { "none", STABILISE_STAGES(NAME) NULL };
+
+const BdComponent *bd_component_find(BdStageKind kind, const char *name)
+{
+    for (int i = 0; bd_components[i]; i++)
+        if (bd_stage_of(bd_components[i]) == kind && !strcmp(bd_components[i]->pub.name, name))
+            return bd_components[i];
+    return NULL;
+}
+
+const BdComponent *bd_component_default(BdStageKind kind)
+{
+    /* Stabilisation is chosen, never implied: it changes what a user sees
+     * over time. */
+    if (kind == BD_STAGE_STABILISE)
+        return NULL;
+    for (int i = 0; bd_components[i]; i++)
+        if (bd_stage_of(bd_components[i]) == kind)
+            return bd_components[i];
+    return NULL;
+}

@@ -8,6 +8,8 @@
  *  - 'prepared' holds the background in that shape whenever
  *    background_ready is set; any change of picture, colour, fit or shape
  *    clears it, and it is rebuilt once, on the next frame.
+ *  - 'picture' is the user's upright picture turned into the frames' stored
+ *    orientation (settings.rotation); fitting is judged upright.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -40,7 +42,7 @@ struct BackdropContext {
     int method_ready;
     FrameShape shape;
 
-    Picture picture;      /* the user's background picture, RGB24; empty if none */
+    Picture picture;      /* the user's background picture, RGB24 or BGR24, stored orientation; empty if none */
     Picture prepared;     /* background in the frames' shape */
     int background_ready;
 
@@ -190,16 +192,29 @@ int backdrop_set_background(BackdropContext *ctx, const BackdropFrame *bg)
     if (bg->format == BACKDROP_PIXFMT_GRAY8)
         return BACKDROP_ENOTSUP;
     /* Kept as RGB24 (or BGR24 as given) so resizing works on whole pixels;
-     * the conversion to the frames' format happens once per shape. */
+     * the conversion to the frames' format happens once per shape. The
+     * picture is given upright and kept in the frames' stored orientation
+     * (turned here, once), so that it shows upright wherever the frames do. */
     BackdropPixelFormat keep = bg->format == BACKDROP_PIXFMT_BGR24 ? BACKDROP_PIXFMT_BGR24 : BACKDROP_PIXFMT_RGB24;
-    if ((err = bd_picture_alloc(&ctx->picture, keep, bg->width, bg->height)) < 0) {
+    int turns = ctx->settings.rotation / 90;
+    int width = turns % 2 ? bg->height : bg->width, height = turns % 2 ? bg->width : bg->height;
+    Picture converted = { 0 };
+    if ((err = bd_picture_alloc(&ctx->picture, keep, width, height)) < 0 ||
+        (turns && bg->format != keep && (err = bd_picture_alloc(&converted, keep, bg->width, bg->height)) < 0)) {
         bd_picture_free(&ctx->picture);
         return err;
     }
-    if (bg->format == keep)
+    if (!turns && bg->format == keep) {
         bd_frame_copy(&ctx->picture.frame, bg);
-    else
+    } else if (!turns) {
         bd_convert(&ctx->picture.frame, bg);
+    } else if (bg->format == keep) {
+        bd_frame_turn_to_stored(&ctx->picture.frame, bg, turns);
+    } else {
+        bd_convert(&converted.frame, bg);
+        bd_frame_turn_to_stored(&ctx->picture.frame, &converted.frame, turns);
+        bd_picture_free(&converted);
+    }
     return 0;
 }
 
@@ -212,6 +227,38 @@ int backdrop_set_background_color(BackdropContext *ctx, uint8_t r, uint8_t g, ui
     ctx->settings.background_rgb[2] = b;
     ctx->background_ready = 0;
     return 0;
+}
+
+/* (x, y, w, h) inside an upright W x H picture, as the same pixels are
+ * placed in the stored orientation (see bd_frame_turn_to_stored). */
+static void turn_rect(int *x, int *y, int *w, int *h, int W, int H, int turns)
+{
+    int x0 = *x, y0 = *y, w0 = *w, h0 = *h;
+    switch (turns) {
+    case 1: *x = y0; *y = W - x0 - w0; *w = h0; *h = w0; break;
+    case 2: *x = W - x0 - w0; *y = H - y0 - h0; break;
+    case 3: *x = H - y0 - h0; *y = x0; *w = h0; *h = w0; break;
+    default: break;
+    }
+}
+
+/* The fit of a picture and a frame both stored turned: judged as they are
+ * displayed, upright, so that centring and rounding are those of an upright
+ * frame, then turned back into stored coordinates. */
+static BdFitRect stored_fit_rect(BackdropFit fit, int turns, int pic_w, int pic_h, int frame_w, int frame_h)
+{
+    if (turns % 2) {
+        int t = pic_w;
+        pic_w = pic_h;
+        pic_h = t;
+        t = frame_w;
+        frame_w = frame_h;
+        frame_h = t;
+    }
+    BdFitRect r = bd_fit_rect(fit, pic_w, pic_h, frame_w, frame_h);
+    turn_rect(&r.src_x, &r.src_y, &r.src_w, &r.src_h, pic_w, pic_h, turns);
+    turn_rect(&r.dst_x, &r.dst_y, &r.dst_w, &r.dst_h, frame_w, frame_h, turns);
+    return r;
 }
 
 static int prepare_background(BackdropContext *ctx)
@@ -234,7 +281,8 @@ static int prepare_background(BackdropContext *ctx)
     Picture scaled = { 0 };
     if ((err = bd_picture_alloc(&scaled, pic->format, s->width, s->height)) < 0)
         return err;
-    BdFitRect r = bd_fit_rect(ctx->settings.fit, pic->width, pic->height, s->width, s->height);
+    BdFitRect r = stored_fit_rect(ctx->settings.fit, ctx->settings.rotation / 90, pic->width,
+                                  pic->height, s->width, s->height);
     if (r.dst_w != s->width || r.dst_h != s->height)
         bd_fill_rgb(&scaled.frame, rgb[0], rgb[1], rgb[2]);
     err = bd_resize_area(&scaled.frame, r.dst_x, r.dst_y, r.dst_w, r.dst_h,

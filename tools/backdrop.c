@@ -217,10 +217,6 @@ static int method_settings(Job *job, BackdropSettings *s)
     };
     s->framing = framings[o->framing];
     s->nn_engine = o->engine == ENGINE_REFERENCE ? BACKDROP_ENGINE_REFERENCE : BACKDROP_ENGINE_XNNPACK;
-    /* The network sees the picture upright; other angles than quarter turns
-     * are rare enough to leave as stored. */
-    double rotation = input_rotation(job->input);
-    s->rotation = fmod(rotation, 90.0) == 0.0 ? (int)rotation : 0;
     const char *spec = o->model ? o->model : MODEL_DEFAULT;
     char err[ERRLEN];
     uint8_t *data;
@@ -247,6 +243,12 @@ static int open_library(Job *job)
     s.fit = fit == FIT_COVER ? BACKDROP_FIT_COVER : fit == FIT_CONTAIN ? BACKDROP_FIT_CONTAIN : BACKDROP_FIT_STRETCH;
     s.logger = library_log;
     s.logger_opaque = job;
+    /* Every method: the outputs keep the display matrix, so the library
+     * stores the (upright) background turned like the frames; selfie also
+     * shows its network upright pictures. Other angles than quarter turns
+     * are rare enough to leave as stored. */
+    double rotation = input_rotation(job->input);
+    s.rotation = fmod(rotation, 90.0) == 0.0 ? (int)rotation : 0;
     if (method_settings(job, &s) < 0)
         return -1;
     int ret = backdrop_open(&job->ctx, &s);

@@ -177,10 +177,14 @@ typedef struct BackdropSettings {
     float mask_softness;
     /* selfie: see BackdropFraming. Default: WINDOWS. */
     BackdropFraming framing;
-    /* selfie: clockwise turn in degrees (0, 90, 180 or 270) that shows the
-     * stored frames upright, as a container's display matrix says; the
-     * network is shown upright pictures. Frames are not turned: output and
-     * matte keep the stored orientation. Default: 0. */
+    /* Clockwise turn in degrees (0, 90, 180 or 270) that shows the stored
+     * frames upright, as a container's display matrix says; all methods.
+     * Frames are not turned: output and matte keep the stored orientation
+     * (the caller keeps the display matrix with them). The background
+     * picture is given upright; it is turned into the stored orientation
+     * once, when set, and fitted to the frame as displayed (upright), so
+     * that it is upright wherever the frames are shown upright. selfie also
+     * shows the network upright pictures. Default: 0. */
     int rotation;
     /* selfie: see BackdropEngine. Default: XNNPACK. */
     BackdropEngine nn_engine;
@@ -208,10 +212,12 @@ typedef struct BackdropContext BackdropContext;
 int backdrop_open(BackdropContext **ctx, const BackdropSettings *s);
 
 /* Sets the background picture: YUV420P, RGB24 or BGR24, any size up to
- * BACKDROP_MAX_DIMENSION. The pixels are copied; the caller may free bg on
- * return. NULL goes back to the solid background colour. The picture is
- * scaled and converted to the frames' format once, on the next frame (and
- * again only when the frame size or format changes). */
+ * BACKDROP_MAX_DIMENSION, upright (see settings.rotation). The pixels are
+ * copied, turned into the frames' stored orientation when rotation is set;
+ * the caller may free bg on return. NULL goes back to the solid background
+ * colour. The picture is scaled and converted to the frames' format once,
+ * on the next frame (and again only when the frame size or format
+ * changes). */
 int backdrop_set_background(BackdropContext *ctx, const BackdropFrame *bg);
 
 /* Sets the solid background colour (and the CONTAIN bars' colour). */

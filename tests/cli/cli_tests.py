@@ -1776,6 +1776,62 @@ def selfie_threshold_softness():
           "no less person at --threshold 0.7 than at 0.3")
 
 
+# ---- 8. Orientation: display matrices and EXIF
+
+def write_rgb(path, rgb):
+    """Writes an (h, w, 3) R, G, B array as a picture file (by extension)."""
+    import cv2  # pylint: disable=import-outside-toplevel
+    check(cv2.imwrite(path, np.ascontiguousarray(rgb[:, :, ::-1])), "cannot write %s" % path)
+
+
+RED, GREEN_PURE, WHITE = (255, 0, 0), (0, 255, 0), (255, 255, 255)
+
+
+def halves(width, height, top, bottom):
+    """An upright width x height picture: the top half one colour, the
+    bottom half another."""
+    img = np.zeros((height, width, 3), np.uint8)
+    img[: height // 2] = top
+    img[height // 2:] = bottom
+    return img
+
+
+@test
+def rotation_background_upright():
+    """Phone video is stored sideways with a display matrix that turns it
+    upright; the background picture is upright, so it must be stored turned
+    like the frames for the player to show it upright. A still, lossless
+    clip stored 96x64 with each quarter-turn display matrix (framediff: every
+    pixel is background) and a 64x96 picture, red above blue: decoded with
+    ffmpeg's autorotation (as players show it) the output is 64x96, red on
+    top and blue below, for every --fit. The picture has the displayed
+    aspect ratio, so fitting against the displayed frame uses all of it:
+    cover crops nothing and contain adds no bars (bars would be black)."""
+    ffmpeg(*(lavfi("testsrc2=s=96x64:r=25,trim=end_frame=1,loop=loop=-1:size=1")
+             + ["-frames:v", 4, "-c:v", "libx264", "-qp", 0, "-pix_fmt", "yuv420p", "plain.mp4"]))
+    write_rgb("bg.png", halves(64, 96, RED, BLUE))
+    for degrees in (90, 180, 270):
+        src = "rot%d.mp4" % degrees
+        ffmpeg("-i", "plain.mp4", "-c", "copy", "-metadata:s:v:0", "rotate=%d" % degrees, src)
+        check(rotation_of(src) not in (None, 0), "test media: %s has no rotation" % src)
+        w, h = (96, 64) if degrees == 180 else (64, 96)
+        for fit in ("stretch", "cover", "contain"):
+            out = "out%d_%s.mp4" % (degrees, fit)
+            backdrop_ok("-m", "framediff", "--fit", fit, "-b", "bg.png", src, "-o", out)
+            shown = decode_frames(out, w, h, "rgb24")  # ffmpeg turns it as displayed
+            what = "rotate=%d, --fit %s (%s)" % (degrees, fit, out)
+            # Away from the edges and the middle, where lossy chroma blurs;
+            # turned half way, the frame is shown 96x64 and only its centre
+            # columns hold the picture with every fit.
+            columns = slice(36, 60) if degrees == 180 else slice(4, 60)
+            assert_colour(shown[:, 4:h // 2 - 4, columns], RED, 12, what + ", top")
+            assert_colour(shown[:, h // 2 + 4:h - 4, columns], BLUE, 12, what + ", bottom")
+            if degrees != 180:
+                for corner in (shown[:, :2, :2], shown[:, :2, -2:], shown[:, -2:, :2],
+                               shown[:, -2:, -2:]):
+                    check(corner.astype(int).max() >= 128, "%s: a corner is black (a bar)" % what)
+
+
 # --------------------------------------------------------------------------
 # Runner
 

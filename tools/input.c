@@ -17,9 +17,12 @@
 
 #include <libavcodec/avcodec.h>
 #include <libavutil/display.h>
+#include <libavutil/imgutils.h>
 #include <libavutil/pixdesc.h>
 #include <libavutil/time.h>
 #include <libswscale/swscale.h>
+
+#include "orient.h"
 
 /* Container read errors in a row tolerated under INPUT_ON_ERROR_SKIP. A
  * demuxer normally resynchronises within a few packets; the bound stops one
@@ -40,8 +43,21 @@ static const Wording video_wording = {"", "not a video file", "no video stream"}
 static const Wording image_wording = {"cannot read background image: ", "not an image",
                                       "no picture in it"};
 
+/* Destination frames on buffers from a pool of one size and format. The
+ * reader moves handed-out frames into its queue, so a destination cannot
+ * simply keep its buffer; a pooled buffer goes back to the pool when the
+ * last reference to it is dropped, so a steady stream allocates nothing
+ * per frame whoever holds the frames. */
+typedef struct FramePool {
+    AVBufferPool *pool;
+    int width, height;
+    enum AVPixelFormat fmt;
+    int linesize[4];
+    size_t plane_size[4];
+} FramePool;
+
 /* Turns decoded frames into the format handed out. The swscale context and
- * the destination buffer live as long as the source keeps its size, format
+ * the destination pool live as long as the source keeps its size, format
  * and colour labels, so a steady stream converts without allocating. */
 typedef struct Converter {
     struct SwsContext *sws;
@@ -51,7 +67,8 @@ typedef struct Converter {
     enum AVPixelFormat src_fmt, dst_fmt;
     int src_full;
     int src_space;
-    AVFrame *out; /* destination; its buffer is reused while it fits */
+    FramePool pool;
+    AVFrame *out; /* destination, on a buffer from pool */
 } Converter;
 
 struct Input {
@@ -63,6 +80,12 @@ struct Input {
     AVPacket *pkt;     /* last packet read; handed out as the audio event */
     AVFrame *decoded;  /* decoder output; handed out as is when it fits */
     Converter conv;
+    /* Pictures (image files, sequences, image pipes) are handed out upright
+     * as their EXIF orientation says, turned into 'upright' (buffers from
+     * upright_pool); video keeps its display matrix instead. */
+    int is_picture;
+    FramePool upright_pool;
+    AVFrame *upright;
     enum AVPixelFormat want;
     InputErrorPolicy on_error;
     int64_t frames;   /* video frames decoded so far, i.e. the 0-based index of the next */
@@ -110,6 +133,14 @@ static int is_sequence_pattern(const char *url)
             return 1;
     }
     return 0;
+}
+
+/* Whether the demuxer reads pictures: image files and sequences (image2),
+ * and pictures on a pipe (image2pipe, jpeg_pipe, png_pipe, webp_pipe, ...). */
+static int is_picture_demuxer(const AVInputFormat *f)
+{
+    size_t n = strlen(f->name);
+    return strncmp(f->name, "image2", 6) == 0 || (n > 5 && strcmp(f->name + n - 5, "_pipe") == 0);
 }
 
 /* RGB-like sources (packed or planar RGB, palette, Bayer) are handed out as
@@ -166,11 +197,78 @@ static void copy_frame_labels(AVFrame *dst, const AVFrame *src)
     dst->chroma_location = AVCHROMA_LOC_UNSPECIFIED;
 }
 
+/* Buffers still in use stay valid; the pool goes when the last returns. */
+static void frame_pool_free(FramePool *fp)
+{
+    av_buffer_pool_uninit(&fp->pool);
+}
+
+/* Points *pout (allocated when NULL, its previous buffer released) at a
+ * buffer of its own from the pool, laid out for this size and format; the
+ * pool is remade when they change. */
+static int frame_pool_get(FramePool *fp, AVFrame **pout, int width, int height,
+                          enum AVPixelFormat fmt)
+{
+    if (!fp->pool || fp->width != width || fp->height != height || fp->fmt != fmt) {
+        frame_pool_free(fp);
+        /* Rows 64-byte aligned and the end padded, as av_frame_get_buffer()
+         * lays frames out for swscale's vector code. */
+        ptrdiff_t strides[4];
+        int ret = av_image_fill_linesizes(fp->linesize, fmt, FFALIGN(width, 64));
+        for (int i = 0; i < 4; i++)
+            strides[i] = fp->linesize[i];
+        if (ret < 0 || (ret = av_image_fill_plane_sizes(fp->plane_size, fmt, height, strides)) < 0)
+            return ret;
+        size_t total = AV_INPUT_BUFFER_PADDING_SIZE;
+        for (int i = 0; i < 4; i++)
+            total += fp->plane_size[i];
+        if (!(fp->pool = av_buffer_pool_init(total, NULL)))
+            return AVERROR(ENOMEM);
+        fp->width = width;
+        fp->height = height;
+        fp->fmt = fmt;
+    }
+    if (!*pout && !(*pout = av_frame_alloc()))
+        return AVERROR(ENOMEM);
+    AVFrame *out = *pout;
+    av_frame_unref(out);
+    if (!(out->buf[0] = av_buffer_pool_get(fp->pool)))
+        return AVERROR(ENOMEM);
+    out->width = width;
+    out->height = height;
+    out->format = fmt;
+    uint8_t *plane = out->buf[0]->data;
+    for (int i = 0; i < 4 && fp->plane_size[i]; i++) {
+        out->data[i] = plane;
+        out->linesize[i] = fp->linesize[i];
+        plane += fp->plane_size[i];
+    }
+    return 0;
+}
+
+/* Writes src as shown upright into *pout (a frame from fp), with src's
+ * labels; the sample aspect ratio turns with the picture. */
+static int turn_upright(FramePool *fp, AVFrame **pout, const AVFrame *src, int orientation)
+{
+    int swap = orient_swaps_axes(orientation);
+    int ret = frame_pool_get(fp, pout, swap ? src->height : src->width,
+                             swap ? src->width : src->height, src->format);
+    if (ret < 0)
+        return ret;
+    orient_apply(*pout, src, orientation);
+    copy_frame_labels(*pout, src);
+    AVRational sar = src->sample_aspect_ratio;
+    if (swap && sar.num > 0 && sar.den > 0)
+        (*pout)->sample_aspect_ratio = (AVRational){ sar.den, sar.num };
+    return 0;
+}
+
 static void converter_free(Converter *c)
 {
     sws_freeContext(c->sws);
     c->sws = NULL;
     av_frame_free(&c->out);
+    frame_pool_free(&c->pool);
 }
 
 /* Converts src into c->out in dst_fmt, at the same size.
@@ -219,23 +317,11 @@ static int converter_run(Converter *c, const AVFrame *src, enum AVPixelFormat ds
         c->src_space = src_space;
     }
 
-    if (!c->out && !(c->out = av_frame_alloc()))
-        return AVERROR(ENOMEM);
-    /* A caller that kept a reference to the previous frame makes the buffer
-     * shared; writing into it would change that frame behind its back. */
+    int ret = frame_pool_get(&c->pool, &c->out, src->width, src->height, dst_fmt);
+    if (ret < 0)
+        return ret;
     AVFrame *out = c->out;
-    if (!out->buf[0] || out->width != src->width || out->height != src->height ||
-        out->format != dst_fmt || !av_frame_is_writable(out)) {
-        av_frame_unref(out);
-        out->width = src->width;
-        out->height = src->height;
-        out->format = dst_fmt;
-        int ret = av_frame_get_buffer(out, 0);
-        if (ret < 0)
-            return ret;
-    }
-
-    int ret = sws_scale(c->sws, (const uint8_t *const *)src->data, src->linesize, 0, src->height,
+    ret = sws_scale(c->sws, (const uint8_t *const *)src->data, src->linesize, 0, src->height,
                         out->data, out->linesize);
     if (ret < 0)
         return ret;
@@ -388,6 +474,7 @@ int input_open(Input **pin, const InputOptions *opt, char *err, size_t errlen)
     ret = open_decoder(&in->dec, in->video, opt->threads, in->name, &video_wording, err, errlen);
     if (ret < 0)
         goto fail;
+    in->is_picture = is_picture_demuxer(in->fmt->iformat);
 
     ret = av_find_best_stream(in->fmt, AVMEDIA_TYPE_AUDIO, -1, in->video->index, NULL, 0);
     if (ret >= 0)
@@ -494,6 +581,8 @@ static int hand_out_frame(Input *in, InputEvent *ev, char *err, size_t errlen)
 {
     AVFrame *f = in->decoded;
     f->pts = f->best_effort_timestamp;
+    /* Read now: a converted frame gives the decoded one back below. */
+    int orientation = in->is_picture ? orient_of_frame(f) : 1;
 
     enum AVPixelFormat target = in->want;
     if (target == AV_PIX_FMT_NONE)
@@ -517,6 +606,16 @@ static int hand_out_frame(Input *in, InputEvent *ev, char *err, size_t errlen)
         }
         ev->frame = in->conv.out;
         av_frame_unref(f); /* give the decoder its buffer back early */
+    }
+    if (orientation != 1) {
+        int ret = turn_upright(&in->upright_pool, &in->upright, ev->frame, orientation);
+        if (ret < 0) {
+            set_error(err, errlen, "%s: out of memory while turning picture %" PRId64 " upright",
+                      in->name, in->frames - 1);
+            return ret;
+        }
+        ev->frame = in->upright;
+        av_frame_unref(f);
     }
     ev->type = INPUT_EVENT_VIDEO;
     return 0;
@@ -576,12 +675,12 @@ AVStream *input_audio_stream(const Input *in)
     return in ? in->audio : NULL;
 }
 
-double input_rotation(const Input *in)
+/* The clockwise turn in whole degrees, 0 <= angle < 360, that the display
+ * matrix of st gives; 0 without one. */
+static double stream_rotation(const AVStream *st)
 {
-    if (!in)
-        return 0;
     size_t size = 0;
-    const uint8_t *matrix = av_stream_get_side_data(in->video, AV_PKT_DATA_DISPLAYMATRIX, &size);
+    const uint8_t *matrix = av_stream_get_side_data(st, AV_PKT_DATA_DISPLAYMATRIX, &size);
     if (!matrix || size < 9 * sizeof(int32_t))
         return 0;
     /* av_display_rotation_get() gives the counter-clockwise angle of the
@@ -595,6 +694,11 @@ double input_rotation(const Input *in)
     if (degrees < 0)
         degrees += 360.0;
     return degrees == 0 ? 0 : degrees; /* no -0 */
+}
+
+double input_rotation(const Input *in)
+{
+    return in ? stream_rotation(in->video) : 0;
 }
 
 int64_t input_frame_estimate(const Input *in)
@@ -626,6 +730,8 @@ void input_close(Input **pin)
         return;
     Input *in = *pin;
     converter_free(&in->conv);
+    av_frame_free(&in->upright);
+    frame_pool_free(&in->upright_pool);
     av_frame_free(&in->decoded);
     av_packet_free(&in->pkt);
     avcodec_free_context(&in->dec);
@@ -713,6 +819,24 @@ int input_load_image(const char *path, AVFrame **out, char *err, size_t errlen)
         set_error(err, errlen, "%s: %scannot convert %s to rgb24 (%s)", name, prefix,
                   from ? from : "?", av_err2str(ret));
         goto done;
+    }
+    /* The library takes the picture upright: a photo's EXIF orientation,
+     * else (a video's first frame) its stream's display matrix. */
+    int orientation = orient_of_frame(frame);
+    if (orientation == 1)
+        orientation = orient_from_rotation(stream_rotation(st));
+    if (orientation != 1) {
+        FramePool pool = {0};
+        AVFrame *upright = NULL;
+        ret = turn_upright(&pool, &upright, conv.out, orientation);
+        frame_pool_free(&pool);
+        av_frame_free(&conv.out);
+        if (ret < 0) {
+            av_frame_free(&upright);
+            set_error(err, errlen, "%s: %sout of memory", name, prefix);
+            goto done;
+        }
+        conv.out = upright;
     }
     conv.out->color_range = AVCOL_RANGE_JPEG;
     *out = conv.out;

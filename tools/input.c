@@ -18,6 +18,7 @@
 #include <libavcodec/avcodec.h>
 #include <libavutil/display.h>
 #include <libavutil/imgutils.h>
+#include <libavutil/intreadwrite.h>
 #include <libavutil/pixdesc.h>
 #include <libavutil/time.h>
 #include <libswscale/swscale.h>
@@ -322,7 +323,7 @@ static int converter_run(Converter *c, const AVFrame *src, enum AVPixelFormat ds
         return ret;
     AVFrame *out = c->out;
     ret = sws_scale(c->sws, (const uint8_t *const *)src->data, src->linesize, 0, src->height,
-                        out->data, out->linesize);
+                    out->data, out->linesize);
     if (ret < 0)
         return ret;
     if (ret != src->height)
@@ -398,8 +399,15 @@ fail:
     return ret;
 }
 
-static int open_decoder(AVCodecContext **pdec, const AVStream *st, int threads, const char *name,
-                        const Wording *w, char *err, size_t errlen)
+/* strict: for JPEG and PNG, decoder errors are errors (AV_EF_EXPLODE) and
+ * checksums are checked (AV_EF_CRCCHECK), instead of damage being concealed
+ * as it should be for video. Only there: they conceal silently otherwise,
+ * and AV_EF_EXPLODE was checked to accept every intact file (1,700 photos
+ * and icons), whereas the TIFF decoder, for one, then rejects intact files
+ * over tags it does not know. The other picture decoders fail on damage
+ * anyway (WebP, BMP, TIFF, GIF: checked on truncated files). */
+static int open_decoder(AVCodecContext **pdec, const AVStream *st, int threads, int strict,
+                        const char *name, const Wording *w, char *err, size_t errlen)
 {
     *pdec = NULL;
     const AVCodec *codec = avcodec_find_decoder(st->codecpar->codec_id);
@@ -418,6 +426,8 @@ static int open_decoder(AVCodecContext **pdec, const AVStream *st, int threads, 
         dec->pkt_timebase = st->time_base;
         dec->thread_count = threads;
         dec->thread_type = FF_THREAD_FRAME | FF_THREAD_SLICE;
+        if (strict && (codec->id == AV_CODEC_ID_MJPEG || codec->id == AV_CODEC_ID_PNG))
+            dec->err_recognition |= AV_EF_EXPLODE | AV_EF_CRCCHECK;
         ret = avcodec_open2(dec, codec, NULL);
     }
     if (ret < 0) {
@@ -471,7 +481,7 @@ int input_open(Input **pin, const InputOptions *opt, char *err, size_t errlen)
     int ret = open_media(&in->fmt, &in->video, opt->url, in->name, &video_wording, err, errlen);
     if (ret < 0)
         goto fail;
-    ret = open_decoder(&in->dec, in->video, opt->threads, in->name, &video_wording, err, errlen);
+    ret = open_decoder(&in->dec, in->video, opt->threads, 0, in->name, &video_wording, err, errlen);
     if (ret < 0)
         goto fail;
     in->is_picture = is_picture_demuxer(in->fmt->iformat);
@@ -741,32 +751,106 @@ void input_close(Input **pin)
     *pin = NULL;
 }
 
-/* Decodes the first frame of the stream into frame. Any decoder error ends
- * the attempt: a picture has no later frames to fall back on. */
-static int decode_first_frame(AVFormatContext *fmt, AVCodecContext *dec, int stream_index,
-                              AVPacket *pkt, AVFrame *frame)
+/* Whether one packet of a picture reaches its format's end marker. The JPEG
+ * decoder conceals a missing tail (the last rows come out grey), even with
+ * AV_EF_EXPLODE when only the last bytes are gone, and the PNG decoder
+ * accepts a file without its final chunk; the end markers tell. Other
+ * formats (WebP, BMP, TIFF, ...) fail to decode when cut, and so does data
+ * that does not even start like its format (the decoder says so): 1. */
+static int picture_is_whole(enum AVCodecID id, const uint8_t *p, size_t size)
 {
+    if (id == AV_CODEC_ID_MJPEG && size >= 2 && p[0] == 0xFF && p[1] == 0xD8) {
+        /* Segments after SOI carry their length; the entropy-coded data
+         * after SOS has no 0xFF byte other than the stuffed FF 00 and the
+         * restart markers FF D0..D7, so the walk steps over it byte by byte
+         * until EOI (FF D9). An embedded thumbnail's EOI sits inside its
+         * APP1 segment and is skipped with it. */
+        for (size_t i = 2; i + 1 < size;) {
+            uint8_t m = p[i + 1];
+            if (p[i] != 0xFF || m == 0xFF) /* data, or a fill byte before a marker */
+                i++;
+            else if (m == 0xD9)
+                return 1;
+            else if (m == 0x00 || m == 0x01 || (m >= 0xD0 && m <= 0xD8)) /* no length */
+                i += 2;
+            else if (i + 3 < size)
+                i += 2 + (size_t)(p[i + 2] << 8 | p[i + 3]);
+            else
+                break;
+        }
+        return 0;
+    }
+    if (id == AV_CODEC_ID_PNG && size >= 8 && memcmp(p, "\x89PNG\r\n\x1a\n", 8) == 0) {
+        /* Chunks: 4-byte length, 4-byte type, data, 4-byte CRC; the last
+         * is IEND, whose CRC the decoder checks with AV_EF_CRCCHECK. */
+        for (size_t i = 8; i + 12 <= size; i += 12 + (size_t)AV_RB32(p + i))
+            if (memcmp(p + i + 4, "IEND", 4) == 0)
+                return 1;
+        return 0;
+    }
+    return 1;
+}
+
+/* The message for a background the decoder failed on; returns code. */
+static int picture_failed(int code, const char *name, char *err, size_t errlen)
+{
+    const char *prefix = image_wording.prefix;
+    if (code == AVERROR(ENOMEM))
+        set_error(err, errlen, "%s: %sout of memory", name, prefix);
+    else
+        set_error(err, errlen, "%s: %struncated or damaged (%s)", name, prefix, av_err2str(code));
+    return code;
+}
+
+/* Decodes the first frame of the stream into frame. A background has no
+ * later frame to fall back on, and a concealed one shows as flat areas, so
+ * anything short of a whole, cleanly decoded picture fails, with a message
+ * saying that the file is truncated or damaged. */
+static int decode_first_frame(AVFormatContext *fmt, AVCodecContext *dec, int stream_index,
+                              AVPacket *pkt, AVFrame *frame, const char *name, char *err,
+                              size_t errlen)
+{
+    const char *prefix = image_wording.prefix;
     int flushing = 0;
     for (;;) {
         int ret = avcodec_receive_frame(dec, frame);
-        if (ret == 0)
+        if (ret == 0) {
+            if (frame->decode_error_flags || (frame->flags & AV_FRAME_FLAG_CORRUPT)) {
+                set_error(err, errlen, "%s: %struncated or damaged (errors concealed while decoding)",
+                          name, prefix);
+                return AVERROR_INVALIDDATA;
+            }
             return 0;
-        if (ret == AVERROR_EOF || (ret == AVERROR(EAGAIN) && flushing))
-            return AVERROR_INVALIDDATA; /* drained without a single frame */
+        }
+        if (ret == AVERROR_EOF || (ret == AVERROR(EAGAIN) && flushing)) {
+            set_error(err, errlen, "%s: %struncated or damaged (no picture could be decoded)", name,
+                      prefix);
+            return AVERROR_INVALIDDATA;
+        }
         if (ret != AVERROR(EAGAIN))
-            return ret;
+            return picture_failed(ret, name, err, errlen);
 
         ret = av_read_frame(fmt, pkt);
         if (ret == AVERROR_EOF) {
             flushing = 1;
             ret = avcodec_send_packet(dec, NULL);
-        } else if (ret >= 0) {
-            if (pkt->stream_index == stream_index)
-                ret = avcodec_send_packet(dec, pkt);
+        } else if (ret < 0) {
+            set_error(err, errlen, "%s: %sread error (%s)", name, prefix, av_err2str(ret));
+            return ret;
+        } else if (pkt->stream_index != stream_index) {
+            av_packet_unref(pkt);
+            continue;
+        } else if (!picture_is_whole(dec->codec_id, pkt->data, (size_t)pkt->size)) {
+            av_packet_unref(pkt);
+            set_error(err, errlen, "%s: %struncated or damaged (the picture stops before its end "
+                      "marker)", name, prefix);
+            return AVERROR_INVALIDDATA;
+        } else {
+            ret = avcodec_send_packet(dec, pkt);
             av_packet_unref(pkt);
         }
         if (ret < 0)
-            return ret;
+            return picture_failed(ret, name, err, errlen);
     }
 }
 
@@ -794,7 +878,7 @@ int input_load_image(const char *path, AVFrame **out, char *err, size_t errlen)
     int ret = open_media(&fmt, &st, path, name, &image_wording, err, errlen);
     if (ret < 0)
         goto done;
-    ret = open_decoder(&dec, st, 1, name, &image_wording, err, errlen);
+    ret = open_decoder(&dec, st, 1, 1, name, &image_wording, err, errlen);
     if (ret < 0)
         goto done;
     if (!(pkt = av_packet_alloc()) || !(frame = av_frame_alloc())) {
@@ -802,11 +886,9 @@ int input_load_image(const char *path, AVFrame **out, char *err, size_t errlen)
         set_error(err, errlen, "%s: %sout of memory", name, prefix);
         goto done;
     }
-    ret = decode_first_frame(fmt, dec, st->index, pkt, frame);
-    if (ret < 0) {
-        set_error(err, errlen, "%s: %scannot decode it (%s)", name, prefix, av_err2str(ret));
+    ret = decode_first_frame(fmt, dec, st->index, pkt, frame, name, err, errlen);
+    if (ret < 0)
         goto done;
-    }
     if (frame->width <= 0 || frame->height <= 0) {
         ret = AVERROR_INVALIDDATA;
         set_error(err, errlen, "%s: %sthe picture is empty (%dx%d)", name, prefix, frame->width,

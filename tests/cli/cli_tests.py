@@ -1134,6 +1134,51 @@ def error_background_text_file():
 
 
 @test
+def error_background_truncated():
+    """A background picture that is cut short or damaged is an error, not a
+    mostly flat background: exit 1, one line "backdrop: NAME: cannot read
+    background image: truncated or damaged (why)", nothing written. JPEG
+    and PNG cut at several points (down to the last bytes: the JPEG decoder
+    conceals a missing tail, the PNG decoder a missing final chunk), with a
+    corrupted middle, and a PNG whose first chunk fails its checksum; WebP
+    and BMP cut in half. The intact pictures, and a JPEG followed by other
+    data (phones append videos and depth maps), are accepted."""
+    small_clip()
+    make_picture("bg.jpg")
+    make_picture("bg.png")
+    make_picture("bg.bmp")
+    ffmpeg(*(lavfi("mandelbrot=s=200x150") + ["-frames:v", 1, "-c:v", "libwebp", "bg.webp"]))
+    bad = []
+    for ext, cuts in (("jpg", (0.1, 0.5, 0.9, -20, -8, -2)), ("png", (0.1, 0.5, 0.9, -12, -4, -1)),
+                      ("webp", (0.5,)), ("bmp", (0.5,))):
+        data = open("bg." + ext, "rb").read()
+        for cut in cuts:
+            size = int(len(data) * cut) if cut > 0 else len(data) + cut
+            name = "cut%s_%d.%s" % (ext, size, ext)
+            open(name, "wb").write(data[:size])
+            bad.append(name)
+        if ext in ("jpg", "png"):
+            damaged = bytearray(data)
+            middle = len(data) // 2
+            damaged[middle:middle + 16] = bytes(b ^ 0x5A for b in damaged[middle:middle + 16])
+            open("middle." + ext, "wb").write(bytes(damaged))
+            bad.append("middle." + ext)
+    png = bytearray(open("bg.png", "rb").read())
+    png[29] ^= 0xFF  # the last byte of IHDR's CRC
+    open("crc.png", "wb").write(bytes(png))
+    bad.append("crc.png")
+    for name in bad:
+        r = expect_error(["-m", "framediff", "-b", name, "talk.mp4", "-o", "out/x.mp4"],
+                         ["truncated or damaged"])
+        check(r.lines[0].startswith("backdrop: %s: cannot read background image: " % name),
+              "unexpected wording\n" + r.describe())
+
+    open("followed.jpg", "wb").write(open("bg.jpg", "rb").read() + open("talk.mp4", "rb").read())
+    for name in ("bg.jpg", "bg.png", "bg.webp", "bg.bmp", "followed.jpg"):
+        backdrop_ok("-m", "framediff", "-b", name, "talk.mp4", "-o", "out/%s.mp4" % name)
+
+
+@test
 def error_bad_colour():
     """-b '#12345' (five digits) is neither a colour nor a file: exit 1, one
     line quoting it, nothing written."""

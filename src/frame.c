@@ -142,6 +142,28 @@ void bd_frame_copy(const BackdropFrame *dst, const BackdropFrame *src)
     }
 }
 
+void bd_frame_turn_to_stored(const BackdropFrame *dst, const BackdropFrame *src, int turns)
+{
+    /* Turning clockwise shows stored pixel (x, y) at upright (u, v) =
+     * (W-1-y, x), (W-1-x, H-1-y) or (y, H-1-x) for 1, 2 or 3 turns, with
+     * the upright picture W x H. Its address, v * stride + u * pixel size,
+     * is then base + x * step_x + y * step_y (strides may be negative). */
+    ptrdiff_t p = bd_pixel_size(src->format), s = src->stride[0];
+    ptrdiff_t w = src->width, h = src->height, base, step_x, step_y;
+    switch (turns & 3) {
+    case 1: base = (w - 1) * p; step_x = s; step_y = -p; break;
+    case 2: base = (h - 1) * s + (w - 1) * p; step_x = -p; step_y = -s; break;
+    case 3: base = (h - 1) * s; step_x = -s; step_y = p; break;
+    default: base = 0; step_x = p; step_y = s; break;
+    }
+    for (int y = 0; y < dst->height; y++) {
+        const uint8_t *in = src->data[0] + base + y * step_y;
+        uint8_t *out = dst->data[0] + y * dst->stride[0];
+        for (int x = 0; x < dst->width; x++, in += step_x, out += p)
+            memcpy(out, in, (size_t)p);
+    }
+}
+
 /* Aspect-ratio fitting, shared by backgrounds (fit) and the neural
  * method's framing (crop = COVER, pad = CONTAIN). */
 BdFitRect bd_fit_rect(BdFit fit, int pic_w, int pic_h, int frame_w, int frame_h)

@@ -75,6 +75,14 @@ typedef struct BdFitRect {
 } BdFitRect;
 BdFitRect bd_fit_rect(BdFit fit, int pic_w, int pic_h, int frame_w, int frame_h);
 
+/* Writes the upright picture src into dst in the stored orientation of
+ * frames that are shown upright after 'turns' clockwise quarter turns
+ * (the option rotation / 90, 0..3): dst is src turned counter-clockwise as
+ * often, so turning dst clockwise gives src back. dst has src's format
+ * (RGB24, BGR24 or GRAY8) and its size, width and height swapped for odd
+ * turns. */
+void bd_frame_turn_to_stored(const BackdropFrame *dst, const BackdropFrame *src, int turns);
+
 /* ---- threads: row slices on the context's pthreadpool ------------------ */
 
 /* fn(arg, first_row, row_count) is called for consecutive slices covering

@@ -18,9 +18,13 @@
 
 #include <libavcodec/avcodec.h>
 #include <libavutil/display.h>
+#include <libavutil/imgutils.h>
+#include <libavutil/intreadwrite.h>
 #include <libavutil/pixdesc.h>
 #include <libavutil/time.h>
 #include <libswscale/swscale.h>
+
+#include "orient.h"
 
 /* Container read errors in a row tolerated under INPUT_ON_ERROR_SKIP. A
  * demuxer normally resynchronises within a few packets; the bound stops one
@@ -41,8 +45,21 @@ static const Wording video_wording = {"", "not a video file", "no video stream"}
 static const Wording image_wording = {"cannot read background image: ", "not an image",
                                       "no picture in it"};
 
+/* Destination frames on buffers from a pool of one size and format. The
+ * reader moves handed-out frames into its queue, so a destination cannot
+ * simply keep its buffer; a pooled buffer goes back to the pool when the
+ * last reference to it is dropped, so a steady stream allocates nothing
+ * per frame whoever holds the frames. */
+typedef struct FramePool {
+    AVBufferPool *pool;
+    int width, height;
+    enum AVPixelFormat fmt;
+    int linesize[4];
+    size_t plane_size[4];
+} FramePool;
+
 /* Turns decoded frames into the format handed out. The swscale context and
- * the destination buffer live as long as the source keeps its size, format
+ * the destination pool live as long as the source keeps its size, format
  * and colour labels, so a steady stream converts without allocating. */
 typedef struct Converter {
     struct SwsContext *sws;
@@ -52,7 +69,8 @@ typedef struct Converter {
     enum AVPixelFormat src_fmt, dst_fmt;
     int src_full;
     int src_space;
-    AVFrame *out; /* destination; its buffer is reused while it fits */
+    FramePool pool;
+    AVFrame *out; /* destination, on a buffer from pool */
 } Converter;
 
 struct Input {
@@ -64,6 +82,12 @@ struct Input {
     AVPacket *pkt;     /* last packet read; handed out as the audio event */
     AVFrame *decoded;  /* decoder output; handed out as is when it fits */
     Converter conv;
+    /* Pictures (image files, sequences, image pipes) are handed out upright
+     * as their EXIF orientation says, turned into 'upright' (buffers from
+     * upright_pool); video keeps its display matrix instead. */
+    int is_picture;
+    FramePool upright_pool;
+    AVFrame *upright;
     enum AVPixelFormat want;
     InputErrorPolicy on_error;
     int64_t frames;   /* video frames decoded so far, i.e. the 0-based index of the next */
@@ -109,6 +133,14 @@ static int is_sequence_pattern(const char *url)
             return 1;
     }
     return 0;
+}
+
+/* Whether the demuxer reads pictures: image files and sequences (image2),
+ * and pictures on a pipe (image2pipe, jpeg_pipe, png_pipe, webp_pipe, ...). */
+static int is_picture_demuxer(const AVInputFormat *f)
+{
+    size_t n = strlen(f->name);
+    return strncmp(f->name, "image2", 6) == 0 || (n > 5 && strcmp(f->name + n - 5, "_pipe") == 0);
 }
 
 /* RGB-like sources (packed or planar RGB, palette, Bayer) are handed out as
@@ -165,11 +197,78 @@ static void copy_frame_labels(AVFrame *dst, const AVFrame *src)
     dst->chroma_location = AVCHROMA_LOC_UNSPECIFIED;
 }
 
+/* Buffers still in use stay valid; the pool goes when the last returns. */
+static void frame_pool_free(FramePool *fp)
+{
+    av_buffer_pool_uninit(&fp->pool);
+}
+
+/* Points *pout (allocated when NULL, its previous buffer released) at a
+ * buffer of its own from the pool, laid out for this size and format; the
+ * pool is remade when they change. */
+static int frame_pool_get(FramePool *fp, AVFrame **pout, int width, int height,
+                          enum AVPixelFormat fmt)
+{
+    if (!fp->pool || fp->width != width || fp->height != height || fp->fmt != fmt) {
+        frame_pool_free(fp);
+        /* Rows 64-byte aligned and the end padded, as av_frame_get_buffer()
+         * lays frames out for swscale's vector code. */
+        ptrdiff_t strides[4];
+        int ret = av_image_fill_linesizes(fp->linesize, fmt, FFALIGN(width, 64));
+        for (int i = 0; i < 4; i++)
+            strides[i] = fp->linesize[i];
+        if (ret < 0 || (ret = av_image_fill_plane_sizes(fp->plane_size, fmt, height, strides)) < 0)
+            return ret;
+        size_t total = AV_INPUT_BUFFER_PADDING_SIZE;
+        for (int i = 0; i < 4; i++)
+            total += fp->plane_size[i];
+        if (!(fp->pool = av_buffer_pool_init(total, NULL)))
+            return AVERROR(ENOMEM);
+        fp->width = width;
+        fp->height = height;
+        fp->fmt = fmt;
+    }
+    if (!*pout && !(*pout = av_frame_alloc()))
+        return AVERROR(ENOMEM);
+    AVFrame *out = *pout;
+    av_frame_unref(out);
+    if (!(out->buf[0] = av_buffer_pool_get(fp->pool)))
+        return AVERROR(ENOMEM);
+    out->width = width;
+    out->height = height;
+    out->format = fmt;
+    uint8_t *plane = out->buf[0]->data;
+    for (int i = 0; i < 4 && fp->plane_size[i]; i++) {
+        out->data[i] = plane;
+        out->linesize[i] = fp->linesize[i];
+        plane += fp->plane_size[i];
+    }
+    return 0;
+}
+
+/* Writes src as shown upright into *pout (a frame from fp), with src's
+ * labels; the sample aspect ratio turns with the picture. */
+static int turn_upright(FramePool *fp, AVFrame **pout, const AVFrame *src, int orientation)
+{
+    int swap = orient_swaps_axes(orientation);
+    int ret = frame_pool_get(fp, pout, swap ? src->height : src->width,
+                             swap ? src->width : src->height, src->format);
+    if (ret < 0)
+        return ret;
+    orient_apply(*pout, src, orientation);
+    copy_frame_labels(*pout, src);
+    AVRational sar = src->sample_aspect_ratio;
+    if (swap && sar.num > 0 && sar.den > 0)
+        (*pout)->sample_aspect_ratio = (AVRational){ sar.den, sar.num };
+    return 0;
+}
+
 static void converter_free(Converter *c)
 {
     sws_freeContext(c->sws);
     c->sws = NULL;
     av_frame_free(&c->out);
+    frame_pool_free(&c->pool);
 }
 
 /* Converts src into c->out in dst_fmt, at the same size.
@@ -218,24 +317,12 @@ static int converter_run(Converter *c, const AVFrame *src, enum AVPixelFormat ds
         c->src_space = src_space;
     }
 
-    if (!c->out && !(c->out = av_frame_alloc()))
-        return AVERROR(ENOMEM);
-    /* A caller that kept a reference to the previous frame makes the buffer
-     * shared; writing into it would change that frame behind its back. */
+    int ret = frame_pool_get(&c->pool, &c->out, src->width, src->height, dst_fmt);
+    if (ret < 0)
+        return ret;
     AVFrame *out = c->out;
-    if (!out->buf[0] || out->width != src->width || out->height != src->height ||
-        out->format != dst_fmt || !av_frame_is_writable(out)) {
-        av_frame_unref(out);
-        out->width = src->width;
-        out->height = src->height;
-        out->format = dst_fmt;
-        int ret = av_frame_get_buffer(out, 0);
-        if (ret < 0)
-            return ret;
-    }
-
-    int ret = sws_scale(c->sws, (const uint8_t *const *)src->data, src->linesize, 0, src->height,
-                        out->data, out->linesize);
+    ret = sws_scale(c->sws, (const uint8_t *const *)src->data, src->linesize, 0, src->height,
+                    out->data, out->linesize);
     if (ret < 0)
         return ret;
     if (ret != src->height)
@@ -311,8 +398,15 @@ fail:
     return ret;
 }
 
-static int open_decoder(AVCodecContext **pdec, const AVStream *st, int threads, const char *name,
-                        const Wording *w, char *err, size_t errlen)
+/* strict: for JPEG and PNG, decoder errors are errors (AV_EF_EXPLODE) and
+ * checksums are checked (AV_EF_CRCCHECK), instead of damage being concealed
+ * as it should be for video. Only there: they conceal silently otherwise,
+ * and AV_EF_EXPLODE was checked to accept every intact file (1,700 photos
+ * and icons), whereas the TIFF decoder, for one, then rejects intact files
+ * over tags it does not know. The other picture decoders fail on damage
+ * anyway (WebP, BMP, TIFF, GIF: checked on truncated files). */
+static int open_decoder(AVCodecContext **pdec, const AVStream *st, int threads, int strict,
+                        const char *name, const Wording *w, char *err, size_t errlen)
 {
     *pdec = NULL;
     const AVCodec *codec = avcodec_find_decoder(st->codecpar->codec_id);
@@ -331,6 +425,8 @@ static int open_decoder(AVCodecContext **pdec, const AVStream *st, int threads, 
         dec->pkt_timebase = st->time_base;
         dec->thread_count = threads;
         dec->thread_type = FF_THREAD_FRAME | FF_THREAD_SLICE;
+        if (strict && (codec->id == AV_CODEC_ID_MJPEG || codec->id == AV_CODEC_ID_PNG))
+            dec->err_recognition |= AV_EF_EXPLODE | AV_EF_CRCCHECK;
         ret = avcodec_open2(dec, codec, NULL);
     }
     if (ret < 0) {
@@ -384,9 +480,10 @@ int input_open(Input **pin, const InputOptions *opt, char *err, size_t errlen)
     int ret = open_media(&in->fmt, &in->video, opt->url, in->name, &video_wording, err, errlen);
     if (ret < 0)
         goto fail;
-    ret = open_decoder(&in->dec, in->video, opt->threads, in->name, &video_wording, err, errlen);
+    ret = open_decoder(&in->dec, in->video, opt->threads, 0, in->name, &video_wording, err, errlen);
     if (ret < 0)
         goto fail;
+    in->is_picture = is_picture_demuxer(in->fmt->iformat);
 
     ret = av_find_best_stream(in->fmt, AVMEDIA_TYPE_AUDIO, -1, in->video->index, NULL, 0);
     if (ret >= 0)
@@ -508,6 +605,8 @@ static int hand_out_frame(Input *in, InputEvent *ev, char *err, size_t errlen)
 {
     AVFrame *f = in->decoded;
     f->pts = f->best_effort_timestamp;
+    /* Read now: a converted frame gives the decoded one back below. */
+    int orientation = in->is_picture ? orient_of_frame(f) : 1;
 
     enum AVPixelFormat target = in->want;
     if (target == AV_PIX_FMT_NONE)
@@ -531,6 +630,16 @@ static int hand_out_frame(Input *in, InputEvent *ev, char *err, size_t errlen)
         }
         ev->frame = in->conv.out;
         av_frame_unref(f); /* give the decoder its buffer back early */
+    }
+    if (orientation != 1) {
+        int ret = turn_upright(&in->upright_pool, &in->upright, ev->frame, orientation);
+        if (ret < 0) {
+            set_error(err, errlen, "%s: out of memory while turning picture %" PRId64 " upright",
+                      in->name, in->frames - 1);
+            return ret;
+        }
+        ev->frame = in->upright;
+        av_frame_unref(f);
     }
     ev->type = INPUT_EVENT_VIDEO;
     return 0;
@@ -590,12 +699,12 @@ AVStream *input_audio_stream(const Input *in)
     return in ? in->audio : NULL;
 }
 
-double input_rotation(const Input *in)
+/* The clockwise turn in whole degrees, 0 <= angle < 360, that the display
+ * matrix of st gives; 0 without one. */
+static double stream_rotation(const AVStream *st)
 {
-    if (!in)
-        return 0;
     size_t size = 0;
-    const uint8_t *matrix = av_stream_get_side_data(in->video, AV_PKT_DATA_DISPLAYMATRIX, &size);
+    const uint8_t *matrix = av_stream_get_side_data(st, AV_PKT_DATA_DISPLAYMATRIX, &size);
     if (!matrix || size < 9 * sizeof(int32_t))
         return 0;
     /* av_display_rotation_get() gives the counter-clockwise angle of the
@@ -609,6 +718,11 @@ double input_rotation(const Input *in)
     if (degrees < 0)
         degrees += 360.0;
     return degrees == 0 ? 0 : degrees; /* no -0 */
+}
+
+double input_rotation(const Input *in)
+{
+    return in ? stream_rotation(in->video) : 0;
 }
 
 int64_t input_frame_estimate(const Input *in)
@@ -640,6 +754,8 @@ void input_close(Input **pin)
         return;
     Input *in = *pin;
     converter_free(&in->conv);
+    av_frame_free(&in->upright);
+    frame_pool_free(&in->upright_pool);
     av_frame_free(&in->decoded);
     av_packet_free(&in->pkt);
     avcodec_free_context(&in->dec);
@@ -649,32 +765,106 @@ void input_close(Input **pin)
     *pin = NULL;
 }
 
-/* Decodes the first frame of the stream into frame. Any decoder error ends
- * the attempt: a picture has no later frames to fall back on. */
-static int decode_first_frame(AVFormatContext *fmt, AVCodecContext *dec, int stream_index,
-                              AVPacket *pkt, AVFrame *frame)
+/* Whether one packet of a picture reaches its format's end marker. The JPEG
+ * decoder conceals a missing tail (the last rows come out grey), even with
+ * AV_EF_EXPLODE when only the last bytes are gone, and the PNG decoder
+ * accepts a file without its final chunk; the end markers tell. Other
+ * formats (WebP, BMP, TIFF, ...) fail to decode when cut, and so does data
+ * that does not even start like its format (the decoder says so): 1. */
+static int picture_is_whole(enum AVCodecID id, const uint8_t *p, size_t size)
 {
+    if (id == AV_CODEC_ID_MJPEG && size >= 2 && p[0] == 0xFF && p[1] == 0xD8) {
+        /* Segments after SOI carry their length; the entropy-coded data
+         * after SOS has no 0xFF byte other than the stuffed FF 00 and the
+         * restart markers FF D0..D7, so the walk steps over it byte by byte
+         * until EOI (FF D9). An embedded thumbnail's EOI sits inside its
+         * APP1 segment and is skipped with it. */
+        for (size_t i = 2; i + 1 < size;) {
+            uint8_t m = p[i + 1];
+            if (p[i] != 0xFF || m == 0xFF) /* data, or a fill byte before a marker */
+                i++;
+            else if (m == 0xD9)
+                return 1;
+            else if (m == 0x00 || m == 0x01 || (m >= 0xD0 && m <= 0xD8)) /* no length */
+                i += 2;
+            else if (i + 3 < size)
+                i += 2 + (size_t)(p[i + 2] << 8 | p[i + 3]);
+            else
+                break;
+        }
+        return 0;
+    }
+    if (id == AV_CODEC_ID_PNG && size >= 8 && memcmp(p, "\x89PNG\r\n\x1a\n", 8) == 0) {
+        /* Chunks: 4-byte length, 4-byte type, data, 4-byte CRC; the last
+         * is IEND, whose CRC the decoder checks with AV_EF_CRCCHECK. */
+        for (size_t i = 8; i + 12 <= size; i += 12 + (size_t)AV_RB32(p + i))
+            if (memcmp(p + i + 4, "IEND", 4) == 0)
+                return 1;
+        return 0;
+    }
+    return 1;
+}
+
+/* The message for a background the decoder failed on; returns code. */
+static int picture_failed(int code, const char *name, char *err, size_t errlen)
+{
+    const char *prefix = image_wording.prefix;
+    if (code == AVERROR(ENOMEM))
+        set_error(err, errlen, "%s: %sout of memory", name, prefix);
+    else
+        set_error(err, errlen, "%s: %struncated or damaged (%s)", name, prefix, av_err2str(code));
+    return code;
+}
+
+/* Decodes the first frame of the stream into frame. A background has no
+ * later frame to fall back on, and a concealed one shows as flat areas, so
+ * anything short of a whole, cleanly decoded picture fails, with a message
+ * saying that the file is truncated or damaged. */
+static int decode_first_frame(AVFormatContext *fmt, AVCodecContext *dec, int stream_index,
+                              AVPacket *pkt, AVFrame *frame, const char *name, char *err,
+                              size_t errlen)
+{
+    const char *prefix = image_wording.prefix;
     int flushing = 0;
     for (;;) {
         int ret = avcodec_receive_frame(dec, frame);
-        if (ret == 0)
+        if (ret == 0) {
+            if (frame->decode_error_flags || (frame->flags & AV_FRAME_FLAG_CORRUPT)) {
+                set_error(err, errlen, "%s: %struncated or damaged (errors concealed while decoding)",
+                          name, prefix);
+                return AVERROR_INVALIDDATA;
+            }
             return 0;
-        if (ret == AVERROR_EOF || (ret == AVERROR(EAGAIN) && flushing))
-            return AVERROR_INVALIDDATA; /* drained without a single frame */
+        }
+        if (ret == AVERROR_EOF || (ret == AVERROR(EAGAIN) && flushing)) {
+            set_error(err, errlen, "%s: %struncated or damaged (no picture could be decoded)", name,
+                      prefix);
+            return AVERROR_INVALIDDATA;
+        }
         if (ret != AVERROR(EAGAIN))
-            return ret;
+            return picture_failed(ret, name, err, errlen);
 
         ret = av_read_frame(fmt, pkt);
         if (ret == AVERROR_EOF) {
             flushing = 1;
             ret = avcodec_send_packet(dec, NULL);
-        } else if (ret >= 0) {
-            if (pkt->stream_index == stream_index)
-                ret = avcodec_send_packet(dec, pkt);
+        } else if (ret < 0) {
+            set_error(err, errlen, "%s: %sread error (%s)", name, prefix, av_err2str(ret));
+            return ret;
+        } else if (pkt->stream_index != stream_index) {
+            av_packet_unref(pkt);
+            continue;
+        } else if (!picture_is_whole(dec->codec_id, pkt->data, (size_t)pkt->size)) {
+            av_packet_unref(pkt);
+            set_error(err, errlen, "%s: %struncated or damaged (the picture stops before its end "
+                      "marker)", name, prefix);
+            return AVERROR_INVALIDDATA;
+        } else {
+            ret = avcodec_send_packet(dec, pkt);
             av_packet_unref(pkt);
         }
         if (ret < 0)
-            return ret;
+            return picture_failed(ret, name, err, errlen);
     }
 }
 
@@ -702,7 +892,7 @@ int input_load_image(const char *path, AVFrame **out, char *err, size_t errlen)
     int ret = open_media(&fmt, &st, path, name, &image_wording, err, errlen);
     if (ret < 0)
         goto done;
-    ret = open_decoder(&dec, st, 1, name, &image_wording, err, errlen);
+    ret = open_decoder(&dec, st, 1, 1, name, &image_wording, err, errlen);
     if (ret < 0)
         goto done;
     if (!(pkt = av_packet_alloc()) || !(frame = av_frame_alloc())) {
@@ -710,11 +900,9 @@ int input_load_image(const char *path, AVFrame **out, char *err, size_t errlen)
         set_error(err, errlen, "%s: %sout of memory", name, prefix);
         goto done;
     }
-    ret = decode_first_frame(fmt, dec, st->index, pkt, frame);
-    if (ret < 0) {
-        set_error(err, errlen, "%s: %scannot decode it (%s)", name, prefix, av_err2str(ret));
+    ret = decode_first_frame(fmt, dec, st->index, pkt, frame, name, err, errlen);
+    if (ret < 0)
         goto done;
-    }
     if (frame->width <= 0 || frame->height <= 0) {
         ret = AVERROR_INVALIDDATA;
         set_error(err, errlen, "%s: %sthe picture is empty (%dx%d)", name, prefix, frame->width,
@@ -727,6 +915,24 @@ int input_load_image(const char *path, AVFrame **out, char *err, size_t errlen)
         set_error(err, errlen, "%s: %scannot convert %s to rgb24 (%s)", name, prefix,
                   from ? from : "?", av_err2str(ret));
         goto done;
+    }
+    /* The library takes the picture upright: a photo's EXIF orientation,
+     * else (a video's first frame) its stream's display matrix. */
+    int orientation = orient_of_frame(frame);
+    if (orientation == 1)
+        orientation = orient_from_rotation(stream_rotation(st));
+    if (orientation != 1) {
+        FramePool pool = {0};
+        AVFrame *upright = NULL;
+        ret = turn_upright(&pool, &upright, conv.out, orientation);
+        frame_pool_free(&pool);
+        av_frame_free(&conv.out);
+        if (ret < 0) {
+            av_frame_free(&upright);
+            set_error(err, errlen, "%s: %sout of memory", name, prefix);
+            goto done;
+        }
+        conv.out = upright;
     }
     conv.out->color_range = AVCOL_RANGE_JPEG;
     *out = conv.out;

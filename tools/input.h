@@ -5,6 +5,11 @@
  * converted to a format libbackdrop accepts and the raw packets of the best
  * audio stream (for copying or re-encoding by the output).
  *
+ * Pictures (image files, image sequences, pictures on a pipe) are handed out
+ * upright as their EXIF orientation says (tools/orient.h): they carry no
+ * display matrix to the output. Video keeps its stored orientation; its
+ * display matrix is the caller's to pass on (input_rotation()).
+ *
  * Errors: functions return 0 or a negative AVERROR code and write a one-line,
  * human-readable message (no trailing newline, naming the input) to err.
  */
@@ -70,8 +75,9 @@ int64_t input_skipped(const Input *in);
 void input_close(Input **in);
 
 /* Decodes the first frame of an image (or video) file into a newly allocated
- * RGB24 AVFrame (*out, caller frees with av_frame_free). Used for background
- * pictures. */
+ * RGB24 AVFrame (*out, caller frees with av_frame_free), upright: turned as
+ * its EXIF orientation, else its stream's display matrix, says. Used for
+ * background pictures. */
 int input_load_image(const char *path, AVFrame **out, char *err, size_t errlen);
 
 #endif

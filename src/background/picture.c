@@ -33,28 +33,36 @@ static const BdOption picture_options[] = {
         BACKDROP_OPTION_COLOR, "black", 0, 0, NULL, BACKDROP_OPTION_RUNTIME }, FIELD(color), 1 },
 };
 
-/* dst = src turned counter-clockwise by quarter_turns: the inverse of the
- * clockwise turn that shows stored frames upright. Packed 3-byte pixels. */
-static int turn_picture(Picture *dst, const BackdropFrame *src, int quarter_turns)
+/* (x, y, w, h) inside an upright W x H picture, as the same pixels are
+ * placed in the stored orientation (see bd_frame_turn_to_stored). */
+static void turn_rect(int *x, int *y, int *w, int *h, int W, int H, int turns)
 {
-    int w = src->width, h = src->height;
-    int dw = quarter_turns % 2 ? h : w, dh = quarter_turns % 2 ? w : h;
-    int err = bd_picture_alloc(dst, src->format, dw, dh);
-    if (err < 0)
-        return err;
-    for (int y = 0; y < dh; y++) {
-        uint8_t *row = dst->frame.data[0] + y * dst->frame.stride[0];
-        for (int x = 0; x < dw; x++) {
-            int sx, sy;
-            switch (quarter_turns) {
-            case 1: sx = w - 1 - y; sy = x; break;         /* 90 counter-clockwise */
-            case 2: sx = w - 1 - x; sy = h - 1 - y; break; /* 180 */
-            default: sx = y; sy = h - 1 - x; break;        /* 270 counter-clockwise */
-            }
-            memcpy(row + 3 * x, src->data[0] + sy * src->stride[0] + 3 * sx, 3);
-        }
+    int x0 = *x, y0 = *y, w0 = *w, h0 = *h;
+    switch (turns) {
+    case 1: *x = y0; *y = W - x0 - w0; *w = h0; *h = w0; break;
+    case 2: *x = W - x0 - w0; *y = H - y0 - h0; break;
+    case 3: *x = H - y0 - h0; *y = x0; *w = h0; *h = w0; break;
+    default: break;
     }
-    return 0;
+}
+
+/* The fit of a picture and a frame both stored turned: judged as they are
+ * displayed, upright, so that centring and rounding are those of an upright
+ * frame, then turned back into stored coordinates. */
+static BdFitRect stored_fit_rect(BdFit fit, int turns, int pic_w, int pic_h, int frame_w, int frame_h)
+{
+    if (turns % 2) {
+        int t = pic_w;
+        pic_w = pic_h;
+        pic_h = t;
+        t = frame_w;
+        frame_w = frame_h;
+        frame_h = t;
+    }
+    BdFitRect r = bd_fit_rect(fit, pic_w, pic_h, frame_w, frame_h);
+    turn_rect(&r.src_x, &r.src_y, &r.src_w, &r.src_h, pic_w, pic_h, turns);
+    turn_rect(&r.dst_x, &r.dst_y, &r.dst_w, &r.dst_h, frame_w, frame_h, turns);
+    return r;
 }
 
 static int picture_init(void *opaque, const BdEnv *env, const BdShape *shape, BdMatteInfo *info)
@@ -71,18 +79,22 @@ static int picture_init(void *opaque, const BdEnv *env, const BdShape *shape, Bd
         return 0;
     }
     const BackdropFrame *pic = env->picture;
-    if (env->quarter_turns) {
-        if ((err = turn_picture(&ps->turned, pic, env->quarter_turns)) < 0)
+    int turns = env->quarter_turns;
+    if (turns) {
+        /* The picture is upright: stored turned like the frames, it shows
+         * upright once the player turns them. */
+        int w = turns % 2 ? pic->height : pic->width, h = turns % 2 ? pic->width : pic->height;
+        if ((err = bd_picture_alloc(&ps->turned, pic->format, w, h)) < 0)
             return err;
+        bd_frame_turn_to_stored(&ps->turned.frame, pic, turns);
         pic = &ps->turned.frame;
     }
     /* Scale in the picture's packed format, then convert the whole frame
-     * (bars included) to the frames' format. Fitting the turned picture to
-     * the stored frame is fitting the upright one to the displayed frame:
-     * a quarter turn swaps both axes alike. */
+     * (bars included) to the frames' format. */
     if ((err = bd_picture_alloc(&ps->scaled, pic->format, shape->width, shape->height)) < 0)
         return err;
-    BdFitRect r = bd_fit_rect((BdFit)ps->opts.fit, pic->width, pic->height, shape->width, shape->height);
+    BdFitRect r = stored_fit_rect((BdFit)ps->opts.fit, turns, pic->width, pic->height, shape->width,
+                                  shape->height);
     if (r.dst_w != shape->width || r.dst_h != shape->height)
         bd_fill_rgb(&ps->scaled.frame, rgb[0], rgb[1], rgb[2]);
     err = bd_resize_area(&ps->scaled.frame, r.dst_x, r.dst_y, r.dst_w, r.dst_h, pic, r.src_x, r.src_y, r.src_w,

@@ -1175,6 +1175,51 @@ def error_background_text_file():
 
 
 @test
+def error_background_truncated():
+    """A background picture that is cut short or damaged is an error, not a
+    mostly flat background: exit 1, one line "backdrop: NAME: cannot read
+    background image: truncated or damaged (why)", nothing written. JPEG
+    and PNG cut at several points (down to the last bytes: the JPEG decoder
+    conceals a missing tail, the PNG decoder a missing final chunk), with a
+    corrupted middle, and a PNG whose first chunk fails its checksum; WebP
+    and BMP cut in half. The intact pictures, and a JPEG followed by other
+    data (phones append videos and depth maps), are accepted."""
+    small_clip()
+    make_picture("bg.jpg")
+    make_picture("bg.png")
+    make_picture("bg.bmp")
+    ffmpeg(*(lavfi("mandelbrot=s=200x150") + ["-frames:v", 1, "-c:v", "libwebp", "bg.webp"]))
+    bad = []
+    for ext, cuts in (("jpg", (0.1, 0.5, 0.9, -20, -8, -2)), ("png", (0.1, 0.5, 0.9, -12, -4, -1)),
+                      ("webp", (0.5,)), ("bmp", (0.5,))):
+        data = open("bg." + ext, "rb").read()
+        for cut in cuts:
+            size = int(len(data) * cut) if cut > 0 else len(data) + cut
+            name = "cut%s_%d.%s" % (ext, size, ext)
+            open(name, "wb").write(data[:size])
+            bad.append(name)
+        if ext in ("jpg", "png"):
+            damaged = bytearray(data)
+            middle = len(data) // 2
+            damaged[middle:middle + 16] = bytes(b ^ 0x5A for b in damaged[middle:middle + 16])
+            open("middle." + ext, "wb").write(bytes(damaged))
+            bad.append("middle." + ext)
+    png = bytearray(open("bg.png", "rb").read())
+    png[29] ^= 0xFF  # the last byte of IHDR's CRC
+    open("crc.png", "wb").write(bytes(png))
+    bad.append("crc.png")
+    for name in bad:
+        r = expect_error(["-m", "framediff", "-b", name, "talk.mp4", "-o", "out/x.mp4"],
+                         ["truncated or damaged"])
+        check(r.lines[0].startswith("backdrop: %s: cannot read background image: " % name),
+              "unexpected wording\n" + r.describe())
+
+    open("followed.jpg", "wb").write(open("bg.jpg", "rb").read() + open("talk.mp4", "rb").read())
+    for name in ("bg.jpg", "bg.png", "bg.webp", "bg.bmp", "followed.jpg"):
+        backdrop_ok("-m", "framediff", "-b", name, "talk.mp4", "-o", "out/%s.mp4" % name)
+
+
+@test
 def error_bad_colour():
     """-b '#12345' (five digits) is neither a colour nor a file: exit 1, one
     line quoting it, nothing written."""
@@ -1816,6 +1861,276 @@ def selfie_threshold_softness():
               % (t, np.count_nonzero(wrong)))
     check(fg_fraction(runs["hard7"]) < fg_fraction(runs["hard3"]),
           "no less person at --threshold 0.7 than at 0.3")
+
+
+# ---- 8. Orientation: display matrices and EXIF
+
+def write_rgb(path, rgb):
+    """Writes an (h, w, 3) R, G, B array as a picture file (by extension)."""
+    import cv2  # pylint: disable=import-outside-toplevel
+    check(cv2.imwrite(path, np.ascontiguousarray(rgb[:, :, ::-1])), "cannot write %s" % path)
+
+
+RED, GREEN_PURE, WHITE = (255, 0, 0), (0, 255, 0), (255, 255, 255)
+
+
+def halves(width, height, top, bottom):
+    """An upright width x height picture: the top half one colour, the
+    bottom half another."""
+    img = np.zeros((height, width, 3), np.uint8)
+    img[: height // 2] = top
+    img[height // 2:] = bottom
+    return img
+
+
+@test
+def rotation_background_upright():
+    """Phone video is stored sideways with a display matrix that turns it
+    upright; the background picture is upright, so it must be stored turned
+    like the frames for the player to show it upright. A still, lossless
+    clip stored 96x64 with each quarter-turn display matrix (framediff: every
+    pixel is background) and a 64x96 picture, red above blue: decoded with
+    ffmpeg's autorotation (as players show it) the output is 64x96, red on
+    top and blue below, for every --fit. The picture has the displayed
+    aspect ratio, so fitting against the displayed frame uses all of it:
+    cover crops nothing and contain adds no bars (bars would be black)."""
+    ffmpeg(*(lavfi("testsrc2=s=96x64:r=25,trim=end_frame=1,loop=loop=-1:size=1")
+             + ["-frames:v", 4, "-c:v", "libx264", "-qp", 0, "-pix_fmt", "yuv420p", "plain.mp4"]))
+    write_rgb("bg.png", halves(64, 96, RED, BLUE))
+    for degrees in (90, 180, 270):
+        src = "rot%d.mp4" % degrees
+        ffmpeg("-i", "plain.mp4", "-c", "copy", "-metadata:s:v:0", "rotate=%d" % degrees, src)
+        check(rotation_of(src) not in (None, 0), "test media: %s has no rotation" % src)
+        w, h = (96, 64) if degrees == 180 else (64, 96)
+        for fit in ("stretch", "cover", "contain"):
+            out = "out%d_%s.mp4" % (degrees, fit)
+            backdrop_ok("-m", "framediff", "--fit", fit, "-b", "bg.png", src, "-o", out)
+            shown = decode_frames(out, w, h, "rgb24")  # ffmpeg turns it as displayed
+            what = "rotate=%d, --fit %s (%s)" % (degrees, fit, out)
+            # Away from the edges and the middle, where lossy chroma blurs;
+            # turned half way, the frame is shown 96x64 and only its centre
+            # columns hold the picture with every fit.
+            columns = slice(36, 60) if degrees == 180 else slice(4, 60)
+            assert_colour(shown[:, 4:h // 2 - 4, columns], RED, 12, what + ", top")
+            assert_colour(shown[:, h // 2 + 4:h - 4, columns], BLUE, 12, what + ", bottom")
+            if degrees != 180:
+                for corner in (shown[:, :2, :2], shown[:, :2, -2:], shown[:, -2:, :2],
+                               shown[:, -2:, -2:]):
+                    check(corner.astype(int).max() >= 128, "%s: a corner is black (a bar)" % what)
+
+
+# EXIF orientation: how a picture stored as the camera saw it is shown. The
+# EXIF definitions, by where the stored picture's first row and first column
+# end up: 1 top/left (as stored), 2 top/right (mirrored), 3 bottom/right
+# (turned half way), 4 bottom/left, 5 left/top (transposed), 6 right/top
+# (turned a quarter clockwise), 7 right/bottom (transverse), 8 left/bottom
+# (turned a quarter counter-clockwise).
+EXIF_SHOWN = {
+    1: lambda a: a,
+    2: lambda a: a[:, ::-1],
+    3: lambda a: a[::-1, ::-1],
+    4: lambda a: a[::-1],
+    5: lambda a: a.transpose(1, 0, 2),
+    6: lambda a: np.rot90(a, -1),
+    7: lambda a: a[::-1, ::-1].transpose(1, 0, 2),
+    8: lambda a: np.rot90(a, 1),
+}
+
+
+def exif_stored(upright, orientation):
+    """The pixels a camera stores for this upright picture and orientation."""
+    inverse = {6: 8, 8: 6}.get(orientation, orientation)
+    stored = np.ascontiguousarray(EXIF_SHOWN[inverse](upright))
+    check(np.array_equal(EXIF_SHOWN[orientation](stored), upright), "test: EXIF table inconsistent")
+    return stored
+
+
+def exif_tiff(orientation, little_endian=False):
+    """A minimal EXIF block (TIFF header and IFD0 with one entry: tag 0x0112
+    Orientation, type SHORT, count 1) in either byte order."""
+    import struct  # pylint: disable=import-outside-toplevel
+    e = "<" if little_endian else ">"
+    head = (b"II*\x00" if little_endian else b"MM\x00*") + struct.pack(e + "I", 8)
+    entry = struct.pack(e + "HHIH", 0x0112, 3, 1, orientation) + b"\x00\x00"
+    return head + struct.pack(e + "H", 1) + entry + struct.pack(e + "I", 0)
+
+
+def jpeg_with_exif(src, dst, orientation, little_endian=False, second=False):
+    """Copies JPEG src to dst with an EXIF APP1 segment: right after SOI, as
+    cameras write it, or (second) after the segment that follows SOI (the
+    comment that ffmpeg writes), as editors that add a JFIF segment do."""
+    import struct  # pylint: disable=import-outside-toplevel
+    data = open(src, "rb").read()
+    check(data[:2] == b"\xff\xd8", "test media: %s is not a JPEG" % src)
+    payload = b"Exif\x00\x00" + exif_tiff(orientation, little_endian)
+    app1 = b"\xff\xe1" + struct.pack(">H", len(payload) + 2) + payload
+    at = 2
+    if second:
+        check(data[2] == 0xFF and data[3] not in (0xD9, 0xDA), "test media: %s has no segment"
+              " after SOI" % src)
+        at = 4 + struct.unpack(">H", data[4:6])[0]
+    open(dst, "wb").write(data[:at] + app1 + data[at:])
+
+
+def webp_with_exif(src, dst, orientation, width, height):
+    """Copies a simple WebP src to dst in the extended format: a VP8X chunk
+    saying that EXIF is present, the image chunks, then an EXIF chunk."""
+    import struct  # pylint: disable=import-outside-toplevel
+    data = open(src, "rb").read()
+    check(data[:4] == b"RIFF" and data[8:12] == b"WEBP", "test media: %s is not a WebP" % src)
+    chunks, i = [], 12
+    while i + 8 <= len(data):
+        size = struct.unpack("<I", data[i + 4:i + 8])[0]
+        chunks.append((data[i:i + 4], data[i + 8:i + 8 + size]))
+        i += 8 + size + (size & 1)
+    check(all(tag != b"VP8X" for tag, _ in chunks), "test media: %s is already extended" % src)
+    vp8x = struct.pack("<I", 0x08) + struct.pack("<I", width - 1)[:3] + struct.pack("<I", height - 1)[:3]
+    body = b""
+    for tag, payload in [(b"VP8X", vp8x)] + chunks + [(b"EXIF", exif_tiff(orientation))]:
+        body += tag + struct.pack("<I", len(payload)) + payload + b"\x00" * (len(payload) & 1)
+    open(dst, "wb").write(b"RIFF" + struct.pack("<I", len(body) + 4) + b"WEBP" + body)
+
+
+def quadrants(width, height):
+    """An upright picture: red, green, blue and white quadrants (top-left,
+    top-right, bottom-left, bottom-right), each a multiple of 16 pixels so
+    that JPEG blocks never straddle two colours."""
+    img = np.zeros((height, width, 3), np.uint8)
+    img[: height // 2, : width // 2] = RED
+    img[: height // 2, width // 2:] = GREEN_PURE
+    img[height // 2:, : width // 2] = BLUE
+    img[height // 2:, width // 2:] = WHITE
+    return img
+
+
+def oriented_picture(path, upright, orientation, chroma="yuvj444p", **exif_args):
+    """Writes upright's pixels as stored for orientation, with the tag: a
+    best-quality JPEG (.jpg; chroma subsampling as given) or a lossless
+    WebP (.webp)."""
+    stored = exif_stored(upright, orientation)
+    write_rgb("stored.png", stored)
+    if path.endswith(".webp"):
+        ffmpeg("-i", "stored.png", "-c:v", "libwebp", "-lossless", 1, "plain.webp")
+        webp_with_exif("plain.webp", path, orientation, stored.shape[1], stored.shape[0])
+    else:
+        ffmpeg("-i", "stored.png", "-q:v", 1, "-pix_fmt", chroma, "plain.jpg")
+        jpeg_with_exif("plain.jpg", path, orientation, **exif_args)
+
+
+@test
+def orientation_background_exif():
+    """A background photo carries an EXIF orientation: it is used upright.
+    The upright picture is 64x96 quadrants, stored for each of the 8
+    orientations (mirrors too) and tagged; on a 64x96 RGB frame (framediff:
+    all background, picture of the frame's size: copied, not scaled) the
+    output equals the upright picture: exactly for lossless WebP (6, 8 and
+    the mirror 7), within 2 levels for best-quality 4:4:4 JPEG (all 8; tag
+    in big- and little-endian EXIF, first or second segment). A
+    video as background (its first frame) is turned by its display matrix
+    the same way."""
+    upright = quadrants(64, 96)
+    write_rgb("frame.png", np.full((96, 64, 3), 128, np.uint8))
+    cases = [("bg%d.jpg" % o, o, {}) for o in range(1, 9)]
+    cases += [("bg6le.jpg", 6, {"little_endian": True}), ("bg8second.jpg", 8, {"second": True})]
+    cases += [("bg%d.webp" % o, o, {}) for o in (6, 8, 7)]
+    for name, orientation, exif_args in cases:
+        oriented_picture(name, upright, orientation, **exif_args)
+        out = "out_" + name.split(".")[0] + ".png"
+        backdrop_ok("-m", "framediff", "-b", name, "frame.png", "-o", out)
+        got = read_png(out)
+        check(got.shape == upright.shape, "%s (orientation %d): output %s, expected %s"
+              % (name, orientation, got.shape, upright.shape))
+        diff = int(np.abs(got.astype(int) - upright).max())
+        tolerance = 0 if name.endswith(".webp") else 2
+        check(diff <= tolerance, "%s (orientation %d): differs from the upright picture by up to "
+              "%d levels (allowed %d)" % (name, orientation, diff, tolerance))
+
+    # A clip stored 96x64 whose display matrix turns it a quarter clockwise.
+    write_rgb("stored.png", exif_stored(upright, 6))
+    ffmpeg("-loop", 1, "-i", "stored.png", "-frames:v", 2, "-c:v", "libx264", "-qp", 0,
+           "-pix_fmt", "yuv444p", "plain.mp4")
+    ffmpeg("-i", "plain.mp4", "-c", "copy", "-metadata:s:v:0", "rotate=270", "turned.mp4")
+    check(rotation_of("turned.mp4") == -90, "test media: turned.mp4 has rotation %s, want -90"
+          % rotation_of("turned.mp4"))
+    backdrop_ok("-m", "framediff", "-b", "turned.mp4", "frame.png", "-o", "out_video.png")
+    diff = int(np.abs(read_png("out_video.png").astype(int) - upright).max())
+    check(diff <= 2, "background from turned.mp4: differs from the upright picture by %d" % diff)
+
+
+@test
+def orientation_input_exif():
+    """A photo as input carries an EXIF orientation: it is processed, and
+    written, upright (a picture file has no display matrix). Two-picture
+    sequences, black then the quadrants (framediff: the second differs from
+    the first everywhere, so it is all foreground and comes out as is),
+    each stored and tagged for an orientation: the second output equals the
+    upright picture, exactly for lossless WebP (6, 8, mirror 7), within 3
+    levels inside each quadrant for 4:2:0 JPEG (all 8; colour edges blur in
+    the chroma conversions). A single tagged photo, from a file and from
+    stdin, gives an upright picture and matte."""
+    upright = quadrants(64, 96)
+    black = np.zeros_like(upright)
+    inner = [(slice(4, 44), slice(4, 28)), (slice(4, 44), slice(36, 60)),
+             (slice(52, 92), slice(4, 28)), (slice(52, 92), slice(36, 60))]
+    cases = [("jpg", o) for o in range(1, 9)] + [("webp", o) for o in (6, 8, 7)]
+    for ext, orientation in cases:
+        d = "in_%s%d" % (ext, orientation)
+        os.mkdir(d)
+        os.mkdir(d + "_out")
+        chroma = {"chroma": "yuvj420p"} if ext == "jpg" else {}
+        oriented_picture("%s/1.%s" % (d, ext), black, orientation, **chroma)
+        oriented_picture("%s/2.%s" % (d, ext), upright, orientation, **chroma)
+        backdrop_ok("-m", "framediff", "-b", "#00b140", "%s/%%d.%s" % (d, ext),
+                    "-o", d + "_out/%d.png")
+        got = read_png(d + "_out/2.png")
+        what = "%s, orientation %d" % (d, orientation)
+        check(got.shape == upright.shape, "%s: output %s, expected %s"
+              % (what, got.shape, upright.shape))
+        diff = np.abs(got.astype(int) - upright)
+        if ext == "webp":
+            check(diff.max() == 0, "%s: differs from the upright picture by up to %d levels"
+                  % (what, diff.max()))
+        else:
+            worst = max(int(diff[area].max()) for area in inner)
+            check(worst <= 3, "%s: quadrants differ from the upright ones by up to %d levels"
+                  % (what, worst))
+
+    oriented_picture("photo.jpg", upright, 6, chroma="yuvj420p")
+    backdrop_ok("-m", "framediff", "-b", "#00b140", "photo.jpg", "-o", "out.png",
+                "--matte", "matte.png")
+    backdrop_ok("-m", "framediff", "-b", "#00b140", "-", "-o", "piped.png",
+                stdin_data=open("photo.jpg", "rb").read())
+    for path, shape in (("out.png", (96, 64, 3)), ("matte.png", (96, 64)), ("piped.png", (96, 64, 3))):
+        check(read_png(path).shape == shape, "%s: shape %s, expected %s (upright)"
+              % (path, read_png(path).shape, shape))
+
+
+@test
+def selfie_exif_upright():
+    """The tester's photo: a phone portrait stored sideways with EXIF
+    orientation 6 (or mirrored and turned, 7). selfie is shown it upright
+    and writes it upright, so its matte matches the matte of the upright
+    picture (IoU >= 0.95); without the tag the same pixels give a much worse
+    matte (measured below), so the photo does tell upright from sideways."""
+    need_models()
+    ffmpeg("-i", p3m("images", "p_22fc0130"), "-vf", "scale=320:-2", "up.png")
+    upright = read_png("up.png")
+    backdrop_ok("up.png", "-o", "null", "--matte", "up_matte.png")
+    reference = read_png("up_matte.png")
+    for orientation in (6, 7):
+        oriented_picture("photo%d.jpg" % orientation, upright, orientation)
+        backdrop_ok("photo%d.jpg" % orientation, "-o", "null", "--matte", "m%d.png" % orientation)
+        matte = read_png("m%d.png" % orientation)
+        check(matte.shape == reference.shape, "orientation %d: matte %s, upright %s"
+              % (orientation, matte.shape, reference.shape))
+        score = iou(matte, reference)
+        print("orientation %d: IoU with the upright picture's matte %.4f" % (orientation, score))
+        check(score >= 0.95, "orientation %d: IoU %.4f < 0.95" % (orientation, score))
+    write_rgb("sideways.png", exif_stored(upright, 6))
+    backdrop_ok("sideways.png", "-o", "null", "--matte", "side_matte.png")
+    side = iou(np.rot90(read_png("side_matte.png"), -1), reference)
+    print("untagged sideways: IoU %.4f" % side)
+    check(side <= 0.8, "test media: the sideways picture scores %.4f, too close to upright" % side)
 
 
 # --------------------------------------------------------------------------

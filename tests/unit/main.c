@@ -13,6 +13,7 @@ static const UnitTest *const suites[] = {
     tflite_tests,
     nn_tests,
     resample_tests,
+    orient_tests,
     NULL,
 };
 

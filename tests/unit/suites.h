@@ -15,5 +15,6 @@ extern const UnitTest colorspace_tests[];
 extern const UnitTest tflite_tests[];
 extern const UnitTest nn_tests[];
 extern const UnitTest resample_tests[];
+extern const UnitTest orient_tests[];
 
 #endif

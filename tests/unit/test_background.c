@@ -353,6 +353,158 @@ static int test_background_picture_on_yuv(void)
     return UNIT_PASS;
 }
 
+/* ---- rotation: the picture is upright, the frames are stored turned ---- */
+
+/* Red, green, blue, white: the quadrants top-left, top-right, bottom-left,
+ * bottom-right of the upright picture. */
+static const int quadrant_rgb[4][3] = { { 255, 0, 0 }, { 0, 255, 0 }, { 0, 0, 255 }, { 255, 255, 255 } };
+
+static BackdropFrame make_quadrants(BackdropPixelFormat fmt, int w, int h)
+{
+    BackdropFrame pic = frame_new(fmt, w, h);
+    for (int y = 0; y < h; y++) {
+        for (int x = 0; x < w; x++) {
+            const int *c = quadrant_rgb[(y >= h / 2) * 2 + (x >= w / 2)];
+            put_rgb(&pic, x, y, c[0], c[1], c[2]);
+        }
+    }
+    return pic;
+}
+
+static BackdropContext *open_rotated(BdFit fit, int rotation)
+{
+    BackdropContext *ctx = open_with(fit, 10, 20, 30);
+    if (ctx && context_set_int(ctx, "rotation", rotation) < 0)
+        return NULL;
+    return ctx;
+}
+
+/* Checks that each quadrant of the stored w x h frame (split at w/2, h/2)
+ * is one colour; want[] lists them top-left, top-right, bottom-left,
+ * bottom-right by index into quadrant_rgb. */
+static int check_quadrants(const BackdropFrame *out, const int want[4], int rotation)
+{
+    for (int y = 0; y < out->height; y++) {
+        for (int x = 0; x < out->width; x++) {
+            int q = (y >= out->height / 2) * 2 + (x >= out->width / 2), got[3];
+            const int *c = quadrant_rgb[want[q]];
+            get_rgb(out, x, y, got);
+            CHECK(got[0] == c[0] && got[1] == c[1] && got[2] == c[2],
+                  "rotation %d, %dx%d stored frame, (%d,%d) is (%d,%d,%d), expected (%d,%d,%d)", rotation,
+                  out->width, out->height, x, y, got[0], got[1], got[2], c[0], c[1], c[2]);
+        }
+    }
+    return UNIT_PASS;
+}
+
+/* A 6x4 upright picture on frames displayed 6x4 (stored 4x6 when turned a
+ * quarter) and displayed 12x8 (scaled by exactly 2, which copies pixels):
+ * turning the stored frame clockwise by the rotation must show the picture
+ * upright, so for 90 the picture's top-right corner is stored top-left. */
+static int test_background_rotation_quadrants(void)
+{
+    static const struct {
+        int rotation;
+        int stored[4]; /* quadrant_rgb index stored top-left, top-right, bottom-left, bottom-right */
+    } cases[] = {
+        { 0, { 0, 1, 2, 3 } },
+        { 90, { 1, 3, 0, 2 } },
+        { 180, { 3, 2, 1, 0 } },
+        { 270, { 2, 0, 3, 1 } },
+    };
+    const BdFit fits[] = { BD_FIT_STRETCH, BD_FIT_COVER, BD_FIT_CONTAIN };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        for (int f = 0; f < 3; f++) {
+            for (int scale = 1; scale <= 2; scale++) {
+                int r = cases[i].rotation, side = r % 180 != 0;
+                BackdropContext *ctx = open_rotated(fits[f], r);
+                CHECK(ctx != NULL, "open failed");
+                BackdropFrame pic = make_quadrants(f == 2 ? BACKDROP_PIXFMT_BGR24 : BACKDROP_PIXFMT_RGB24, 6, 4);
+                CHECK_INT(backdrop_set_background(ctx, &pic), 0);
+                BackdropFrame out = frame_new(BACKDROP_PIXFMT_RGB24, (side ? 4 : 6) * scale, (side ? 6 : 4) * scale);
+                TRY(render_background(ctx, &out));
+                TRY(check_quadrants(&out, cases[i].stored, r));
+            }
+        }
+    }
+    return UNIT_PASS;
+}
+
+/* Where stored pixel (x, y) of a w x h frame is shown once the frame is
+ * turned clockwise by 'rotation' degrees. */
+static void displayed_at(int rotation, int w, int h, int x, int y, int *u, int *v)
+{
+    switch (rotation) {
+    case 90: *u = h - 1 - y; *v = x; break;
+    case 180: *u = w - 1 - x; *v = h - 1 - y; break;
+    case 270: *u = y; *v = w - 1 - x; break;
+    default: *u = x; *v = y; break;
+    }
+}
+
+/* Fit is judged on the frame as displayed. A 6x4 picture on a frame
+ * displayed 12x4 (stored 4x12 when turned a quarter): CONTAIN puts it
+ * unscaled in displayed columns 3-8 with bars at 0-2 and 9-11, COVER
+ * crops its centre 6x2 (rows 1-2) and doubles it; a YUV picture is
+ * converted, then turned. */
+static int test_background_rotation_fit(void)
+{
+    const int bar[3] = { 10, 20, 30 };
+    for (int r = 0; r < 360; r += 90) {
+        int sw = r % 180 ? 4 : 12, sh = r % 180 ? 12 : 4;
+        for (int f = 0; f < 2; f++) {
+            BackdropContext *ctx = open_rotated(f ? BD_FIT_COVER : BD_FIT_CONTAIN, r);
+            CHECK(ctx != NULL, "open failed");
+            BackdropFrame pic = make_quadrants(BACKDROP_PIXFMT_RGB24, 6, 4);
+            CHECK_INT(backdrop_set_background(ctx, &pic), 0);
+            BackdropFrame out = frame_new(BACKDROP_PIXFMT_RGB24, sw, sh);
+            TRY(render_background(ctx, &out));
+            for (int y = 0; y < sh; y++) {
+                for (int x = 0; x < sw; x++) {
+                    int u, v, got[3];
+                    const int *want;
+                    displayed_at(r, sw, sh, x, y, &u, &v);
+                    if (f == 0) /* contain: picture pixel (u - 3, v) */
+                        want = u < 3 || u >= 9 ? bar : quadrant_rgb[(v >= 2) * 2 + (u - 3 >= 3)];
+                    else /* cover: picture pixel (u / 2, 1 + v / 2) */
+                        want = quadrant_rgb[(1 + v / 2 >= 2) * 2 + (u / 2 >= 3)];
+                    get_rgb(&out, x, y, got);
+                    CHECK(got[0] == want[0] && got[1] == want[1] && got[2] == want[2],
+                          "%s, rotation %d: stored (%d,%d), shown at (%d,%d), is (%d,%d,%d), expected (%d,%d,%d)",
+                          f ? "cover" : "contain", r, x, y, u, v, got[0], got[1], got[2], want[0], want[1],
+                          want[2]);
+                }
+            }
+        }
+
+        /* YUV420P picture 8x4: left half white, right half black. */
+        BackdropContext *ctx = open_rotated(BD_FIT_STRETCH, r);
+        CHECK(ctx != NULL, "open failed");
+        BackdropFrame ypic = frame_new(BACKDROP_PIXFMT_YUV420P, 8, 4);
+        for (int y = 0; y < 4; y++)
+            for (int x = 0; x < 8; x++)
+                *sample(&ypic, 0, x, y) = x < 4 ? 235 : 16;
+        fill_plane(&ypic, 1, 128);
+        fill_plane(&ypic, 2, 128);
+        CHECK_INT(backdrop_set_background(ctx, &ypic), 0);
+        int w = r % 180 ? 4 : 8, h = r % 180 ? 8 : 4;
+        BackdropFrame out = frame_new(BACKDROP_PIXFMT_RGB24, w, h);
+        TRY(render_background(ctx, &out));
+        for (int y = 0; y < h; y++) {
+            for (int x = 0; x < w; x++) {
+                int u, v, got[3];
+                displayed_at(r, w, h, x, y, &u, &v);
+                int want = u < 4 ? 255 : 0;
+                get_rgb(&out, x, y, got);
+                CHECK(got[0] == want && got[1] == want && got[2] == want,
+                      "YUV picture, rotation %d: stored (%d,%d), shown at (%d,%d), is (%d,%d,%d), expected %d",
+                      r, x, y, u, v, got[0], got[1], got[2], want);
+            }
+        }
+    }
+    return UNIT_PASS;
+}
+
 const UnitTest background_tests[] = {
     UNIT_TEST(background_fit_stretch),
     UNIT_TEST(background_fit_cover),
@@ -362,5 +514,7 @@ const UnitTest background_tests[] = {
     UNIT_TEST(background_color_and_reset),
     UNIT_TEST(background_yuv_pure_colors),
     UNIT_TEST(background_picture_on_yuv),
+    UNIT_TEST(background_rotation_quadrants),
+    UNIT_TEST(background_rotation_fit),
     UNIT_TESTS_END
 };

@@ -29,7 +29,7 @@
 #include "message.h"
 #include "model.h"
 #include "options.h"
-#include "output.h"
+#include "output/output.h"
 #include "overlap.h"
 #include "paths.h"
 #include "reader.h"

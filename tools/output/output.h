@@ -21,7 +21,7 @@
 #include <libavformat/avformat.h>
 #include <libavutil/frame.h>
 
-#include "paths.h"
+#include "../paths.h"
 
 typedef struct Output Output;
 

@@ -9,7 +9,7 @@
 #include <libavutil/frame.h>
 #include <libavutil/pixdesc.h>
 
-#include "orient.h"
+#include "input/orient.h"
 #include "suites.h"
 
 static void frame_release(void *f)

@@ -8,7 +8,7 @@
  * packet has to be held back.
  */
 #include "input.h"
-#include "message.h"
+#include "../message.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -350,14 +350,60 @@ static int find_video_stream(AVFormatContext *fmt)
     return AVERROR_STREAM_NOT_FOUND;
 }
 
+/* Where an input name leads, as a table in the manner of dav1d's
+ * tools/input/: the first source whose probe takes the name says what FFmpeg
+ * opens and with which demuxer (NULL: FFmpeg probes the content). A camera
+ * (V4L2 through libavdevice) is one more line here. */
+typedef struct InputSource {
+    const char *name;
+    int (*probe)(const char *url);
+    const char *demuxer;
+    const char *(*target)(const char *url);
+} InputSource;
+
+static int is_stdin(const char *url)
+{
+    return !strcmp(url, "-");
+}
+
+static const char *stdin_target(const char *url)
+{
+    return "pipe:0";
+}
+
+static int any_name(const char *url)
+{
+    return 1;
+}
+
+static const char *same_target(const char *url)
+{
+    return url;
+}
+
+static const InputSource sources[] = {
+    { "stdin", is_stdin, NULL, stdin_target },
+    { "sequence", is_sequence_pattern, "image2", same_target },
+    { "file", any_name, NULL, same_target }, /* files and URLs */
+};
+
+static const InputSource *source_of(const char *url)
+{
+    size_t i = 0;
+    while (!sources[i].probe(url))
+        i++; /* the last source takes any name */
+    return &sources[i];
+}
+
 /* Opens url ("-" = stdin) and finds its video stream. On failure *pfmt is
  * NULL and err names the input. */
 static int open_media(AVFormatContext **pfmt, AVStream **pvideo, const char *url,
                       const char *name, const Wording *w, char *err, size_t errlen)
 {
-    const AVInputFormat *forced = is_sequence_pattern(url) ? av_find_input_format("image2") : NULL;
+    const InputSource *src = source_of(url);
+    const AVInputFormat *forced = src->demuxer ? av_find_input_format(src->demuxer) : NULL;
     AVFormatContext *fmt = NULL;
-    int ret = avformat_open_input(&fmt, strcmp(url, "-") == 0 ? "pipe:0" : url, forced, NULL);
+    int ret = avformat_open_input(&fmt, src->target(url), forced, NULL);
     if (ret < 0) {
         /* Probing fails with INVALIDDATA, or EOF when a weak guess reads
          * past the end: either way FFmpeg found no format it knows. */

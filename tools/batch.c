@@ -1,0 +1,373 @@
+/*
+ * The batch loop of the CLI: file in, files out, every frame. Decoding runs
+ * ahead on the reader thread; each frame is processed by the library
+ * straight into the encoders' pictures; audio packets go to the output as
+ * they come. The outputs are opened on the first video frame, when its size
+ * and format are known (audio before it waits in a queue); at the end all
+ * outputs are completed before any is committed. A signal finishes the
+ * output with the frames so far.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <libavutil/avstring.h>
+#include <libavutil/pixdesc.h>
+
+#include "job.h"
+
+/* Audio packets held until the outputs open; a video stream whose first
+ * frame comes later than this is not a file we can sensibly keep in sync. */
+#define MAX_QUEUED_AUDIO 4096
+
+static const char *const stage_names[STAGE_COUNT] = { "decode", "process", "encode" };
+
+static void fill_output_options(OutputOptions *oo, const Job *job, const AVFrame *first, const char *path,
+                                int pix_fmt, const AVStream *audio)
+{
+    const AVStream *video = input_video_stream(job->input);
+    memset(oo, 0, sizeof(*oo));
+    oo->path = path;
+    oo->codec = job->opt.codec;
+    oo->crf = job->opt.crf;
+    oo->threads = job->opt.threads;
+    oo->width = first->width;
+    oo->height = first->height;
+    oo->pix_fmt = pix_fmt;
+    oo->time_base = video->time_base;
+    oo->frame_rate = av_guess_frame_rate(input_format(job->input), (AVStream *)video, NULL);
+    oo->sample_aspect_ratio = first->sample_aspect_ratio;
+    oo->color_range = first->color_range;
+    oo->colorspace = first->colorspace;
+    oo->color_primaries = first->color_primaries;
+    oo->color_trc = first->color_trc;
+    oo->display_matrix = av_stream_get_side_data(video, AV_PKT_DATA_DISPLAYMATRIX, NULL);
+    oo->audio = audio;
+    oo->protect = (FileIdSet *)&job->input_files;
+}
+
+static int open_outputs(Job *job, const AVFrame *first)
+{
+    char err[ERRLEN];
+    OutputOptions oo;
+    if (to_backdrop_format(first->format) == BACKDROP_PIXFMT_NONE) {
+        say_error("%s: decoder gave pixel format %s, which was not converted", job->opt.input,
+                  av_get_pix_fmt_name(first->format));
+        return -1;
+    }
+    job->width = first->width;
+    job->height = first->height;
+    job->format = first->format;
+    fill_output_options(&oo, job, first, job->opt.output, first->format, input_audio_stream(job->input));
+    if (output_open(&job->output, &oo, err, sizeof(err)) < 0) {
+        say_error("%s", err);
+        return -1;
+    }
+    if (job->opt.matte) {
+        /* A matte holds alpha values, not video levels: full range, no colour. */
+        fill_output_options(&oo, job, first, job->opt.matte, AV_PIX_FMT_GRAY8, NULL);
+        oo.color_range = AVCOL_RANGE_JPEG;
+        oo.colorspace = AVCOL_SPC_UNSPECIFIED;
+        oo.color_primaries = AVCOL_PRI_UNSPECIFIED;
+        oo.color_trc = AVCOL_TRC_UNSPECIFIED;
+        if (output_open(&job->matte_output, &oo, err, sizeof(err)) < 0) {
+            say_error("%s", err);
+            return -1;
+        }
+    }
+    for (int i = 0; i < job->queued_count; i++) {
+        int ret = output_write_audio(job->output, job->queued_audio[i], err, sizeof(err));
+        if (ret < 0) {
+            say_error("%s", err);
+            return -1;
+        }
+        av_packet_free(&job->queued_audio[i]);
+    }
+    job->queued_count = 0;
+    return 0;
+}
+
+static int handle_audio(Job *job, const AVPacket *pkt)
+{
+    char err[ERRLEN];
+    if (job->output) {
+        int ret = output_write_audio(job->output, pkt, err, sizeof(err));
+        if (ret < 0)
+            say_error("%s", err);
+        return ret < 0 ? -1 : 0;
+    }
+    if (job->queued_count == MAX_QUEUED_AUDIO) {
+        say_error("%s: more than %d audio packets before the first video frame", job->opt.input,
+                  MAX_QUEUED_AUDIO);
+        return -1;
+    }
+    if ((!job->queued_audio && !(job->queued_audio = calloc(MAX_QUEUED_AUDIO, sizeof(AVPacket *)))) ||
+        !(job->queued_audio[job->queued_count] = av_packet_clone(pkt))) {
+        say_error("out of memory");
+        return -1;
+    }
+    job->queued_count++;
+    return 0;
+}
+
+static int handle_video(Job *job, AVFrame *frame)
+{
+    char err[ERRLEN];
+    if (!job->output && open_outputs(job, frame) < 0)
+        return -1;
+    if (frame->width != job->width || frame->height != job->height || frame->format != job->format) {
+        say_error("%s: frame size changed mid-stream (%dx%d to %dx%d); not supported", job->opt.input,
+                  job->width, job->height, frame->width, frame->height);
+        return -1;
+    }
+    double t0 = now_seconds();
+    /* The library writes straight into the encoders' pictures. */
+    AVFrame *out_frame = output_frame(job->output, err, sizeof(err));
+    AVFrame *matte_frame = job->matte_output ? output_frame(job->matte_output, err, sizeof(err)) : NULL;
+    if (!out_frame || (job->matte_output && !matte_frame)) {
+        say_error("%s", err);
+        return -1;
+    }
+    BackdropFrame in = wrap_frame(frame), out = wrap_frame(out_frame), matte;
+    if (matte_frame)
+        matte = wrap_frame(matte_frame);
+    int ret = backdrop_process(job->ctx, &in, &out, matte_frame ? &matte : NULL);
+    double t1 = now_seconds();
+    job->stage_seconds[STAGE_PROCESS] += t1 - t0;
+    if (ret == BACKDROP_EAGAIN)
+        return 0;
+    if (ret < 0) {
+        say_error("frame %lld: %s", (long long)job->frames_in, backdrop_strerror(ret));
+        return -1;
+    }
+    out_frame->pts = frame->pts;
+    if (output_write_video(job->output, out_frame, err, sizeof(err)) < 0) {
+        say_error("%s", err);
+        return -1;
+    }
+    if (matte_frame) {
+        matte_frame->pts = frame->pts;
+        if (output_write_video(job->matte_output, matte_frame, err, sizeof(err)) < 0) {
+            say_error("%s", err);
+            return -1;
+        }
+    }
+    job->stage_seconds[STAGE_ENCODE] += now_seconds() - t1;
+    job->frames_out++;
+    return 0;
+}
+
+static void show_progress(Job *job, int final)
+{
+    if (!job->show_progress)
+        return;
+    double now = now_seconds();
+    if (!final && now - job->last_progress < 0.5)
+        return;
+    job->last_progress = now;
+    double elapsed = now - job->start, fps = elapsed > 0 ? job->frames_in / elapsed : 0;
+    int64_t total = job->total_frames;
+    char line[160];
+    if (total > 0 && job->frames_in <= total) {
+        double eta = fps > 0 ? (total - job->frames_in) / fps : 0;
+        snprintf(line, sizeof(line), "%3d%%  %lld/%lld frames  %.1f fps  ETA %d:%02d",
+                 (int)(100 * job->frames_in / total), (long long)job->frames_in, (long long)total, fps,
+                 (int)eta / 60, (int)eta % 60);
+    } else {
+        snprintf(line, sizeof(line), "%lld frames  %.1f fps", (long long)job->frames_in, fps);
+    }
+    fprintf(stderr, "\r%-60s%s", line, final ? "\n" : "");
+    job->progress_shown = !final;
+}
+
+/* Writes all of text to fd; 0 or an errno value. */
+static int write_all(int fd, const char *text, size_t len)
+{
+    while (len) {
+        ssize_t n = write(fd, text, len);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            return n < 0 ? errno : EIO;
+        text += n;
+        len -= (size_t)n;
+    }
+    return 0;
+}
+
+/* --stats: the JSON goes straight into a special file ("-" is standard
+ * output, a device, a FIFO, /dev/stdout), through our own descriptor when
+ * the name stands for one, else opened to append rather than truncate, so
+ * that nothing already written there is lost; a regular file is written
+ * under a temporary name that the commit renames into place, like every
+ * other output. */
+static int write_stats(Job *job, double seconds)
+{
+    const char *path = job->opt.stats;
+    char text[1024];
+    int len = snprintf(text, sizeof(text), "{\"frames\": %lld, \"seconds\": %.6f, \"fps\": %.3f, \"stages\": {",
+                       (long long)job->frames_out, seconds, seconds > 0 ? job->frames_out / seconds : 0.0);
+    for (int s = 0; s < STAGE_COUNT; s++)
+        len += snprintf(text + len, sizeof(text) - (size_t)len, "%s\"%s\": %.3f", s ? ", " : "",
+                        stage_names[s], job->stage_seconds[s] * 1000.0);
+    len += snprintf(text + len, sizeof(text) - (size_t)len, "}}\n");
+
+    int e = 0;
+    if (path_is_special(path)) {
+        int own = path_descriptor(path);
+        int fd = own >= 0 ? dup(own) : open(path, O_WRONLY | O_APPEND | O_CLOEXEC);
+        if (fd < 0)
+            e = errno;
+        else {
+            e = write_all(fd, text, (size_t)len);
+            if (close(fd) != 0 && !e)
+                e = errno;
+        }
+    } else if (!(job->stats_final = path_rename_target(path)) ||
+               !(job->stats_tmp = av_asprintf("%.*s.%s.part-%d",
+                                              (int)(path_base(job->stats_final) - job->stats_final),
+                                              job->stats_final, path_base(job->stats_final),
+                                              (int)getpid()))) {
+        e = ENOMEM;
+    } else {
+        int fd = open(job->stats_tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
+        if (fd < 0)
+            e = errno;
+        else {
+            e = write_all(fd, text, (size_t)len);
+            if (close(fd) != 0 && !e)
+                e = errno;
+            if (e)
+                unlink(job->stats_tmp);
+        }
+        if (e)
+            av_freep(&job->stats_tmp);
+    }
+    if (e) {
+        say_error("%s: cannot write stats: %s", path, strerror(e));
+        return -1;
+    }
+    return 0;
+}
+
+void batch_cleanup(Job *job, int success)
+{
+    if (!success) {
+        output_abort(&job->output);
+        output_abort(&job->matte_output);
+    }
+    if (job->stats_tmp)
+        unlink(job->stats_tmp);
+    av_freep(&job->stats_tmp);
+    free(job->stats_final);
+    fileid_set_free(&job->input_files);
+    for (int i = 0; i < job->queued_count; i++)
+        av_packet_free(&job->queued_audio[i]);
+    free(job->queued_audio);
+    backdrop_close(&job->ctx);
+    reader_stop(&job->reader); /* before the input it reads from */
+    input_close(&job->input);
+}
+
+int batch_run(Job *job)
+{
+    char err[ERRLEN];
+    InputOptions io = { 0 };
+    io.url = job->opt.input;
+    io.threads = job->opt.threads;
+    io.on_error = job->opt.on_error == ON_ERROR_STOP ? INPUT_ON_ERROR_STOP : INPUT_ON_ERROR_SKIP;
+    /* The tutorial works on OpenCV's BGR frames; everything else stays in
+     * the decoder's format. */
+    io.want_format = options_library_value(&job->opt, "seed-compat") ? AV_PIX_FMT_BGR24 : AV_PIX_FMT_NONE;
+    if (input_open(&job->input, &io, err, sizeof(err)) < 0) {
+        say_error("%s", err);
+        return -1;
+    }
+    if (job_open_library(job) < 0)
+        return -1;
+
+    /* Read before the reader thread starts demuxing. */
+    job->show_progress = !job->opt.quiet && isatty(STDERR_FILENO);
+    job->total_frames = input_frame_estimate(job->input);
+    /* With more than one thread, decoding runs ahead on its own thread. */
+    if (reader_start(&job->reader, job->input, job->opt.threads != 1) < 0) {
+        say_error("out of memory");
+        return -1;
+    }
+    job->start = job->last_progress = now_seconds();
+    for (;;) {
+        if (interrupted) {
+            if (job->progress_shown)
+                fputc('\n', stderr);
+            fprintf(stderr, "backdrop: %s after %lld frames; finishing the output\n",
+                    stop_reason(interrupted), (long long)job->frames_in);
+            break;
+        }
+        InputEvent ev;
+        int ret = reader_next(job->reader, &ev, err, sizeof(err));
+        if (ret < 0) {
+            if (job->progress_shown)
+                fputc('\n', stderr);
+            say_error("%s", err);
+            return -1;
+        }
+        if (ev.type == INPUT_EVENT_EOF)
+            break;
+        if (ev.type == INPUT_EVENT_AUDIO) {
+            if (handle_audio(job, ev.packet) < 0)
+                return -1;
+            continue;
+        }
+        if (handle_video(job, ev.frame) < 0)
+            return -1;
+        job->frames_in++;
+        show_progress(job, 0);
+    }
+    if (!job->output) {
+        say_error("%s: no video frames could be decoded", job->opt.input);
+        return -1;
+    }
+    if (job->frames_out == 0) {
+        say_error("%s: %lld frames are too few to produce any output", job->opt.input,
+                  (long long)job->frames_in);
+        return -1;
+    }
+    /* The input is done with: stop decoding ahead (after an interrupt the
+     * reader would go on) before finishing and reading its counters. */
+    job->stage_seconds[STAGE_DECODE] = reader_decode_seconds(job->reader);
+    reader_stop(&job->reader);
+    /* Every output is completed before any is renamed into place: a late
+     * failure (the matte's encoder, a full disk, the stats) leaves none of
+     * them half-committed. */
+    if (output_complete(job->output, err, sizeof(err)) < 0 ||
+        (job->matte_output && output_complete(job->matte_output, err, sizeof(err)) < 0)) {
+        say_error("%s", err);
+        return -1;
+    }
+    double seconds = now_seconds() - job->start;
+    if (job->opt.stats && write_stats(job, seconds) < 0)
+        return -1;
+    if (output_commit(&job->output, err, sizeof(err)) < 0 ||
+        (job->matte_output && output_commit(&job->matte_output, err, sizeof(err)) < 0)) {
+        say_error("%s", err);
+        return -1;
+    }
+    if (job->stats_tmp) {
+        int e = -path_replace(job->stats_tmp, job->stats_final);
+        if (e) {
+            say_error("%s: cannot write stats: %s", job->opt.stats, strerror(e));
+            return -1;
+        }
+        av_freep(&job->stats_tmp);
+    }
+    show_progress(job, 1);
+    int64_t skipped = input_skipped(job->input);
+    if (skipped > 0)
+        fprintf(stderr, "backdrop: %s: skipped %lld undecodable packets (--on-error stop to fail instead)\n",
+                job->opt.input, (long long)skipped);
+    return 0;
+}
+

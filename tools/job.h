@@ -1,0 +1,72 @@
+/*
+ * What the CLI's parts share about one run: the job (options, input, library
+ * context, outputs, counters) and the few helpers both use. backdrop.c sets a
+ * job up (options, checks, the library) and batch.c runs it; the live loop
+ * to come (a camera in, newest frame first) will be a third file on the
+ * same job.
+ */
+#ifndef BACKDROP_TOOLS_JOB_H
+#define BACKDROP_TOOLS_JOB_H
+
+#include <signal.h>
+#include <stdint.h>
+
+#include <libavutil/frame.h>
+
+#include "backdrop/backdrop.h"
+#include "input/input.h"
+#include "input/reader.h"
+#include "message.h"
+#include "options.h"
+#include "output/output.h"
+#include "paths.h"
+
+#define ERRLEN MESSAGE_MAX
+
+typedef enum Stage { STAGE_DECODE, STAGE_PROCESS, STAGE_ENCODE, STAGE_COUNT } Stage;
+
+typedef struct Job {
+    CliOptions opt;
+    Input *input;
+    Reader *reader;
+    BackdropContext *ctx;
+    Output *output, *matte_output;
+    int width, height, format; /* of the frames, fixed by the first */
+    AVPacket **queued_audio;
+    int queued_count;
+    int64_t frames_in, frames_out;
+    double stage_seconds[STAGE_COUNT];
+    double start, last_progress;
+    int progress_shown;
+    int show_progress;     /* stderr is a terminal and not --quiet */
+    int64_t total_frames;  /* estimate for the progress line, 0 if unknown */
+    const char *method;    /* resolved method name */
+    char model_path[4096]; /* selfie: the model file used */
+    int reported;          /* the library already explained the failure */
+    FileIdSet input_files; /* what the input reads: no output may replace these */
+    char *stats_tmp;       /* --stats written here, renamed at the commit */
+    char *stats_final;
+} Job;
+
+/* The signal that asked the run to stop (SIGINT, SIGTERM or SIGHUP), or 0. */
+extern volatile sig_atomic_t interrupted;
+/* "interrupted", "terminated (SIGTERM)", ... */
+const char *stop_reason(int sig);
+
+double now_seconds(void);
+void say_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* An AVFrame's pixels described to the library, without a copy. */
+BackdropFrame wrap_frame(const AVFrame *f);
+int to_backdrop_format(int av_format);
+
+/* backdrop.c: opens the library for the job's method and options (after the
+ * input, whose rotation it needs) and sets the background. */
+int job_open_library(Job *job);
+
+/* batch.c: the throughput loop, file in, files out: every frame decoded
+ * (ahead, on the reader thread), processed, encoded; 0, or -1 after saying
+ * why. Then batch_cleanup (success: the outputs were committed). */
+int batch_run(Job *job);
+void batch_cleanup(Job *job, int success);
+
+#endif

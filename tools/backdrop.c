@@ -69,6 +69,7 @@ typedef struct Job {
     const char *method;    /* resolved method name */
     char model_path[4096]; /* selfie: the model file used */
     int reported;          /* the library already explained the failure */
+    int library_threads;   /* the library's threads (settings.threads) */
 } Job;
 
 static void say_error(const char *fmt, ...)
@@ -156,14 +157,20 @@ static int load_background(Job *job)
     return 0;
 }
 
-/* Threads for the library's row slices. With decode-ahead, one core is
- * taken by the reader thread and the decoder's own threads; measured on two
- * cores, giving the library a second worker there costs more in contention
- * (its workers and the decoder's compete) than it gains. */
+/* Threads for the library's row slices and network. With decode-ahead, one
+ * CPU is taken by the reader thread and the decoder's own threads; measured
+ * on two cores, giving the library a second worker there costs more in
+ * contention (its workers and the decoder's compete) than it gains.
+ * Counted from the CPUs this process may use (affinity, cgroup quota), not
+ * from --threads alone: the library's workers spin while they wait, so one
+ * beyond the free CPUs slows every frame instead of helping (--threads 4 on
+ * two CPUs ran 80 times slower). A larger --threads still goes to FFmpeg's
+ * decoder and encoder, whose threads sleep while they wait. */
 static int library_threads(int requested)
 {
-    long cores = requested > 0 ? requested : sysconf(_SC_NPROCESSORS_ONLN);
-    return cores >= 3 ? (int)(cores - 1) : 1;
+    int cpus = backdrop_cpu_count();
+    int usable = requested > 0 && requested < cpus ? requested : cpus;
+    return usable >= 3 ? usable - 1 : 1;
 }
 
 /* Resolves the method and checks the options whose meaning depends on it,
@@ -239,7 +246,7 @@ static int open_library(Job *job)
     BackdropSettings s;
     backdrop_default_settings(&s);
     s.method = job->method;
-    s.threads = library_threads(job->opt.threads);
+    s.threads = job->library_threads = library_threads(job->opt.threads);
     s.seed_compat = job->opt.seed_compat;
     /* The tutorial stretches the picture; seed-compat keeps that unless the
      * user asked for another fit. */
@@ -461,7 +468,7 @@ static int write_stats(const Job *job, double seconds)
             seconds, seconds > 0 ? job->frames_out / seconds : 0.0);
     for (int s = 0; s < STAGE_COUNT; s++)
         fprintf(f, "%s\"%s\": %.3f", s ? ", " : "", stage_names[s], job->stage_seconds[s] * 1000.0);
-    fprintf(f, "}}\n");
+    fprintf(f, "}, \"threads\": {\"library\": %d}}\n", job->library_threads);
     if (fclose(f) != 0 || rename(tmp, path) != 0) {
         say_error("%s: cannot write stats: %s", path, strerror(errno));
         unlink(tmp);

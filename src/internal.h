@@ -92,6 +92,25 @@ void bd_frame_turn_to_stored(const BackdropFrame *dst, const BackdropFrame *src,
 typedef void (*bd_rows_fn)(void *arg, int first_row, int row_count);
 void bd_run_rows(pthreadpool_t pool, bd_rows_fn fn, void *arg, int rows, int align);
 
+/* ---- CPUs (cpu.c) ------------------------------------------------------ */
+
+/* CPUs this process may use: those of the calling thread's affinity mask,
+ * at most what its cgroup's CPU quota buys (rounded up); at least 1. Reads
+ * /proc/self/cgroup and a few files under /sys/fs/cgroup on each call. */
+int bd_cpu_count(void);
+
+/* The CPU limit in cgroup files, 0 meaning none; malformed text is none.
+ * cgroup v2 cpu.max contents ("max 100000", "150000 100000"), and v1
+ * cpu.cfs_quota_us / cpu.cfs_period_us contents ("-1" is none):
+ * ceil(quota / period). */
+int bd_cgroup2_cpu_limit(const char *cpu_max);
+int bd_cgroup1_cpu_limit(const char *quota_us, const char *period_us);
+/* The tightest limit on the process whose cgroup list (the format of
+ * /proc/self/cgroup) is in the file proc_cgroup, with the cgroup
+ * hierarchies mounted under root ("/sys/fs/cgroup": v2 there, v1 in
+ * root/<controllers> or root/cpu); 0 for none. */
+int bd_cgroup_cpu_limit(const char *proc_cgroup, const char *root);
+
 /* ---- colour ------------------------------------------------------------ */
 
 /* Fills every pixel of f with the colour (r, g, b), converted to f's format

@@ -6,7 +6,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "internal.h"
 #include "pipeline.h"
@@ -34,6 +33,11 @@ const char *backdrop_strerror(int err)
     case BACKDROP_EOF: return "no frame held back";
     default: return "unknown error";
     }
+}
+
+int backdrop_cpu_count(void)
+{
+    return bd_cpu_count();
 }
 
 void backdrop_default_settings(BackdropSettings *s)
@@ -135,12 +139,14 @@ int backdrop_open(BackdropContext **out, const BackdropSettings *s)
         return BACKDROP_ENOMEM;
     ctx->log.callback = s->logger;
     ctx->log.opaque = s->logger_opaque;
-    long threads = s->threads;
-    if (threads == 0) {
-        threads = sysconf(_SC_NPROCESSORS_ONLN);
-        if (threads < 1)
-            threads = 1;
-    }
+    /* Never more threads than CPUs to run them: pthreadpool spins instead
+     * of sleeping, the caller while it waits for the workers to finish a
+     * parallel step, the workers between XNNPACK's operators. A worker
+     * without a CPU of its own therefore holds up every step (hundreds per
+     * frame) until the scheduler preempts a spinning thread: 4 threads on
+     * 2 CPUs ran the selfie method about 80 times slower than 1. */
+    int cpus = bd_cpu_count();
+    int threads = s->threads == 0 || s->threads > cpus ? cpus : s->threads;
     if (threads > 1 && !(ctx->pool = pthreadpool_create((size_t)threads))) {
         free(ctx);
         return BACKDROP_ENOMEM;

@@ -141,14 +141,20 @@ static int load_background(Job *job)
     return 0;
 }
 
-/* Threads for the library's row slices. With decode-ahead, one core is
- * taken by the reader thread and the decoder's own threads; measured on two
- * cores, giving the library a second worker there costs more in contention
- * (its workers and the decoder's compete) than it gains. */
+/* Threads for the library's row slices and network. With decode-ahead, one
+ * CPU is taken by the reader thread and the decoder's own threads; measured
+ * on two cores, giving the library a second worker there costs more in
+ * contention (its workers and the decoder's compete) than it gains.
+ * Counted from the CPUs this process may use (affinity, cgroup quota), not
+ * from --threads alone: the library's workers spin while they wait, so one
+ * beyond the free CPUs slows every frame instead of helping (--threads 4 on
+ * two CPUs ran 80 times slower). A larger --threads still goes to FFmpeg's
+ * decoder and encoder, whose threads sleep while they wait. */
 static int library_threads(int requested)
 {
-    long cores = requested > 0 ? requested : sysconf(_SC_NPROCESSORS_ONLN);
-    return cores >= 3 ? (int)(cores - 1) : 1;
+    int cpus = backdrop_cpu_count();
+    int usable = requested > 0 && requested < cpus ? requested : cpus;
+    return usable >= 3 ? usable - 1 : 1;
 }
 
 /* Resolves the method and checks the options whose meaning depends on it,
@@ -248,7 +254,7 @@ int job_open_library(Job *job)
     BackdropSettings s;
     backdrop_default_settings(&s);
     s.method = job->method;
-    s.threads = library_threads(o->threads);
+    s.threads = job->library_threads = library_threads(o->threads);
     s.logger = library_log;
     s.logger_opaque = job;
     if (load_model(job, &s) < 0)

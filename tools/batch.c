@@ -213,7 +213,8 @@ static int write_stats(Job *job, double seconds)
     for (int s = 0; s < STAGE_COUNT; s++)
         len += snprintf(text + len, sizeof(text) - (size_t)len, "%s\"%s\": %.3f", s ? ", " : "",
                         stage_names[s], job->stage_seconds[s] * 1000.0);
-    len += snprintf(text + len, sizeof(text) - (size_t)len, "}}\n");
+    len += snprintf(text + len, sizeof(text) - (size_t)len, "}, \"threads\": {\"library\": %d}}\n",
+                    job->library_threads);
 
     int e = 0;
     if (path_is_special(path)) {

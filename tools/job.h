@@ -46,6 +46,7 @@ typedef struct Job {
     FileIdSet input_files; /* what the input reads: no output may replace these */
     char *stats_tmp;       /* --stats written here, renamed at the commit */
     char *stats_final;
+    int library_threads;   /* the library's threads (settings.threads) */
 } Job;
 
 /* The signal that asked the run to stop (SIGINT, SIGTERM or SIGHUP), or 0. */

@@ -61,7 +61,7 @@ static const OptionDef option_table[] = {
       NULL },
 
     { "threads", 0, OPT_INT, FIELD(threads), "N",
-      "threads for decoding, processing and encoding; 0 = all cores (default: 0)", "Running", 0, 256,
+      "threads for decoding, processing and encoding; 0 = all usable CPUs (default: 0)", "Running", 0, 256,
       NULL, NULL },
     { "quiet", 'q', OPT_FLAG, FIELD(quiet), NULL, "no progress line, warnings only", "Running", 0, 0, NULL, NULL },
     { "verbose", 'v', OPT_FLAG, FIELD(verbose), NULL, "also show FFmpeg's own warnings and errors", "Running", 0, 0,

@@ -141,9 +141,15 @@ typedef struct BackdropSettings {
      * the one method that needs nothing else (the CLI defaults to selfie).
      * Default: NULL. */
     const char *method;
-    /* Worker threads for row-sliced kernels and the network: 0 = as many
-     * as this process may use, 1 = run on the calling thread only, at most
-     * 256. Default: 0. */
+    /* Threads for row-sliced kernels and the selfie network, the calling
+     * thread included: 0 = one per CPU this process may use (see
+     * backdrop_cpu_count()), 1 = the calling thread only, at most 256.
+     * A larger value is accepted and runs backdrop_cpu_count() threads: a
+     * pool larger than the usable CPUs never helps, as its threads spin
+     * while they wait for one another, and one left waiting for a CPU holds
+     * up all the others. When threads of the caller's own need CPU time at
+     * the same moment (decoding, encoding), leave them CPUs: ask for fewer.
+     * Default: 0. */
     int threads;
     /* selfie: the model, a .tflite file's bytes (MediaPipe selfie
      * segmentation, general or landscape, or a retrained model of the same
@@ -161,6 +167,14 @@ typedef struct BackdropSettings {
 } BackdropSettings;
 
 void backdrop_default_settings(BackdropSettings *s);
+
+/* The number of CPUs this process may use, at least 1: the CPUs of the
+ * calling thread's affinity mask (taskset, cpusets), limited by the CPU
+ * time its cgroup grants (cgroup v2 cpu.max, v1 cpu.cfs_quota_us over
+ * cpu.cfs_period_us), rounded up: a container given 1.5 CPUs counts 2.
+ * Not the machine's online CPUs, which a container with a CPU quota also
+ * sees. Reads a few small files under /proc and /sys on every call. */
+int backdrop_cpu_count(void);
 
 /* Names of the available methods, for i = 0, 1, ... until NULL. */
 const char *backdrop_method_name(int i);

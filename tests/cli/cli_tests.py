@@ -839,8 +839,9 @@ def output_null():
 def output_stats_json():
     """--stats s.json is valid JSON with frames (output frames: 25 for 25
     inputs, 23 under --seed-compat, which emits nothing for the first two),
-    seconds > 0, fps = frames / seconds, and stages.decode / process / encode
-    in milliseconds; no temporary is left next to it."""
+    seconds > 0, fps = frames / seconds, stages.decode / process / encode
+    in milliseconds and threads.library (the library's thread count, >= 1);
+    no temporary is left next to it."""
     make_talk("talk.mp4", size="64x48", seconds=1, audio=False)
     for args, frames in ((["talk.mp4", "-o", "out.mkv"], 25),
                          (["--seed-compat", "talk.mp4", "-o", "seed.mkv"], 23)):
@@ -848,7 +849,7 @@ def output_stats_json():
             os.remove("s.json")
         backdrop_ok(*(args + ["--stats", "s.json"]))
         s = json.load(open("s.json"))
-        check(set(s) == {"frames", "seconds", "fps", "stages"}, "keys: %s" % sorted(s))
+        check(set(s) == {"frames", "seconds", "fps", "stages", "threads"}, "keys: %s" % sorted(s))
         check(s["frames"] == frames, "%s: frames %s, expected %d" % (args, s["frames"], frames))
         check(s["seconds"] > 0, "seconds %s" % s["seconds"])
         check(abs(s["fps"] - frames / s["seconds"]) <= 0.01 * s["fps"] + 0.01,
@@ -856,6 +857,8 @@ def output_stats_json():
         check(set(s["stages"]) == {"decode", "process", "encode"}, "stages: %s" % s["stages"])
         check(all(isinstance(v, (int, float)) and v >= 0 for v in s["stages"].values()),
               "stage times: %s" % s["stages"])
+        check(set(s["threads"]) == {"library"} and isinstance(s["threads"]["library"], int)
+              and s["threads"]["library"] >= 1, "threads: %s" % s["threads"])
         check(not [n for n in os.listdir(".") if n.startswith("s.json.")],
               "temporary stats files left: %s" % listing("."))
 
@@ -1322,8 +1325,9 @@ def interrupt_sigint():
         proc.stdin.flush()
         deadline = time.time() + 60
         while not [n for n in os.listdir("out") if n.startswith(".part.mkv.part-")]:
-            check(proc.poll() is None, "backdrop ended before the signal:\n"
-                  + proc.stderr.read().decode("utf-8", "replace"))
+            if proc.poll() is not None:  # read stderr only once it has ended
+                check(False, "backdrop ended before the signal:\n"
+                      + proc.stderr.read().decode("utf-8", "replace"))
             check(time.time() < deadline, "the output was never opened")
             time.sleep(0.02)
         proc.send_signal(signal.SIGINT)
@@ -2131,6 +2135,149 @@ def selfie_exif_upright():
     side = iou(np.rot90(read_png("side_matte.png"), -1), reference)
     print("untagged sideways: IoU %.4f" % side)
     check(side <= 0.8, "test media: the sideways picture scores %.4f, too close to upright" % side)
+
+
+# ---- 10. Threads
+#
+# The library's thread pool (pthreadpool) spins while it waits: its workers
+# between parallel steps, the caller for the workers to finish a step. With
+# more pool threads than CPUs, a worker left without a CPU holds up every
+# one of the ~340 steps a frame of the neural method takes until the
+# scheduler preempts a spinning thread: before the fix, --threads 4 on two
+# CPUs ran about 80 times slower than --threads 1, --threads 256 did not
+# finish one frame in minutes. The library's share is now counted from the
+# CPUs this process may use (affinity, cgroup quota); a larger --threads
+# only reaches FFmpeg's decoder and encoder, whose threads sleep.
+
+def timed_run(args, timeout):
+    """Wall seconds of one successful run, failing the test when it has not
+    ended after timeout seconds."""
+    start = time.monotonic()
+    try:
+        r = backdrop(*args, timeout=timeout)
+    except subprocess.TimeoutExpired:
+        raise Failure("backdrop %s: still running after %.0f s" % (" ".join(map(str, args)), timeout))
+    check(r.rc == 0, "backdrop failed\n" + r.describe())
+    return time.monotonic() - start
+
+
+def usable_cpus():
+    return len(os.sched_getaffinity(0))
+
+
+@test
+def threads_beyond_cpus_speed():
+    """--threads 8 and --threads 256, more than this machine's CPUs, run the
+    neural method about as fast as --threads 1: the best of three runs is
+    less than 4 times the best of three with --threads 1, in the same test
+    (before the fix, the ratio was about 80 on two CPUs)."""
+    need_models()
+    make_talk("talk.mp4", size="320x180", seconds=1, audio=False)
+    args = ["-m", "selfie", "-q", "-b", "red", "talk.mp4", "-o", "null"]
+    one = min(timed_run(args + ["--threads", 1], 90) for _ in range(3))
+    # A run slower than this has already failed; stop waiting for it.
+    bound = max(10 * one, 10.0)
+    for n in (8, 256):
+        best = min(timed_run(args + ["--threads", n], bound) for _ in range(3))
+        print("--threads %d: %.2f s, --threads 1: %.2f s (ratio %.2f, %d CPUs)"
+              % (n, best, one, best / one, usable_cpus()))
+        check(best < 4 * one, "--threads %d takes %.2f s, %.1f times --threads 1 (%.2f s)"
+              % (n, best, best / one, one))
+
+
+def library_threads(args):
+    """The library's thread count that --stats reports for a run."""
+    if os.path.exists("s.json"):
+        os.remove("s.json")
+    backdrop_ok(*(list(args) + ["--stats", "s.json"]))
+    stats = json.load(open("s.json"))
+    check("threads" in stats and isinstance(stats["threads"].get("library"), int),
+          "--stats has no threads.library: %s" % stats)
+    return stats["threads"]["library"]
+
+
+@test
+def threads_follow_affinity():
+    """The library's threads (--stats: threads.library) come from the CPUs
+    the process may use, not from --threads alone: pinned to one CPU (as
+    taskset -c does), every --threads gives it 1; unpinned, --threads 256
+    gives it what the default gives, at most the usable CPUs less the one
+    decoding takes (1 on two CPUs), and --threads 1 gives it 1."""
+    make_talk("talk.mp4", size="64x48", seconds=0.4, audio=False)
+    base = ["-q", "talk.mp4", "-o", "null"]
+    cpus = sorted(os.sched_getaffinity(0))
+    default = library_threads(base)
+    wide = library_threads(base + ["--threads", 256])
+    print("%d CPUs: library threads %d by default, %d with --threads 256" % (len(cpus), default, wide))
+    check(wide == default, "--threads 256 gives the library %d threads, the default %d" % (wide, default))
+    check(1 <= default <= max(1, len(cpus) - 1), "the library has %d threads on %d CPUs"
+          % (default, len(cpus)))
+    check(library_threads(base + ["--threads", 1]) == 1, "--threads 1: the library has more than 1")
+    os.sched_setaffinity(0, {cpus[0]})  # inherited by the runs below
+    try:
+        for n in (0, 2, 3, 8, 256):
+            got = library_threads(base + ["--threads", n])
+            check(got == 1, "pinned to CPU %d, --threads %d gives the library %d threads"
+                  % (cpus[0], n, got))
+    finally:
+        os.sched_setaffinity(0, cpus)
+
+
+@test
+def threads_sigterm_prompt():
+    """With --threads 256, SIGTERM during the neural method ends the run
+    within 5 seconds (before the fix it took minutes to finish one frame):
+    exit status 130, a complete output of the frames done, no temporary
+    ('.*.part-*') left. The input comes through a pipe, half of it; the
+    signal is sent once the output has been opened, then the pipe closed."""
+    need_models()
+    ffmpeg(*(lavfi("testsrc2=s=160x120:r=25") + ["-frames:v", 600, "-c:v", "libx264",
+                                                 "-preset", "ultrafast", "-g", "25", "long.mkv"]))
+    data = open("long.mkv", "rb").read()
+    os.mkdir("out")
+    cmd = [os.environ["BACKDROP"], "-m", "selfie", "--threads", "256", "-", "-o", "out/part.mkv"]
+    proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.PIPE)
+    try:
+        proc.stdin.write(data[:len(data) // 2])
+        proc.stdin.flush()
+        deadline = time.time() + 60
+        while not [n for n in os.listdir("out") if n.startswith(".part.mkv.part-")]:
+            if proc.poll() is not None:  # stderr is read only then: it blocks until the end
+                raise Failure("backdrop ended before the signal:\n"
+                              + proc.stderr.read().decode("utf-8", "replace"))
+            check(time.time() < deadline, "the output was never opened")
+            time.sleep(0.02)
+        time.sleep(0.2)  # into the frames
+        signalled = time.monotonic()
+        proc.send_signal(signal.SIGTERM)
+        # Closing the pipe (rather than writing the rest, which could block
+        # on a run that does not read) lets a reader waiting for data end.
+        try:
+            proc.stdin.close()
+        except BrokenPipeError:
+            pass
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            raise Failure("backdrop --threads 256 still runs 20 s after SIGTERM")
+        took = time.monotonic() - signalled
+        err = proc.stderr.read()
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        left = [n for n in os.listdir("out") if ".part-" in n]
+        if left:
+            print("temporaries left in out/: %s" % left)
+    err = err.decode("utf-8", "replace")
+    check(not any(m in err for m in SANITIZER_MARKS), "sanitizer report:\n" + err)
+    print("ended %.2f s after SIGTERM" % took)
+    check(took < 5, "backdrop ended %.1f s after SIGTERM, expected within 5 s" % took)
+    check(proc.returncode == 143, "exit status %s, expected 143\n%s" % (proc.returncode, err))
+    check(listing("out") == ["part.mkv"], "out/ holds %s" % listing("out"))
+    n = frame_count("out/part.mkv")
+    check(0 < n < 600, "out/part.mkv has %d frames; expected some, not all 600" % n)
 
 
 # --------------------------------------------------------------------------

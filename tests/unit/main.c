@@ -14,6 +14,7 @@ static const UnitTest *const suites[] = {
     nn_tests,
     resample_tests,
     orient_tests,
+    cpu_tests,
     NULL,
 };
 

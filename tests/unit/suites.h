@@ -16,5 +16,6 @@ extern const UnitTest tflite_tests[];
 extern const UnitTest nn_tests[];
 extern const UnitTest resample_tests[];
 extern const UnitTest orient_tests[];
+extern const UnitTest cpu_tests[];
 
 #endif

@@ -635,8 +635,11 @@ static int test_framediff_size_change_restarts(void)
 
 /*
  * Threads: the same frames through threads = 1 and threads = 4 give
- * identical bytes. Each frame is the one before plus small noise, so the mask mixes
- * foreground and background; a picture background exercises the resize.
+ * identical bytes. Each frame is the one before plus small noise, so the
+ * mask mixes foreground and background; a picture background exercises the
+ * resize. The library runs no more threads than it has CPUs (2 on a
+ * two-CPU machine, 1 when pinned to one); run_rows_any_pool in test_cpu.c
+ * checks the slicing on larger pools whatever the machine.
  */
 static int run_threads_case(BackdropPixelFormat fmt, int w, int h)
 {
@@ -701,9 +704,9 @@ static int test_framediff_threads_identical(void)
 {
     TRY(run_threads_case(BACKDROP_PIXFMT_YUV420P, 640, 360));
     TRY(run_threads_case(BACKDROP_PIXFMT_YUV420P, 333, 97));
-    /* 282 rows on 4 threads: 282 / 16 = 17 rows a slice before alignment,
-     * so a slice that were not rounded to whole chroma rows would split
-     * one and race on it. */
+    /* 282 rows on 4 threads: 282 / 16 = 17 rows a slice before alignment
+     * (35 on 2 threads), so a slice that were not rounded to whole chroma
+     * rows would split one and race on it. */
     TRY(run_threads_case(BACKDROP_PIXFMT_YUV420P, 202, 282));
     TRY(run_threads_case(BACKDROP_PIXFMT_BGR24, 160, 90));
     return UNIT_PASS;

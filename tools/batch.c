@@ -183,19 +183,24 @@ static void show_progress(Job *job, int final)
     job->progress_shown = !final;
 }
 
-/* Writes all of text to fd; 0 or an errno value. */
-static int write_all(int fd, const char *text, size_t len)
+/* Writes all of text to fd and closes it; 0 or an errno value. */
+static int write_all_and_close(int fd, const char *text, size_t len)
 {
-    while (len) {
+    int e = 0;
+    while (len && !e) {
         ssize_t n = write(fd, text, len);
         if (n < 0 && errno == EINTR)
             continue;
         if (n <= 0)
-            return n < 0 ? errno : EIO;
-        text += n;
-        len -= (size_t)n;
+            e = n < 0 ? errno : EIO;
+        else {
+            text += n;
+            len -= (size_t)n;
+        }
     }
-    return 0;
+    if (close(fd) != 0 && !e)
+        e = errno;
+    return e;
 }
 
 /* --stats: the JSON goes straight into a special file ("-" is standard
@@ -220,13 +225,7 @@ static int write_stats(Job *job, double seconds)
     if (path_is_special(path)) {
         int own = path_descriptor(path);
         int fd = own >= 0 ? dup(own) : open(path, O_WRONLY | O_APPEND | O_CLOEXEC);
-        if (fd < 0)
-            e = errno;
-        else {
-            e = write_all(fd, text, (size_t)len);
-            if (close(fd) != 0 && !e)
-                e = errno;
-        }
+        e = fd < 0 ? errno : write_all_and_close(fd, text, (size_t)len);
     } else if (!(job->stats_final = path_rename_target(path)) ||
                !(job->stats_tmp = av_asprintf("%.*s.%s.part-%d",
                                               (int)(path_base(job->stats_final) - job->stats_final),
@@ -235,15 +234,9 @@ static int write_stats(Job *job, double seconds)
         e = ENOMEM;
     } else {
         int fd = open(job->stats_tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
-        if (fd < 0)
-            e = errno;
-        else {
-            e = write_all(fd, text, (size_t)len);
-            if (close(fd) != 0 && !e)
-                e = errno;
-            if (e)
-                unlink(job->stats_tmp);
-        }
+        e = fd < 0 ? errno : write_all_and_close(fd, text, (size_t)len);
+        if (fd >= 0 && e)
+            unlink(job->stats_tmp);
         if (e)
             av_freep(&job->stats_tmp);
     }

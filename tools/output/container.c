@@ -212,11 +212,8 @@ static int setup_audio(Output *o, const AVStream *in, char *err, size_t errlen)
 
 static int container_open(Output *o, const OutputOptions *opt, char *err, size_t errlen)
 {
-    int ret;
-    if (!*out_base_of(o->path))
-        return out_fail(err, errlen, AVERROR(EISDIR), "%s: is a directory", o->path);
-    if ((ret = out_choose_final(o, err, errlen)) < 0 ||
-        (!o->in_place && (ret = out_check_destination(o->path, o->final, err, errlen)) < 0))
+    int ret = out_prepare_single(o, err, errlen);
+    if (ret < 0)
         return ret;
     const char *ext = out_extension_of(o->path);
     const AVOutputFormat *ofmt = av_guess_format(NULL, o->path, NULL);

@@ -66,13 +66,8 @@ static int images_open(Output *o, const OutputOptions *opt, char *err, size_t er
 
 static int image_open(Output *o, const OutputOptions *opt, char *err, size_t errlen)
 {
-    int ret;
-    if (!*out_base_of(o->path))
-        return out_fail(err, errlen, AVERROR(EISDIR), "%s: is a directory", o->path);
-    if ((ret = out_choose_final(o, err, errlen)) < 0 ||
-        (!o->in_place && (ret = out_check_destination(o->path, o->final, err, errlen)) < 0))
-        return ret;
-    return images_open(o, opt, err, errlen);
+    int ret = out_prepare_single(o, err, errlen);
+    return ret < 0 ? ret : images_open(o, opt, err, errlen);
 }
 
 /* The pattern must be one FFmpeg expands; checking the directory of the

@@ -114,9 +114,7 @@ struct Output {
 
 /* Shared helpers (output.c). */
 int out_fail(char *err, size_t errlen, int code, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
-const char *out_base_of(const char *file);
 const char *out_extension_of(const char *file);
-char *out_dir_of(const char *file);
 char *out_temp_name(const char *file);
 int out_has_frame_pattern(const char *s);
 const char *out_image_encoder_for(const char *ext);
@@ -126,6 +124,10 @@ int out_create_empty(const char *name, const char *file, char *err, size_t errle
 int out_probe_create(const char *name, const char *file, char *err, size_t errlen);
 int out_make_directories(Output *o, const char *file, char *err, size_t errlen);
 int out_choose_final(Output *o, char *err, size_t errlen);
+/* For a sink that writes one file: the name is not a directory, the final
+ * name chosen (out_choose_final), and unless it is written in place, its
+ * directory accepts new files. */
+int out_prepare_single(Output *o, char *err, size_t errlen);
 int out_open_video_encoder(Output *o, const AVCodec *codec, const OutputOptions *opt, int global_header,
                            char *err, size_t errlen);
 int out_check_replace(const Output *o, const char *name, char *err, size_t errlen);

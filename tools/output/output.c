@@ -64,29 +64,13 @@ int out_fail(char *err, size_t errlen, int code, const char *fmt, ...)
     return code;
 }
 
-const char *out_base_of(const char *file)
-{
-    const char *slash = strrchr(file, '/');
-    return slash ? slash + 1 : file;
-}
-
 /* The extension without its dot, or NULL. A leading dot ("/x/.png") names a
  * hidden file, not an extension. */
 const char *out_extension_of(const char *file)
 {
-    const char *base = out_base_of(file);
+    const char *base = path_base(file);
     const char *dot = strrchr(base, '.');
     return dot && dot != base ? dot + 1 : NULL;
-}
-
-char *out_dir_of(const char *file)
-{
-    const char *slash = strrchr(file, '/');
-    if (!slash)
-        return av_strdup(".");
-    if (slash == file)
-        return av_strdup("/");
-    return av_strndup(file, (size_t)(slash - file));
 }
 
 /* "<dir>/.<base>.part-<pid>": same directory, so rename(2) cannot cross
@@ -94,7 +78,7 @@ char *out_dir_of(const char *file)
  * the pid keeps two concurrent runs apart. */
 char *out_temp_name(const char *file)
 {
-    const char *base = out_base_of(file);
+    const char *base = path_base(file);
     return av_asprintf("%.*s.%s.part-%ld", (int)(base - file), file, base,
                        (long)getpid());
 }
@@ -165,7 +149,7 @@ int out_write_file(const char *path, const uint8_t *data, size_t size)
 int out_check_destination(const char *name, const char *file,
                              char *err, size_t errlen)
 {
-    char *dir = out_dir_of(file);
+    char *dir = path_dir(file);
     if (!dir)
         return out_fail(err, errlen, AVERROR(ENOMEM), "%s: out of memory", name);
     struct stat st;
@@ -182,7 +166,7 @@ int out_check_destination(const char *name, const char *file,
                    name, dir, strerror(e));
     else if (stat(file, &st) == 0 && S_ISDIR(st.st_mode))
         ret = out_fail(err, errlen, AVERROR(EISDIR), "%s: is a directory", name);
-    av_free(dir);
+    free(dir);
     return ret;
 }
 
@@ -215,13 +199,13 @@ int out_probe_create(const char *name, const char *file, char *err, size_t errle
  * so that a failed run can remove them again. */
 int out_make_directories(Output *o, const char *file, char *err, size_t errlen)
 {
-    char *dir = out_dir_of(file);
+    char *dir = path_dir(file);
     if (!dir)
         return out_fail(err, errlen, AVERROR(ENOMEM), "%s: out of memory", o->path);
     struct stat st;
     int ret = 0;
     if (stat(dir, &st) == 0) {
-        av_free(dir);
+        free(dir);
         return 0;
     }
     /* Each prefix ending before a '/' (and the whole), outermost first. */
@@ -248,13 +232,24 @@ int out_make_directories(Output *o, const char *file, char *err, size_t errlen)
         }
         dir[end] = saved;
     }
-    av_free(dir);
+    free(dir);
     return ret;
 }
 
 /* The name output_commit() renames into, and whether it is written in
  * place (a special file). A symbolic link is replaced by way of its target,
  * so that the link still points where it did. */
+int out_prepare_single(Output *o, char *err, size_t errlen)
+{
+    int ret;
+    if (!*path_base(o->path))
+        return out_fail(err, errlen, AVERROR(EISDIR), "%s: is a directory", o->path);
+    if ((ret = out_choose_final(o, err, errlen)) < 0 ||
+        (!o->in_place && (ret = out_check_destination(o->path, o->final, err, errlen)) < 0))
+        return ret;
+    return 0;
+}
+
 int out_choose_final(Output *o, char *err, size_t errlen)
 {
     o->in_place = path_is_special(o->path);

@@ -36,13 +36,23 @@
 extern "C" {
 #endif
 
+/* Marks the functions of the public API. The library is compiled with
+ * hidden visibility (meson.build), so these are the only symbols its shared
+ * object exports; every function declared in this header carries it (the
+ * test abi/exports checks both). */
+#if defined(__GNUC__) || defined(__clang__)
+#define BACKDROP_API __attribute__((visibility("default")))
+#else
+#define BACKDROP_API
+#endif
+
 #define BACKDROP_VERSION_MAJOR 0
 #define BACKDROP_VERSION_MINOR 1
 #define BACKDROP_VERSION_PATCH 0
 
 /* "0.1.0": the version of the library that is running (may differ from the
  * header the caller was compiled with). Static storage, never NULL. */
-const char *backdrop_version(void);
+BACKDROP_API const char *backdrop_version(void);
 
 /* ---------------------------------------------------------------------- */
 /* Errors: every function that can fail returns 0 (or a non-negative value
@@ -56,7 +66,7 @@ const char *backdrop_version(void);
 
 /* A short English description of an error code ("invalid argument", ...).
  * Static storage, never NULL, also for unknown codes. */
-const char *backdrop_strerror(int err);
+BACKDROP_API const char *backdrop_strerror(int err);
 
 /* ---------------------------------------------------------------------- */
 /* Frames. The caller owns every buffer it passes in; the library reads or
@@ -191,10 +201,10 @@ typedef struct BackdropSettings {
     void *logger_opaque;
 } BackdropSettings;
 
-void backdrop_default_settings(BackdropSettings *s);
+BACKDROP_API void backdrop_default_settings(BackdropSettings *s);
 
 /* Names of the available methods, for i = 0, 1, ... until NULL. */
-const char *backdrop_method_name(int i);
+BACKDROP_API const char *backdrop_method_name(int i);
 
 /* ---------------------------------------------------------------------- */
 /* Context. */
@@ -205,17 +215,17 @@ typedef struct BackdropContext BackdropContext;
  * too). On success *ctx is set and 0 returned; on failure *ctx is NULL and
  * the code says why: BACKDROP_EINVAL for out-of-range fields, BACKDROP_ENOTSUP
  * for an unknown method. */
-int backdrop_open(BackdropContext **ctx, const BackdropSettings *s);
+BACKDROP_API int backdrop_open(BackdropContext **ctx, const BackdropSettings *s);
 
 /* Sets the background picture: YUV420P, RGB24 or BGR24, any size up to
  * BACKDROP_MAX_DIMENSION. The pixels are copied; the caller may free bg on
  * return. NULL goes back to the solid background colour. The picture is
  * scaled and converted to the frames' format once, on the next frame (and
  * again only when the frame size or format changes). */
-int backdrop_set_background(BackdropContext *ctx, const BackdropFrame *bg);
+BACKDROP_API int backdrop_set_background(BackdropContext *ctx, const BackdropFrame *bg);
 
 /* Sets the solid background colour (and the CONTAIN bars' colour). */
-int backdrop_set_background_color(BackdropContext *ctx, uint8_t r, uint8_t g, uint8_t b);
+BACKDROP_API int backdrop_set_background_color(BackdropContext *ctx, uint8_t r, uint8_t g, uint8_t b);
 
 /* Processes one input frame (YUV420P, RGB24 or BGR24).
  *
@@ -229,12 +239,12 @@ int backdrop_set_background_color(BackdropContext *ctx, uint8_t r, uint8_t g, ui
  * nothing for the first two frames), or a negative error code; then out is
  * unspecified. A change of frame size or format restarts the method (as if
  * the context had just been opened) and prepares the background again. */
-int backdrop_process(BackdropContext *ctx, const BackdropFrame *in,
-                     BackdropFrame *out, BackdropFrame *matte);
+BACKDROP_API int backdrop_process(BackdropContext *ctx, const BackdropFrame *in,
+                                  BackdropFrame *out, BackdropFrame *matte);
 
 /* Frees the context and everything it owns, sets *ctx to NULL. Accepts
  * NULL and a pointer to NULL. */
-void backdrop_close(BackdropContext **ctx);
+BACKDROP_API void backdrop_close(BackdropContext **ctx);
 
 #ifdef __cplusplus
 }

@@ -677,7 +677,7 @@ int main(int argc, char **argv)
         return 0;
     }
     if (job.opt.version) {
-        printf("backdrop %s (libbackdrop %s, FFmpeg %s)\n", BACKDROP_CLI_VERSION, backdrop_version(),
+        printf("backdrop %s (libbackdrop %s, FFmpeg %s)\n", BACKDROP_VERSION, backdrop_version(),
                av_version_info());
         return 0;
     }

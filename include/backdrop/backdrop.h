@@ -32,6 +32,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "backdrop/version.h" /* BACKDROP_VERSION, generated from meson.build */
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -46,12 +48,9 @@ extern "C" {
 #define BACKDROP_API
 #endif
 
-#define BACKDROP_VERSION_MAJOR 0
-#define BACKDROP_VERSION_MINOR 1
-#define BACKDROP_VERSION_PATCH 0
-
-/* "0.1.0": the version of the library that is running (may differ from the
- * header the caller was compiled with). Static storage, never NULL. */
+/* "MAJOR.MINOR.PATCH": the version of the library that is running, which may
+ * differ from BACKDROP_VERSION, the headers' version the caller was compiled
+ * with. Static storage, never NULL. */
 BACKDROP_API const char *backdrop_version(void);
 
 /* ---------------------------------------------------------------------- */

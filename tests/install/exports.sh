@@ -5,6 +5,7 @@
 #       are exactly the functions HEADER declares, all named backdrop_*, and
 #       each declaration carries BACKDROP_API (a function declared without
 #       it would be hidden, and missing from the library)
+#   exports.sh soname LIBRARY SONAME    LIBRARY's SONAME is SONAME
 #
 # Exit 0 pass, 1 fail, 77 skip (the binutils tool is missing).
 set -u
@@ -48,7 +49,18 @@ $unmarked"
     printf '%s\n' "$exported" | sed 's/^/  /'
 }
 
+check_soname() {
+    lib=$1 want=$2
+    need readelf
+    [ -f "$lib" ] || fail "$lib does not exist"
+    got=$(readelf -d "$lib" | sed -n 's/.*(SONAME).*\[\(.*\)\].*/\1/p')
+    [ "$got" = "$want" ] || fail "$lib has SONAME '$got', expected '$want' (api_version in meson.build)"
+    echo "$lib: SONAME $got"
+}
+
+usage="usage: $0 symbols LIBRARY HEADER | soname LIBRARY SONAME"
 case "${1:-}" in
-symbols) [ $# -eq 3 ] || fail "usage: $0 symbols LIBRARY HEADER"; check_symbols "$2" "$3" ;;
-*) fail "usage: $0 symbols LIBRARY HEADER" ;;
+symbols) [ $# -eq 3 ] || fail "$usage"; check_symbols "$2" "$3" ;;
+soname) [ $# -eq 3 ] || fail "$usage"; check_soname "$2" "$3" ;;
+*) fail "$usage" ;;
 esac

@@ -18,7 +18,9 @@
 
 static const SegmentMethod *const methods[] = {
     &bd_method_framediff,
+#if BD_HAVE_XNNPACK /* meson option xnnpack */
     &bd_method_selfie,
+#endif
 };
 #define METHOD_COUNT (int)(sizeof(methods) / sizeof(methods[0]))
 

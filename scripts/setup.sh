@@ -5,8 +5,10 @@
 # nothing and needs no network.
 set -eu
 
+# pkg-config and binutils (nm, readelf) are also used by the tests of the
+# installed library (tests/install).
 PACKAGES="
-gcc libc6-dev make pkg-config meson ninja-build
+gcc libc6-dev binutils make pkg-config meson ninja-build
 libavformat-dev libavcodec-dev libavutil-dev libswscale-dev libswresample-dev libavdevice-dev
 libpthreadpool-dev libxnnpack-dev
 ffmpeg

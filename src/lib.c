@@ -18,7 +18,7 @@ struct BackdropContext {
 
 const char *backdrop_version(void)
 {
-    return "0.1.0";
+    return BACKDROP_VERSION;
 }
 
 const char *backdrop_strerror(int err)

@@ -18,9 +18,16 @@
 #define TEST_METHODS(X)
 #endif
 
+/* The neural method needs XNNPACK (meson option xnnpack). */
+#if BD_HAVE_XNNPACK
+#define NEURAL_METHODS(X) X(bd_segment_selfie, "selfie")
+#else
+#define NEURAL_METHODS(X)
+#endif
+
 #define METHODS(X)                        \
     X(bd_segment_framediff, "framediff")  \
-    X(bd_segment_selfie, "selfie")        \
+    NEURAL_METHODS(X)                     \
     TEST_METHODS(X)
 #define REFINE_STAGES(X) X(bd_refine_bilinear, "bilinear")
 #define STABILISE_STAGES(X)

@@ -157,17 +157,28 @@ static int library_threads(int requested)
     return usable >= 3 ? usable - 1 : 1;
 }
 
+static int library_has_method(const char *name)
+{
+    for (int i = 0; backdrop_method_name(i); i++)
+        if (!strcmp(backdrop_method_name(i), name))
+            return 1;
+    return 0;
+}
+
 /* Resolves the method and checks the options whose meaning depends on it,
  * before anything is opened: a bad command line is exit status 2. */
 static int check_method_options(Job *job)
 {
     const CliOptions *o = &job->opt;
-    /* --seed-compat is the tutorial's framediff; otherwise selfie is the default. */
+    /* --seed-compat is the tutorial's framediff; otherwise selfie is the
+     * default, unless the library was built without it (-Dxnnpack=disabled). */
     job->method = o->method ? o->method : options_library_value(o, "seed-compat") ? "framediff" : "selfie";
-    int known = 0;
-    for (int i = 0; backdrop_method_name(i); i++)
-        known |= !strcmp(backdrop_method_name(i), job->method);
-    if (!known) {
+    if (!o->method && !library_has_method(job->method)) {
+        fprintf(stderr, "backdrop: this libbackdrop was built without XNNPACK and has no selfie method; "
+                        "using framediff (pass -m framediff to silence this)\n");
+        job->method = "framediff";
+    }
+    if (!library_has_method(job->method)) {
         fprintf(stderr, "backdrop: unknown method '%s'; available:", job->method);
         for (int i = 0; backdrop_method_name(i); i++)
             fprintf(stderr, " %s", backdrop_method_name(i));
@@ -300,7 +311,7 @@ int main(int argc, char **argv)
         return 0;
     }
     if (job.opt.version) {
-        printf("backdrop %s (libbackdrop %s, FFmpeg %s)\n", BACKDROP_CLI_VERSION, backdrop_version(),
+        printf("backdrop %s (libbackdrop %s, FFmpeg %s)\n", BACKDROP_VERSION, backdrop_version(),
                av_version_info());
         return 0;
     }

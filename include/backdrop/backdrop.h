@@ -44,13 +44,22 @@
 extern "C" {
 #endif
 
-#define BACKDROP_VERSION_MAJOR 0
-#define BACKDROP_VERSION_MINOR 1
-#define BACKDROP_VERSION_PATCH 0
+#include "backdrop/version.h" /* BACKDROP_VERSION, generated from meson.build */
 
-/* "0.1.0": the version of the library that is running (may differ from the
- * header the caller was compiled with). Static storage, never NULL. */
-const char *backdrop_version(void);
+/* Marks the functions of the public API. The library is compiled with
+ * hidden visibility (meson.build), so these are the only symbols its shared
+ * object exports; every function declared in this header carries it (the
+ * test abi/exports checks both). */
+#if defined(__GNUC__) || defined(__clang__)
+#define BACKDROP_API __attribute__((visibility("default")))
+#else
+#define BACKDROP_API
+#endif
+
+/* "MAJOR.MINOR.PATCH": the version of the library that is running, which may
+ * differ from BACKDROP_VERSION, the headers' version the caller was compiled
+ * with. Static storage, never NULL. */
+BACKDROP_API const char *backdrop_version(void);
 
 /* ---------------------------------------------------------------------- */
 /* Errors: every function that can fail returns 0 (or a non-negative value
@@ -65,7 +74,7 @@ const char *backdrop_version(void);
 
 /* A short English description of an error code ("invalid argument", ...).
  * Static storage, never NULL, also for unknown codes. */
-const char *backdrop_strerror(int err);
+BACKDROP_API const char *backdrop_strerror(int err);
 
 /* ---------------------------------------------------------------------- */
 /* Frames. The caller owns every buffer it passes in; the library reads or
@@ -166,7 +175,7 @@ typedef struct BackdropSettings {
     uint8_t reserved[64];
 } BackdropSettings;
 
-void backdrop_default_settings(BackdropSettings *s);
+BACKDROP_API void backdrop_default_settings(BackdropSettings *s);
 
 /* The number of CPUs this process may use, at least 1: the CPUs of the
  * calling thread's affinity mask (taskset, cpusets), limited by the CPU
@@ -174,10 +183,10 @@ void backdrop_default_settings(BackdropSettings *s);
  * cpu.cfs_period_us), rounded up: a container given 1.5 CPUs counts 2.
  * Not the machine's online CPUs, which a container with a CPU quota also
  * sees. Reads a few small files under /proc and /sys on every call. */
-int backdrop_cpu_count(void);
+BACKDROP_API int backdrop_cpu_count(void);
 
 /* Names of the available methods, for i = 0, 1, ... until NULL. */
-const char *backdrop_method_name(int i);
+BACKDROP_API const char *backdrop_method_name(int i);
 
 /* ---------------------------------------------------------------------- */
 /* Options. Every method and stage (a "component") describes its settings in
@@ -230,17 +239,17 @@ typedef struct BackdropComponent {
 /* The components, for i = 0, 1, ... until NULL; 0 is "context", then the
  * methods and the stages; the first of each stage kind is the one a
  * context uses unless told otherwise (stabilise: none). Static storage. */
-const BackdropComponent *backdrop_component(int i);
+BACKDROP_API const BackdropComponent *backdrop_component(int i);
 /* The options of a component by name, for i = 0, 1, ... until NULL (also
  * NULL for an unknown component). Static storage. */
-const BackdropOption *backdrop_option(const char *component, int i);
+BACKDROP_API const BackdropOption *backdrop_option(const char *component, int i);
 
 /* Checks value for option name of component without a context (for
  * programs that validate their command line before opening one): 0, or
  * BACKDROP_EINVAL with a one-line reason, starting with the option's name,
  * in why (when why_size > 0). */
-int backdrop_option_validate(const char *component, const char *name, const char *value, char *why,
-                             size_t why_size);
+BACKDROP_API int backdrop_option_validate(const char *component, const char *name, const char *value,
+                                          char *why, size_t why_size);
 
 /* ---------------------------------------------------------------------- */
 /* Context. */
@@ -251,18 +260,18 @@ typedef struct BackdropContext BackdropContext;
  * too). On success *ctx is set and 0 returned; on failure *ctx is NULL and
  * the code says why: BACKDROP_EINVAL for out-of-range fields, BACKDROP_ENOTSUP
  * for an unknown method. */
-int backdrop_open(BackdropContext **ctx, const BackdropSettings *s);
+BACKDROP_API int backdrop_open(BackdropContext **ctx, const BackdropSettings *s);
 
 /* Sets the background picture: YUV420P, RGB24 or BGR24, any size up to
  * BACKDROP_MAX_DIMENSION. The pixels are copied; the caller may free bg on
  * return. NULL goes back to the solid background colour. The picture is
  * scaled and converted to the frames' format once, on the next frame (and
  * again only when the frame size or format changes). */
-int backdrop_set_background(BackdropContext *ctx, const BackdropFrame *bg);
+BACKDROP_API int backdrop_set_background(BackdropContext *ctx, const BackdropFrame *bg);
 
 /* Sets the solid background colour (and the colour of the bars of fit
  * "contain"): the option "color". */
-int backdrop_set_background_color(BackdropContext *ctx, uint8_t r, uint8_t g, uint8_t b);
+BACKDROP_API int backdrop_set_background_color(BackdropContext *ctx, uint8_t r, uint8_t g, uint8_t b);
 
 /* Processes one input frame (YUV420P, RGB24 or BGR24).
  *
@@ -279,13 +288,13 @@ int backdrop_set_background_color(BackdropContext *ctx, uint8_t r, uint8_t g, ui
  * nothing for the first two frames), or a negative error code; then out is
  * unspecified. A change of frame size or format restarts the method (as if
  * the context had just been opened) and prepares the background again. */
-int backdrop_process(BackdropContext *ctx, const BackdropFrame *in,
-                     BackdropFrame *out, BackdropFrame *matte);
+BACKDROP_API int backdrop_process(BackdropContext *ctx, const BackdropFrame *in,
+                                  BackdropFrame *out, BackdropFrame *matte);
 
 /* Returns, one per call, the frames that stages with a delay still hold
  * (after the last backdrop_process()): 0 with out (and matte) written, or
  * BACKDROP_EOF when none is left. */
-int backdrop_drain(BackdropContext *ctx, BackdropFrame *out, BackdropFrame *matte);
+BACKDROP_API int backdrop_drain(BackdropContext *ctx, BackdropFrame *out, BackdropFrame *matte);
 
 /* Sets the option called name of the context, its method or one of its
  * stages to value. A bare name is looked up in the context's options, then
@@ -296,15 +305,15 @@ int backdrop_drain(BackdropContext *ctx, BackdropFrame *out, BackdropFrame *matt
  * or an invalid value (the logger says which and the valid range), or
  * BACKDROP_ENOTSUP for an option without BACKDROP_OPTION_RUNTIME once
  * frames have been processed. */
-int backdrop_set_option(BackdropContext *ctx, const char *name, const char *value);
+BACKDROP_API int backdrop_set_option(BackdropContext *ctx, const char *name, const char *value);
 
 /* The current value of an option as text (at most size bytes with the
  * terminator). 0 or BACKDROP_EINVAL (unknown name, no room). */
-int backdrop_get_option(BackdropContext *ctx, const char *name, char *value, size_t size);
+BACKDROP_API int backdrop_get_option(BackdropContext *ctx, const char *name, char *value, size_t size);
 
 /* Frees the context and everything it owns, sets *ctx to NULL. Accepts
  * NULL and a pointer to NULL. */
-void backdrop_close(BackdropContext **ctx);
+BACKDROP_API void backdrop_close(BackdropContext **ctx);
 
 #ifdef __cplusplus
 }

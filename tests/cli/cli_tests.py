@@ -19,7 +19,8 @@ ffprobe programs must be on PATH.
 The default method is selfie (neural person segmentation), which needs the
 MediaPipe models in the model cache (`make models`; BACKDROP_MODEL_DIR
 overrides the directory, as for backdrop itself). The selfie tests skip
-(exit 77) without them, saying so. The tests of input, output and errors,
+(exit 77) without them, saying so, and in a build without selfie
+(-Dxnnpack=disabled: meson sets BACKDROP_HAS_SELFIE=0). The tests of input, output and errors,
 whose checks hold whatever the method, run the default method when the
 models are there and -m framediff when they are not (see backdrop()), so
 that a machine without the models still tests them. The tests on real
@@ -302,8 +303,20 @@ def model_path(name):
     return os.path.join(model_dir(), MODEL_FILES[name])
 
 
+def selfie_missing():
+    """Why this build has no selfie method, or None. meson sets
+    BACKDROP_HAS_SELFIE to 0 in a build configured with -Dxnnpack=disabled
+    (the library then has framediff only)."""
+    if os.environ.get("BACKDROP_HAS_SELFIE", "1") == "0":
+        return "this build has no selfie method (configured with -Dxnnpack=disabled)"
+    return None
+
+
 def models_missing():
-    """Why the selfie models cannot be used, or None when both are there."""
+    """Why the selfie models cannot be used (absent, or no selfie method in
+    this build), or None when both are there."""
+    if selfie_missing():
+        return selfie_missing()
     missing = [f for f in MODEL_FILES.values() if not os.path.isfile(os.path.join(model_dir(), f))]
     if not missing:
         return None
@@ -1040,15 +1053,15 @@ def help_lists_every_option():
 
 @test
 def version():
-    """--version and -V print 'backdrop 0.1.0 ...' (the project version in
-    meson.build) on stdout and exit 0."""
+    """--version and -V print 'backdrop X.Y.Z (libbackdrop X.Y.Z, FFmpeg ...)'
+    with the project version of meson.build, the one place it is written, on
+    stdout and exit 0."""
     meson = open(os.path.join(SOURCE_ROOT, "meson.build")).read()
     project = re.search(r"version\s*:\s*'([^']+)'", meson).group(1)
-    check(project == "0.1.0", "meson.build says version %s; update this test" % project)
     for flag in ("--version", "-V"):
         r = backdrop_ok(flag)
-        check(r.out.startswith("backdrop 0.1.0 ") or r.out.strip() == "backdrop 0.1.0",
-              "%s printed %r" % (flag, r.out))
+        check(r.out.startswith("backdrop %s (libbackdrop %s, FFmpeg " % (project, project)),
+              "%s printed %r; meson.build says version %s" % (flag, r.out, project))
 
 
 # ---- 5. Errors
@@ -1280,9 +1293,33 @@ def error_bad_option_values():
 @test
 def error_unknown_method():
     """-m nosuch: exit 1, one line naming it and listing the methods there
-    are (selfie, framediff), nothing written."""
+    are (selfie, framediff; framediff only in a build without selfie),
+    nothing written."""
     small_clip()
-    expect_error(["-m", "nosuch", "talk.mp4", "-o", "out/x.mp4"], ["nosuch", "selfie", "framediff"], rc=2)
+    methods = ["framediff"] if selfie_missing() else ["selfie", "framediff"]
+    expect_error(["-m", "nosuch", "talk.mp4", "-o", "out/x.mp4"], ["nosuch"] + methods, rc=2)
+
+
+@test
+def default_method_without_selfie():
+    """In a build without selfie (-Dxnnpack=disabled) the default method is
+    framediff: a run without -m succeeds, saying so in one line on stderr,
+    and -m framediff is silent; -m selfie is an unknown method. With selfie,
+    the default stays selfie even when its model is missing: the run fails
+    on the model, it does not fall back."""
+    small_clip()
+    os.mkdir("empty")
+    empty = {"BACKDROP_MODEL_DIR": os.path.abspath("empty")}
+    if not selfie_missing():
+        expect_error(["talk.mp4", "-o", "out/x.mkv"], ["general model not found"], env=empty)
+        return
+    r = backdrop("talk.mp4", "-o", "out/x.mkv", env=empty)
+    check(r.rc == 0, "the default method failed without selfie\n" + r.describe())
+    check(len(r.lines) == 1 and "selfie" in r.lines[0] and "framediff" in r.lines[0],
+          "expected one line saying framediff replaces selfie\n" + r.describe())
+    check(frame_count("out/x.mkv") == frame_count("talk.mp4"), "frames lost")
+    backdrop_ok("-m", "framediff", "talk.mp4", "-o", "out/y.mkv")
+    expect_error(["-m", "selfie", "talk.mp4", "-o", "out/z.mkv"], ["selfie", "framediff"], rc=2)
 
 
 @test
@@ -2298,6 +2335,9 @@ def run_one(name):
             print("SKIP: %s is not on PATH; the tests make their media with it" % tool)
             return EXIT_SKIP
     print("%s: %s" % (name, " ".join((fn.__doc__ or "").split())))
+    if name.startswith("selfie_") and selfie_missing():
+        print("SKIP: %s" % selfie_missing())
+        return EXIT_SKIP
     workdir = tempfile.mkdtemp(prefix="backdrop-cli-%s-" % name)
     home = os.getcwd()
     os.chdir(workdir)
@@ -2679,8 +2719,9 @@ def safety_method_options_refused():
                 ["--engine", "reference"]]:
         expect_error(["-m", "framediff"] + opt + ["talk.mp4", "-o", "null"],
                      [opt[0], "selfie", "framediff"], rc=2)
-    expect_error(["-m", "selfie", "--seed-compat", "talk.mp4", "-o", "null"],
-                 ["--seed-compat", "framediff"], rc=2)
+    if not selfie_missing():
+        expect_error(["-m", "selfie", "--seed-compat", "talk.mp4", "-o", "null"],
+                     ["--seed-compat", "framediff"], rc=2)
 
 
 @test

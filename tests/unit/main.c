@@ -11,7 +11,9 @@ static const UnitTest *const suites[] = {
     background_tests,
     colorspace_tests,
     tflite_tests,
+#if BD_HAVE_XNNPACK /* unit/test_nn.c is built only with XNNPACK */
     nn_tests,
+#endif
     resample_tests,
     orient_tests,
     cpu_tests,

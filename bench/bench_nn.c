@@ -22,9 +22,9 @@
 
 #include <pthreadpool.h>
 
-#include "nn/graph.h"
-#include "nn/reference.h"
-#include "nn/xnn.h"
+#include "nn/engine/reference.h"
+#include "nn/engine/xnnpack.h"
+#include "nn/format/tflite.h"
 
 typedef struct Model {
     const char *name, *file;
@@ -102,7 +102,7 @@ static int time_xnn(const NnGraph *g, int threads, int warmup, int runs, Stats *
         pthreadpool_destroy(pool);
         return -1;
     }
-    fill_input(nn_xnn_input(x), g->tensors[g->input].count);
+    fill_input(nn_xnn_input(x, 0), g->tensors[g->inputs[0].tensor].count);
     double *t = malloc((size_t)runs * sizeof(*t));
     for (int i = 0; i < warmup && t; i++)
         nn_xnn_run(x);
@@ -124,7 +124,7 @@ static int time_reference(const NnGraph *g, int runs, Stats *out)
     NnReference *r = NULL;
     if (nn_reference_create(&r, g))
         return -1;
-    fill_input(nn_reference_input(r), g->tensors[g->input].count);
+    fill_input(nn_reference_input(r, 0), g->tensors[g->inputs[0].tensor].count);
     double t[16];
     if (runs > 16)
         runs = 16;
@@ -147,7 +147,7 @@ static void profile(const NnGraph *g, int runs)
     NnXnn *full = NULL;
     if (nn_xnn_create(&full, g, NULL, 1))
         return;
-    fill_input(nn_xnn_input(full), g->tensors[g->input].count);
+    fill_input(nn_xnn_input(full, 0), g->tensors[g->inputs[0].tensor].count);
     nn_xnn_run(full);
 
     double type_ms[NN_OP_COUNT] = { 0 }, total = 0.0;
@@ -172,10 +172,11 @@ static void profile(const NnGraph *g, int runs)
         }
         tensors[op->num_inputs] = g->tensors[op->output];
         one.output = op->num_inputs;
-        NnGraph sub = { tensors, op->num_inputs + 1, &one, 1, 0, op->num_inputs, -1 };
+        NnPort in = { (char *)"input", 0 }, out = { (char *)"output", op->num_inputs };
+        NnGraph sub = { tensors, op->num_inputs + 1, &one, 1, &in, 1, &out, 1, NULL, 0 };
         NnXnn *x = NULL;
         if (nn_xnn_create(&x, &sub, NULL, 0) == 0) {
-            memcpy(nn_xnn_input(x), nn_xnn_tensor(full, op->inputs[0]), tensors[0].count * sizeof(float));
+            memcpy(nn_xnn_input(x, 0), nn_xnn_tensor(full, op->inputs[0]), tensors[0].count * sizeof(float));
             for (int w = 0; w < 5; w++)
                 nn_xnn_run(x);
             for (int r = 0; r < runs; r++) {

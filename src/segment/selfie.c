@@ -32,10 +32,10 @@
 #include <string.h>
 
 #include "method.h"
-#include "../nn/graph.h"
-#include "../nn/reference.h"
+#include "../nn/engine/reference.h"
+#include "../nn/engine/xnnpack.h"
+#include "../nn/format/tflite.h"
 #include "../nn/resample.h"
-#include "../nn/xnn.h"
 
 /* Up to 8 windows: aspect ratios up to about 7:1; beyond, PAD is used. */
 #define MAX_WINDOWS 8
@@ -94,8 +94,9 @@ static int selfie_open(void *opaque, const BackdropSettings *s, pthreadpool_t po
         bd_log(log, BACKDROP_LOG_ERROR, "selfie: model rejected: %s", err);
         return ret;
     }
-    const NnTensor *in = &sf->graph.tensors[sf->graph.input];
-    const NnTensor *out = &sf->graph.tensors[sf->graph.output];
+    int output_port = nn_graph_find_output(&sf->graph, "output");
+    const NnTensor *in = &sf->graph.tensors[sf->graph.inputs[0].tensor];
+    const NnTensor *out = &sf->graph.tensors[sf->graph.outputs[output_port].tensor];
     if (in->rank != 4 || in->shape[0] != 1 || in->shape[3] != 3 || out->rank != 4 ||
         out->shape[1] != in->shape[1] || out->shape[2] != in->shape[2] || out->shape[3] != 1) {
         bd_log(log, BACKDROP_LOG_ERROR,
@@ -120,14 +121,14 @@ static int selfie_open(void *opaque, const BackdropSettings *s, pthreadpool_t po
     if (s->nn_engine == BACKDROP_ENGINE_REFERENCE) {
         ret = nn_reference_create(&sf->reference, &sf->graph);
         if (ret >= 0) {
-            sf->input = nn_reference_input(sf->reference);
-            sf->output = nn_reference_output(sf->reference);
+            sf->input = nn_reference_input(sf->reference, 0);
+            sf->output = nn_reference_output(sf->reference, output_port);
         }
     } else {
         ret = nn_xnn_create(&sf->xnn, &sf->graph, pool, 0);
         if (ret >= 0) {
-            sf->input = nn_xnn_input(sf->xnn);
-            sf->output = nn_xnn_output(sf->xnn);
+            sf->input = nn_xnn_input(sf->xnn, 0);
+            sf->output = nn_xnn_output(sf->xnn, output_port);
         }
     }
     if (ret < 0)

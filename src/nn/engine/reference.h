@@ -12,27 +12,27 @@
 #ifndef BACKDROP_NN_REFERENCE_H
 #define BACKDROP_NN_REFERENCE_H
 
-#include "graph.h"
+#include "../graph.h"
 
 typedef struct NnReference NnReference;
 
-/* Checks the graph (known operators, operand counts and tensor indices,
- * resize flags) and allocates one float32 buffer per non-constant tensor,
- * once. The graph is referenced, not copied: g (and its constant data) must
- * outlive *r. Returns 0, BACKDROP_EINVAL (malformed graph),
- * BACKDROP_ENOTSUP (an operator or option this executor cannot run) or
- * BACKDROP_ENOMEM; on failure *r is NULL. */
+/* Validates the graph (nn_graph_validate) and allocates one zeroed float32
+ * buffer per non-constant tensor, once. The graph is referenced, not
+ * copied: g (and its constant data) must outlive *r. Returns 0,
+ * BACKDROP_EINVAL (malformed graph), BACKDROP_ENOTSUP (an operator, option
+ * or dtype this executor cannot run) or BACKDROP_ENOMEM; on failure *r is
+ * NULL. */
 int nn_reference_create(NnReference **r, const NnGraph *g);
 
-/* The graph input buffer (count of the input tensor floats), to be filled
- * before nn_reference_run(). Stable for the life of r. */
-float *nn_reference_input(NnReference *r);
+/* The buffer of graph input 'port' (g->inputs[port]), to be filled before
+ * nn_reference_run(). Stable for the life of r. */
+float *nn_reference_input(NnReference *r, int port);
 
 /* Runs every op in order. Allocates nothing. Returns 0. */
 int nn_reference_run(NnReference *r);
 
-/* The graph output after a run. */
-const float *nn_reference_output(const NnReference *r);
+/* Graph output 'port' after a run. */
+const float *nn_reference_output(const NnReference *r, int port);
 
 /* Any tensor after a run: activations from r's buffers, constants from the
  * graph. NULL when the index is out of range. */
@@ -45,16 +45,8 @@ void nn_reference_destroy(NnReference **r);
  * (shaped as g->tensors[op->inputs[k]]; pass the graph's data for
  * constants), out receives its output tensor. in and out must not overlap.
  * Used by nn_reference_run() and by tests that check another engine one
- * operator at a time, feeding both the same inputs. The op must have been
- * part of a graph nn_reference_check_graph() accepts. */
+ * operator at a time, feeding both the same inputs. The op must belong to
+ * a graph nn_graph_validate() accepts. */
 void nn_reference_eval_op(const NnGraph *g, int op, const float *const *in, float *out);
-
-/* The checks nn_reference_create() makes, for other executors: tensor
- * shapes and counts, operand counts and indices, execution order (every
- * op reads constants, the input or earlier outputs, and writes a tensor
- * nothing else writes), operator options and the shape rules of each
- * operator. Returns 0, BACKDROP_EINVAL (malformed), BACKDROP_ENOTSUP (an
- * unknown operator, or weights that are not constants) or BACKDROP_ENOMEM. */
-int nn_reference_check_graph(const NnGraph *g);
 
 #endif

@@ -21,34 +21,34 @@
 
 #include <pthreadpool.h>
 
-#include "graph.h"
+#include "../graph.h"
 
 typedef struct NnXnn NnXnn;
 
-/* Builds the runtime for g. With expose_all, every op output is an
- * external output of the runtime, readable with nn_xnn_tensor() after a
- * run (for op-by-op comparisons; it prevents XNNPACK from fusing
- * activations into the preceding operator, so it is slower). The logits
- * tensor (g->logits, when >= 0) is always exposed.
+/* Builds the runtime for g. Graph inputs and outputs are always external
+ * values with executor-owned buffers. With expose_all, every op output is
+ * one too, readable with nn_xnn_tensor() after a run (for op-by-op
+ * comparisons; it prevents XNNPACK from fusing activations into the
+ * preceding operator, so it is slower).
  *
- * Returns 0; BACKDROP_EINVAL for a malformed graph (checked as the
- * reference executor checks it); BACKDROP_ENOTSUP when XNNPACK cannot run
+ * Returns 0; BACKDROP_EINVAL for a malformed graph (nn_graph_validate);
+ * BACKDROP_ENOTSUP when XNNPACK cannot run
  * it (an operator or option it lacks, unsupported hardware); BACKDROP_ENOMEM.
  * On failure *x is NULL. */
 int nn_xnn_create(NnXnn **x, const NnGraph *g, pthreadpool_t pool, int expose_all);
 
-/* The input buffer (count of the input tensor floats), filled by the
- * caller before each run. Stable for the life of x. */
-float *nn_xnn_input(NnXnn *x);
+/* The buffer of graph input 'port', filled by the caller before each run.
+ * Stable for the life of x. */
+float *nn_xnn_input(NnXnn *x, int port);
 
 /* Runs the graph. Returns 0, or a BACKDROP_E* code if XNNPACK failed. */
 int nn_xnn_run(NnXnn *x);
 
-/* The output after a run. */
-const float *nn_xnn_output(const NnXnn *x);
+/* Graph output 'port' after a run. */
+const float *nn_xnn_output(const NnXnn *x, int port);
 
-/* An exposed tensor after a run (the input, the output, the logits, and
- * with expose_all every op output); NULL for any other tensor. */
+/* An exposed tensor after a run (graph inputs and outputs, and with
+ * expose_all every op output); NULL for any other tensor. */
 const float *nn_xnn_tensor(const NnXnn *x, int tensor);
 
 /* Frees x and sets *x to NULL; accepts NULL and *x == NULL. */

@@ -1,5 +1,5 @@
 /*
- * XNNPACK executor (Debian libxnnpack 0.0~git20220216). See xnn.h.
+ * XNNPACK executor (Debian libxnnpack 0.0~git20220216). See xnnpack.h.
  *
  * Value IDs: the subgraph reserves one external ID per graph tensor and
  * every tensor the ops use is defined under its own index, so tensor i is
@@ -19,14 +19,14 @@
 
 #include <xnnpack.h>
 
-#include "xnn.h"
-#include "reference.h"
+#include "xnnpack.h"
 #include "backdrop/backdrop.h"
 
 struct NnXnn {
     xnn_runtime_t runtime;
     int num_tensors;
-    int input, output;
+    int *ports;        /* tensor of each graph input, then of each graph output */
+    int num_inputs;
     float **external;  /* per tensor: executor-owned buffer bound to the runtime, or NULL */
     float **constants; /* per tensor: executor-owned copy of a constant the runtime uses, or NULL */
     float **synthetic; /* per op: a constant made up for it (zero bias), or NULL */
@@ -328,10 +328,10 @@ static int build_subgraph(Builder *b, int expose_all, int *num_external)
                 role[op->inputs[k]] = 1;
         role[op->output] = expose_all ? 3 : 1;
     }
-    role[g->output] = 3;
-    if (g->logits >= 0)
-        role[g->logits] = 3;
-    role[g->input] = 2;
+    for (int i = 0; i < g->num_outputs; i++)
+        role[g->outputs[i].tensor] = 3;
+    for (int i = 0; i < g->num_inputs; i++)
+        role[g->inputs[i].tensor] = 2; /* never an output too: validated */
 
     int err = 0, count = 0;
     for (int t = 0; t < g->num_tensors && !err; t++) {
@@ -361,9 +361,12 @@ int nn_xnn_create(NnXnn **xp, const NnGraph *g, pthreadpool_t pool, int expose_a
     if (!xp)
         return BACKDROP_EINVAL;
     *xp = NULL;
-    int err = nn_reference_check_graph(g);
+    int err = nn_graph_validate(g, NULL, 0);
     if (err)
         return err;
+    for (int t = 0; t < g->num_tensors; t++)
+        if (!g->tensors[t].data && g->tensors[t].dtype != NN_DTYPE_FLOAT32)
+            return BACKDROP_ENOTSUP;
     pthread_once(&xnn_init_once, init_xnnpack);
     if (xnn_init_status != xnn_status_success)
         return map_status(xnn_init_status);
@@ -373,15 +376,20 @@ int nn_xnn_create(NnXnn **xp, const NnGraph *g, pthreadpool_t pool, int expose_a
         return BACKDROP_ENOMEM;
     x->num_tensors = g->num_tensors;
     x->num_ops = g->num_ops;
-    x->input = g->input;
-    x->output = g->output;
+    x->num_inputs = g->num_inputs;
+    x->ports = malloc((size_t)(g->num_inputs + g->num_outputs) * sizeof(*x->ports));
     x->external = calloc((size_t)g->num_tensors, sizeof(*x->external));
     x->constants = calloc((size_t)g->num_tensors, sizeof(*x->constants));
     x->synthetic = calloc((size_t)g->num_ops, sizeof(*x->synthetic));
-    if (!x->external || !x->constants || !x->synthetic) {
+    if (!x->ports || !x->external || !x->constants || !x->synthetic) {
         nn_xnn_destroy(&x);
         return BACKDROP_ENOMEM;
     }
+
+    for (int i = 0; i < g->num_inputs; i++)
+        x->ports[i] = g->inputs[i].tensor;
+    for (int i = 0; i < g->num_outputs; i++)
+        x->ports[g->num_inputs + i] = g->outputs[i].tensor;
 
     Builder b = { x, g, NULL };
     err = map_status(xnn_create_subgraph((uint32_t)g->num_tensors, 0, &b.subgraph));
@@ -416,14 +424,14 @@ int nn_xnn_create(NnXnn **xp, const NnGraph *g, pthreadpool_t pool, int expose_a
     return 0;
 }
 
-float *nn_xnn_input(NnXnn *x)
+float *nn_xnn_input(NnXnn *x, int port)
 {
-    return x->external[x->input];
+    return x->external[x->ports[port]];
 }
 
-const float *nn_xnn_output(const NnXnn *x)
+const float *nn_xnn_output(const NnXnn *x, int port)
 {
-    return x->external[x->output];
+    return x->external[x->ports[x->num_inputs + port]];
 }
 
 const float *nn_xnn_tensor(const NnXnn *x, int tensor)
@@ -454,6 +462,7 @@ void nn_xnn_destroy(NnXnn **xp)
     }
     for (int i = 0; x->synthetic && i < x->num_ops; i++)
         free(x->synthetic[i]);
+    free(x->ports);
     free(x->external);
     free(x->constants);
     free(x->synthetic);

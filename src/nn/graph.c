@@ -207,6 +207,20 @@ static int valid_activation(NnActivation act)
 
 /* ---- per op type ------------------------------------------------------------ */
 
+/* The shapes of a convolution-like op do not fit together. Formatted only
+ * on failure: validation runs on every load. */
+static int conv_mismatch(Validator *v, int k, const NnOp *op)
+{
+    const NnGraph *g = v->g;
+    char si[48], sw[48], so[48];
+    shape_str(&g->tensors[op->inputs[0]], si, sizeof(si));
+    shape_str(&g->tensors[op->inputs[1]], sw, sizeof(sw));
+    shape_str(&g->tensors[op->output], so, sizeof(so));
+    return bad(v, BACKDROP_EINVAL, "op %d (%s): input %s, filter %s and output %s do not fit (stride %dx%d, %s)", k,
+               nn_op_name(op->type), si, sw, so, op->stride_h, op->stride_w,
+               op->padding == NN_PAD_SAME ? "SAME" : "VALID");
+}
+
 /* CONV_2D, DEPTHWISE_CONV_2D and TRANSPOSE_CONV_BIAS: input, constant
  * filter, optional constant bias; shapes as the op type defines them. */
 static int check_conv_like(Validator *v, int k, const NnOp *op)
@@ -240,16 +254,12 @@ static int check_conv_like(Validator *v, int k, const NnOp *op)
     int kh = w->shape[1], kw = w->shape[2];
     int ih = in->shape[1], iw = in->shape[2];
     int oh = out->shape[1], ow = out->shape[2];
-    char si[48], sw[48], so[48];
-    shape_str(in, si, sizeof(si));
-    shape_str(w, sw, sizeof(sw));
-    shape_str(out, so, sizeof(so));
 
     if (op->type == NN_OP_TRANSPOSE_CONV_BIAS) {
         /* No dilation here: MediaPipe's op has none, its dilation fields
          * are ignored. */
         if (w->shape[0] != out_c || w->shape[3] != in->shape[3])
-            return bad(v, BACKDROP_EINVAL, "op %d (%s): filter %s does not take %s to %s", k, name, sw, si, so);
+            return conv_mismatch(v, k, op);
         int fits;
         if (op->padding == NN_PAD_VALID)
             fits = (int64_t)oh == (int64_t)(ih - 1) * op->stride_h + kh &&
@@ -259,27 +269,25 @@ static int check_conv_like(Validator *v, int k, const NnOp *op)
               * one stride. */
             fits = window_out(NN_PAD_SAME, oh, kh, op->stride_h) == ih &&
                    window_out(NN_PAD_SAME, ow, kw, op->stride_w) == iw;
-        return fits ? 0 : bad(v, BACKDROP_EINVAL, "op %d (%s): output %s does not match input %s, filter %s, stride %dx%d",
-                              k, name, so, si, sw, op->stride_h, op->stride_w);
+        return fits ? 0 : conv_mismatch(v, k, op);
     }
 
     if (op->dilation_h < 1 || op->dilation_w < 1)
         return bad(v, BACKDROP_EINVAL, "op %d (%s): dilation %dx%d", k, name, op->dilation_h, op->dilation_w);
     if (op->type == NN_OP_CONV_2D) {
         if (w->shape[0] != out_c || w->shape[3] != in->shape[3])
-            return bad(v, BACKDROP_EINVAL, "op %d (%s): filter %s does not take %s to %s", k, name, sw, si, so);
+            return conv_mismatch(v, k, op);
     } else {
         int in_c = in->shape[3];
         if (w->shape[0] != 1 || w->shape[3] != out_c || out_c % in_c != 0)
-            return bad(v, BACKDROP_EINVAL, "op %d (%s): filter %s does not take %s to %s", k, name, sw, si, so);
+            return conv_mismatch(v, k, op);
         if (op->depth_multiplier != 0 && op->depth_multiplier != out_c / in_c)
             return bad(v, BACKDROP_EINVAL, "op %d (%s): depth multiplier %d, the shapes give %d", k, name,
                        op->depth_multiplier, out_c / in_c);
     }
     int64_t eff_kh = (int64_t)(kh - 1) * op->dilation_h + 1, eff_kw = (int64_t)(kw - 1) * op->dilation_w + 1;
     if (oh != window_out(op->padding, ih, eff_kh, op->stride_h) || ow != window_out(op->padding, iw, eff_kw, op->stride_w))
-        return bad(v, BACKDROP_EINVAL, "op %d (%s): output %s does not match input %s, filter %s, stride %dx%d, %s", k,
-                   name, so, si, sw, op->stride_h, op->stride_w, op->padding == NN_PAD_SAME ? "SAME" : "VALID");
+        return conv_mismatch(v, k, op);
     return 0;
 }
 
@@ -291,10 +299,9 @@ static int check_pool(Validator *v, int k, const NnOp *op)
     const NnTensor *in = &g->tensors[op->inputs[0]];
     const NnTensor *out = &g->tensors[op->output];
     char si[48], so[48];
-    shape_str(in, si, sizeof(si));
-    shape_str(out, so, sizeof(so));
     if (in->rank != 4 || out->rank != 4 || in->shape[0] != out->shape[0] || in->shape[3] != out->shape[3])
-        return bad(v, BACKDROP_EINVAL, "op %d (AVERAGE_POOL_2D): input %s and output %s", k, si, so);
+        return bad(v, BACKDROP_EINVAL, "op %d (AVERAGE_POOL_2D): input %s and output %s", k,
+                   shape_str(in, si, sizeof(si)), shape_str(out, so, sizeof(so)));
     if (op->stride_h < 1 || op->stride_w < 1 || op->filter_h < 1 || op->filter_w < 1)
         return bad(v, BACKDROP_EINVAL, "op %d (AVERAGE_POOL_2D): window %dx%d, stride %dx%d", k, op->filter_h,
                    op->filter_w, op->stride_h, op->stride_w);
@@ -304,7 +311,7 @@ static int check_pool(Validator *v, int k, const NnOp *op)
     if (out->shape[1] != window_out(op->padding, in->shape[1], op->filter_h, op->stride_h) ||
         out->shape[2] != window_out(op->padding, in->shape[2], op->filter_w, op->stride_w))
         return bad(v, BACKDROP_EINVAL, "op %d (AVERAGE_POOL_2D): output %s does not match input %s, window %dx%d", k,
-                   so, si, op->filter_h, op->filter_w);
+                   shape_str(out, so, sizeof(so)), shape_str(in, si, sizeof(si)), op->filter_h, op->filter_w);
     return 0;
 }
 

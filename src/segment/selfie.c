@@ -32,8 +32,7 @@
 #include <string.h>
 
 #include "method.h"
-#include "../nn/engine/reference.h"
-#include "../nn/engine/xnnpack.h"
+#include "../nn/engine.h"
 #include "../nn/format/tflite.h"
 #include "../nn/resample.h"
 
@@ -43,8 +42,7 @@
 typedef struct Selfie {
     /* per context */
     NnGraph graph;
-    NnXnn *xnn;             /* the engine, or NULL when using the reference */
-    NnReference *reference;
+    NnEngine *engine;
     float *input;           /* the engine's input tensor (H x W x 3) */
     const float *output;    /* the engine's output map (H x W) */
     int tensor_w, tensor_h;  /* the network's input, upright */
@@ -80,6 +78,12 @@ typedef struct Selfie {
     /* CROP: the frame area the map covers; alpha 0 outside. */
     int crop_x0, crop_y0, crop_w, crop_h;
 } Selfie;
+
+/* The settings' engine choice by name (lib.c has checked the value). */
+static const char *const engine_names[] = {
+    [BACKDROP_ENGINE_XNNPACK] = "xnnpack",
+    [BACKDROP_ENGINE_REFERENCE] = "reference",
+};
 
 static int selfie_open(void *opaque, const BackdropSettings *s, pthreadpool_t pool, const BackdropLogger *log)
 {
@@ -118,18 +122,10 @@ static int selfie_open(void *opaque, const BackdropSettings *s, pthreadpool_t po
     sf->threshold = s->mask_threshold;
     sf->softness = s->mask_softness;
     sf->framing = s->framing;
-    if (s->nn_engine == BACKDROP_ENGINE_REFERENCE) {
-        ret = nn_reference_create(&sf->reference, &sf->graph);
-        if (ret >= 0) {
-            sf->input = nn_reference_input(sf->reference, 0);
-            sf->output = nn_reference_output(sf->reference, output_port);
-        }
-    } else {
-        ret = nn_xnn_create(&sf->xnn, &sf->graph, pool, 0);
-        if (ret >= 0) {
-            sf->input = nn_xnn_input(sf->xnn, 0);
-            sf->output = nn_xnn_output(sf->xnn, output_port);
-        }
+    ret = nn_engine_create(&sf->engine, nn_engine_find(engine_names[s->nn_engine]), &sf->graph, pool, 0);
+    if (ret >= 0) {
+        sf->input = nn_engine_input(sf->engine, 0);
+        sf->output = nn_engine_output(sf->engine, output_port);
     }
     if (ret < 0)
         bd_log(log, BACKDROP_LOG_ERROR, "selfie: cannot build the network: %s", backdrop_strerror(ret));
@@ -139,8 +135,7 @@ static int selfie_open(void *opaque, const BackdropSettings *s, pthreadpool_t po
 static void selfie_close(void *opaque)
 {
     Selfie *sf = opaque;
-    nn_xnn_destroy(&sf->xnn);
-    nn_reference_destroy(&sf->reference);
+    nn_engine_destroy(&sf->engine);
     nn_graph_free(&sf->graph);
     free(sf->turned_input);
     free(sf->turned_output);
@@ -299,7 +294,7 @@ static const float *run_network(Selfie *sf, const BackdropFrame *in, int k, int 
                 dst[2] = src[2];
             }
     }
-    *err = sf->xnn ? nn_xnn_run(sf->xnn) : nn_reference_run(sf->reference);
+    *err = nn_engine_run(sf->engine);
     if (*err < 0 || !sf->quarter_turns)
         return sf->output;
     for (int v = 0; v < sf->tensor_h; v++)

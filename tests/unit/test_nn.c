@@ -1,5 +1,6 @@
 /*
- * The two neural-network executors (src/nn/engine/reference.c, xnnpack.c).
+ * The two inference engines (src/nn/engine/reference.c, xnnpack.c), each
+ * through the engine interface (src/nn/engine.h).
  *
  * Operator tests build small graphs by hand (random weights from a fixed
  * seed, odd sizes, both paddings, strides 1 and 2) and check
@@ -27,8 +28,8 @@
 #include <pthreadpool.h>
 
 #include "backdrop/backdrop.h"
+#include "nn/engine.h"
 #include "nn/engine/reference.h"
-#include "nn/engine/xnnpack.h"
 #include "nn/format/tflite.h"
 #include "suites.h"
 
@@ -204,16 +205,10 @@ static double elementwise_error(const float *got, const float *want, size_t n)
 
 /* ---- executors, released after the test ----------------------------------- */
 
-static void release_reference(void *p)
+static void release_engine(void *p)
 {
-    NnReference *r = p;
-    nn_reference_destroy(&r);
-}
-
-static void release_xnn(void *p)
-{
-    NnXnn *x = p;
-    nn_xnn_destroy(&x);
+    NnEngine *e = p;
+    nn_engine_destroy(&e);
 }
 
 static void release_pool(void *p)
@@ -230,28 +225,29 @@ static pthreadpool_t pool_new(size_t threads)
     return pool;
 }
 
-static NnReference *reference_new(const NnGraph *g)
+/* The engine called name for g, destroyed after the test; NULL (with a
+ * report) when it refuses the graph. */
+static NnEngine *engine_new(const char *name, const NnGraph *g, pthreadpool_t pool, unsigned flags)
 {
-    NnReference *r = NULL;
-    int err = nn_reference_create(&r, g);
+    NnEngine *e = NULL;
+    const NnEngineClass *cls = nn_engine_find(name);
+    int err = nn_engine_create(&e, cls, g, pool, flags);
     if (err) {
-        unit_report(__FILE__, __LINE__, "nn_reference_create: %d", err);
+        unit_report(__FILE__, __LINE__, "nn_engine_create(%s): %d", name, err);
         return NULL;
     }
-    unit_defer(release_reference, r);
-    return r;
+    unit_defer(release_engine, e);
+    return e;
 }
 
-static NnXnn *xnn_new(const NnGraph *g, pthreadpool_t pool, int expose_all)
+static NnEngine *reference_new(const NnGraph *g)
 {
-    NnXnn *x = NULL;
-    int err = nn_xnn_create(&x, g, pool, expose_all);
-    if (err) {
-        unit_report(__FILE__, __LINE__, "nn_xnn_create: %d", err);
-        return NULL;
-    }
-    unit_defer(release_xnn, x);
-    return x;
+    return engine_new("reference", g, NULL, 0);
+}
+
+static NnEngine *xnn_new(const NnGraph *g, pthreadpool_t pool, int expose_all)
+{
+    return engine_new("xnnpack", g, pool, expose_all ? NN_ENGINE_EXPOSE_ALL : 0);
 }
 
 /* Runs g on the reference with a random input (values in [lo, hi)), then on
@@ -262,22 +258,22 @@ static NnXnn *xnn_new(const NnGraph *g, pthreadpool_t pool, int expose_all)
 static int run_both(const NnGraph *g, uint32_t seed, float lo, float hi, const char *what,
                     const float **input, const float **ref_out)
 {
-    NnReference *r = reference_new(g);
+    NnEngine *r = reference_new(g);
     CHECK(r, "%s: reference rejected the graph", what);
     const NnTensor *in = &g->tensors[IN_T(g)];
     const NnTensor *out = &g->tensors[OUT_T(g)];
     float *data = random_floats(in->count, &seed, lo, hi);
-    memcpy(nn_reference_input(r, 0), data, in->count * sizeof(float));
-    CHECK_INT(nn_reference_run(r), 0);
-    const float *want = nn_reference_output(r, 0);
+    memcpy(nn_engine_input(r, 0), data, in->count * sizeof(float));
+    CHECK_INT(nn_engine_run(r), 0);
+    const float *want = nn_engine_output(r, 0);
 
     pthreadpool_t pools[2] = { NULL, pool_new(2) };
     for (int p = 0; p < 2; p++) {
-        NnXnn *x = xnn_new(g, pools[p], 0);
+        NnEngine *x = xnn_new(g, pools[p], 0);
         CHECK(x, "%s: XNNPACK rejected the graph", what);
-        memcpy(nn_xnn_input(x, 0), data, in->count * sizeof(float));
-        CHECK_INT(nn_xnn_run(x), 0);
-        double err = rel_error(nn_xnn_output(x, 0), want, out->count);
+        memcpy(nn_engine_input(x, 0), data, in->count * sizeof(float));
+        CHECK_INT(nn_engine_run(x), 0);
+        double err = rel_error(nn_engine_output(x, 0), want, out->count);
         CHECK(err <= XNN_TOLERANCE, "%s: XNNPACK (%s) differs from the reference by %.3g (relative)",
               what, p ? "2 threads" : "caller thread", err);
     }
@@ -774,18 +770,18 @@ static int test_nn_resize_bilinear(void)
     };
     for (int m = 0; m < 3; m++) {
         NnGraph *g = resize_graph(2, 2, 1, 4, 4, modes[m].align, modes[m].half);
-        NnReference *r = reference_new(g);
+        NnEngine *r = reference_new(g);
         CHECK(r, "mode %d rejected", m);
-        NnXnn *x = xnn_new(g, NULL, 0);
+        NnEngine *x = xnn_new(g, NULL, 0);
         CHECK(x, "mode %d rejected by XNNPACK", m);
         for (int i = 0; i < 4; i++)
-            nn_reference_input(r, 0)[i] = nn_xnn_input(x, 0)[i] = (float)i;
-        CHECK_INT(nn_reference_run(r), 0);
-        CHECK_INT(nn_xnn_run(x), 0);
+            nn_engine_input(r, 0)[i] = nn_engine_input(x, 0)[i] = (float)i;
+        CHECK_INT(nn_engine_run(r), 0);
+        CHECK_INT(nn_engine_run(x), 0);
         for (int y = 0; y < 4; y++)
             for (int xx = 0; xx < 4; xx++) {
                 double want = 2.0 * modes[m].c[y] + modes[m].c[xx];
-                float got_r = nn_reference_output(r, 0)[y * 4 + xx], got_x = nn_xnn_output(x, 0)[y * 4 + xx];
+                float got_r = nn_engine_output(r, 0)[y * 4 + xx], got_x = nn_engine_output(x, 0)[y * 4 + xx];
                 CHECK(fabs(got_r - want) <= 1e-6, "mode %d (%d,%d): reference %g, expected %g", m, y, xx, got_r, want);
                 CHECK(fabs(got_x - want) <= 1e-6, "mode %d (%d,%d): XNNPACK %g, expected %g", m, y, xx, got_x, want);
             }
@@ -807,11 +803,11 @@ static int test_nn_resize_bilinear(void)
 
     /* align_corners with half_pixel_centers: refused, as TFLite does. */
     NnGraph *g = resize_graph(4, 4, 1, 8, 8, 1, 1);
-    NnReference *r = NULL;
-    NnXnn *x = NULL;
-    CHECK_INT(nn_reference_create(&r, g), BACKDROP_EINVAL);
+    NnEngine *r = NULL;
+    NnEngine *x = NULL;
+    CHECK_INT(nn_engine_create(&r, &nn_engine_reference, g, NULL, 0), BACKDROP_EINVAL);
     CHECK(!r, "reference not NULL after failure");
-    CHECK_INT(nn_xnn_create(&x, g, NULL, 0), BACKDROP_EINVAL);
+    CHECK_INT(nn_engine_create(&x, &nn_engine_xnnpack, g, NULL, 0), BACKDROP_EINVAL);
     CHECK(!x, "executor not NULL after failure");
     return UNIT_PASS;
 }
@@ -888,42 +884,42 @@ static int test_nn_small_network(void)
     const float *input;
     TRY(run_both(g, 3, 0.0f, 1.0f, "mini network", &input, NULL));
 
-    NnReference *r = reference_new(g);
+    NnEngine *r = reference_new(g);
     CHECK(r, "reference");
-    memcpy(nn_reference_input(r, 0), input, g->tensors[IN_T(g)].count * sizeof(float));
-    CHECK_INT(nn_reference_run(r), 0);
+    memcpy(nn_engine_input(r, 0), input, g->tensors[IN_T(g)].count * sizeof(float));
+    CHECK_INT(nn_engine_run(r), 0);
 
-    NnXnn *fused = xnn_new(g, NULL, 0);
-    NnXnn *all = xnn_new(g, pool_new(2), 1);
+    NnEngine *fused = xnn_new(g, NULL, 0);
+    NnEngine *all = xnn_new(g, pool_new(2), 1);
     CHECK(fused && all, "XNNPACK rejected the network");
-    memcpy(nn_xnn_input(fused, 0), input, g->tensors[IN_T(g)].count * sizeof(float));
-    memcpy(nn_xnn_input(all, 0), input, g->tensors[IN_T(g)].count * sizeof(float));
-    CHECK_INT(nn_xnn_run(fused), 0);
-    CHECK_INT(nn_xnn_run(all), 0);
+    memcpy(nn_engine_input(fused, 0), input, g->tensors[IN_T(g)].count * sizeof(float));
+    memcpy(nn_engine_input(all, 0), input, g->tensors[IN_T(g)].count * sizeof(float));
+    CHECK_INT(nn_engine_run(fused), 0);
+    CHECK_INT(nn_engine_run(all), 0);
 
     /* Without expose_all only the input, output and logits are visible. */
     for (int t = 0; t < g->num_tensors; t++) {
         int visible = t == IN_T(g) || t == OUT_T(g) || t == logits_of(g);
-        CHECK((nn_xnn_tensor(fused, t) != NULL) == visible, "tensor %d visibility", t);
+        CHECK((nn_engine_tensor(fused, t) != NULL) == visible, "tensor %d visibility", t);
     }
-    CHECK(nn_xnn_tensor(fused, -1) == NULL && nn_xnn_tensor(fused, g->num_tensors) == NULL, "range");
+    CHECK(nn_engine_tensor(fused, -1) == NULL && nn_engine_tensor(fused, g->num_tensors) == NULL, "range");
     size_t n_logits = g->tensors[logits_of(g)].count;
-    double err = rel_error(nn_xnn_tensor(fused, logits_of(g)), nn_reference_tensor(r, logits_of(g)), n_logits);
+    double err = rel_error(nn_engine_tensor(fused, logits_of(g)), nn_engine_tensor(r, logits_of(g)), n_logits);
     CHECK(err <= XNN_TOLERANCE, "logits differ by %.3g", err);
 
     for (int i = 0; i < g->num_ops; i++) {
         int t = g->ops[i].output;
-        const float *got = nn_xnn_tensor(all, t);
+        const float *got = nn_engine_tensor(all, t);
         CHECK(got, "op %d output not exposed", i);
-        err = rel_error(got, nn_reference_tensor(r, t), g->tensors[t].count);
+        err = rel_error(got, nn_engine_tensor(r, t), g->tensors[t].count);
         CHECK(err <= XNN_TOLERANCE, "op %d output differs by %.3g", i, err);
     }
 
     /* Runs are repeatable: a second run of the same input gives the same bits. */
     float *first = unit_alloc(g->tensors[OUT_T(g)].count * sizeof(float));
-    memcpy(first, nn_xnn_output(fused, 0), g->tensors[OUT_T(g)].count * sizeof(float));
-    CHECK_INT(nn_xnn_run(fused), 0);
-    CHECK(!memcmp(first, nn_xnn_output(fused, 0), g->tensors[OUT_T(g)].count * sizeof(float)), "rerun differs");
+    memcpy(first, nn_engine_output(fused, 0), g->tensors[OUT_T(g)].count * sizeof(float));
+    CHECK_INT(nn_engine_run(fused), 0);
+    CHECK(!memcmp(first, nn_engine_output(fused, 0), g->tensors[OUT_T(g)].count * sizeof(float)), "rerun differs");
     return UNIT_PASS;
 }
 
@@ -932,11 +928,11 @@ static int test_nn_small_network(void)
 /* Both executors must give 'want' for g and leave their handle NULL. */
 static int expect_rejected(const NnGraph *g, int want, const char *what)
 {
-    NnReference *r = (NnReference *)1;
-    NnXnn *x = (NnXnn *)1;
-    int err = nn_reference_create(&r, g);
+    NnEngine *r = (NnEngine *)1;
+    NnEngine *x = (NnEngine *)1;
+    int err = nn_engine_create(&r, &nn_engine_reference, g, NULL, 0);
     CHECK(err == want && !r, "%s: reference gives %d, expected %d", what, err, want);
-    err = nn_xnn_create(&x, g, NULL, 0);
+    err = nn_engine_create(&x, &nn_engine_xnnpack, g, NULL, 0);
     CHECK(err == want && !x, "%s: XNNPACK gives %d, expected %d", what, err, want);
     return UNIT_PASS;
 }
@@ -1004,21 +1000,21 @@ static int test_nn_malformed_graphs(void)
     NnOp *op = add_op(g, NN_OP_AVERAGE_POOL_2D, IN_T(g), -1, -1, OUT_T(g));
     op->filter_h = op->filter_w = 1;
     op->stride_h = op->stride_w = 2;
-    NnReference *r = reference_new(g);
+    NnEngine *r = reference_new(g);
     CHECK(r, "the reference runs any valid pool");
-    NnXnn *x = NULL;
-    CHECK_INT(nn_xnn_create(&x, g, NULL, 0), BACKDROP_ENOTSUP);
+    NnEngine *x = NULL;
+    CHECK_INT(nn_engine_create(&x, &nn_engine_xnnpack, g, NULL, 0), BACKDROP_ENOTSUP);
 
-    nn_reference_destroy(NULL);
-    nn_xnn_destroy(NULL);
+    nn_engine_destroy(NULL);
+    nn_engine_destroy(NULL);
     r = NULL;
-    nn_reference_destroy(&r);
+    nn_engine_destroy(&r);
     x = NULL;
-    nn_xnn_destroy(&x);
-    CHECK_INT(nn_reference_create(NULL, g), BACKDROP_EINVAL);
-    CHECK_INT(nn_xnn_create(NULL, g, NULL, 0), BACKDROP_EINVAL);
-    CHECK_INT(nn_reference_create(&r, NULL), BACKDROP_EINVAL);
-    CHECK_INT(nn_xnn_create(&x, NULL, NULL, 0), BACKDROP_EINVAL);
+    nn_engine_destroy(&x);
+    CHECK_INT(nn_engine_create(NULL, &nn_engine_reference, g, NULL, 0), BACKDROP_EINVAL);
+    CHECK_INT(nn_engine_create(NULL, &nn_engine_xnnpack, g, NULL, 0), BACKDROP_EINVAL);
+    CHECK_INT(nn_engine_create(&r, &nn_engine_reference, NULL, NULL, 0), BACKDROP_EINVAL);
+    CHECK_INT(nn_engine_create(&x, &nn_engine_xnnpack, NULL, NULL, 0), BACKDROP_EINVAL);
     return UNIT_PASS;
 }
 
@@ -1124,9 +1120,9 @@ static int check_goldens(const char *model_file, const char *model)
     NnGraph *g;
     TRY(load_model(model_file, &g));
 
-    NnReference *r = reference_new(g);
-    NnXnn *x1 = xnn_new(g, NULL, 0);
-    NnXnn *x2 = xnn_new(g, pool_new(2), 0);
+    NnEngine *r = reference_new(g);
+    NnEngine *x1 = xnn_new(g, NULL, 0);
+    NnEngine *x2 = xnn_new(g, pool_new(2), 0);
     CHECK(r && x1 && x2, "executors");
     size_t n_in = g->tensors[IN_T(g)].count, n_out = g->tensors[OUT_T(g)].count;
     CHECK_INT(g->tensors[logits_of(g)].count, n_out);
@@ -1142,16 +1138,16 @@ static int check_goldens(const char *model_file, const char *model)
         const float *prob = read_golden(name, n_out);
         CHECK(in && logits && prob, "golden files of %s_%s", model, cases[c]);
 
-        memcpy(nn_reference_input(r, 0), in, n_in * sizeof(float));
-        memcpy(nn_xnn_input(x1, 0), in, n_in * sizeof(float));
-        memcpy(nn_xnn_input(x2, 0), in, n_in * sizeof(float));
-        CHECK_INT(nn_reference_run(r), 0);
-        CHECK_INT(nn_xnn_run(x1), 0);
-        CHECK_INT(nn_xnn_run(x2), 0);
+        memcpy(nn_engine_input(r, 0), in, n_in * sizeof(float));
+        memcpy(nn_engine_input(x1, 0), in, n_in * sizeof(float));
+        memcpy(nn_engine_input(x2, 0), in, n_in * sizeof(float));
+        CHECK_INT(nn_engine_run(r), 0);
+        CHECK_INT(nn_engine_run(x1), 0);
+        CHECK_INT(nn_engine_run(x2), 0);
         const char *names[3] = { "reference", "xnnpack-1t", "xnnpack-2t" };
-        const float *got_logits[3] = { nn_reference_tensor(r, logits_of(g)), nn_xnn_tensor(x1, logits_of(g)),
-                                       nn_xnn_tensor(x2, logits_of(g)) };
-        const float *got_prob[3] = { nn_reference_output(r, 0), nn_xnn_output(x1, 0), nn_xnn_output(x2, 0) };
+        const float *got_logits[3] = { nn_engine_tensor(r, logits_of(g)), nn_engine_tensor(x1, logits_of(g)),
+                                       nn_engine_tensor(x2, logits_of(g)) };
+        const float *got_prob[3] = { nn_engine_output(r, 0), nn_engine_output(x1, 0), nn_engine_output(x2, 0) };
         for (int e = 0; e < 3; e++) {
             double lrel = rel_error(got_logits[e], logits, n_out);
             double lelem = elementwise_error(got_logits[e], logits, n_out);
@@ -1180,8 +1176,8 @@ static int check_op_by_op(const char *model_file, const char *model)
 {
     NnGraph *g;
     TRY(load_model(model_file, &g));
-    NnXnn *x = xnn_new(g, NULL, 1);
-    NnReference *r = reference_new(g);
+    NnEngine *x = xnn_new(g, NULL, 1);
+    NnEngine *r = reference_new(g);
     CHECK(x && r, "executors");
     size_t n_in = g->tensors[IN_T(g)].count;
 
@@ -1196,10 +1192,10 @@ static int check_op_by_op(const char *model_file, const char *model)
         uint32_t seed = 42;
         in = random_floats(n_in, &seed, 0.0f, 1.0f);
     }
-    memcpy(nn_xnn_input(x, 0), in, n_in * sizeof(float));
-    memcpy(nn_reference_input(r, 0), in, n_in * sizeof(float));
-    CHECK_INT(nn_xnn_run(x), 0);
-    CHECK_INT(nn_reference_run(r), 0);
+    memcpy(nn_engine_input(x, 0), in, n_in * sizeof(float));
+    memcpy(nn_engine_input(r, 0), in, n_in * sizeof(float));
+    CHECK_INT(nn_engine_run(x), 0);
+    CHECK_INT(nn_engine_run(r), 0);
 
     size_t largest = 0;
     for (int t = 0; t < g->num_tensors; t++)
@@ -1216,11 +1212,11 @@ static int check_op_by_op(const char *model_file, const char *model)
         const float *inputs[NN_MAX_INPUTS];
         for (int k = 0; k < op->num_inputs; k++) {
             int t = op->inputs[k];
-            inputs[k] = g->tensors[t].data ? g->tensors[t].data : nn_xnn_tensor(x, t);
+            inputs[k] = g->tensors[t].data ? g->tensors[t].data : nn_engine_tensor(x, t);
             CHECK(inputs[k], "op %d input %d (tensor %d) not exposed", i, k, t);
         }
         nn_reference_eval_op(g, i, inputs, scratch);
-        const float *got = nn_xnn_tensor(x, op->output);
+        const float *got = nn_engine_tensor(x, op->output);
         size_t count = g->tensors[op->output].count;
         double err = rel_error(got, scratch, count);
         if (err > worst[op->type] || worst_op[op->type] < 0) {
@@ -1232,7 +1228,7 @@ static int check_op_by_op(const char *model_file, const char *model)
                         nn_op_name(op->type), g->tensors[op->output].name, err);
             failed = 1;
         }
-        double drift = rel_error(got, nn_reference_tensor(r, op->output), count);
+        double drift = rel_error(got, nn_engine_tensor(r, op->output), count);
         if (drift > worst_drift)
             worst_drift = drift;
     }

@@ -10,12 +10,13 @@
 #include <stdlib.h>
 
 #include "reference.h"
+#include "../engine.h"
 #include "backdrop/backdrop.h"
 
-struct NnReference {
+typedef struct NnReference {
     const NnGraph *graph;
     float **buffers; /* per tensor: owned buffer for activations, NULL for constants */
-};
+} NnReference;
 
 /* ---- shape helpers ------------------------------------------------------ */
 
@@ -352,27 +353,33 @@ void nn_reference_eval_op(const NnGraph *g, int index, const float *const *in, f
     }
 }
 
-/* ---- executor ----------------------------------------------------------- */
+/* ---- the engine ---------------------------------------------------------- */
 
-int nn_reference_create(NnReference **rp, const NnGraph *g)
+static void reference_destroy(void *exec)
 {
-    if (!rp)
-        return BACKDROP_EINVAL;
-    *rp = NULL;
-    int err = nn_graph_validate(g, NULL, 0);
-    if (err)
-        return err;
-    for (int t = 0; t < g->num_tensors; t++)
-        if (!g->tensors[t].data && g->tensors[t].dtype != NN_DTYPE_FLOAT32)
-            return BACKDROP_ENOTSUP;
+    NnReference *r = exec;
+    if (!r)
+        return;
+    if (r->buffers) {
+        for (int t = 0; t < r->graph->num_tensors; t++)
+            free(r->buffers[t]);
+        free(r->buffers);
+    }
+    free(r);
+}
 
+/* One zeroed buffer per activation, whatever the flags: every tensor is
+ * readable after a run. The pool is not used (one thread, by design). */
+static int reference_create(void **exec, const NnGraph *g, pthreadpool_t pool, unsigned flags)
+{
+    *exec = NULL;
     NnReference *r = calloc(1, sizeof(*r));
     if (!r)
         return BACKDROP_ENOMEM;
     r->graph = g;
     r->buffers = calloc((size_t)g->num_tensors, sizeof(*r->buffers));
     if (!r->buffers) {
-        nn_reference_destroy(&r);
+        reference_destroy(r);
         return BACKDROP_ENOMEM;
     }
     for (int t = 0; t < g->num_tensors; t++) {
@@ -381,55 +388,40 @@ int nn_reference_create(NnReference **rp, const NnGraph *g)
         /* Zeroed, so a tensor no op writes (unused) reads as zeros. */
         r->buffers[t] = calloc(g->tensors[t].count, sizeof(float));
         if (!r->buffers[t]) {
-            nn_reference_destroy(&r);
+            reference_destroy(r);
             return BACKDROP_ENOMEM;
         }
     }
-    *rp = r;
+    *exec = r;
     return 0;
 }
 
-float *nn_reference_input(NnReference *r, int port)
+static float *reference_buffer(void *exec, int t)
 {
-    return r->buffers[r->graph->inputs[port].tensor];
+    NnReference *r = exec;
+    return r->buffers[t];
 }
 
-const float *nn_reference_output(const NnReference *r, int port)
+static int reference_run(void *exec)
 {
-    return r->buffers[r->graph->outputs[port].tensor];
-}
-
-const float *nn_reference_tensor(const NnReference *r, int tensor)
-{
-    if (!r || tensor < 0 || tensor >= r->graph->num_tensors)
-        return NULL;
-    const NnTensor *t = &r->graph->tensors[tensor];
-    return t->data ? t->data : r->buffers[tensor];
-}
-
-int nn_reference_run(NnReference *r)
-{
+    NnReference *r = exec;
     const NnGraph *g = r->graph;
     for (int i = 0; i < g->num_ops; i++) {
         const NnOp *op = &g->ops[i];
         const float *in[NN_MAX_INPUTS];
-        for (int k = 0; k < op->num_inputs; k++)
-            in[k] = nn_reference_tensor(r, op->inputs[k]);
+        for (int k = 0; k < op->num_inputs; k++) {
+            const NnTensor *t = &g->tensors[op->inputs[k]];
+            in[k] = t->data ? t->data : r->buffers[op->inputs[k]];
+        }
         nn_reference_eval_op(g, i, in, r->buffers[op->output]);
     }
     return 0;
 }
 
-void nn_reference_destroy(NnReference **rp)
-{
-    if (!rp || !*rp)
-        return;
-    NnReference *r = *rp;
-    if (r->buffers) {
-        for (int t = 0; t < r->graph->num_tensors; t++)
-            free(r->buffers[t]);
-        free(r->buffers);
-    }
-    free(r);
-    *rp = NULL;
-}
+const NnEngineClass nn_engine_reference = {
+    .name = "reference",
+    .create = reference_create,
+    .buffer = reference_buffer,
+    .run = reference_run,
+    .destroy = reference_destroy,
+};

@@ -9,6 +9,7 @@ static const UnitTest *const suites[] = {
     resize_tests,
     background_tests,
     colorspace_tests,
+    graph_tests,
     tflite_tests,
     nn_tests,
     resample_tests,

@@ -5,6 +5,7 @@
  */
 #include "graph.h"
 
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -207,6 +208,18 @@ static int valid_activation(NnActivation act)
 
 /* ---- per op type ------------------------------------------------------------ */
 
+/* Engines compute window positions and padding in int: the span of the
+ * windows, (out - 1) * stride + effective window, must fit in one. SAME
+ * padding leaves the window size free of the input's, so a huge dilation
+ * or pooling window could otherwise overflow them. (A transposed
+ * convolution's span is its output, or within one stride of it.) */
+static int check_span(Validator *v, int k, const NnOp *op, int64_t oh, int64_t ow, int64_t eff_h, int64_t eff_w)
+{
+    if ((oh - 1) * op->stride_h + eff_h > INT_MAX || (ow - 1) * op->stride_w + eff_w > INT_MAX)
+        return bad(v, BACKDROP_ENOTSUP, "op %d (%s): window span exceeds %d", k, nn_op_name(op->type), INT_MAX);
+    return 0;
+}
+
 /* The shapes of a convolution-like op do not fit together. Formatted only
  * on failure: validation runs on every load. */
 static int conv_mismatch(Validator *v, int k, const NnOp *op)
@@ -288,7 +301,7 @@ static int check_conv_like(Validator *v, int k, const NnOp *op)
     int64_t eff_kh = (int64_t)(kh - 1) * op->dilation_h + 1, eff_kw = (int64_t)(kw - 1) * op->dilation_w + 1;
     if (oh != window_out(op->padding, ih, eff_kh, op->stride_h) || ow != window_out(op->padding, iw, eff_kw, op->stride_w))
         return conv_mismatch(v, k, op);
-    return 0;
+    return check_span(v, k, op, oh, ow, eff_kh, eff_kw);
 }
 
 static int check_pool(Validator *v, int k, const NnOp *op)
@@ -312,7 +325,7 @@ static int check_pool(Validator *v, int k, const NnOp *op)
         out->shape[2] != window_out(op->padding, in->shape[2], op->filter_w, op->stride_w))
         return bad(v, BACKDROP_EINVAL, "op %d (AVERAGE_POOL_2D): output %s does not match input %s, window %dx%d", k,
                    shape_str(out, so, sizeof(so)), shape_str(in, si, sizeof(si)), op->filter_h, op->filter_w);
-    return 0;
+    return check_span(v, k, op, out->shape[1], out->shape[2], op->filter_h, op->filter_w);
 }
 
 /* ADD / MUL: numpy broadcasting, each aligned dimension equal or 1. */

@@ -33,7 +33,10 @@
  *    graph input, or the output of an op before i; every non-constant
  *    tensor is written by at most one op, and never a graph input;
  *  - each op's operand counts, dtypes (FLOAT32 for every op defined so
- *    far), shapes and options are consistent with its type (see NnOpType).
+ *    far), shapes and options are consistent with its type (see NnOpType);
+ *  - for convolutions and pooling, stride and dilation are >= 1 and the
+ *    span of the windows, (out - 1) * stride + (k - 1) * dilation + 1,
+ *    fits in int, so engines may compute positions and padding in int.
  * An empty graph (zero-initialised, after nn_graph_free or a failed load)
  * has no tensors, ops, ports or pairs and NULL arrays.
  *

@@ -5,6 +5,7 @@
  * builders and nn_graph_free, engines found by name, and state pairs
  * carried from run to run on every engine.
  */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -230,6 +231,32 @@ static int test_graph_validate_rejects(void)
     g = recurrent_graph(k);
     g->ops[1].type = NN_OP_COUNT;
     TRY(expect_invalid(g, BACKDROP_ENOTSUP, "op 1: unknown op type", "unknown op"));
+
+    /* Window arithmetic that would overflow an engine's int: SAME padding
+     * does not bound the dilated window by the input. */
+    g = graph_new();
+    static float filter[9], bias[1];
+    int in = add_tensor(g, 4, 4, 1, NULL);
+    int w = add_tensor(g, 3, 3, 1, filter);
+    int b = add_tensor(g, 1, 1, 1, bias);
+    int out = add_tensor(g, 4, 4, 1, NULL);
+    add_input(g, "input", in);
+    add_output(g, "output", out);
+    NnOp *op = add_op(g, NN_OP_CONV_2D, in, w, out);
+    op->inputs[op->num_inputs++] = b;
+    op->padding = NN_PAD_SAME;
+    op->stride_h = op->stride_w = 1;
+    op->dilation_h = op->dilation_w = 1;
+    CHECK_INT(nn_graph_validate(g, NULL, 0), 0);
+    op->dilation_h = 1 << 30;
+    TRY(expect_invalid(g, BACKDROP_ENOTSUP, "op 0 (CONV_2D): window span exceeds 2147483647", "dilated span"));
+    op->dilation_h = 1;
+    op->type = NN_OP_AVERAGE_POOL_2D;
+    op->num_inputs = 1;
+    op->filter_h = op->filter_w = 3;
+    CHECK_INT(nn_graph_validate(g, NULL, 0), 0);
+    op->filter_w = INT32_MAX;
+    TRY(expect_invalid(g, BACKDROP_ENOTSUP, "op 0 (AVERAGE_POOL_2D): window span exceeds", "pool span"));
 
     /* Dtypes: every op computes in FLOAT32 today. */
     g = recurrent_graph(k);

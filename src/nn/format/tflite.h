@@ -21,10 +21,8 @@
  *    the output's shape or is [1,1,1,C];
  *  - tensor indices are the graph's own, not the file's: only tensors that
  *    ops use (plus input and output) are kept, in file order;
- *  - for convolutions and pooling, stride and dilation are >= 1 and
- *    (out - 1) * stride + (k - 1) * dilation + 1 fits in int (for the
- *    transposed convolution, (in - 1) * stride + K), so padding arithmetic
- *    in int cannot overflow; pooling windows fit inside the input;
+ *  - for the transposed convolution, (in - 1) * stride + K fits in int;
+ *    pooling windows fit inside the input;
  *  - fields an op type does not use are 0.
  */
 #ifndef BACKDROP_NN_FORMAT_TFLITE_H

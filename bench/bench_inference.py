@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """Inference speed of the selfie models, ours against the official runtime (run through bench/run.sh).
 
-Ours: build/bench/bench_nn (XNNPACK executor, ms per nn_xnn_run() with the
+Ours: build/bench/bench_nn (XNNPACK executor, ms per nn_engine_run() with the
 input already in place; see bench_nn.c), 1 thread (the caller's thread, no
 pool) and all threads (a pool of one thread per online CPU, as backdrop
 --threads 0), BENCH_INFERENCE_RUNS timed runs after BENCH_INFERENCE_WARMUP

@@ -1,6 +1,6 @@
 /*
  * Inference speed of the selfie segmentation models on the XNNPACK
- * executor: milliseconds per nn_xnn_run() (input already in place), min and
+ * engine: milliseconds per nn_engine_run() (input already in place), min and
  * median over N timed runs after a warm-up, per model and thread count.
  *
  *   build/bench/bench_nn [--runs N] [--warmup N] [--threads 1,2] [--reference]
@@ -22,9 +22,8 @@
 
 #include <pthreadpool.h>
 
-#include "nn/graph.h"
-#include "nn/reference.h"
-#include "nn/xnn.h"
+#include "nn/engine.h"
+#include "nn/format/tflite.h"
 
 typedef struct Model {
     const char *name, *file;
@@ -95,46 +94,46 @@ static int time_xnn(const NnGraph *g, int threads, int warmup, int runs, Stats *
     pthreadpool_t pool = NULL;
     if (threads > 1 && !(pool = pthreadpool_create((size_t)threads)))
         return -1;
-    NnXnn *x = NULL;
-    int err = nn_xnn_create(&x, g, pool, 0);
+    NnEngine *x = NULL;
+    int err = nn_engine_create(&x, &nn_engine_xnnpack, g, pool, 0);
     if (err) {
-        fprintf(stderr, "bench_nn: nn_xnn_create: %d\n", err);
+        fprintf(stderr, "bench_nn: nn_engine_create: %d\n", err);
         pthreadpool_destroy(pool);
         return -1;
     }
-    fill_input(nn_xnn_input(x), g->tensors[g->input].count);
+    fill_input(nn_engine_input(x, 0), g->tensors[g->inputs[0].tensor].count);
     double *t = malloc((size_t)runs * sizeof(*t));
     for (int i = 0; i < warmup && t; i++)
-        nn_xnn_run(x);
+        nn_engine_run(x);
     for (int i = 0; i < runs && t; i++) {
         double t0 = now_ms();
-        nn_xnn_run(x);
+        nn_engine_run(x);
         t[i] = now_ms() - t0;
     }
     if (t)
         *out = summarise(t, runs);
     free(t);
-    nn_xnn_destroy(&x);
+    nn_engine_destroy(&x);
     pthreadpool_destroy(pool);
     return t ? 0 : -1;
 }
 
 static int time_reference(const NnGraph *g, int runs, Stats *out)
 {
-    NnReference *r = NULL;
-    if (nn_reference_create(&r, g))
+    NnEngine *r = NULL;
+    if (nn_engine_create(&r, &nn_engine_reference, g, NULL, 0))
         return -1;
-    fill_input(nn_reference_input(r), g->tensors[g->input].count);
+    fill_input(nn_engine_input(r, 0), g->tensors[g->inputs[0].tensor].count);
     double t[16];
     if (runs > 16)
         runs = 16;
     for (int i = 0; i < runs; i++) {
         double t0 = now_ms();
-        nn_reference_run(r);
+        nn_engine_run(r);
         t[i] = now_ms() - t0;
     }
     *out = summarise(t, runs);
-    nn_reference_destroy(&r);
+    nn_engine_destroy(&r);
     return 0;
 }
 
@@ -144,11 +143,11 @@ static int time_reference(const NnGraph *g, int runs, Stats *out)
  * ops with two activations get the second operand as a constant copy. */
 static void profile(const NnGraph *g, int runs)
 {
-    NnXnn *full = NULL;
-    if (nn_xnn_create(&full, g, NULL, 1))
+    NnEngine *full = NULL;
+    if (nn_engine_create(&full, &nn_engine_xnnpack, g, NULL, NN_ENGINE_EXPOSE_ALL))
         return;
-    fill_input(nn_xnn_input(full), g->tensors[g->input].count);
-    nn_xnn_run(full);
+    fill_input(nn_engine_input(full, 0), g->tensors[g->inputs[0].tensor].count);
+    nn_engine_run(full);
 
     double type_ms[NN_OP_COUNT] = { 0 }, total = 0.0;
     int type_count[NN_OP_COUNT] = { 0 };
@@ -166,33 +165,34 @@ static void profile(const NnGraph *g, int runs)
                 owned = malloc(tensors[k].count * sizeof(float));
                 if (!owned)
                     break;
-                memcpy(owned, nn_xnn_tensor(full, op->inputs[k]), tensors[k].count * sizeof(float));
+                memcpy(owned, nn_engine_tensor(full, op->inputs[k]), tensors[k].count * sizeof(float));
                 tensors[k].data = owned;
             }
         }
         tensors[op->num_inputs] = g->tensors[op->output];
         one.output = op->num_inputs;
-        NnGraph sub = { tensors, op->num_inputs + 1, &one, 1, 0, op->num_inputs, -1 };
-        NnXnn *x = NULL;
-        if (nn_xnn_create(&x, &sub, NULL, 0) == 0) {
-            memcpy(nn_xnn_input(x), nn_xnn_tensor(full, op->inputs[0]), tensors[0].count * sizeof(float));
+        NnPort in = { (char *)"input", 0 }, out = { (char *)"output", op->num_inputs };
+        NnGraph sub = { tensors, op->num_inputs + 1, &one, 1, &in, 1, &out, 1, NULL, 0 };
+        NnEngine *x = NULL;
+        if (nn_engine_create(&x, &nn_engine_xnnpack, &sub, NULL, 0) == 0) {
+            memcpy(nn_engine_input(x, 0), nn_engine_tensor(full, op->inputs[0]), tensors[0].count * sizeof(float));
             for (int w = 0; w < 5; w++)
-                nn_xnn_run(x);
+                nn_engine_run(x);
             for (int r = 0; r < runs; r++) {
                 double t0 = now_ms();
-                nn_xnn_run(x);
+                nn_engine_run(x);
                 t[r] = now_ms() - t0;
             }
             Stats s = summarise(t, runs);
             type_ms[op->type] += s.median;
             type_count[op->type]++;
             total += s.median;
-            nn_xnn_destroy(&x);
+            nn_engine_destroy(&x);
         }
         free(owned);
     }
     free(t);
-    nn_xnn_destroy(&full);
+    nn_engine_destroy(&full);
     printf("  per operator type (1 thread, each op alone, median ms):\n");
     for (int k = 0; k < NN_OP_COUNT; k++)
         if (type_count[k])

@@ -1,32 +1,46 @@
 /*
- * The in-memory form of a neural network graph, independent of the file
- * format it came from and of the engine that runs it. Produced by the
- * .tflite reader (tflite.c), run by the plain-C reference executor
- * (reference.c, the oracle) and by the XNNPACK executor (xnn.c).
+ * The network IR: the in-memory form of a neural network graph, independent
+ * of the file format it came from and of the engine that runs it.
  *
- * Invariants (established by the reader, relied on by the executors):
- *  - tensors are float32, NHWC, rank 1..4; shape[] entries are >= 1 and the
- *    element count of every tensor is at most NN_MAX_ELEMENTS;
- *  - constant tensors (weights, biases) have data != NULL, already converted
- *    to float32 (FLOAT16 weights and their DEQUANTIZE ops are folded away);
- *  - ops are in execution order: every input of op i is a constant, the
- *    graph input, or the output of an op before i; every non-constant tensor
- *    is written by exactly one op;
- *  - each op's operand shapes are consistent with its type and options (the
- *    reader checks this, so executors need not).
- * Refinements the .tflite reader guarantees on top of these:
- *  - the graph input and every op output are [1,H,W,C] (rank 4, batch 1);
- *    the data input (inputs[0]) of every op is not a constant, except that
- *    one operand of ADD/MUL may be;
- *  - tensor indices are the graph's own, not the file's: only tensors that
- *    ops use (plus input and output) are kept, in file order;
- *  - for convolutions and pooling, stride and dilation are >= 1 and
- *    (out - 1) * stride + (k - 1) * dilation + 1 fits in int (for the
- *    transposed convolution, (in - 1) * stride + K), so padding arithmetic
- *    in int cannot overflow;
- *  - fields an op type does not use are 0.
- * An empty graph (after nn_graph_free or a failed load) has no tensors or
- * ops, NULL arrays and input = output = logits = -1.
+ *   format/tflite.c  (later format/tfjs.c)   file -> NnGraph, then nn_graph_validate()
+ *   graph.c                                  validation, lookup, free: the one owner of the rules
+ *   engine.c + engine/{xnnpack,reference}.c  NnGraph -> something that runs it (engine.h)
+ *
+ * A graph has tensors, ops in execution order, named graph inputs and
+ * outputs (ports), and state pairs: an output whose value at the end of one
+ * run becomes an input of the next (recurrent networks such as Robust
+ * Video Matting carry their hidden state this way). Engines zero a state
+ * input before the first run and copy the paired output into it after
+ * every run; callers feed only the other inputs.
+ *
+ * Invariants of a valid graph (nn_graph_validate() checks every one; every
+ * reader calls it before returning a graph, every engine before building):
+ *  - tensors have a dtype of NnDType, rank 0..4 (0: a scalar), shape[]
+ *    entries >= 1 for the first 'rank' dimensions, count = their product
+ *    (1 for a scalar) and at most NN_MAX_ELEMENTS, and a name (owned, never
+ *    NULL, may be "");
+ *  - constant tensors are those with data != NULL: count elements of their
+ *    dtype, owned by the graph. Readers convert what engines cannot read
+ *    (the .tflite reader folds FLOAT16 weights and their DEQUANTIZE ops
+ *    into FLOAT32 constants);
+ *  - at least one input and one output. An input is a non-constant tensor
+ *    that no op writes, and no two inputs share a tensor. An output is a
+ *    tensor written by an op (two outputs may name the same tensor). Input
+ *    names are distinct among inputs, output names among outputs;
+ *  - state pairs join an output port to an input port of identical dtype
+ *    and shape; an input is the destination of at most one pair;
+ *  - ops are in execution order: every input of op i is a constant, a
+ *    graph input, or the output of an op before i; every non-constant
+ *    tensor is written by at most one op, and never a graph input;
+ *  - each op's operand counts, dtypes (FLOAT32 for every op defined so
+ *    far), shapes and options are consistent with its type (see NnOpType);
+ *  - for convolutions and pooling, stride and dilation are >= 1 and the
+ *    span of the windows, (out - 1) * stride + (k - 1) * dilation + 1,
+ *    fits in int, so engines may compute positions and padding in int.
+ * An empty graph (zero-initialised, after nn_graph_free or a failed load)
+ * has no tensors, ops, ports or pairs and NULL arrays.
+ *
+ * The .tflite reader adds refinements of its own; see format/tflite.h.
  */
 #ifndef BACKDROP_NN_GRAPH_H
 #define BACKDROP_NN_GRAPH_H
@@ -40,29 +54,36 @@
  * models (largest 1x128x128x16 = 256 Ki), far below anything absurd. */
 #define NN_MAX_ELEMENTS ((size_t)64 << 20)
 
+typedef enum NnDType {
+    NN_DTYPE_FLOAT32 = 0, /* every op and engine today */
+    NN_DTYPE_FLOAT16,     /* TF.js weights may come so; readers convert them for now */
+    NN_DTYPE_INT32,       /* TF.js shape and index tensors */
+    NN_DTYPE_COUNT
+} NnDType;
+
 typedef enum NnOpType {
-    /* Convolutions always have 3 inputs: a file without bias gets a zero
-     * bias constant. filter_h/filter_w are copied from the filter shape. */
+    /* Convolutions have 2 or 3 inputs (the .tflite reader always gives 3:
+     * a file without bias gets a zero bias constant). filter_h/filter_w
+     * are copied from the filter shape by readers. */
     NN_OP_CONV_2D = 0,        /* in: input, filter [O,KH,KW,I], bias [O] */
-    NN_OP_DEPTHWISE_CONV_2D,  /* in: input, filter [1,KH,KW,C*M], bias [C*M]; depth_multiplier = M */
+    NN_OP_DEPTHWISE_CONV_2D,  /* in: input, filter [1,KH,KW,C*M], bias [C*M]; depth_multiplier = M (or 0) */
     /* MediaPipe Convolution2DTransposeBias, also builtin TRANSPOSE_CONV: in:
      * input, filter [O,KH,KW,I], bias [O]; dilation 1. Output size is the
      * output tensor's; the output is cropped by
      * total = max((in - 1) * stride + K - out, 0), total / 2 at the top/left
      * (0 for VALID, where out = (in - 1) * stride + K). */
     NN_OP_TRANSPOSE_CONV_BIAS,
-    /* in: input. filter_h <= H, filter_w <= W. A file's MEAN over H and W
-     * (keep_dims) becomes a VALID pool whose window is the whole input. */
+    /* in: input. A file's MEAN over H and W (keep_dims) becomes a VALID
+     * pool whose window is the whole input. */
     NN_OP_AVERAGE_POOL_2D,
-    /* ADD, MUL: a has the output shape; b has it too or is [1,1,1,C]
-     * (broadcast over H, W). The reader swaps the file's operands when the
-     * first is the broadcast one. */
+    /* ADD, MUL: numpy broadcasting of the two operands' shapes (aligned
+     * right, each dimension equal or 1) gives the output shape. */
     NN_OP_ADD,                /* in: a, b */
     NN_OP_MUL,                /* in: a, b */
     NN_OP_HARD_SWISH,         /* in: input */
     NN_OP_RELU,               /* in: input */
     NN_OP_LOGISTIC,           /* in: input */
-    NN_OP_RESIZE_BILINEAR,    /* in: input (the size tensor is folded into out_h/out_w) */
+    NN_OP_RESIZE_BILINEAR,    /* in: input (the size is out_h/out_w) */
     NN_OP_COUNT
 } NnOpType;
 
@@ -79,10 +100,11 @@ typedef enum NnPadding {
 } NnPadding;
 
 typedef struct NnTensor {
+    NnDType dtype;
     int rank;
     int32_t shape[NN_MAX_RANK];
     size_t count;      /* product of shape */
-    float *data;       /* constants only (owned by the graph); NULL for activations */
+    void *data;        /* constants only: count elements of dtype (owned by the graph); NULL otherwise */
     char *name;        /* owned, never NULL (may be "") */
 } NnTensor;
 
@@ -101,27 +123,61 @@ typedef struct NnOp {
     int out_h, out_w;          /* resize only */
 } NnOp;
 
+/* A graph input or output: the name a model family's glue asks for ("src",
+ * "pha", "r1o"; the .tflite reader's names are in format/tflite.h) and the
+ * tensor it is. */
+typedef struct NnPort {
+    char *name;  /* owned, never NULL */
+    int tensor;
+} NnPort;
+
+/* outputs[output]'s value after a run is inputs[input]'s value in the
+ * next; before the first run that input is zero. */
+typedef struct NnStatePair {
+    int output;  /* index into outputs[] */
+    int input;   /* index into inputs[] */
+} NnStatePair;
+
 typedef struct NnGraph {
     NnTensor *tensors;
     int num_tensors;
     NnOp *ops;
     int num_ops;
-    int input;   /* tensor index of the single graph input [1,H,W,3] */
-    int output;  /* tensor index of the single graph output [1,H,W,1] */
-    int logits;  /* tensor feeding the final LOGISTIC that makes the output, or -1 */
+    NnPort *inputs;
+    int num_inputs;
+    NnPort *outputs;
+    int num_outputs;
+    NnStatePair *states;
+    int num_states;
 } NnGraph;
 
 const char *nn_op_name(NnOpType type);
+const char *nn_dtype_name(NnDType dtype);
+/* Bytes per element; 0 for a value outside the enum. */
+size_t nn_dtype_size(NnDType dtype);
 
-/* Parses a .tflite (FlatBuffers) model held in memory. Everything is
- * validated against size before use; nothing of data is referenced after
- * return (weights are converted and copied). On failure returns
- * BACKDROP_EINVAL (malformed) or BACKDROP_ENOTSUP (valid but unsupported:
- * operator, type, option), with a one-line reason naming the operator or
- * field in err, and leaves *g empty. *g is overwritten, not freed: free a
- * graph before loading another into it. err may be NULL. Files over
- * 256 MiB are refused (ENOTSUP); BACKDROP_ENOMEM when allocation fails. */
-int nn_graph_load_tflite(NnGraph *g, const uint8_t *data, size_t size, char *err, size_t errlen);
+/* The index in g->inputs (outputs) of the port with that name, or -1. */
+int nn_graph_find_input(const NnGraph *g, const char *name);
+int nn_graph_find_output(const NnGraph *g, const char *name);
+
+/* For readers: append a port (the name is copied) or a state pair (port
+ * indices). Return 0 or BACKDROP_ENOMEM; nothing is checked here, that is
+ * nn_graph_validate()'s job. The arrays must have come from these
+ * functions (or be NULL). */
+int nn_graph_add_input(NnGraph *g, const char *name, int tensor);
+int nn_graph_add_output(NnGraph *g, const char *name, int tensor);
+int nn_graph_add_state(NnGraph *g, int output, int input);
+
+/* Checks every invariant listed above. Returns 0, BACKDROP_EINVAL
+ * (malformed), BACKDROP_ENOTSUP (well formed but beyond what the ops
+ * define: an unknown op type, a dtype an op does not take, weights that
+ * are not constants) or BACKDROP_ENOMEM, with a one-line reason in err
+ * (which may be NULL) naming the op, port or tensor by its graph index.
+ * Allocates one byte per tensor, freed before returning. */
+int nn_graph_validate(const NnGraph *g, char *err, size_t errlen);
+
+/* Frees everything the graph owns and leaves it empty; accepts NULL. Only
+ * for graphs whose arrays and strings are heap-owned (readers' graphs). */
 void nn_graph_free(NnGraph *g);
 
 #endif

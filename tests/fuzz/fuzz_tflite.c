@@ -1,8 +1,9 @@
 /*
  * Fuzz target for the .tflite reader: any input must give either an error
  * (EINVAL / ENOTSUP / ENOMEM, an empty graph and a one-line message) or a
- * graph that satisfies every invariant of src/nn/graph.h, judged by the
- * independent checker in graph_check.c. Anything else aborts, which the
+ * graph that satisfies every invariant of src/nn/graph.h and the reader's
+ * refinements (src/nn/format/tflite.h), judged by the independent checker
+ * in graph_check.c. Anything else aborts, which the
  * driver (or libFuzzer) reports as a crash.
  */
 #include <stdio.h>
@@ -11,7 +12,7 @@
 
 #include "backdrop/backdrop.h"
 #include "graph_check.h"
-#include "nn/graph.h"
+#include "nn/format/tflite.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -30,7 +31,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             fprintf(stderr, "fuzz_tflite: unexpected code %d (%s)\n", e, err);
             abort();
         }
-        if (g.num_tensors || g.num_ops || g.tensors || g.ops || g.input != -1 || g.output != -1 || g.logits != -1) {
+        if (g.num_tensors || g.num_ops || g.tensors || g.ops || g.num_inputs || g.inputs || g.num_outputs ||
+            g.outputs || g.num_states || g.states) {
             fprintf(stderr, "fuzz_tflite: graph not left empty after error %d\n", e);
             abort();
         }

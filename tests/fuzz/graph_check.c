@@ -1,4 +1,5 @@
-/* See graph_check.h. Every rule here restates graph.h in its own terms. */
+/* See graph_check.h. Every rule here restates graph.h and format/tflite.h
+ * in its own terms. */
 #include "graph_check.h"
 
 #include <limits.h>
@@ -95,13 +96,15 @@ static int check_tensors(Check *c)
             return bad(c, "tensor %d: count %zu, shape gives %zu", i, t->count, count);
         if (!t->name)
             return bad(c, "tensor %d: NULL name", i);
+        if (t->dtype != NN_DTYPE_FLOAT32)
+            return bad(c, "tensor %d: dtype %d", i, (int)t->dtype);
         (void)strlen(t->name); /* must be terminated */
         if (t->data) {
             /* Touch every value (ASan checks the allocation size). */
             uint32_t acc = 0;
             for (size_t k = 0; k < t->count; k++) {
                 uint32_t bits;
-                memcpy(&bits, &t->data[k], sizeof(bits));
+                memcpy(&bits, (const float *)t->data + k, sizeof(bits));
                 acc ^= bits;
             }
             volatile uint32_t sink = acc;
@@ -249,12 +252,24 @@ int nn_graph_check(const NnGraph *g, char *why, size_t whylen)
     if (g->num_ops < 1 || !g->ops)
         return bad(&c, "%d ops", g->num_ops);
     int n = g->num_tensors;
-    if (g->input < 0 || g->input >= n || g->output < 0 || g->output >= n)
-        return bad(&c, "input %d / output %d out of range", g->input, g->output);
-    if (is_const(&c, g->input) || !dims_are(T(&c, g->input), 1, T(&c, g->input)->shape[1], T(&c, g->input)->shape[2], 3))
+    /* The reader's ports: "input"; "output" and, after a final LOGISTIC
+     * whose input an op computes, "logits"; no state. */
+    if (g->num_inputs != 1 || !g->inputs || !g->inputs[0].name || strcmp(g->inputs[0].name, "input"))
+        return bad(&c, "%d inputs, the first not named 'input'", g->num_inputs);
+    if (g->num_outputs < 1 || g->num_outputs > 2 || !g->outputs || !g->outputs[0].name ||
+        strcmp(g->outputs[0].name, "output"))
+        return bad(&c, "%d outputs, the first not named 'output'", g->num_outputs);
+    if (g->num_outputs == 2 && (!g->outputs[1].name || strcmp(g->outputs[1].name, "logits")))
+        return bad(&c, "second output not named 'logits'");
+    if (g->num_states != 0 || g->states)
+        return bad(&c, "%d state pairs", g->num_states);
+    const int input = g->inputs[0].tensor, output = g->outputs[0].tensor;
+    const int logits = g->num_outputs == 2 ? g->outputs[1].tensor : -1;
+    if (input < 0 || input >= n || output < 0 || output >= n || logits < -1 || logits >= n)
+        return bad(&c, "input %d / output %d / logits %d out of range", input, output, logits);
+    if (is_const(&c, input) || !dims_are(T(&c, input), 1, T(&c, input)->shape[1], T(&c, input)->shape[2], 3))
         return bad(&c, "graph input is not a [1,H,W,3] activation");
-    if (is_const(&c, g->output) ||
-        !dims_are(T(&c, g->output), 1, T(&c, g->output)->shape[1], T(&c, g->output)->shape[2], 1))
+    if (is_const(&c, output) || !dims_are(T(&c, output), 1, T(&c, output)->shape[1], T(&c, output)->shape[2], 1))
         return bad(&c, "graph output is not a [1,H,W,1] activation");
 
     /* defined[i]: readable at this point of execution. writer[i]: op. */
@@ -271,8 +286,8 @@ int nn_graph_check(const NnGraph *g, char *why, size_t whylen)
         defined[i] = (char)is_const(&c, i);
         writer[i] = -1;
     }
-    defined[g->input] = 1;
-    referenced[g->input] = referenced[g->output] = 1;
+    defined[input] = 1;
+    referenced[input] = referenced[output] = 1;
     e = 0;
     for (int k = 0; k < g->num_ops && !e; k++) {
         const NnOp *op = &g->ops[k];
@@ -304,7 +319,7 @@ int nn_graph_check(const NnGraph *g, char *why, size_t whylen)
             e = bad(&c, "op %d: output %d", k, o);
             break;
         }
-        if (is_const(&c, o) || o == g->input || writer[o] >= 0) {
+        if (is_const(&c, o) || o == input || writer[o] >= 0) {
             e = bad(&c, "op %d: output tensor %d is a constant, the input, or written twice", k, o);
             break;
         }
@@ -318,13 +333,13 @@ int nn_graph_check(const NnGraph *g, char *why, size_t whylen)
         defined[o] = 1;
         referenced[o] = 1;
     }
-    if (!e && writer[g->output] < 0)
+    if (!e && writer[output] < 0)
         e = bad(&c, "graph output is written by no op");
     if (!e) {
-        const NnOp *last = &g->ops[writer[g->output]];
-        int want = last->type == NN_OP_LOGISTIC ? last->inputs[0] : -1;
-        if (g->logits != want)
-            e = bad(&c, "logits is %d, expected %d", g->logits, want);
+        const NnOp *last = &g->ops[writer[output]];
+        int want = last->type == NN_OP_LOGISTIC && writer[last->inputs[0]] >= 0 ? last->inputs[0] : -1;
+        if (logits != want)
+            e = bad(&c, "logits is %d, expected %d", logits, want);
     }
     for (int i = 0; i < n && !e; i++)
         if (!referenced[i])
@@ -332,5 +347,9 @@ int nn_graph_check(const NnGraph *g, char *why, size_t whylen)
     free(defined);
     free(referenced);
     free(writer);
+    /* The IR's own rules (graph.c) must agree with these. */
+    char reason[200];
+    if (!e && nn_graph_validate(g, reason, sizeof(reason)))
+        e = bad(&c, "nn_graph_validate refuses it: %s", reason);
     return e;
 }

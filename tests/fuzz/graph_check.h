@@ -1,8 +1,10 @@
 /*
  * An independent check of the NnGraph invariants listed in src/nn/graph.h
- * (including the .tflite reader's refinements). Written apart from the
- * reader so that the fuzz target and the unit tests judge its output with a
- * second implementation of the rules, not the reader's own code.
+ * and of the .tflite reader's refinements and ports (src/nn/format/tflite.h).
+ * Written apart from the reader and from graph.c so that the fuzz target
+ * and the unit tests judge its output with a second implementation of the
+ * rules, not the reader's own code; nn_graph_validate() must accept the
+ * graph too.
  */
 #ifndef TESTS_GRAPH_CHECK_H
 #define TESTS_GRAPH_CHECK_H

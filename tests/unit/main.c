@@ -10,6 +10,7 @@ static const UnitTest *const suites[] = {
     resize_tests,
     background_tests,
     colorspace_tests,
+    graph_tests,
     tflite_tests,
 #if BD_HAVE_XNNPACK /* unit/test_nn.c is built only with XNNPACK */
     nn_tests,

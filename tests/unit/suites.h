@@ -12,6 +12,7 @@ extern const UnitTest composite_tests[];
 extern const UnitTest resize_tests[];
 extern const UnitTest background_tests[];
 extern const UnitTest colorspace_tests[];
+extern const UnitTest graph_tests[];
 extern const UnitTest tflite_tests[];
 extern const UnitTest nn_tests[];
 extern const UnitTest resample_tests[];

@@ -1,5 +1,6 @@
 /*
- * The two neural-network executors (src/nn/reference.c, src/nn/xnn.c).
+ * The two inference engines (src/nn/engine/reference.c, xnnpack.c), each
+ * through the engine interface (src/nn/engine.h).
  *
  * Operator tests build small graphs by hand (random weights from a fixed
  * seed, odd sizes, both paddings, strides 1 and 2) and check
@@ -27,9 +28,9 @@
 #include <pthreadpool.h>
 
 #include "backdrop/backdrop.h"
-#include "nn/graph.h"
-#include "nn/reference.h"
-#include "nn/xnn.h"
+#include "nn/engine.h"
+#include "nn/engine/reference.h"
+#include "nn/format/tflite.h"
 #include "suites.h"
 
 /* XNNPACK vs the reference on one operator (float32 sums against double
@@ -64,14 +65,43 @@ static float *random_floats(size_t n, uint32_t *state, float lo, float hi)
 
 #define MAX_TENSORS 32
 #define MAX_OPS 16
+#define MAX_PORTS 4
 
+/* A graph in test memory with one input "input" and one output "output",
+ * whose tensors the caller sets (IN_T, OUT_T); more ports with add_port. */
 static NnGraph *graph_new(void)
 {
     NnGraph *g = unit_alloc(sizeof(*g));
     g->tensors = unit_alloc(MAX_TENSORS * sizeof(NnTensor));
     g->ops = unit_alloc(MAX_OPS * sizeof(NnOp));
-    g->input = g->output = g->logits = -1;
+    g->inputs = unit_alloc(MAX_PORTS * sizeof(NnPort));
+    g->outputs = unit_alloc(MAX_PORTS * sizeof(NnPort));
+    g->num_inputs = g->num_outputs = 1;
+    g->inputs[0] = (NnPort){ (char *)"input", -1 };
+    g->outputs[0] = (NnPort){ (char *)"output", -1 };
     return g;
+}
+
+#define IN_T(g) ((g)->inputs[0].tensor)
+#define OUT_T(g) ((g)->outputs[0].tensor)
+
+/* Appends a port named name for tensor t to the inputs (output = 0) or the
+ * outputs; returns its index. */
+static int add_port(NnGraph *g, int output, const char *name, int t)
+{
+    NnPort *ports = output ? g->outputs : g->inputs;
+    int *n = output ? &g->num_outputs : &g->num_inputs;
+    if (*n >= MAX_PORTS)
+        abort();
+    ports[*n] = (NnPort){ (char *)name, t };
+    return (*n)++;
+}
+
+/* The tensor of the output named "logits", or -1. */
+static int logits_of(const NnGraph *g)
+{
+    int port = nn_graph_find_output(g, "logits");
+    return port < 0 ? -1 : g->outputs[port].tensor;
 }
 
 /* Adds a tensor of the given rank and shape; data != NULL makes it a
@@ -87,6 +117,7 @@ static int add_tensor(NnGraph *g, int rank, const int *shape, float *data)
         t->shape[i] = shape[i];
         t->count *= (size_t)shape[i];
     }
+    t->dtype = NN_DTYPE_FLOAT32;
     t->data = data;
     t->name = (char *)"";
     return g->num_tensors++;
@@ -174,16 +205,10 @@ static double elementwise_error(const float *got, const float *want, size_t n)
 
 /* ---- executors, released after the test ----------------------------------- */
 
-static void release_reference(void *p)
+static void release_engine(void *p)
 {
-    NnReference *r = p;
-    nn_reference_destroy(&r);
-}
-
-static void release_xnn(void *p)
-{
-    NnXnn *x = p;
-    nn_xnn_destroy(&x);
+    NnEngine *e = p;
+    nn_engine_destroy(&e);
 }
 
 static void release_pool(void *p)
@@ -200,28 +225,29 @@ static pthreadpool_t pool_new(size_t threads)
     return pool;
 }
 
-static NnReference *reference_new(const NnGraph *g)
+/* The engine called name for g, destroyed after the test; NULL (with a
+ * report) when it refuses the graph. */
+static NnEngine *engine_new(const char *name, const NnGraph *g, pthreadpool_t pool, unsigned flags)
 {
-    NnReference *r = NULL;
-    int err = nn_reference_create(&r, g);
+    NnEngine *e = NULL;
+    const NnEngineClass *cls = nn_engine_find(name);
+    int err = nn_engine_create(&e, cls, g, pool, flags);
     if (err) {
-        unit_report(__FILE__, __LINE__, "nn_reference_create: %d", err);
+        unit_report(__FILE__, __LINE__, "nn_engine_create(%s): %d", name, err);
         return NULL;
     }
-    unit_defer(release_reference, r);
-    return r;
+    unit_defer(release_engine, e);
+    return e;
 }
 
-static NnXnn *xnn_new(const NnGraph *g, pthreadpool_t pool, int expose_all)
+static NnEngine *reference_new(const NnGraph *g)
 {
-    NnXnn *x = NULL;
-    int err = nn_xnn_create(&x, g, pool, expose_all);
-    if (err) {
-        unit_report(__FILE__, __LINE__, "nn_xnn_create: %d", err);
-        return NULL;
-    }
-    unit_defer(release_xnn, x);
-    return x;
+    return engine_new("reference", g, NULL, 0);
+}
+
+static NnEngine *xnn_new(const NnGraph *g, pthreadpool_t pool, int expose_all)
+{
+    return engine_new("xnnpack", g, pool, expose_all ? NN_ENGINE_EXPOSE_ALL : 0);
 }
 
 /* Runs g on the reference with a random input (values in [lo, hi)), then on
@@ -232,22 +258,22 @@ static NnXnn *xnn_new(const NnGraph *g, pthreadpool_t pool, int expose_all)
 static int run_both(const NnGraph *g, uint32_t seed, float lo, float hi, const char *what,
                     const float **input, const float **ref_out)
 {
-    NnReference *r = reference_new(g);
+    NnEngine *r = reference_new(g);
     CHECK(r, "%s: reference rejected the graph", what);
-    const NnTensor *in = &g->tensors[g->input];
-    const NnTensor *out = &g->tensors[g->output];
+    const NnTensor *in = &g->tensors[IN_T(g)];
+    const NnTensor *out = &g->tensors[OUT_T(g)];
     float *data = random_floats(in->count, &seed, lo, hi);
-    memcpy(nn_reference_input(r), data, in->count * sizeof(float));
-    CHECK_INT(nn_reference_run(r), 0);
-    const float *want = nn_reference_output(r);
+    memcpy(nn_engine_input(r, 0), data, in->count * sizeof(float));
+    CHECK_INT(nn_engine_run(r), 0);
+    const float *want = nn_engine_output(r, 0);
 
     pthreadpool_t pools[2] = { NULL, pool_new(2) };
     for (int p = 0; p < 2; p++) {
-        NnXnn *x = xnn_new(g, pools[p], 0);
+        NnEngine *x = xnn_new(g, pools[p], 0);
         CHECK(x, "%s: XNNPACK rejected the graph", what);
-        memcpy(nn_xnn_input(x), data, in->count * sizeof(float));
-        CHECK_INT(nn_xnn_run(x), 0);
-        double err = rel_error(nn_xnn_output(x), want, out->count);
+        memcpy(nn_engine_input(x, 0), data, in->count * sizeof(float));
+        CHECK_INT(nn_engine_run(x), 0);
+        double err = rel_error(nn_engine_output(x, 0), want, out->count);
         CHECK(err <= XNN_TOLERANCE, "%s: XNNPACK (%s) differs from the reference by %.3g (relative)",
               what, p ? "2 threads" : "caller thread", err);
     }
@@ -311,7 +337,7 @@ static NnGraph *conv_graph(const ConvCase *cc, NnOpType type, uint32_t *seed)
     int oh = out_size(cc->padding, cc->h, eff_h, cc->stride_h);
     int ow = out_size(cc->padding, cc->w, eff_w, cc->stride_w);
     int oc = type == NN_OP_DEPTHWISE_CONV_2D ? cc->in_c * cc->out_c : cc->out_c;
-    g->input = add_act(g, 1, cc->h, cc->w, cc->in_c);
+    IN_T(g) = add_act(g, 1, cc->h, cc->w, cc->in_c);
     int wshape[4] = { oc, cc->kh, cc->kw, cc->in_c };
     if (type == NN_OP_DEPTHWISE_CONV_2D) {
         wshape[0] = 1;
@@ -319,8 +345,8 @@ static NnGraph *conv_graph(const ConvCase *cc, NnOpType type, uint32_t *seed)
     }
     int w = add_const(g, 4, wshape, seed, -1.0f, 1.0f);
     int b = cc->bias ? add_const(g, 1, &oc, seed, -1.0f, 1.0f) : -1;
-    g->output = add_act(g, 1, oh, ow, oc);
-    NnOp *op = add_op(g, type, g->input, w, b, g->output);
+    OUT_T(g) = add_act(g, 1, oh, ow, oc);
+    NnOp *op = add_op(g, type, IN_T(g), w, b, OUT_T(g));
     op->padding = cc->padding;
     op->stride_h = cc->stride_h;
     op->stride_w = cc->stride_w;
@@ -335,7 +361,7 @@ static NnGraph *conv_graph(const ConvCase *cc, NnOpType type, uint32_t *seed)
 static void naive_conv(const NnGraph *g, const float *input, int depthwise, float *out)
 {
     const NnOp *op = &g->ops[0];
-    const NnTensor *ti = &g->tensors[g->input], *to = &g->tensors[g->output];
+    const NnTensor *ti = &g->tensors[IN_T(g)], *to = &g->tensors[OUT_T(g)];
     const NnTensor *tw = &g->tensors[op->inputs[1]];
     const float *bias = op->num_inputs > 2 ? g->tensors[op->inputs[2]].data : NULL;
     int h = ti->shape[1], w = ti->shape[2], c = ti->shape[3];
@@ -360,10 +386,10 @@ static void naive_conv(const NnGraph *g, const float *input, int depthwise, floa
                     for (int kx = 0; kx < kw; kx++) {
                         const float *px = p + ((size_t)(y * op->stride_h + ky * d) * pw + x * op->stride_w + kx * d) * c;
                         if (depthwise)
-                            acc += (double)px[o / (oc / c)] * tw->data[(ky * kw + kx) * oc + o];
+                            acc += (double)px[o / (oc / c)] * ((const float *)tw->data)[(ky * kw + kx) * oc + o];
                         else
                             for (int i = 0; i < c; i++)
-                                acc += (double)px[i] * tw->data[((o * kh + ky) * kw + kx) * c + i];
+                                acc += (double)px[i] * ((const float *)tw->data)[((o * kh + ky) * kw + kx) * c + i];
                     }
                 out[((size_t)y * ow + x) * oc + o] = apply_act(op->activation, acc);
             }
@@ -380,7 +406,7 @@ static int check_conv_cases(NnOpType type, const ConvCase *cases, int n)
         NnGraph *g = conv_graph(cc, type, &seed);
         const float *input, *ref;
         TRY(run_both(g, seed, -1.0f, 1.0f, what, &input, &ref));
-        size_t count = g->tensors[g->output].count;
+        size_t count = g->tensors[OUT_T(g)].count;
         float *naive = unit_alloc(count * sizeof(float));
         naive_conv(g, input, type == NN_OP_DEPTHWISE_CONV_2D, naive);
         double err = rel_error(ref, naive, count);
@@ -440,7 +466,7 @@ typedef struct TransposeCase {
 static void naive_transpose_conv(const NnGraph *g, const float *input, float *out)
 {
     const NnOp *op = &g->ops[0];
-    const NnTensor *ti = &g->tensors[g->input], *to = &g->tensors[g->output];
+    const NnTensor *ti = &g->tensors[IN_T(g)], *to = &g->tensors[OUT_T(g)];
     const NnTensor *tw = &g->tensors[op->inputs[1]];
     const float *bias = g->tensors[op->inputs[2]].data;
     int h = ti->shape[1], w = ti->shape[2], c = ti->shape[3];
@@ -460,7 +486,7 @@ static void naive_transpose_conv(const NnGraph *g, const float *input, float *ou
                     for (int o = 0; o < oc; o++)
                         for (int i = 0; i < c; i++)
                             full[((size_t)(y * s + ky) * fw + x * s + kx) * oc + o] +=
-                                (double)input[((size_t)y * w + x) * c + i] * tw->data[((o * kh + ky) * kw + kx) * c + i];
+                                (double)input[((size_t)y * w + x) * c + i] * ((const float *)tw->data)[((o * kh + ky) * kw + kx) * c + i];
     int total_h = (h - 1) * s + kh - oh, total_w = (w - 1) * s + kw - ow;
     int pt = op->padding == NN_PAD_SAME && total_h > 0 ? total_h / 2 : 0;
     int pl = op->padding == NN_PAD_SAME && total_w > 0 ? total_w / 2 : 0;
@@ -487,17 +513,17 @@ static int test_nn_transpose_conv(void)
         char what[64];
         snprintf(what, sizeof(what), "case %d (%dx%d k%dx%d s%d)", i, tc->h, tc->w, tc->kh, tc->kw, tc->stride);
         NnGraph *g = graph_new();
-        g->input = add_act(g, 1, tc->h, tc->w, tc->in_c);
+        IN_T(g) = add_act(g, 1, tc->h, tc->w, tc->in_c);
         int wshape[4] = { tc->out_c, tc->kh, tc->kw, tc->in_c };
         int w = add_const(g, 4, wshape, &seed, -1.0f, 1.0f);
         int b = add_const(g, 1, &tc->out_c, &seed, -1.0f, 1.0f);
-        g->output = add_act(g, 1, tc->out_h, tc->out_w, tc->out_c);
-        NnOp *op = add_op(g, NN_OP_TRANSPOSE_CONV_BIAS, g->input, w, b, g->output);
+        OUT_T(g) = add_act(g, 1, tc->out_h, tc->out_w, tc->out_c);
+        NnOp *op = add_op(g, NN_OP_TRANSPOSE_CONV_BIAS, IN_T(g), w, b, OUT_T(g));
         op->padding = tc->padding;
         op->stride_h = op->stride_w = tc->stride;
         const float *input, *ref;
         TRY(run_both(g, seed, -1.0f, 1.0f, what, &input, &ref));
-        size_t count = g->tensors[g->output].count;
+        size_t count = g->tensors[OUT_T(g)].count;
         float *naive = unit_alloc(count * sizeof(float));
         naive_transpose_conv(g, input, naive);
         double err = rel_error(ref, naive, count);
@@ -548,9 +574,9 @@ static int test_nn_average_pool(void)
         snprintf(what, sizeof(what), "case %d (%dx%d f%dx%d s%dx%d)", i, pc->h, pc->w, pc->fh, pc->fw, pc->sh, pc->sw);
         int oh = out_size(pc->padding, pc->h, pc->fh, pc->sh), ow = out_size(pc->padding, pc->w, pc->fw, pc->sw);
         NnGraph *g = graph_new();
-        g->input = add_act(g, 1, pc->h, pc->w, pc->c);
-        g->output = add_act(g, 1, oh, ow, pc->c);
-        NnOp *op = add_op(g, NN_OP_AVERAGE_POOL_2D, g->input, -1, -1, g->output);
+        IN_T(g) = add_act(g, 1, pc->h, pc->w, pc->c);
+        OUT_T(g) = add_act(g, 1, oh, ow, pc->c);
+        NnOp *op = add_op(g, NN_OP_AVERAGE_POOL_2D, IN_T(g), -1, -1, OUT_T(g));
         op->padding = pc->padding;
         op->filter_h = pc->fh;
         op->filter_w = pc->fw;
@@ -616,10 +642,10 @@ static int check_binary(NnOpType type)
         /* The first operand is the graph input, the second a constant (the
          * case of two activations follows below). */
         NnGraph *g = graph_new();
-        g->input = add_tensor(g, bc->a_rank, bc->a, NULL);
+        IN_T(g) = add_tensor(g, bc->a_rank, bc->a, NULL);
         int b = add_const(g, bc->b_rank, bc->b, &seed, -2.0f, 2.0f);
-        g->output = add_tensor(g, 4, out, NULL);
-        NnOp *op = add_op(g, type, g->input, b, -1, g->output);
+        OUT_T(g) = add_tensor(g, 4, out, NULL);
+        NnOp *op = add_op(g, type, IN_T(g), b, -1, OUT_T(g));
         op->activation = bc->act;
         const float *input, *ref;
         TRY(run_both(g, seed, -2.0f, 2.0f, what, &input, &ref));
@@ -649,15 +675,15 @@ static int check_binary(NnOpType type)
     /* Both operands activations, the broadcast one computed by an op: the
      * case the models have (x * sigmoid(se(x))). */
     NnGraph *g = graph_new();
-    g->input = add_act(g, 1, 6, 5, 4);
+    IN_T(g) = add_act(g, 1, 6, 5, 4);
     int pooled = add_act(g, 1, 1, 1, 4);
-    NnOp *pool = add_op(g, NN_OP_AVERAGE_POOL_2D, g->input, -1, -1, pooled);
+    NnOp *pool = add_op(g, NN_OP_AVERAGE_POOL_2D, IN_T(g), -1, -1, pooled);
     pool->filter_h = 6;
     pool->filter_w = 5;
     pool->stride_h = 6;
     pool->stride_w = 5;
-    g->output = add_act(g, 1, 6, 5, 4);
-    add_op(g, type, pooled, g->input, -1, g->output);
+    OUT_T(g) = add_act(g, 1, 6, 5, 4);
+    add_op(g, type, pooled, IN_T(g), -1, OUT_T(g));
     TRY(run_both(g, seed, -2.0f, 2.0f, "activation operands", NULL, NULL));
     return UNIT_PASS;
 }
@@ -677,13 +703,13 @@ static int test_nn_mul(void)
 static int check_unary(NnOpType type)
 {
     NnGraph *g = graph_new();
-    g->input = add_act(g, 1, 9, 7, 5);
-    g->output = add_act(g, 1, 9, 7, 5);
-    add_op(g, type, g->input, -1, -1, g->output);
+    IN_T(g) = add_act(g, 1, 9, 7, 5);
+    OUT_T(g) = add_act(g, 1, 9, 7, 5);
+    add_op(g, type, IN_T(g), -1, -1, OUT_T(g));
     const float *input, *ref;
     /* [-8, 8) covers every piece: below -3, the quadratic part, above 3. */
     TRY(run_both(g, 5, -8.0f, 8.0f, "unary", &input, &ref));
-    for (size_t i = 0; i < g->tensors[g->output].count; i++) {
+    for (size_t i = 0; i < g->tensors[OUT_T(g)].count; i++) {
         double x = input[i], want;
         if (type == NN_OP_HARD_SWISH)
             want = x <= -3.0 ? 0.0 : x >= 3.0 ? x : x * (x + 3.0) / 6.0;
@@ -716,9 +742,9 @@ static int test_nn_logistic(void)
 static NnGraph *resize_graph(int h, int w, int c, int oh, int ow, int align_corners, int half_pixel)
 {
     NnGraph *g = graph_new();
-    g->input = add_act(g, 1, h, w, c);
-    g->output = add_act(g, 1, oh, ow, c);
-    NnOp *op = add_op(g, NN_OP_RESIZE_BILINEAR, g->input, -1, -1, g->output);
+    IN_T(g) = add_act(g, 1, h, w, c);
+    OUT_T(g) = add_act(g, 1, oh, ow, c);
+    NnOp *op = add_op(g, NN_OP_RESIZE_BILINEAR, IN_T(g), -1, -1, OUT_T(g));
     op->align_corners = align_corners;
     op->half_pixel_centers = half_pixel;
     op->out_h = oh;
@@ -744,18 +770,18 @@ static int test_nn_resize_bilinear(void)
     };
     for (int m = 0; m < 3; m++) {
         NnGraph *g = resize_graph(2, 2, 1, 4, 4, modes[m].align, modes[m].half);
-        NnReference *r = reference_new(g);
+        NnEngine *r = reference_new(g);
         CHECK(r, "mode %d rejected", m);
-        NnXnn *x = xnn_new(g, NULL, 0);
+        NnEngine *x = xnn_new(g, NULL, 0);
         CHECK(x, "mode %d rejected by XNNPACK", m);
         for (int i = 0; i < 4; i++)
-            nn_reference_input(r)[i] = nn_xnn_input(x)[i] = (float)i;
-        CHECK_INT(nn_reference_run(r), 0);
-        CHECK_INT(nn_xnn_run(x), 0);
+            nn_engine_input(r, 0)[i] = nn_engine_input(x, 0)[i] = (float)i;
+        CHECK_INT(nn_engine_run(r), 0);
+        CHECK_INT(nn_engine_run(x), 0);
         for (int y = 0; y < 4; y++)
             for (int xx = 0; xx < 4; xx++) {
                 double want = 2.0 * modes[m].c[y] + modes[m].c[xx];
-                float got_r = nn_reference_output(r)[y * 4 + xx], got_x = nn_xnn_output(x)[y * 4 + xx];
+                float got_r = nn_engine_output(r, 0)[y * 4 + xx], got_x = nn_engine_output(x, 0)[y * 4 + xx];
                 CHECK(fabs(got_r - want) <= 1e-6, "mode %d (%d,%d): reference %g, expected %g", m, y, xx, got_r, want);
                 CHECK(fabs(got_x - want) <= 1e-6, "mode %d (%d,%d): XNNPACK %g, expected %g", m, y, xx, got_x, want);
             }
@@ -777,11 +803,11 @@ static int test_nn_resize_bilinear(void)
 
     /* align_corners with half_pixel_centers: refused, as TFLite does. */
     NnGraph *g = resize_graph(4, 4, 1, 8, 8, 1, 1);
-    NnReference *r = NULL;
-    NnXnn *x = NULL;
-    CHECK_INT(nn_reference_create(&r, g), BACKDROP_EINVAL);
+    NnEngine *r = NULL;
+    NnEngine *x = NULL;
+    CHECK_INT(nn_engine_create(&r, &nn_engine_reference, g, NULL, 0), BACKDROP_EINVAL);
     CHECK(!r, "reference not NULL after failure");
-    CHECK_INT(nn_xnn_create(&x, g, NULL, 0), BACKDROP_EINVAL);
+    CHECK_INT(nn_engine_create(&x, &nn_engine_xnnpack, g, NULL, 0), BACKDROP_EINVAL);
     CHECK(!x, "executor not NULL after failure");
     return UNIT_PASS;
 }
@@ -795,10 +821,10 @@ static int test_nn_resize_bilinear(void)
 static NnGraph *mini_network(uint32_t *seed)
 {
     NnGraph *g = graph_new();
-    g->input = add_act(g, 1, 13, 11, 3);
+    IN_T(g) = add_act(g, 1, 13, 11, 3);
     int w0[4] = { 8, 3, 3, 3 }, b8 = 8;
     int stem = add_act(g, 1, 7, 6, 8);
-    NnOp *op = add_op(g, NN_OP_CONV_2D, g->input, add_const(g, 4, w0, seed, -0.5f, 0.5f),
+    NnOp *op = add_op(g, NN_OP_CONV_2D, IN_T(g), add_const(g, 4, w0, seed, -0.5f, 0.5f),
                       add_const(g, 1, &b8, seed, -0.5f, 0.5f), stem);
     op->padding = NN_PAD_SAME;
     op->stride_h = op->stride_w = 2;
@@ -837,13 +863,14 @@ static NnGraph *mini_network(uint32_t *seed)
     int relu = add_act(g, 1, 14, 12, 8);
     add_op(g, NN_OP_RELU, up, -1, -1, relu);
     int wt[4] = { 1, 2, 2, 8 }, b1 = 1;
-    g->logits = add_act(g, 1, 28, 24, 1);
+    int logits = add_act(g, 1, 28, 24, 1);
+    add_port(g, 1, "logits", logits);
     op = add_op(g, NN_OP_TRANSPOSE_CONV_BIAS, relu, add_const(g, 4, wt, seed, -0.5f, 0.5f),
-                add_const(g, 1, &b1, seed, -0.5f, 0.5f), g->logits);
+                add_const(g, 1, &b1, seed, -0.5f, 0.5f), logits);
     op->padding = NN_PAD_SAME;
     op->stride_h = op->stride_w = 2;
-    g->output = add_act(g, 1, 28, 24, 1);
-    add_op(g, NN_OP_LOGISTIC, g->logits, -1, -1, g->output);
+    OUT_T(g) = add_act(g, 1, 28, 24, 1);
+    add_op(g, NN_OP_LOGISTIC, logits, -1, -1, OUT_T(g));
     return g;
 }
 
@@ -857,42 +884,42 @@ static int test_nn_small_network(void)
     const float *input;
     TRY(run_both(g, 3, 0.0f, 1.0f, "mini network", &input, NULL));
 
-    NnReference *r = reference_new(g);
+    NnEngine *r = reference_new(g);
     CHECK(r, "reference");
-    memcpy(nn_reference_input(r), input, g->tensors[g->input].count * sizeof(float));
-    CHECK_INT(nn_reference_run(r), 0);
+    memcpy(nn_engine_input(r, 0), input, g->tensors[IN_T(g)].count * sizeof(float));
+    CHECK_INT(nn_engine_run(r), 0);
 
-    NnXnn *fused = xnn_new(g, NULL, 0);
-    NnXnn *all = xnn_new(g, pool_new(2), 1);
+    NnEngine *fused = xnn_new(g, NULL, 0);
+    NnEngine *all = xnn_new(g, pool_new(2), 1);
     CHECK(fused && all, "XNNPACK rejected the network");
-    memcpy(nn_xnn_input(fused), input, g->tensors[g->input].count * sizeof(float));
-    memcpy(nn_xnn_input(all), input, g->tensors[g->input].count * sizeof(float));
-    CHECK_INT(nn_xnn_run(fused), 0);
-    CHECK_INT(nn_xnn_run(all), 0);
+    memcpy(nn_engine_input(fused, 0), input, g->tensors[IN_T(g)].count * sizeof(float));
+    memcpy(nn_engine_input(all, 0), input, g->tensors[IN_T(g)].count * sizeof(float));
+    CHECK_INT(nn_engine_run(fused), 0);
+    CHECK_INT(nn_engine_run(all), 0);
 
     /* Without expose_all only the input, output and logits are visible. */
     for (int t = 0; t < g->num_tensors; t++) {
-        int visible = t == g->input || t == g->output || t == g->logits;
-        CHECK((nn_xnn_tensor(fused, t) != NULL) == visible, "tensor %d visibility", t);
+        int visible = t == IN_T(g) || t == OUT_T(g) || t == logits_of(g);
+        CHECK((nn_engine_tensor(fused, t) != NULL) == visible, "tensor %d visibility", t);
     }
-    CHECK(nn_xnn_tensor(fused, -1) == NULL && nn_xnn_tensor(fused, g->num_tensors) == NULL, "range");
-    size_t n_logits = g->tensors[g->logits].count;
-    double err = rel_error(nn_xnn_tensor(fused, g->logits), nn_reference_tensor(r, g->logits), n_logits);
+    CHECK(nn_engine_tensor(fused, -1) == NULL && nn_engine_tensor(fused, g->num_tensors) == NULL, "range");
+    size_t n_logits = g->tensors[logits_of(g)].count;
+    double err = rel_error(nn_engine_tensor(fused, logits_of(g)), nn_engine_tensor(r, logits_of(g)), n_logits);
     CHECK(err <= XNN_TOLERANCE, "logits differ by %.3g", err);
 
     for (int i = 0; i < g->num_ops; i++) {
         int t = g->ops[i].output;
-        const float *got = nn_xnn_tensor(all, t);
+        const float *got = nn_engine_tensor(all, t);
         CHECK(got, "op %d output not exposed", i);
-        err = rel_error(got, nn_reference_tensor(r, t), g->tensors[t].count);
+        err = rel_error(got, nn_engine_tensor(r, t), g->tensors[t].count);
         CHECK(err <= XNN_TOLERANCE, "op %d output differs by %.3g", i, err);
     }
 
     /* Runs are repeatable: a second run of the same input gives the same bits. */
-    float *first = unit_alloc(g->tensors[g->output].count * sizeof(float));
-    memcpy(first, nn_xnn_output(fused), g->tensors[g->output].count * sizeof(float));
-    CHECK_INT(nn_xnn_run(fused), 0);
-    CHECK(!memcmp(first, nn_xnn_output(fused), g->tensors[g->output].count * sizeof(float)), "rerun differs");
+    float *first = unit_alloc(g->tensors[OUT_T(g)].count * sizeof(float));
+    memcpy(first, nn_engine_output(fused, 0), g->tensors[OUT_T(g)].count * sizeof(float));
+    CHECK_INT(nn_engine_run(fused), 0);
+    CHECK(!memcmp(first, nn_engine_output(fused, 0), g->tensors[OUT_T(g)].count * sizeof(float)), "rerun differs");
     return UNIT_PASS;
 }
 
@@ -901,11 +928,11 @@ static int test_nn_small_network(void)
 /* Both executors must give 'want' for g and leave their handle NULL. */
 static int expect_rejected(const NnGraph *g, int want, const char *what)
 {
-    NnReference *r = (NnReference *)1;
-    NnXnn *x = (NnXnn *)1;
-    int err = nn_reference_create(&r, g);
+    NnEngine *r = (NnEngine *)1;
+    NnEngine *x = (NnEngine *)1;
+    int err = nn_engine_create(&r, &nn_engine_reference, g, NULL, 0);
     CHECK(err == want && !r, "%s: reference gives %d, expected %d", what, err, want);
-    err = nn_xnn_create(&x, g, NULL, 0);
+    err = nn_engine_create(&x, &nn_engine_xnnpack, g, NULL, 0);
     CHECK(err == want && !x, "%s: XNNPACK gives %d, expected %d", what, err, want);
     return UNIT_PASS;
 }
@@ -913,11 +940,11 @@ static int expect_rejected(const NnGraph *g, int want, const char *what)
 static NnGraph *relu_pair(void)
 {
     NnGraph *g = graph_new();
-    g->input = add_act(g, 1, 4, 4, 2);
+    IN_T(g) = add_act(g, 1, 4, 4, 2);
     int mid = add_act(g, 1, 4, 4, 2);
-    g->output = add_act(g, 1, 4, 4, 2);
-    add_op(g, NN_OP_RELU, g->input, -1, -1, mid);
-    add_op(g, NN_OP_RELU, mid, -1, -1, g->output);
+    OUT_T(g) = add_act(g, 1, 4, 4, 2);
+    add_op(g, NN_OP_RELU, IN_T(g), -1, -1, mid);
+    add_op(g, NN_OP_RELU, mid, -1, -1, OUT_T(g));
     return g;
 }
 
@@ -968,26 +995,26 @@ static int test_nn_malformed_graphs(void)
 
     /* A strided 1x1 pool: valid TFLite, but XNNPACK has no node for it. */
     g = graph_new();
-    g->input = add_act(g, 1, 5, 5, 2);
-    g->output = add_act(g, 1, 3, 3, 2);
-    NnOp *op = add_op(g, NN_OP_AVERAGE_POOL_2D, g->input, -1, -1, g->output);
+    IN_T(g) = add_act(g, 1, 5, 5, 2);
+    OUT_T(g) = add_act(g, 1, 3, 3, 2);
+    NnOp *op = add_op(g, NN_OP_AVERAGE_POOL_2D, IN_T(g), -1, -1, OUT_T(g));
     op->filter_h = op->filter_w = 1;
     op->stride_h = op->stride_w = 2;
-    NnReference *r = reference_new(g);
+    NnEngine *r = reference_new(g);
     CHECK(r, "the reference runs any valid pool");
-    NnXnn *x = NULL;
-    CHECK_INT(nn_xnn_create(&x, g, NULL, 0), BACKDROP_ENOTSUP);
+    NnEngine *x = NULL;
+    CHECK_INT(nn_engine_create(&x, &nn_engine_xnnpack, g, NULL, 0), BACKDROP_ENOTSUP);
 
-    nn_reference_destroy(NULL);
-    nn_xnn_destroy(NULL);
+    nn_engine_destroy(NULL);
+    nn_engine_destroy(NULL);
     r = NULL;
-    nn_reference_destroy(&r);
+    nn_engine_destroy(&r);
     x = NULL;
-    nn_xnn_destroy(&x);
-    CHECK_INT(nn_reference_create(NULL, g), BACKDROP_EINVAL);
-    CHECK_INT(nn_xnn_create(NULL, g, NULL, 0), BACKDROP_EINVAL);
-    CHECK_INT(nn_reference_create(&r, NULL), BACKDROP_EINVAL);
-    CHECK_INT(nn_xnn_create(&x, NULL, NULL, 0), BACKDROP_EINVAL);
+    nn_engine_destroy(&x);
+    CHECK_INT(nn_engine_create(NULL, &nn_engine_reference, g, NULL, 0), BACKDROP_EINVAL);
+    CHECK_INT(nn_engine_create(NULL, &nn_engine_xnnpack, g, NULL, 0), BACKDROP_EINVAL);
+    CHECK_INT(nn_engine_create(&r, &nn_engine_reference, NULL, NULL, 0), BACKDROP_EINVAL);
+    CHECK_INT(nn_engine_create(&x, &nn_engine_xnnpack, NULL, NULL, 0), BACKDROP_EINVAL);
     return UNIT_PASS;
 }
 
@@ -1076,7 +1103,7 @@ static int load_model(const char *file, NnGraph **out)
     int rc = nn_graph_load_tflite(g, data, size, err, sizeof(err));
     CHECK(rc == 0, "%s: %s (%d)", path, err, rc);
     unit_defer(release_graph, g);
-    CHECK(g->logits >= 0, "%s: no logits tensor", path);
+    CHECK(logits_of(g) >= 0, "%s: no logits tensor", path);
     *out = g;
     return UNIT_PASS;
 }
@@ -1093,12 +1120,12 @@ static int check_goldens(const char *model_file, const char *model)
     NnGraph *g;
     TRY(load_model(model_file, &g));
 
-    NnReference *r = reference_new(g);
-    NnXnn *x1 = xnn_new(g, NULL, 0);
-    NnXnn *x2 = xnn_new(g, pool_new(2), 0);
+    NnEngine *r = reference_new(g);
+    NnEngine *x1 = xnn_new(g, NULL, 0);
+    NnEngine *x2 = xnn_new(g, pool_new(2), 0);
     CHECK(r && x1 && x2, "executors");
-    size_t n_in = g->tensors[g->input].count, n_out = g->tensors[g->output].count;
-    CHECK_INT(g->tensors[g->logits].count, n_out);
+    size_t n_in = g->tensors[IN_T(g)].count, n_out = g->tensors[OUT_T(g)].count;
+    CHECK_INT(g->tensors[logits_of(g)].count, n_out);
 
     static const char *const cases[] = { "astronaut", "camera", "rocket", "random" };
     for (int c = 0; c < 4; c++) {
@@ -1111,16 +1138,16 @@ static int check_goldens(const char *model_file, const char *model)
         const float *prob = read_golden(name, n_out);
         CHECK(in && logits && prob, "golden files of %s_%s", model, cases[c]);
 
-        memcpy(nn_reference_input(r), in, n_in * sizeof(float));
-        memcpy(nn_xnn_input(x1), in, n_in * sizeof(float));
-        memcpy(nn_xnn_input(x2), in, n_in * sizeof(float));
-        CHECK_INT(nn_reference_run(r), 0);
-        CHECK_INT(nn_xnn_run(x1), 0);
-        CHECK_INT(nn_xnn_run(x2), 0);
+        memcpy(nn_engine_input(r, 0), in, n_in * sizeof(float));
+        memcpy(nn_engine_input(x1, 0), in, n_in * sizeof(float));
+        memcpy(nn_engine_input(x2, 0), in, n_in * sizeof(float));
+        CHECK_INT(nn_engine_run(r), 0);
+        CHECK_INT(nn_engine_run(x1), 0);
+        CHECK_INT(nn_engine_run(x2), 0);
         const char *names[3] = { "reference", "xnnpack-1t", "xnnpack-2t" };
-        const float *got_logits[3] = { nn_reference_tensor(r, g->logits), nn_xnn_tensor(x1, g->logits),
-                                       nn_xnn_tensor(x2, g->logits) };
-        const float *got_prob[3] = { nn_reference_output(r), nn_xnn_output(x1), nn_xnn_output(x2) };
+        const float *got_logits[3] = { nn_engine_tensor(r, logits_of(g)), nn_engine_tensor(x1, logits_of(g)),
+                                       nn_engine_tensor(x2, logits_of(g)) };
+        const float *got_prob[3] = { nn_engine_output(r, 0), nn_engine_output(x1, 0), nn_engine_output(x2, 0) };
         for (int e = 0; e < 3; e++) {
             double lrel = rel_error(got_logits[e], logits, n_out);
             double lelem = elementwise_error(got_logits[e], logits, n_out);
@@ -1149,10 +1176,10 @@ static int check_op_by_op(const char *model_file, const char *model)
 {
     NnGraph *g;
     TRY(load_model(model_file, &g));
-    NnXnn *x = xnn_new(g, NULL, 1);
-    NnReference *r = reference_new(g);
+    NnEngine *x = xnn_new(g, NULL, 1);
+    NnEngine *r = reference_new(g);
     CHECK(x && r, "executors");
-    size_t n_in = g->tensors[g->input].count;
+    size_t n_in = g->tensors[IN_T(g)].count;
 
     /* The golden photo when there is one, else a fixed random image. */
     char name[128];
@@ -1165,10 +1192,10 @@ static int check_op_by_op(const char *model_file, const char *model)
         uint32_t seed = 42;
         in = random_floats(n_in, &seed, 0.0f, 1.0f);
     }
-    memcpy(nn_xnn_input(x), in, n_in * sizeof(float));
-    memcpy(nn_reference_input(r), in, n_in * sizeof(float));
-    CHECK_INT(nn_xnn_run(x), 0);
-    CHECK_INT(nn_reference_run(r), 0);
+    memcpy(nn_engine_input(x, 0), in, n_in * sizeof(float));
+    memcpy(nn_engine_input(r, 0), in, n_in * sizeof(float));
+    CHECK_INT(nn_engine_run(x), 0);
+    CHECK_INT(nn_engine_run(r), 0);
 
     size_t largest = 0;
     for (int t = 0; t < g->num_tensors; t++)
@@ -1185,11 +1212,11 @@ static int check_op_by_op(const char *model_file, const char *model)
         const float *inputs[NN_MAX_INPUTS];
         for (int k = 0; k < op->num_inputs; k++) {
             int t = op->inputs[k];
-            inputs[k] = g->tensors[t].data ? g->tensors[t].data : nn_xnn_tensor(x, t);
+            inputs[k] = g->tensors[t].data ? g->tensors[t].data : nn_engine_tensor(x, t);
             CHECK(inputs[k], "op %d input %d (tensor %d) not exposed", i, k, t);
         }
         nn_reference_eval_op(g, i, inputs, scratch);
-        const float *got = nn_xnn_tensor(x, op->output);
+        const float *got = nn_engine_tensor(x, op->output);
         size_t count = g->tensors[op->output].count;
         double err = rel_error(got, scratch, count);
         if (err > worst[op->type] || worst_op[op->type] < 0) {
@@ -1201,7 +1228,7 @@ static int check_op_by_op(const char *model_file, const char *model)
                         nn_op_name(op->type), g->tensors[op->output].name, err);
             failed = 1;
         }
-        double drift = rel_error(got, nn_reference_tensor(r, op->output), count);
+        double drift = rel_error(got, nn_engine_tensor(r, op->output), count);
         if (drift > worst_drift)
             worst_drift = drift;
     }

@@ -1,5 +1,5 @@
 /*
- * The .tflite reader (src/nn/tflite.c), called directly.
+ * The .tflite reader (src/nn/format/tflite.c), called directly.
  *
  * Real models: the MediaPipe selfie segmentation models, found in
  * $BACKDROP_MODEL_DIR or ${XDG_CACHE_HOME:-$HOME/.cache}/backdrop/models
@@ -20,7 +20,7 @@
 
 #include "backdrop/backdrop.h"
 #include "graph_check.h"
-#include "nn/graph.h"
+#include "nn/format/tflite.h"
 #include "suites.h"
 #include "tflite_builder.h"
 
@@ -80,8 +80,26 @@ static NnGraph *new_graph(void)
 
 static int graph_is_empty(const NnGraph *g)
 {
-    return g->num_tensors == 0 && g->num_ops == 0 && !g->tensors && !g->ops && g->input == -1 &&
-           g->output == -1 && g->logits == -1;
+    return g->num_tensors == 0 && g->num_ops == 0 && !g->tensors && !g->ops && g->num_inputs == 0 && !g->inputs &&
+           g->num_outputs == 0 && !g->outputs && g->num_states == 0 && !g->states;
+}
+
+/* The reader's ports (tflite.h): "input", "output" and, after a final
+ * LOGISTIC, "logits"; their tensors, or -1. */
+static int port_tensor(const NnGraph *g, int output, const char *name)
+{
+    int i = output ? nn_graph_find_output(g, name) : nn_graph_find_input(g, name);
+    return i < 0 ? -1 : output ? g->outputs[i].tensor : g->inputs[i].tensor;
+}
+
+#define IN_T(g) port_tensor(g, 0, "input")
+#define OUT_T(g) port_tensor(g, 1, "output")
+#define LOGITS_T(g) port_tensor(g, 1, "logits")
+
+/* A constant's values (the reader makes every constant FLOAT32). */
+static const float *values(const NnTensor *t)
+{
+    return t->data;
 }
 
 /* Loads and checks the invariants; fails the test on any error. */
@@ -188,7 +206,7 @@ static int check_weights(const NnGraph *g, const uint8_t *file, size_t size, con
         uint16_t h = (uint16_t)(file[at] | file[at + 1] << 8);
         CHECK(h == w->half[k], "%s[%d]: file holds 0x%04x at %zu, expected 0x%04x (different model file?)", w->name,
               w->first + k, h, at, w->half[k]);
-        uint32_t got = float_bits(t->data[w->first + k]);
+        uint32_t got = float_bits(values(t)[w->first + k]);
         CHECK(got == w->bits[k], "%s[%d] is 0x%08x, numpy gives 0x%08x", w->name, w->first + k, got, w->bits[k]);
     }
     return UNIT_PASS;
@@ -213,22 +231,22 @@ static int check_model_common(const NnGraph *g, int h, int w)
     CHECK_INT(counts[NN_OP_RESIZE_BILINEAR], 3);
     CHECK_INT(counts[NN_OP_TRANSPOSE_CONV_BIAS], 1);
     CHECK_INT(g->num_ops, 136);
-    CHECK(shape_is(&g->tensors[g->input], 1, h, w, 3), "input shape");
-    CHECK(shape_is(&g->tensors[g->output], 1, h, w, 1), "output shape");
-    CHECK(!strcmp(g->tensors[g->input].name, "input_1"), "input name %s", g->tensors[g->input].name);
+    CHECK(shape_is(&g->tensors[IN_T(g)], 1, h, w, 3), "input shape");
+    CHECK(shape_is(&g->tensors[OUT_T(g)], 1, h, w, 1), "output shape");
+    CHECK(!strcmp(g->tensors[IN_T(g)].name, "input_1"), "input name %s", g->tensors[IN_T(g)].name);
 
     /* the tail: transposed convolution -> LOGISTIC -> output */
     const NnOp *last = &g->ops[g->num_ops - 1], *tconv = &g->ops[g->num_ops - 2];
-    CHECK(last->type == NN_OP_LOGISTIC && last->output == g->output, "last op is not the output LOGISTIC");
-    CHECK_INT(g->logits, last->inputs[0]);
-    CHECK(tconv->type == NN_OP_TRANSPOSE_CONV_BIAS && tconv->output == g->logits, "logits not from the tconv");
+    CHECK(last->type == NN_OP_LOGISTIC && last->output == OUT_T(g), "last op is not the output LOGISTIC");
+    CHECK_INT(LOGITS_T(g), last->inputs[0]);
+    CHECK(tconv->type == NN_OP_TRANSPOSE_CONV_BIAS && tconv->output == LOGITS_T(g), "logits not from the tconv");
     CHECK(tconv->padding == NN_PAD_SAME && tconv->stride_h == 2 && tconv->stride_w == 2, "tconv options");
     CHECK(shape_is(&g->tensors[tconv->inputs[1]], 1, 2, 2, 16), "tconv filter shape");
     CHECK(shape_is(&g->tensors[tconv->inputs[0]], 1, h / 2, w / 2, 16), "tconv input shape");
 
     /* first op: 3x3 stride-2 SAME convolution */
     const NnOp *first = &g->ops[0];
-    CHECK(first->type == NN_OP_CONV_2D && first->inputs[0] == g->input, "first op");
+    CHECK(first->type == NN_OP_CONV_2D && first->inputs[0] == IN_T(g), "first op");
     CHECK(first->padding == NN_PAD_SAME && first->stride_h == 2 && first->stride_w == 2 &&
               first->dilation_h == 1 && first->dilation_w == 1 && first->activation == NN_ACT_NONE,
           "first conv options");
@@ -272,8 +290,8 @@ static int test_tflite_general_model(void)
     NnGraph *g = new_graph();
     TRY(load_ok(g, data, size));
     TRY(check_model_common(g, 256, 256));
-    CHECK(!strcmp(g->tensors[g->output].name, "activation_10"), "output name %s", g->tensors[g->output].name);
-    CHECK(!strcmp(g->tensors[g->logits].name, "segment"), "logits name %s", g->tensors[g->logits].name);
+    CHECK(!strcmp(g->tensors[OUT_T(g)].name, "activation_10"), "output name %s", g->tensors[OUT_T(g)].name);
+    CHECK(!strcmp(g->tensors[LOGITS_T(g)].name, "segment"), "logits name %s", g->tensors[LOGITS_T(g)].name);
     static const Weights weights[] = {
         { "conv2d/Kernel_dequantize", 214944, 0, 8,
           { 0xcad0, 0x42f2, 0x490e, 0xc431, 0x402c, 0x3063, 0x381c, 0xc0af },
@@ -291,13 +309,13 @@ static int test_tflite_general_model(void)
     /* a FLOAT16 subnormal among the weights: 0x00aa = 170 * 2^-24 */
     const NnTensor *sub = find_tensor(g, "conv2d_5/Kernel_dequantize");
     CHECK(sub && sub->count == 72 * 16, "conv2d_5/Kernel");
-    CHECK_INT(float_bits(sub->data[304]), 0x372a0000);
+    CHECK_INT(float_bits(values(sub)[304]), 0x372a0000);
     /* numpy: float64 sum of all 432 values (exact: fp16 values add exactly
      * in double) */
     const NnTensor *k0 = find_tensor(g, "conv2d/Kernel_dequantize");
     double sum = 0;
     for (size_t i = 0; i < k0->count; i++)
-        sum += k0->data[i];
+        sum += values(k0)[i];
     CHECK(sum == -3.018649101257324, "conv2d/Kernel sum %.17g", sum);
     return UNIT_PASS;
 }
@@ -308,7 +326,7 @@ static int test_tflite_landscape_model(void)
     NnGraph *g = new_graph();
     TRY(load_ok(g, data, size));
     TRY(check_model_common(g, 144, 256));
-    CHECK(!strcmp(g->tensors[g->output].name, "segment_back"), "output name %s", g->tensors[g->output].name);
+    CHECK(!strcmp(g->tensors[OUT_T(g)].name, "segment_back"), "output name %s", g->tensors[OUT_T(g)].name);
     /* the first MEAN ([1,36,64,16] -> [1,1,1,16]) as a pool */
     const NnOp *pool = NULL;
     for (int k = 0; k < g->num_ops && !pool; k++)
@@ -330,7 +348,7 @@ static int test_tflite_landscape_model(void)
         TRY(check_weights(g, data, size, &weights[i]));
     const NnTensor *sub = find_tensor(g, "depthwise_conv2d_3/Kernel_dequantize");
     CHECK(sub && sub->count > 1024, "depthwise_conv2d_3/Kernel");
-    CHECK_INT(float_bits(sub->data[1024]), 0xb78b0000); /* FLOAT16 0x8116, a negative subnormal */
+    CHECK_INT(float_bits(values(sub)[1024]), 0xb78b0000); /* FLOAT16 0x8116, a negative subnormal */
     return UNIT_PASS;
 }
 
@@ -454,17 +472,17 @@ static int test_tflite_mini_model(void)
     /* FLOAT16 weights folded into float32 constants */
     const NnTensor *w0 = &g->tensors[conv0->inputs[1]];
     CHECK(!strcmp(w0->name, "conv0/Kernel_dequantize") && w0->data, "conv0 filter");
-    CHECK(w0->data[0] == 0.125f && w0->data[1] == 0.125f + 37.0f / 8192.0f, "fp16 conversion %g %g", w0->data[0],
-          w0->data[1]);
+    CHECK(values(w0)[0] == 0.125f && values(w0)[1] == 0.125f + 37.0f / 8192.0f, "fp16 conversion %g %g", values(w0)[0],
+          values(w0)[1]);
     const NnTensor *b0 = &g->tensors[conv0->inputs[2]];
-    CHECK(b0->data[0] == -0.5f && b0->data[3] == -(0.5f + 3.0f / 2048.0f), "bias %g %g", b0->data[0], b0->data[3]);
+    CHECK(values(b0)[0] == -0.5f && values(b0)[3] == -(0.5f + 3.0f / 2048.0f), "bias %g %g", values(b0)[0], values(b0)[3]);
     CHECK(!find_tensor(g, "conv0/Kernel") && !find_tensor(g, "mean/Axes") && !find_tensor(g, "up/Size"),
           "FLOAT16 / INT32 tensors left in the graph");
     /* depthwise without bias: a zero bias of 4 */
     const NnTensor *zb = &g->tensors[dw->inputs[2]];
     CHECK(zb->rank == 1 && zb->shape[0] == 4 && zb->data, "zero bias shape");
     for (int i = 0; i < 4; i++)
-        CHECK(zb->data[i] == 0.0f && !signbit(zb->data[i]), "zero bias value");
+        CHECK(values(zb)[i] == 0.0f && !signbit(values(zb)[i]), "zero bias value");
     CHECK_INT(dw->depth_multiplier, 1);
     /* MUL(sigmoid [1,1,1,4], relu [1,4,4,4]) -> operands swapped */
     CHECK(!strcmp(g->tensors[mul->inputs[0]].name, "relu") && !strcmp(g->tensors[mul->inputs[1]].name, "se_sigmoid"),
@@ -479,8 +497,8 @@ static int test_tflite_mini_model(void)
     CHECK(resize->out_h == 8 && resize->out_w == 8 && resize->half_pixel_centers && !resize->align_corners, "resize");
     CHECK(tconv->stride_h == 2 && tconv->stride_w == 2 && tconv->padding == NN_PAD_SAME && tconv->filter_h == 2,
           "tconv options");
-    CHECK(!strcmp(g->tensors[g->logits].name, "tconv"), "logits");
-    CHECK(!strcmp(g->tensors[g->output].name, "output"), "output");
+    CHECK(!strcmp(g->tensors[LOGITS_T(g)].name, "tconv"), "logits");
+    CHECK(!strcmp(g->tensors[OUT_T(g)].name, "output"), "output");
     return UNIT_PASS;
 }
 
@@ -577,7 +595,7 @@ static int test_tflite_half_exhaustive(void)
     const NnTensor *f = find_tensor(g, "halves_f32");
     CHECK(f && f->data && f->count == 65536, "converted tensor");
     for (int i = 0; i < 65536; i++) {
-        float want = reference_half((uint16_t)i), got = f->data[i];
+        float want = reference_half((uint16_t)i), got = values(f)[i];
         uint32_t gb = float_bits(got);
         if (isnan(want)) {
             /* NaN: sign and payload kept (payload in the top mantissa bits) */

@@ -12,13 +12,15 @@
  * shared sub-object (legal in FlatBuffers) is simply read twice, and the
  * amounts copied out of the file are capped (counts, names, constants).
  *
- * The graph is then validated as a whole (types, shapes per operator,
- * execution order) so that executors can trust the invariants listed in
- * graph.h. FLOAT16 constants feeding DEQUANTIZE are folded: the DEQUANTIZE
- * output becomes a float32 constant and the op disappears. Tensors are
- * compacted to the ones the remaining ops use, so graph indices are not the
- * file's; error messages use the file's indices, as a model viewer shows
- * them.
+ * Each operator is checked as it is read (types, operand roles, options,
+ * shapes, execution order), in the file's terms: error messages use the
+ * file's indices and names, as a model viewer shows them. FLOAT16 constants
+ * feeding DEQUANTIZE are folded: the DEQUANTIZE output becomes a float32
+ * constant and the op disappears. Tensors are compacted to the ones the
+ * remaining ops use, so graph indices are not the file's. The finished
+ * graph then goes through nn_graph_validate(), the IR's own rules, like
+ * every reader's; what this file checks first only serves better messages
+ * and the refinements listed in tflite.h.
  *
  * Schema facts used (tensorflow/lite/schema/schema.fbs, version 3):
  *   Model:        0 version:uint, 1 operator_codes:[OperatorCode],
@@ -34,7 +36,7 @@
  *                 3 builtin_options_type:ubyte, 4 builtin_options:table,
  *                 5 custom_options:[ubyte]
  */
-#include "graph.h"
+#include "tflite.h"
 
 #include <limits.h>
 #include <stdarg.h>
@@ -1382,37 +1384,6 @@ static int read_operator(Loader *L, const FbVec *vec, int k)
  * Building the graph
  * ====================================================================== */
 
-void nn_graph_free(NnGraph *g)
-{
-    if (!g)
-        return;
-    for (int i = 0; i < g->num_tensors && g->tensors; i++) {
-        free(g->tensors[i].data);
-        free(g->tensors[i].name);
-    }
-    free(g->tensors);
-    free(g->ops);
-    memset(g, 0, sizeof(*g));
-    g->input = g->output = g->logits = -1;
-}
-
-const char *nn_op_name(NnOpType type)
-{
-    static const char *const names[NN_OP_COUNT] = {
-        [NN_OP_CONV_2D] = "CONV_2D",
-        [NN_OP_DEPTHWISE_CONV_2D] = "DEPTHWISE_CONV_2D",
-        [NN_OP_TRANSPOSE_CONV_BIAS] = "TRANSPOSE_CONV_BIAS",
-        [NN_OP_AVERAGE_POOL_2D] = "AVERAGE_POOL_2D",
-        [NN_OP_ADD] = "ADD",
-        [NN_OP_MUL] = "MUL",
-        [NN_OP_HARD_SWISH] = "HARD_SWISH",
-        [NN_OP_RELU] = "RELU",
-        [NN_OP_LOGISTIC] = "LOGISTIC",
-        [NN_OP_RESIZE_BILINEAR] = "RESIZE_BILINEAR",
-    };
-    return (unsigned)type < NN_OP_COUNT && names[type] ? names[type] : "UNKNOWN";
-}
-
 /* Copies the constant's values as float32. */
 static void convert_constant(const FileTensor *t, float *dst)
 {
@@ -1468,6 +1439,7 @@ static int build_graph(Loader *L, NnGraph *g)
         if (!t->used)
             continue;
         NnTensor *dst = &g->tensors[t->index];
+        dst->dtype = NN_DTYPE_FLOAT32;
         dst->rank = t->rank;
         memcpy(dst->shape, t->shape, sizeof(dst->shape));
         dst->count = t->count;
@@ -1477,10 +1449,11 @@ static int build_graph(Loader *L, NnGraph *g)
             return fail(r, BACKDROP_ENOMEM, "out of memory for tensor names");
         clean_copy(dst->name, n + 1, t->name, t->name_len);
         if (t->def == DEF_CONST) {
-            dst->data = calloc(t->count, sizeof(float));
-            if (!dst->data)
+            float *values = calloc(t->count, sizeof(float));
+            if (!values)
                 return fail(r, BACKDROP_ENOMEM, "out of memory for %zu weights of %s", t->count, dst->name);
-            convert_constant(t, dst->data);
+            convert_constant(t, values);
+            dst->data = values;
         }
     }
     g->ops = calloc((size_t)(L->num_ops ? L->num_ops : 1), sizeof(*g->ops));
@@ -1494,11 +1467,19 @@ static int build_graph(Loader *L, NnGraph *g)
         for (int j = 0; j < op->num_inputs; j++)
             op->inputs[j] = L->tensors[op->inputs[j]].index;
     }
-    g->input = L->tensors[L->input].index;
-    g->output = L->tensors[L->output].index;
+    /* logits: what the final LOGISTIC reads, when an op computes it (an
+     * output port must be written by an op). */
     const NnOp *last = &L->ops[L->producer[L->output]];
-    g->logits = last->type == NN_OP_LOGISTIC ? L->tensors[last->inputs[0]].index : -1;
-    return 0;
+    int logits = last->type == NN_OP_LOGISTIC && L->producer[last->inputs[0]] >= 0;
+    if (nn_graph_add_input(g, "input", L->tensors[L->input].index) ||
+        nn_graph_add_output(g, "output", L->tensors[L->output].index) ||
+        (logits && nn_graph_add_output(g, "logits", L->tensors[last->inputs[0]].index)))
+        return fail(r, BACKDROP_ENOMEM, "out of memory for the graph's ports");
+    /* The checks above should leave nothing for this to find; if they do,
+     * the IR's rules still decide. */
+    char why[200];
+    int e = nn_graph_validate(g, why, sizeof(why));
+    return e ? fail(r, e, "graph: %s", why) : 0;
 }
 
 static int load(Loader *L, NnGraph *g)
@@ -1582,7 +1563,6 @@ int nn_graph_load_tflite(NnGraph *g, const uint8_t *data, size_t size, char *err
         return BACKDROP_EINVAL;
     }
     memset(g, 0, sizeof(*g));
-    g->input = g->output = g->logits = -1;
     Loader L;
     memset(&L, 0, sizeof(L));
     L.r.data = data;

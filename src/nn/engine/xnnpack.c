@@ -1,5 +1,15 @@
 /*
- * XNNPACK executor (Debian libxnnpack 0.0~git20220216). See xnn.h.
+ * The engine "xnnpack" (engine.h): an NnGraph compiled once into an
+ * XNNPACK subgraph and runtime (Debian's libxnnpack 0.0~git20220216,
+ * float32 throughout).
+ *
+ * Everything is prepared at create: the weights are copied into the
+ * executor (XNNPACK packs most of them again into its own layout), graph
+ * inputs and outputs and exposed tensors get executor-owned buffers bound
+ * to the runtime once, and XNNPACK plans its internal activation memory. A
+ * run is then a single xnn_invoke_runtime() and allocates nothing. After
+ * create the executor no longer refers to the graph; the thread pool (NULL:
+ * the caller's thread) must outlive it.
  *
  * Value IDs: the subgraph reserves one external ID per graph tensor and
  * every tensor the ops use is defined under its own index, so tensor i is
@@ -19,19 +29,17 @@
 
 #include <xnnpack.h>
 
-#include "xnn.h"
-#include "reference.h"
+#include "../engine.h"
 #include "backdrop/backdrop.h"
 
-struct NnXnn {
+typedef struct NnXnn {
     xnn_runtime_t runtime;
     int num_tensors;
-    int input, output;
     float **external;  /* per tensor: executor-owned buffer bound to the runtime, or NULL */
     float **constants; /* per tensor: executor-owned copy of a constant the runtime uses, or NULL */
     float **synthetic; /* per op: a constant made up for it (zero bias), or NULL */
     int num_ops;
-};
+} NnXnn;
 
 /* ---- XNNPACK initialisation ----------------------------------------------
  * xnn_initialize() guards its hardware set-up with pthread_once, but some
@@ -156,7 +164,7 @@ static int define_tensor(Builder *b, int t, uint32_t flags)
     if (tensor->data) {
         /* A private copy: the runtime may read static data at run time
          * (it does for the operands of element-wise ops), and the graph is
-         * allowed to go away after nn_xnn_create(). */
+         * allowed to go away after create. */
         float *copy = alloc_padded(tensor->count);
         if (!copy)
             return BACKDROP_ENOMEM;
@@ -328,10 +336,10 @@ static int build_subgraph(Builder *b, int expose_all, int *num_external)
                 role[op->inputs[k]] = 1;
         role[op->output] = expose_all ? 3 : 1;
     }
-    role[g->output] = 3;
-    if (g->logits >= 0)
-        role[g->logits] = 3;
-    role[g->input] = 2;
+    for (int i = 0; i < g->num_outputs; i++)
+        role[g->outputs[i].tensor] = 3;
+    for (int i = 0; i < g->num_inputs; i++)
+        role[g->inputs[i].tensor] = 2; /* never an output too: validated */
 
     int err = 0, count = 0;
     for (int t = 0; t < g->num_tensors && !err; t++) {
@@ -356,14 +364,31 @@ static int build_subgraph(Builder *b, int expose_all, int *num_external)
     return err;
 }
 
-int nn_xnn_create(NnXnn **xp, const NnGraph *g, pthreadpool_t pool, int expose_all)
+static void xnnpack_destroy(void *exec)
 {
-    if (!xp)
-        return BACKDROP_EINVAL;
-    *xp = NULL;
-    int err = nn_reference_check_graph(g);
-    if (err)
-        return err;
+    NnXnn *x = exec;
+    if (!x)
+        return;
+    /* The runtime first: it may refer to the constants and buffers. */
+    if (x->runtime)
+        xnn_delete_runtime(x->runtime);
+    for (int t = 0; t < x->num_tensors; t++) {
+        if (x->external)
+            free(x->external[t]);
+        if (x->constants)
+            free(x->constants[t]);
+    }
+    for (int i = 0; x->synthetic && i < x->num_ops; i++)
+        free(x->synthetic[i]);
+    free(x->external);
+    free(x->constants);
+    free(x->synthetic);
+    free(x);
+}
+
+static int xnnpack_create(void **exec, const NnGraph *g, pthreadpool_t pool, unsigned flags)
+{
+    *exec = NULL;
     pthread_once(&xnn_init_once, init_xnnpack);
     if (xnn_init_status != xnn_status_success)
         return map_status(xnn_init_status);
@@ -373,21 +398,19 @@ int nn_xnn_create(NnXnn **xp, const NnGraph *g, pthreadpool_t pool, int expose_a
         return BACKDROP_ENOMEM;
     x->num_tensors = g->num_tensors;
     x->num_ops = g->num_ops;
-    x->input = g->input;
-    x->output = g->output;
     x->external = calloc((size_t)g->num_tensors, sizeof(*x->external));
     x->constants = calloc((size_t)g->num_tensors, sizeof(*x->constants));
     x->synthetic = calloc((size_t)g->num_ops, sizeof(*x->synthetic));
     if (!x->external || !x->constants || !x->synthetic) {
-        nn_xnn_destroy(&x);
+        xnnpack_destroy(x);
         return BACKDROP_ENOMEM;
     }
 
     Builder b = { x, g, NULL };
-    err = map_status(xnn_create_subgraph((uint32_t)g->num_tensors, 0, &b.subgraph));
+    int err = map_status(xnn_create_subgraph((uint32_t)g->num_tensors, 0, &b.subgraph));
     int num_external = 0;
     if (!err)
-        err = build_subgraph(&b, expose_all, &num_external);
+        err = build_subgraph(&b, (flags & NN_ENGINE_EXPOSE_ALL) != 0, &num_external);
     /* The runtime is independent of the subgraph once created. */
     if (!err)
         err = map_status(xnn_create_runtime_v2(b.subgraph, pool, 0, &x->runtime));
@@ -409,54 +432,29 @@ int nn_xnn_create(NnXnn **xp, const NnGraph *g, pthreadpool_t pool, int expose_a
         }
     }
     if (err) {
-        nn_xnn_destroy(&x);
+        xnnpack_destroy(x);
         return err;
     }
-    *xp = x;
+    *exec = x;
     return 0;
 }
 
-float *nn_xnn_input(NnXnn *x)
+static float *xnnpack_buffer(void *exec, int t)
 {
-    return x->external[x->input];
+    NnXnn *x = exec;
+    return x->external[t];
 }
 
-const float *nn_xnn_output(const NnXnn *x)
+static int xnnpack_run(void *exec)
 {
-    return x->external[x->output];
-}
-
-const float *nn_xnn_tensor(const NnXnn *x, int tensor)
-{
-    if (!x || tensor < 0 || tensor >= x->num_tensors)
-        return NULL;
-    return x->external[tensor];
-}
-
-int nn_xnn_run(NnXnn *x)
-{
+    NnXnn *x = exec;
     return map_status(xnn_invoke_runtime(x->runtime));
 }
 
-void nn_xnn_destroy(NnXnn **xp)
-{
-    if (!xp || !*xp)
-        return;
-    NnXnn *x = *xp;
-    /* The runtime first: it may refer to the constants and buffers. */
-    if (x->runtime)
-        xnn_delete_runtime(x->runtime);
-    for (int t = 0; t < x->num_tensors; t++) {
-        if (x->external)
-            free(x->external[t]);
-        if (x->constants)
-            free(x->constants[t]);
-    }
-    for (int i = 0; x->synthetic && i < x->num_ops; i++)
-        free(x->synthetic[i]);
-    free(x->external);
-    free(x->constants);
-    free(x->synthetic);
-    free(x);
-    *xp = NULL;
-}
+const NnEngineClass nn_engine_xnnpack = {
+    .name = "xnnpack",
+    .create = xnnpack_create,
+    .buffer = xnnpack_buffer,
+    .run = xnnpack_run,
+    .destroy = xnnpack_destroy,
+};

@@ -10,12 +10,13 @@
 #include <stdlib.h>
 
 #include "reference.h"
+#include "../engine.h"
 #include "backdrop/backdrop.h"
 
-struct NnReference {
+typedef struct NnReference {
     const NnGraph *graph;
     float **buffers; /* per tensor: owned buffer for activations, NULL for constants */
-};
+} NnReference;
 
 /* ---- shape helpers ------------------------------------------------------ */
 
@@ -26,15 +27,6 @@ static void dims4(const NnTensor *t, int32_t d[4])
         d[i] = 1;
     for (int i = 0; i < t->rank; i++)
         d[4 - t->rank + i] = t->shape[i];
-}
-
-/* Output size of a convolution or pooling window along one axis (TFLite's
- * ComputeOutSize); 0 when VALID and the window does not fit. */
-static int window_output_size(NnPadding padding, int in, int eff_k, int stride)
-{
-    if (padding == NN_PAD_SAME)
-        return (in + stride - 1) / stride;
-    return in >= eff_k ? (in - eff_k + stride) / stride : 0;
 }
 
 /* Padding before the first input row/column for a forward window (TFLite
@@ -70,197 +62,6 @@ static float activate(NnActivation act, float v)
     case NN_ACT_NONE:
     default:
         return v;
-    }
-}
-
-/* ---- checks ------------------------------------------------------------- */
-
-static int valid_index(const NnGraph *g, int t)
-{
-    return t >= 0 && t < g->num_tensors;
-}
-
-static int is_rank4(const NnTensor *t)
-{
-    return t->rank == 4;
-}
-
-static int same_shape(const NnTensor *a, const NnTensor *b)
-{
-    if (a->rank != b->rank)
-        return 0;
-    for (int i = 0; i < a->rank; i++)
-        if (a->shape[i] != b->shape[i])
-            return 0;
-    return 1;
-}
-
-static int check_activation(NnActivation act)
-{
-    return act == NN_ACT_NONE || act == NN_ACT_RELU || act == NN_ACT_RELU6 || act == NN_ACT_RELU_N1_TO_1;
-}
-
-/* CONV_2D, DEPTHWISE_CONV_2D and TRANSPOSE_CONV_BIAS: input, constant
- * filter, optional constant bias; shapes as the op type defines them. */
-static int check_conv_like(const NnGraph *g, const NnOp *op)
-{
-    if (op->num_inputs != 2 && op->num_inputs != 3)
-        return BACKDROP_EINVAL;
-    const NnTensor *in = &g->tensors[op->inputs[0]];
-    const NnTensor *w = &g->tensors[op->inputs[1]];
-    const NnTensor *out = &g->tensors[op->output];
-    if (!is_rank4(in) || !is_rank4(w) || !is_rank4(out) || in->shape[0] != out->shape[0])
-        return BACKDROP_EINVAL;
-    if (!w->data)
-        return BACKDROP_ENOTSUP; /* weights computed at run time */
-    if (op->stride_h < 1 || op->stride_w < 1 || !check_activation(op->activation))
-        return BACKDROP_EINVAL;
-    if (op->padding != NN_PAD_SAME && op->padding != NN_PAD_VALID)
-        return BACKDROP_EINVAL;
-    int out_c = out->shape[3];
-    if (op->num_inputs == 3) {
-        const NnTensor *bias = &g->tensors[op->inputs[2]];
-        if (!bias->data)
-            return BACKDROP_ENOTSUP;
-        if (bias->count != (size_t)out_c)
-            return BACKDROP_EINVAL;
-    }
-    int kh = w->shape[1], kw = w->shape[2];
-    int ih = in->shape[1], iw = in->shape[2];
-    int oh = out->shape[1], ow = out->shape[2];
-
-    if (op->type == NN_OP_TRANSPOSE_CONV_BIAS) {
-        /* No dilation here: MediaPipe's op has none, its dilation fields
-         * are ignored. */
-        if (w->shape[0] != out_c || w->shape[3] != in->shape[3])
-            return BACKDROP_EINVAL;
-        if (op->padding == NN_PAD_VALID)
-            return oh == (ih - 1) * op->stride_h + kh && ow == (iw - 1) * op->stride_w + kw ? 0 : BACKDROP_EINVAL;
-        /* SAME: the input must be what a SAME forward convolution of the
-         * output would give; then the uncovered part of the output
-         * (adjustment) is below one stride. */
-        return window_output_size(NN_PAD_SAME, oh, kh, op->stride_h) == ih &&
-               window_output_size(NN_PAD_SAME, ow, kw, op->stride_w) == iw ? 0 : BACKDROP_EINVAL;
-    }
-
-    if (op->dilation_h < 1 || op->dilation_w < 1)
-        return BACKDROP_EINVAL;
-    if (op->type == NN_OP_CONV_2D) {
-        if (w->shape[0] != out_c || w->shape[3] != in->shape[3])
-            return BACKDROP_EINVAL;
-    } else {
-        int in_c = in->shape[3];
-        if (w->shape[0] != 1 || w->shape[3] != out_c || out_c % in_c != 0)
-            return BACKDROP_EINVAL;
-        if (op->depth_multiplier != 0 && op->depth_multiplier != out_c / in_c)
-            return BACKDROP_EINVAL;
-    }
-    int eff_kh = (kh - 1) * op->dilation_h + 1, eff_kw = (kw - 1) * op->dilation_w + 1;
-    if (oh != window_output_size(op->padding, ih, eff_kh, op->stride_h) ||
-        ow != window_output_size(op->padding, iw, eff_kw, op->stride_w))
-        return BACKDROP_EINVAL;
-    return 0;
-}
-
-static int check_pool(const NnGraph *g, const NnOp *op)
-{
-    if (op->num_inputs != 1)
-        return BACKDROP_EINVAL;
-    const NnTensor *in = &g->tensors[op->inputs[0]];
-    const NnTensor *out = &g->tensors[op->output];
-    if (!is_rank4(in) || !is_rank4(out) || in->shape[0] != out->shape[0] || in->shape[3] != out->shape[3])
-        return BACKDROP_EINVAL;
-    if (op->stride_h < 1 || op->stride_w < 1 || op->filter_h < 1 || op->filter_w < 1 ||
-        !check_activation(op->activation))
-        return BACKDROP_EINVAL;
-    if (op->padding != NN_PAD_SAME && op->padding != NN_PAD_VALID)
-        return BACKDROP_EINVAL;
-    if (out->shape[1] != window_output_size(op->padding, in->shape[1], op->filter_h, op->stride_h) ||
-        out->shape[2] != window_output_size(op->padding, in->shape[2], op->filter_w, op->stride_w))
-        return BACKDROP_EINVAL;
-    return 0;
-}
-
-/* ADD / MUL: numpy broadcasting, each aligned dimension equal or 1. */
-static int check_binary(const NnGraph *g, const NnOp *op)
-{
-    if (op->num_inputs != 2 || !check_activation(op->activation))
-        return BACKDROP_EINVAL;
-    const NnTensor *out = &g->tensors[op->output];
-    int32_t a[4], b[4], o[4];
-    dims4(&g->tensors[op->inputs[0]], a);
-    dims4(&g->tensors[op->inputs[1]], b);
-    dims4(out, o);
-    int rank = g->tensors[op->inputs[0]].rank;
-    if (g->tensors[op->inputs[1]].rank > rank)
-        rank = g->tensors[op->inputs[1]].rank;
-    if (out->rank != rank)
-        return BACKDROP_EINVAL;
-    for (int i = 0; i < 4; i++) {
-        if (a[i] != b[i] && a[i] != 1 && b[i] != 1)
-            return BACKDROP_EINVAL;
-        if (o[i] != (a[i] > b[i] ? a[i] : b[i]))
-            return BACKDROP_EINVAL;
-    }
-    return 0;
-}
-
-static int check_resize(const NnGraph *g, const NnOp *op)
-{
-    if (op->num_inputs != 1)
-        return BACKDROP_EINVAL;
-    const NnTensor *in = &g->tensors[op->inputs[0]];
-    const NnTensor *out = &g->tensors[op->output];
-    if (!is_rank4(in) || !is_rank4(out) || in->shape[0] != out->shape[0] || in->shape[3] != out->shape[3])
-        return BACKDROP_EINVAL;
-    if (out->shape[1] != op->out_h || out->shape[2] != op->out_w)
-        return BACKDROP_EINVAL;
-    /* TFLite refuses this combination (half-pixel centres with aligned
-     * corners has no defined meaning there). */
-    if (op->align_corners && op->half_pixel_centers)
-        return BACKDROP_EINVAL;
-    return 0;
-}
-
-static int check_op(const NnGraph *g, int index)
-{
-    if (!g || index < 0 || index >= g->num_ops)
-        return BACKDROP_EINVAL;
-    const NnOp *op = &g->ops[index];
-    if (op->num_inputs < 1 || op->num_inputs > NN_MAX_INPUTS || !valid_index(g, op->output))
-        return BACKDROP_EINVAL;
-    for (int k = 0; k < op->num_inputs; k++)
-        if (!valid_index(g, op->inputs[k]))
-            return BACKDROP_EINVAL;
-    if (g->tensors[op->output].data)
-        return BACKDROP_EINVAL; /* writing a constant */
-    /* Data inputs are activations (only filters and biases are constant),
-     * except that one operand of ADD/MUL may be a constant. */
-    if (g->tensors[op->inputs[0]].data &&
-        !((op->type == NN_OP_ADD || op->type == NN_OP_MUL) && op->num_inputs == 2 &&
-          !g->tensors[op->inputs[1]].data))
-        return BACKDROP_ENOTSUP;
-
-    switch (op->type) {
-    case NN_OP_CONV_2D:
-    case NN_OP_DEPTHWISE_CONV_2D:
-    case NN_OP_TRANSPOSE_CONV_BIAS:
-        return check_conv_like(g, op);
-    case NN_OP_AVERAGE_POOL_2D:
-        return check_pool(g, op);
-    case NN_OP_ADD:
-    case NN_OP_MUL:
-        return check_binary(g, op);
-    case NN_OP_HARD_SWISH:
-    case NN_OP_RELU:
-    case NN_OP_LOGISTIC:
-        if (op->num_inputs != 1)
-            return BACKDROP_EINVAL;
-        return same_shape(&g->tensors[op->inputs[0]], &g->tensors[op->output]) ? 0 : BACKDROP_EINVAL;
-    case NN_OP_RESIZE_BILINEAR:
-        return check_resize(g, op);
-    default:
-        return BACKDROP_ENOTSUP;
     }
 }
 
@@ -552,84 +353,33 @@ void nn_reference_eval_op(const NnGraph *g, int index, const float *const *in, f
     }
 }
 
-/* ---- executor ----------------------------------------------------------- */
+/* ---- the engine ---------------------------------------------------------- */
 
-/* Graph-level checks: the input is an activation, every op reads only
- * tensors already available (constants, the input, earlier outputs) and
- * writes a tensor nobody wrote before, and the output gets written. The
- * scratch array 'ready' has one byte per tensor. */
-static int check_graph(const NnGraph *g, unsigned char *ready)
+static void reference_destroy(void *exec)
 {
-    if (!g->tensors || g->num_tensors < 1 || !g->ops || g->num_ops < 1)
-        return BACKDROP_EINVAL;
-    if (!valid_index(g, g->input) || !valid_index(g, g->output) || g->tensors[g->input].data)
-        return BACKDROP_EINVAL;
-    if (g->logits != -1 && !valid_index(g, g->logits))
-        return BACKDROP_EINVAL;
-    for (int t = 0; t < g->num_tensors; t++) {
-        const NnTensor *tensor = &g->tensors[t];
-        if (tensor->rank < 1 || tensor->rank > NN_MAX_RANK)
-            return BACKDROP_EINVAL;
-        size_t count = 1;
-        for (int i = 0; i < tensor->rank; i++) {
-            if (tensor->shape[i] < 1)
-                return BACKDROP_EINVAL;
-            count *= (size_t)tensor->shape[i];
-            if (count > NN_MAX_ELEMENTS)
-                return BACKDROP_EINVAL;
-        }
-        if (count != tensor->count)
-            return BACKDROP_EINVAL;
-        ready[t] = tensor->data != NULL;
+    NnReference *r = exec;
+    if (!r)
+        return;
+    if (r->buffers) {
+        for (int t = 0; t < r->graph->num_tensors; t++)
+            free(r->buffers[t]);
+        free(r->buffers);
     }
-    ready[g->input] = 1;
-    for (int i = 0; i < g->num_ops; i++) {
-        int err = check_op(g, i);
-        if (err)
-            return err;
-        const NnOp *op = &g->ops[i];
-        for (int k = 0; k < op->num_inputs; k++)
-            if (!ready[op->inputs[k]])
-                return BACKDROP_EINVAL;
-        if (ready[op->output])
-            return BACKDROP_EINVAL;
-        ready[op->output] = 1;
-    }
-    if (!ready[g->output] || g->tensors[g->output].data)
-        return BACKDROP_EINVAL;
-    if (g->logits != -1 && (!ready[g->logits] || g->tensors[g->logits].data))
-        return BACKDROP_EINVAL;
-    return 0;
+    free(r);
 }
 
-int nn_reference_check_graph(const NnGraph *g)
+/* One zeroed buffer per activation, whatever the flags: every tensor is
+ * readable after a run. The pool is not used (one thread, by design). */
+static int reference_create(void **exec, const NnGraph *g, pthreadpool_t pool, unsigned flags)
 {
-    if (!g || g->num_tensors < 1)
-        return BACKDROP_EINVAL;
-    unsigned char *ready = calloc((size_t)g->num_tensors, 1);
-    if (!ready)
-        return BACKDROP_ENOMEM;
-    int err = check_graph(g, ready);
-    free(ready);
-    return err;
-}
-
-int nn_reference_create(NnReference **rp, const NnGraph *g)
-{
-    if (!rp)
-        return BACKDROP_EINVAL;
-    *rp = NULL;
-    int err = nn_reference_check_graph(g);
-    if (err)
-        return err;
-
+    *exec = NULL;
     NnReference *r = calloc(1, sizeof(*r));
     if (!r)
         return BACKDROP_ENOMEM;
     r->graph = g;
     r->buffers = calloc((size_t)g->num_tensors, sizeof(*r->buffers));
     if (!r->buffers) {
-        nn_reference_destroy(&r);
+        reference_destroy(r);
         return BACKDROP_ENOMEM;
     }
     for (int t = 0; t < g->num_tensors; t++) {
@@ -638,55 +388,40 @@ int nn_reference_create(NnReference **rp, const NnGraph *g)
         /* Zeroed, so a tensor no op writes (unused) reads as zeros. */
         r->buffers[t] = calloc(g->tensors[t].count, sizeof(float));
         if (!r->buffers[t]) {
-            nn_reference_destroy(&r);
+            reference_destroy(r);
             return BACKDROP_ENOMEM;
         }
     }
-    *rp = r;
+    *exec = r;
     return 0;
 }
 
-float *nn_reference_input(NnReference *r)
+static float *reference_buffer(void *exec, int t)
 {
-    return r->buffers[r->graph->input];
+    NnReference *r = exec;
+    return r->buffers[t];
 }
 
-const float *nn_reference_output(const NnReference *r)
+static int reference_run(void *exec)
 {
-    return r->buffers[r->graph->output];
-}
-
-const float *nn_reference_tensor(const NnReference *r, int tensor)
-{
-    if (!r || tensor < 0 || tensor >= r->graph->num_tensors)
-        return NULL;
-    const NnTensor *t = &r->graph->tensors[tensor];
-    return t->data ? t->data : r->buffers[tensor];
-}
-
-int nn_reference_run(NnReference *r)
-{
+    NnReference *r = exec;
     const NnGraph *g = r->graph;
     for (int i = 0; i < g->num_ops; i++) {
         const NnOp *op = &g->ops[i];
         const float *in[NN_MAX_INPUTS];
-        for (int k = 0; k < op->num_inputs; k++)
-            in[k] = nn_reference_tensor(r, op->inputs[k]);
+        for (int k = 0; k < op->num_inputs; k++) {
+            const NnTensor *t = &g->tensors[op->inputs[k]];
+            in[k] = t->data ? t->data : r->buffers[op->inputs[k]];
+        }
         nn_reference_eval_op(g, i, in, r->buffers[op->output]);
     }
     return 0;
 }
 
-void nn_reference_destroy(NnReference **rp)
-{
-    if (!rp || !*rp)
-        return;
-    NnReference *r = *rp;
-    if (r->buffers) {
-        for (int t = 0; t < r->graph->num_tensors; t++)
-            free(r->buffers[t]);
-        free(r->buffers);
-    }
-    free(r);
-    *rp = NULL;
-}
+const NnEngineClass nn_engine_reference = {
+    .name = "reference",
+    .create = reference_create,
+    .buffer = reference_buffer,
+    .run = reference_run,
+    .destroy = reference_destroy,
+};

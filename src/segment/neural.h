@@ -1,0 +1,109 @@
+/*
+ * What every neural segmentation method shares, so that a model family is
+ * glue only: a method loads its model into an NnGraph, says which input
+ * takes the picture and which output is the per-pixel probability (or
+ * alpha), and this module does the rest:
+ *
+ *   engine     built by name (the method's option "engine", engine.h) on
+ *              the first frame; state pairs are the engine's business
+ *   framing    how a frame of another aspect ratio meets the network's
+ *              input: windows (default), pad, stretch, crop
+ *   rotation   tensors turned upright for sideways video, answers back
+ *   soft map   the probability map (windows blended) and its placement
+ *              in the frame, handed on as the matte; the refine stage
+ *              makes the alpha
+ *
+ * Contract for the network (checked at open):
+ *   image input  [1,H,W,3] FLOAT32, RGB in [0,1] (resampled from the frame)
+ *   map output   [1,H,W,1] FLOAT32, same H and W, in [0,1]
+ * Any other input is the method's to fill, once after neural_open()
+ * (nn_engine_input(n->engine, port)), unless it is a state input.
+ *
+ * A graph with state pairs (recurrent) sees one window per frame: windows
+ * of one frame would hand each other their state, so WINDOWS falls back to
+ * PAD; and a new frame shape starts a new clip (the state is reset).
+ *
+ * Lifetime: the graph must outlive the Neural (neural_close() first).
+ */
+#ifndef BACKDROP_SEGMENT_NEURAL_H
+#define BACKDROP_SEGMENT_NEURAL_H
+
+#include "../pipeline.h"
+#include "../nn/engine.h"
+#include "../nn/resample.h"
+
+/* Up to 8 windows: aspect ratios up to about 7:1; beyond, PAD is used. */
+#define NEURAL_MAX_WINDOWS 8
+
+/* The framings, in the order of the methods' option "framing". */
+typedef enum NeuralFraming {
+    NEURAL_FRAMING_STRETCH = 0,
+    NEURAL_FRAMING_CROP,
+    NEURAL_FRAMING_PAD,
+    NEURAL_FRAMING_WINDOWS,
+} NeuralFraming;
+
+/* What a method tells the shared part about its network. */
+typedef struct NeuralModel {
+    const char *method;  /* prefix of log messages: "selfie" */
+    const NnGraph *graph;
+    int image_input;     /* index in graph->inputs */
+    int map_output;      /* index in graph->outputs */
+} NeuralModel;
+
+typedef struct Neural {
+    /* per context */
+    const char *method;
+    const NnGraph *graph;
+    int image_input, map_output;
+    NnEngine *engine;        /* built on the first frame */
+    float *input;            /* the engine's image input (H x W x 3) */
+    const float *output;     /* the engine's map output (H x W) */
+    int tensor_w, tensor_h;  /* the network's input, upright */
+    int recurrent;           /* the graph has state pairs */
+    /* Rotation (clockwise quarter turns that show the stored frame
+     * upright). All geometry below works in the stored frame's orientation,
+     * where the tensor is stored_w x stored_h (swapped for odd turns); when
+     * turned, the tensor is resampled into 'turned_input', turned upright
+     * into the network's input, and the answer turned back into
+     * 'turned_output'. */
+    int quarter_turns;
+    int stored_w, stored_h;
+    float *turned_input, *turned_output;
+    /* per shape */
+    int width, height;
+    int windows;                         /* tensors run per frame */
+    /* One resampler: for WINDOWS it fills 'wide', the whole covered frame
+     * at map resolution (map_w x map_h x 3), from which each window's
+     * tensor is a block copy (window offsets are whole map pixels, so this
+     * equals resampling each window on its own, at a third of the cost). */
+    NnFrameToTensor to_tensor;
+    float *wide;
+    /* WINDOWS with more than one window: the blended map (map_w x map_h,
+     * covering the frame), each window's offset in it along the long axis,
+     * and its normalised blend weight per map column (or row). */
+    int horizontal;                      /* windows spread along x */
+    int offset[NEURAL_MAX_WINDOWS];
+    float *weights;                      /* windows x long-axis length of the map */
+    float *blended;
+    int map_w, map_h;
+} Neural;
+
+/* Checks the network against the contract above. n must be zeroed. Logs
+ * the reason of a failure. neural_close() is due even when this fails. */
+int neural_open(Neural *n, const NeuralModel *m, const BackdropLogger *log);
+void neural_close(Neural *n);
+
+/* Per frame shape: builds the engine called engine on the first call,
+ * takes the rotation from env, sets up framing, and describes the soft map
+ * in *info. neural_uninit() is due even when this fails. */
+int neural_init(Neural *n, const BdEnv *env, const BdShape *shape, NeuralFraming framing, const char *engine,
+                BdMatteInfo *info);
+void neural_uninit(Neural *n);
+
+/* Runs the network on the frame; *soft receives the probability map (the
+ * matte's soft map, as described by neural_init). Allocates nothing.
+ * Returns 0 or the engine's error. */
+int neural_segment(Neural *n, const BackdropFrame *in, const float **soft);
+
+#endif

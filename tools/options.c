@@ -331,8 +331,10 @@ int options_check_method(const CliOptions *o, const char *method, char *err, siz
         if (!owner) {
             char methods[128];
             methods_having(o->lib[i].name, methods, sizeof(methods));
-            return fail(err, errlen, "--%s: only for -m %s (the method is %s)", o->lib[i].name,
-                        methods[0] ? methods : "(none)", method);
+            if (!methods[0])
+                return fail(err, errlen, "--%s: no method of this build takes it (the method is %s)",
+                            o->lib[i].name, method);
+            return fail(err, errlen, "--%s: only for -m %s (the method is %s)", o->lib[i].name, methods, method);
         }
         char why[256];
         if (backdrop_option_validate(owner, o->lib[i].name, o->lib[i].value, why, sizeof(why)) < 0) {

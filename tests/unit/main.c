@@ -12,6 +12,7 @@ static const UnitTest *const suites[] = {
     tflite_tests,
     nn_tests,
     resample_tests,
+    scale_tests,
     NULL,
 };
 

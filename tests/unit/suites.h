@@ -14,5 +14,6 @@ extern const UnitTest colorspace_tests[];
 extern const UnitTest tflite_tests[];
 extern const UnitTest nn_tests[];
 extern const UnitTest resample_tests[];
+extern const UnitTest scale_tests[];
 
 #endif

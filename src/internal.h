@@ -127,8 +127,10 @@ void bd_convert(const BackdropFrame *dst, const BackdropFrame *src);
 /* Scales the rectangle (sx, sy, sw, sh) of src into the rectangle
  * (dx, dy, dw, dh) of dst with OpenCV's INTER_AREA rules: per axis a box
  * filter weighted by overlap when shrinking, OpenCV's two-tap "area"
- * interpolation when enlarging. src and dst are both RGB24, both BGR24 or
- * both GRAY8. Allocates temporary tables; returns 0 or BACKDROP_ENOMEM. */
+ * interpolation when enlarging (BD_KERNEL_OPENCV_AREA of src/scale.h).
+ * src and dst are both RGB24, both BGR24 or both GRAY8. Builds its tables
+ * for the call (backgrounds are prepared once per shape); returns 0,
+ * BACKDROP_ENOMEM, or BACKDROP_EINVAL for a rectangle outside src. */
 int bd_resize_area(const BackdropFrame *dst, int dx, int dy, int dw, int dh,
                    const BackdropFrame *src, int sx, int sy, int sw, int sh);
 

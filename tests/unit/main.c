@@ -18,6 +18,7 @@ static const UnitTest *const suites[] = {
     resample_tests,
     orient_tests,
     cpu_tests,
+    scale_tests,
     NULL,
 };
 

@@ -18,5 +18,6 @@ extern const UnitTest nn_tests[];
 extern const UnitTest resample_tests[];
 extern const UnitTest orient_tests[];
 extern const UnitTest cpu_tests[];
+extern const UnitTest scale_tests[];
 
 #endif

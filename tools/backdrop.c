@@ -223,6 +223,23 @@ static int check_outputs(Job *job)
     }
     if (overlap_check_outputs(outputs, 3, err, sizeof(err)) < 0)
         goto done;
+    /* --stats is written at the very end: a directory that cannot take it
+     * must fail now, not after the whole run. */
+    if (job->opt.stats && !path_is_special(job->opt.stats)) {
+        char *dir = path_dir(job->opt.stats);
+        if (!dir) {
+            message_set(err, sizeof(err), "out of memory");
+            goto done;
+        }
+        int ok = access(dir, W_OK | X_OK) == 0;
+        int e = errno;
+        if (!ok)
+            message_set(err, sizeof(err), "--stats %s: cannot write to directory '%s': %s", job->opt.stats, dir,
+                        strerror(e));
+        free(dir);
+        if (!ok)
+            goto done;
+    }
     ret = 0;
 done:
     if (ret < 0)

@@ -2524,7 +2524,8 @@ def safety_stats_special_files():
     """--stats to a special file writes into it, never replaces it: the null
     device stays a character device, a FIFO stays a FIFO (its reader gets
     the JSON), '-' and /dev/stdout go to standard output, and when that is a
-    file the JSON is added after what the shell had already written there."""
+    file the JSON is added after what the shell had already written there.
+    A --stats in a missing directory is refused before any work."""
     small_clip()
     import stat as stat_module
     args = ["-m", "framediff", "-b", "red", "talk.mp4", "-o", "null", "--stats"]
@@ -2558,6 +2559,9 @@ def safety_stats_special_files():
     got = reader.communicate(timeout=30)[0]
     check(json.loads(got)["frames"] == 10, "the FIFO's reader got %r" % got)
     check(stat_module.S_ISFIFO(os.stat("stats.fifo").st_mode), "stats.fifo is no longer a FIFO")
+    # A directory that cannot take the stats fails before the run, not after.
+    expect_error(["-m", "framediff", "talk.mp4", "-o", "out/x.mkv", "--stats", "nodir/s.json"],
+                 ["--stats", "nodir"], rc=2)
     check(listing(".") == ["log.txt", "out", "stats.fifo", "talk.mp4"], "left %s" % listing("."))
 
 

@@ -27,8 +27,9 @@ typedef struct Stage {
 /* The context's own options (component "context"). */
 typedef struct ContextOptions {
     int rotation; /* index into rotation_choices: quarter turns */
-    int refine;   /* index into the refine components */
+    int refine;   /* index into the choices of the stage selectors */
     int stabilise;
+    int cleanup;
 } ContextOptions;
 
 struct BdPipeline {
@@ -45,30 +46,64 @@ struct BdPipeline {
     size_t alpha_capacity;
 };
 
+/* Soft-map stages before the alpha exists; see pipeline.h. */
+const BdStageKind bd_stage_order[BD_STAGE_COUNT] = {
+    BD_STAGE_SEGMENT, BD_STAGE_STABILISE, BD_STAGE_CLEANUP, BD_STAGE_REFINE, BD_STAGE_BACKGROUND,
+    BD_STAGE_COMPOSITE,
+};
+
 static const char *const rotation_choices[] = { "0", "90", "180", "270", NULL };
 
 /* Choices of the stage selectors: the names of the registry's components
- * of that kind ("none" first for stabilise), listed by registry.c from the
- * same lines that register the components. */
+ * of that kind ("none" last for the optional ones), listed by registry.c
+ * from the same lines that register the components. */
 extern const char *const bd_refine_names[];
 extern const char *const bd_stabilise_names[];
+extern const char *const bd_cleanup_names[];
 
 #define CTX_FIELD(f) offsetof(ContextOptions, f)
 static const BdOption context_options[] = {
     { { "rotation", "clockwise turn in degrees that shows the stored frames upright (a container's "
         "display matrix); the network sees upright pictures and the background is placed upright",
         BACKDROP_OPTION_CHOICE, "0", 0, 0, rotation_choices, 0 }, CTX_FIELD(rotation), 1 },
-    { { "refine", "how the method's soft map becomes the alpha matte", BACKDROP_OPTION_CHOICE,
+    { { "refine", "how the soft map becomes the full-size alpha matte", BACKDROP_OPTION_CHOICE,
         "bilinear", 0, 0, bd_refine_names, 0 }, CTX_FIELD(refine), 1 },
-    { { "stabilise", "temporal stabilisation of the matte", BACKDROP_OPTION_CHOICE, "none", 0, 0,
+    { { "stabilise", "temporal stabilisation of the soft map", BACKDROP_OPTION_CHOICE, "none", 0, 0,
         bd_stabilise_names, 0 }, CTX_FIELD(stabilise), 1 },
+    { { "cleanup", "removal of specks and holes, expansion of the matte", BACKDROP_OPTION_CHOICE, "none", 0,
+        0, bd_cleanup_names, 0 }, CTX_FIELD(cleanup), 1 },
 };
 #define CONTEXT_OPTION_COUNT (sizeof(context_options) / sizeof(context_options[0]))
+
+/* The context options that select a stage, and the kind each selects. */
+static const struct {
+    const char *option;
+    BdStageKind kind;
+    size_t field;
+} selectors[] = {
+    { "refine", BD_STAGE_REFINE, CTX_FIELD(refine) },
+    { "stabilise", BD_STAGE_STABILISE, CTX_FIELD(stabilise) },
+    { "cleanup", BD_STAGE_CLEANUP, CTX_FIELD(cleanup) },
+};
+#define SELECTOR_COUNT (sizeof(selectors) / sizeof(selectors[0]))
 
 const BdOption *bd_context_options(size_t *count)
 {
     *count = CONTEXT_OPTION_COUNT;
     return context_options;
+}
+
+const BdComponent *bd_component_default(BdStageKind kind)
+{
+    for (size_t i = 0; i < SELECTOR_COUNT; i++)
+        if (selectors[i].kind == kind) {
+            const BdOption *o = bd_option_find(context_options, CONTEXT_OPTION_COUNT, selectors[i].option);
+            return bd_component_find(kind, o->pub.default_value); /* NULL for "none" */
+        }
+    for (int i = 0; bd_components[i]; i++)
+        if (bd_stage_of(bd_components[i]) == kind)
+            return bd_components[i];
+    return NULL;
 }
 
 static void *options_of(const Stage *st)
@@ -140,8 +175,8 @@ int bd_pipeline_open(BdPipeline **out, const BackdropSettings *s, pthreadpool_t 
     pl->env.settings = s;
     bd_options_defaults(context_options, CONTEXT_OPTION_COUNT, &pl->opts);
     int err = stage_select(pl, method);
-    for (int k = BD_STAGE_REFINE; k < BD_STAGE_COUNT && err >= 0; k++) {
-        const BdComponent *c = bd_component_default((BdStageKind)k);
+    for (int k = 0; k < BD_STAGE_COUNT && err >= 0; k++) {
+        const BdComponent *c = k == BD_STAGE_SEGMENT ? NULL : bd_component_default((BdStageKind)k);
         if (c)
             err = stage_select(pl, c);
     }
@@ -214,17 +249,21 @@ static int apply_context_option(BdPipeline *pl, const BdOption *o)
             stage_uninit(&pl->stage[k]);
         return 0;
     }
-    BdStageKind kind = !strcmp(o->pub.name, "refine") ? BD_STAGE_REFINE : BD_STAGE_STABILISE;
-    int index = kind == BD_STAGE_REFINE ? pl->opts.refine : pl->opts.stabilise;
-    const char *name = o->pub.choices[index];
-    const BdComponent *c = bd_component_find(kind, name);
-    if (pl->stage[kind].c == c)
-        return 0;
-    if (!c) { /* "none" */
-        stage_free(&pl->stage[kind]);
-        return 0;
+    for (size_t i = 0; i < SELECTOR_COUNT; i++) {
+        if (strcmp(o->pub.name, selectors[i].option))
+            continue;
+        BdStageKind kind = selectors[i].kind;
+        int index = *(const int *)((const char *)&pl->opts + selectors[i].field);
+        const BdComponent *c = bd_component_find(kind, o->pub.choices[index]);
+        if (pl->stage[kind].c == c)
+            return 0;
+        if (!c) { /* "none" */
+            stage_free(&pl->stage[kind]);
+            return 0;
+        }
+        return stage_select(pl, c);
     }
-    return stage_select(pl, c);
+    return BACKDROP_EINVAL;
 }
 
 int bd_pipeline_set_option(BdPipeline *pl, const char *name, const char *value)
@@ -323,12 +362,13 @@ static int prepare(BdPipeline *pl, const BdShape *shape)
     Stage *seg = &pl->stage[BD_STAGE_SEGMENT];
     if (!seg->ready) {
         /* A new matte description: the stages after it start again. */
-        for (int k = BD_STAGE_REFINE; k < BD_STAGE_COUNT; k++)
-            stage_uninit(&pl->stage[k]);
+        for (int k = 0; k < BD_STAGE_COUNT; k++)
+            if (k != BD_STAGE_SEGMENT)
+                stage_uninit(&pl->stage[k]);
         memset(&pl->info, 0, sizeof(pl->info));
     }
-    for (int k = 0; k < BD_STAGE_COUNT; k++) {
-        Stage *st = &pl->stage[k];
+    for (int i = 0; i < BD_STAGE_COUNT; i++) {
+        Stage *st = &pl->stage[bd_stage_order[i]];
         if (!st->c || st->ready)
             continue;
         int err = st->c->init(st->priv, &pl->env, shape, &pl->info);
@@ -354,12 +394,17 @@ static void copy_matte(const BackdropFrame *matte, const uint8_t *alpha, ptrdiff
 /* The stages after segmentation, for a job whose matte is set. */
 static int finish_job(BdPipeline *pl, BdFrameJob *job, BackdropFrame *out, const BackdropFrame *matte)
 {
-    for (int k = BD_STAGE_REFINE; k < BD_STAGE_COUNT; k++) {
-        Stage *st = &pl->stage[k];
+    for (int i = 1; i < BD_STAGE_COUNT; i++) {
+        Stage *st = &pl->stage[bd_stage_order[i]];
         if (!st->c)
             continue;
         int err = st->c->run(st->priv, &pl->env, job);
         if (err < 0)
+            return err;
+        /* The cleanup stage's part on the full-size alpha. */
+        Stage *cleanup = &pl->stage[BD_STAGE_CLEANUP];
+        if (bd_stage_order[i] == BD_STAGE_REFINE && cleanup->c && cleanup->c->finish &&
+            (err = cleanup->c->finish(cleanup->priv, &pl->env, job)) < 0)
             return err;
     }
     if (!job->matte.alpha_valid) /* the chain must end in an alpha */

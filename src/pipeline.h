@@ -1,21 +1,26 @@
 /*
  * The pipeline: one frame goes
  *
- *     segment -> refine -> stabilise -> background -> composite
+ *     segment -> stabilise -> cleanup -> refine -> cleanup (finish)
+ *             -> background -> composite
  *
  * and each stage is a component: a small vtable with per-context open/close,
  * per-shape init/uninit and a per-frame run, an options table, and a name by
  * which it is selected. A segmentation method is the segment stage. A stage
- * that is not selected (stabilise today) is not in the chain and costs
- * nothing. Adding a method or a stage is one file that defines a
- * BdComponent plus one line in the registry (registry.c).
+ * that is not selected ("none") is not in the chain and costs nothing.
+ * Adding a method or a stage is one file that defines a BdComponent plus
+ * one line in the registry (registry.c).
  *
  * Between stages travels a BdMatte: what the method knows, kept as long as
  * a later stage may need it. A neural method hands on its soft map at its
  * own resolution (blended probabilities before any threshold) with the
- * placement of that map in the frame; the refine stage turns it into the
- * full-size alpha. A method that decides per pixel (framediff) writes the
- * full-size alpha itself and hands on no soft map.
+ * placement of that map in the frame. Stabilise and cleanup work on that
+ * small map, where they are cheap (time, islands and holes), and hand on
+ * maps of their own; the refine stage turns the map into the full-size
+ * alpha, guided by the frame; the cleanup stage's finish then shapes the
+ * alpha (expansion), which needs full resolution. A method that decides per
+ * pixel (framediff) writes the full-size alpha itself and hands on no soft
+ * map: of the matte stages only the finish applies to it.
  */
 #ifndef BACKDROP_PIPELINE_H
 #define BACKDROP_PIPELINE_H
@@ -29,6 +34,7 @@ typedef enum BdStageKind {
     BD_STAGE_STABILISE,
     BD_STAGE_BACKGROUND,
     BD_STAGE_COMPOSITE,
+    BD_STAGE_CLEANUP, /* runs before refine (see bd_stage_order); last here as in the public enum */
     BD_STAGE_COUNT
 } BdStageKind;
 
@@ -107,6 +113,9 @@ typedef struct BdComponent {
     /* Per frame. A segment stage returns BACKDROP_EAGAIN for "no output for
      * this input"; any stage may fail with a negative code. */
     int (*run)(void *priv, const BdEnv *env, BdFrameJob *job);
+    /* Optional, per frame, cleanup stages only: after the refine stage, on
+     * the full-size alpha. */
+    int (*finish)(void *priv, const BdEnv *env, BdFrameJob *job);
     /* Optional: returns 0 and fills job (fg, matte) with a frame held back
      * (for stages with a delay), or BACKDROP_EOF when none is left. */
     int (*drain)(void *priv, const BdEnv *env, BdFrameJob *job);
@@ -122,8 +131,13 @@ static inline BdStageKind bd_stage_of(const BdComponent *c)
     return (BdStageKind)(c->pub.kind - 1);
 }
 const BdComponent *bd_component_find(BdStageKind kind, const char *name);
-/* The component that is selected for kind when the caller says nothing. */
+/* The component that is selected for kind when the caller says nothing
+ * (NULL: none): the first of its kind, or for a kind chosen by a context
+ * option (refine, stabilise, cleanup) that option's default (pipeline.c). */
 const BdComponent *bd_component_default(BdStageKind kind);
+
+/* The order in which the stages run on a frame (and are initialised). */
+extern const BdStageKind bd_stage_order[BD_STAGE_COUNT];
 
 typedef struct BdPipeline BdPipeline;
 

@@ -29,8 +29,13 @@
     X(bd_segment_framediff, "framediff")  \
     NEURAL_METHODS(X)                     \
     TEST_METHODS(X)
-#define REFINE_STAGES(X) X(bd_refine_bilinear, "bilinear")
-#define STABILISE_STAGES(X)
+#define REFINE_STAGES(X)              \
+    X(bd_refine_bilinear, "bilinear") \
+    X(bd_refine_guided, "guided")
+#define STABILISE_STAGES(X)              \
+    X(bd_stabilise_adaptive, "adaptive") \
+    X(bd_stabilise_ema, "ema")
+#define CLEANUP_STAGES(X)
 #define BACKGROUND_STAGES(X) X(bd_background_picture, "picture")
 #define COMPOSITE_STAGES(X) X(bd_composite_blend, "blend")
 
@@ -41,34 +46,27 @@
 METHODS(DECLARE)
 REFINE_STAGES(DECLARE)
 STABILISE_STAGES(DECLARE)
+CLEANUP_STAGES(DECLARE)
 BACKGROUND_STAGES(DECLARE)
 COMPOSITE_STAGES(DECLARE)
 
-/* The first of each kind is its default. */
+/* Methods first; the first method, and the first background and composite
+ * stage, are the defaults. */
 const BdComponent *const bd_components[] = {
     METHODS(POINTER) REFINE_STAGES(POINTER) STABILISE_STAGES(POINTER)
-    BACKGROUND_STAGES(POINTER) COMPOSITE_STAGES(POINTER) NULL
+    CLEANUP_STAGES(POINTER) BACKGROUND_STAGES(POINTER) COMPOSITE_STAGES(POINTER) NULL
 };
 
+/* The choices of the context options that select these stages (the
+ * defaults are the context's, pipeline.c). */
 const char *const bd_refine_names[] = { REFINE_STAGES(NAME) NULL };
-const char *const bd_stabilise_names[] = { "none", STABILISE_STAGES(NAME) NULL };
+const char *const bd_stabilise_names[] = { STABILISE_STAGES(NAME) "none", NULL };
+const char *const bd_cleanup_names[] = { CLEANUP_STAGES(NAME) "none", NULL };
 
 const BdComponent *bd_component_find(BdStageKind kind, const char *name)
 {
     for (int i = 0; bd_components[i]; i++)
         if (bd_stage_of(bd_components[i]) == kind && !strcmp(bd_components[i]->pub.name, name))
-            return bd_components[i];
-    return NULL;
-}
-
-const BdComponent *bd_component_default(BdStageKind kind)
-{
-    /* Stabilisation is chosen, never implied: it changes what a user sees
-     * over time. */
-    if (kind == BD_STAGE_STABILISE)
-        return NULL;
-    for (int i = 0; bd_components[i]; i++)
-        if (bd_stage_of(bd_components[i]) == kind)
             return bd_components[i];
     return NULL;
 }

@@ -308,9 +308,15 @@ int job_open_library(Job *job)
         if (set_option(job, "rotation", degrees) < 0)
             return -1;
     }
-    for (int i = 0; i < o->lib_count; i++)
-        if (set_option(job, o->lib[i].name, o->lib[i].value) < 0)
-            return -1;
+    /* The context's options first: they choose the stages whose options
+     * follow, whatever the order on the command line. */
+    for (int pass = 0; pass < 2; pass++)
+        for (int i = 0; i < o->lib_count; i++) {
+            const char *owner = options_owner(o, job->method, o->lib[i].name);
+            int of_context = owner && !strcmp(owner, "context");
+            if (of_context == (pass == 0) && set_option(job, o->lib[i].name, o->lib[i].value) < 0)
+                return -1;
+        }
     return load_background(job);
 }
 

@@ -277,46 +277,93 @@ static const BackdropComponent *method_component(const char *method)
     return NULL;
 }
 
-const char *options_owner(const char *method, const char *name)
+/* The component of kind that runs: for a kind chosen by a context option
+ * (refine, stabilise, cleanup: the option named by 'selector'), the value
+ * given or that option's default; otherwise the first of the kind. NULL
+ * for "none". */
+static const char *stage_in_use(const CliOptions *o, BackdropComponentKind kind, const char *selector)
+{
+    if (selector) {
+        const char *name = o ? options_library_value(o, selector) : NULL;
+        const BackdropOption *opt;
+        for (int j = 0; !name && (opt = backdrop_option("context", j)); j++)
+            if (!strcmp(opt->name, selector))
+                name = opt->default_value;
+        return name && strcmp(name, "none") ? name : NULL;
+    }
+    const BackdropComponent *c;
+    for (int i = 0; (c = backdrop_component(i)); i++)
+        if (c->kind == kind)
+            return c->name;
+    return NULL;
+}
+
+const char *options_owner(const CliOptions *o, const char *method, const char *name)
 {
     const BackdropComponent *m = method_component(method);
     if (has_option("context", name))
         return "context";
     if (m && has_option(m->name, name))
         return m->name;
-    /* The default stage of each kind: the first listed. The refine stage
-     * only matters to a method with a soft map. */
-    static const BackdropComponentKind stages[] = { BACKDROP_COMPONENT_REFINE, BACKDROP_COMPONENT_BACKGROUND,
-                                                    BACKDROP_COMPONENT_COMPOSITE };
+    /* The stages in use. Refine, stabilise and the soft-map part of cleanup
+     * only matter to a method with a soft map; cleanup's expansion works on
+     * any alpha, so its options are taken from every method. */
+    static const struct {
+        BackdropComponentKind kind;
+        const char *selector;
+        int soft_map_only;
+    } stages[] = {
+        { BACKDROP_COMPONENT_STABILISE, "stabilise", 1 },
+        { BACKDROP_COMPONENT_CLEANUP, "cleanup", 0 },
+        { BACKDROP_COMPONENT_REFINE, "refine", 1 },
+        { BACKDROP_COMPONENT_BACKGROUND, NULL, 0 },
+        { BACKDROP_COMPONENT_COMPOSITE, NULL, 0 },
+    };
     for (size_t k = 0; k < sizeof(stages) / sizeof(stages[0]); k++) {
-        if (stages[k] == BACKDROP_COMPONENT_REFINE && !(m && (m->flags & BACKDROP_COMPONENT_SOFT_MAP)))
+        if (stages[k].soft_map_only && !(m && (m->flags & BACKDROP_COMPONENT_SOFT_MAP)))
             continue;
-        const BackdropComponent *c;
-        for (int i = 0; (c = backdrop_component(i)); i++) {
-            if (c->kind == stages[k]) {
-                if (has_option(c->name, name))
-                    return c->name;
-                break;
-            }
-        }
+        const char *stage = stage_in_use(o, stages[k].kind, stages[k].selector);
+        if (stage && has_option(stage, name))
+            return stage;
     }
     return NULL;
 }
 
 /* "selfie", "framediff and selfie": the methods for which option name
  * means something, for a message. */
-static void methods_having(const char *name, char *buf, size_t size)
+static void methods_having(const CliOptions *o, const char *name, char *buf, size_t size)
 {
     size_t len = 0;
     buf[0] = '\0';
     const BackdropComponent *c;
     for (int i = 0; (c = backdrop_component(i)); i++) {
-        if (c->kind != BACKDROP_COMPONENT_METHOD || !options_owner(c->name, name))
+        if (c->kind != BACKDROP_COMPONENT_METHOD || !options_owner(o, c->name, name))
             continue;
         len += (size_t)snprintf(buf + len, len < size ? size - len : 0, "%s%s", len ? ", " : "", c->name);
         if (len >= size)
             break;
     }
+}
+
+/* The context option that selects stages of kind ("refine", ...), or NULL. */
+static const char *selector_of(BackdropComponentKind kind)
+{
+    switch (kind) {
+    case BACKDROP_COMPONENT_REFINE: return "refine";
+    case BACKDROP_COMPONENT_STABILISE: return "stabilise";
+    case BACKDROP_COMPONENT_CLEANUP: return "cleanup";
+    default: return NULL;
+    }
+}
+
+/* The first stage chosen by a context option that has option name. */
+static const BackdropComponent *selectable_stage_having(const char *name)
+{
+    const BackdropComponent *c;
+    for (int i = 0; (c = backdrop_component(i)); i++)
+        if (selector_of(c->kind) && has_option(c->name, name))
+            return c;
+    return NULL;
 }
 
 int options_check_method(const CliOptions *o, const char *method, char *err, size_t errlen)
@@ -327,10 +374,15 @@ int options_check_method(const CliOptions *o, const char *method, char *err, siz
             return fail(err, errlen, "--%s: only for -m %s (the method is %s)", d->name, d->method, method);
     }
     for (int i = 0; i < o->lib_count; i++) {
-        const char *owner = options_owner(method, o->lib[i].name);
+        const char *owner = options_owner(o, method, o->lib[i].name);
         if (!owner) {
             char methods[128];
-            methods_having(o->lib[i].name, methods, sizeof(methods));
+            methods_having(o, o->lib[i].name, methods, sizeof(methods));
+            const BackdropComponent *stage = selectable_stage_having(o->lib[i].name);
+            if (!methods[0] && stage)
+                return fail(err, errlen, "--%s: an option of %s stage %s, which is not in use (add --%s %s)",
+                            o->lib[i].name, selector_of(stage->kind), stage->name, selector_of(stage->kind),
+                            stage->name);
             if (!methods[0])
                 return fail(err, errlen, "--%s: no method of this build takes it (the method is %s)",
                             o->lib[i].name, method);
@@ -410,6 +462,7 @@ static const char *kind_word(BackdropComponentKind kind)
     case BACKDROP_COMPONENT_STABILISE: return "Stabilise stage";
     case BACKDROP_COMPONENT_BACKGROUND: return "Background stage";
     case BACKDROP_COMPONENT_COMPOSITE: return "Composite stage";
+    case BACKDROP_COMPONENT_CLEANUP: return "Cleanup stage";
     default: return "Every run,";
     }
 }

@@ -57,9 +57,10 @@ const char *options_library_value(const CliOptions *o, const char *name);
  * is valid; *component receives nothing. -1 with a one-line message. */
 int options_check_method(const CliOptions *o, const char *method, char *err, size_t errlen);
 
-/* The component that owns option name when method runs (the context, the
- * method, then the default stages, in pipeline order), or NULL. */
-const char *options_owner(const char *method, const char *name);
+/* The component that owns option name when method runs with the stages
+ * chosen in o (NULL: the default stages): the context, the method, then
+ * the stages in pipeline order; or NULL. */
+const char *options_owner(const CliOptions *o, const char *method, const char *name);
 
 /* Writes the grouped --help text to f (a FILE *). */
 void options_print_help(void *f, const char *program);

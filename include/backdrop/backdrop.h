@@ -223,6 +223,7 @@ typedef enum BackdropComponentKind {
     BACKDROP_COMPONENT_STABILISE,
     BACKDROP_COMPONENT_BACKGROUND,
     BACKDROP_COMPONENT_COMPOSITE,
+    BACKDROP_COMPONENT_CLEANUP,     /* appended: the values above keep their numbers */
 } BackdropComponentKind;
 
 /* A method that hands on a soft map (probabilities at its own resolution):
@@ -237,8 +238,9 @@ typedef struct BackdropComponent {
 } BackdropComponent;
 
 /* The components, for i = 0, 1, ... until NULL; 0 is "context", then the
- * methods and the stages; the first of each stage kind is the one a
- * context uses unless told otherwise (stabilise: none). Static storage. */
+ * methods and the stages. Which stage of each kind a context uses is the
+ * context option named after the kind ("refine", "stabilise", "cleanup"),
+ * whose default is the default stage ("none": no stage). Static storage. */
 BACKDROP_API const BackdropComponent *backdrop_component(int i);
 /* The options of a component by name, for i = 0, 1, ... until NULL (also
  * NULL for an unknown component). Static storage. */

@@ -140,7 +140,7 @@ BD_VECTOR_CLONES
 static void ramp_row(uint8_t *alpha, const float *prob, int width, float lo, float gain)
 {
     /* Clamped as integers so that the loop vectorises: |a| stays below
-     * 2^31 because probabilities are in [0, 1] and gain <= 2.55e8. */
+     * 2^31 because probabilities are in [-1, 2] and gain <= 2.55e8. */
     for (int x = 0; x < width; x++) {
         int a = (int)((prob[x] - lo) * gain + 0.5f);
         a = a < 0 ? 0 : a > 255 ? 255 : a;
@@ -158,18 +158,22 @@ static void step_row(uint8_t *alpha, const float *prob, int width, float thresho
         alpha[x] = prob[x] > threshold ? 255 : 0;
 }
 
-void nn_tensor_to_alpha_run(NnTensorToAlpha *p, const float *map, float threshold, float softness,
-                            uint8_t *alpha, ptrdiff_t alpha_stride)
+void nn_prob_to_alpha_row(uint8_t *alpha, const float *prob, int width, float threshold, float softness)
 {
     /* The ramp is at least 1e-6 wide so that the gain keeps the integer
      * clamping in range; softness 0 is the hard step (step_row). */
-    float width = softness > 1e-6f ? softness : 1e-6f;
-    float lo = threshold - width / 2, gain = 255.0f / width;
+    float ramp = softness > 1e-6f ? softness : 1e-6f;
+    if (softness > 0.0f)
+        ramp_row(alpha, prob, width, threshold - ramp / 2, 255.0f / ramp);
+    else
+        step_row(alpha, prob, width, threshold);
+}
+
+void nn_tensor_to_alpha_run(NnTensorToAlpha *p, const float *map, float threshold, float softness,
+                            uint8_t *alpha, ptrdiff_t alpha_stride)
+{
     for (int y = 0; y < p->frame_h; y++) {
         bd_scaler_row_f32(&p->scaler, y, map, p->map_w, p->row);
-        if (softness > 0.0f)
-            ramp_row(alpha + y * alpha_stride, p->row, p->frame_w, lo, gain);
-        else
-            step_row(alpha + y * alpha_stride, p->row, p->frame_w, threshold);
+        nn_prob_to_alpha_row(alpha + y * alpha_stride, p->row, p->frame_w, threshold, softness);
     }
 }

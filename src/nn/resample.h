@@ -61,4 +61,7 @@ void nn_tensor_to_alpha_run(NnTensorToAlpha *p, const float *map, float threshol
                             uint8_t *alpha, ptrdiff_t alpha_stride);
 void nn_tensor_to_alpha_free(NnTensorToAlpha *p);
 
+/* One row of the same mapping: probabilities (each in [-1, 2]) to alpha. */
+void nn_prob_to_alpha_row(uint8_t *alpha, const float *prob, int width, float threshold, float softness);
+
 #endif

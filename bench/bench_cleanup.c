@@ -9,7 +9,7 @@
  *  - morph (bd_morph_square and bd_morph_square_ref) on a 1920 x 1080
  *    alpha, radii 5 and 15, dilation and erosion.
  *
- *   build/bench/bench_matte [--runs N] [--warmup N]
+ *   build/bench/bench_cleanup [--runs N] [--warmup N]
  *
  * Prints min and median ms per call over N timed calls after the warm-up
  * (the reference: at most 5 calls, no warm-up).

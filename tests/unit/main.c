@@ -19,6 +19,7 @@ static const UnitTest *const suites[] = {
     orient_tests,
     cpu_tests,
     scale_tests,
+    matte_tests,
     NULL,
 };
 

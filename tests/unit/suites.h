@@ -19,5 +19,6 @@ extern const UnitTest resample_tests[];
 extern const UnitTest orient_tests[];
 extern const UnitTest cpu_tests[];
 extern const UnitTest scale_tests[];
+extern const UnitTest matte_tests[];
 
 #endif

@@ -12,7 +12,8 @@
  * frame, and the soft map a network would give for it: the disk's
  * probability at map resolution (455 x 256, the general model's window
  * strip for 16:9), blurred over two map pixels and wavering by a few
- * hundredths per frame. Each configuration prints min and median ms per
+ * hundredths per frame, with the frame at map resolution that the neural
+ * method hands on beside it (its network input). Each configuration prints min and median ms per
  * frame of the whole chain and of each stage; the first row, refine
  * bilinear alone, is the baseline (what backdrop did before the matte
  * stages), and "added" is the median above it.
@@ -24,8 +25,10 @@
 #include <time.h>
 
 #include "pipeline.h"
+#include "nn/resample.h"
 
 extern const BdComponent bd_refine_bilinear, bd_refine_guided, bd_stabilise_adaptive, bd_stabilise_ema;
+extern const BdComponent bd_cleanup_regions;
 
 #define MAP_W 455
 #define MAP_H 256
@@ -54,6 +57,8 @@ static uint32_t rng(void)
 typedef struct Clip {
     Picture frame;
     float map[MAP_W * MAP_H];
+    float picture[MAP_W * MAP_H * 3]; /* the frame at map resolution, as the network saw it */
+    float affine[3][4];
     int width, height;
 } Clip;
 
@@ -125,7 +130,8 @@ static int run_config(const Config *cfg, Clip *clips, int clip_count, int frames
         for (int i = 0; i < warmup + frames; i++) {
             Clip *c = &clips[i % clip_count];
             BdFrameJob job = { .in = &c->frame.frame, .fg = &c->frame.frame };
-            job.matte = (BdMatte){ c->map, alpha, stride, 0 };
+            job.matte = (BdMatte){ .soft = c->map, .picture = c->picture, .alpha = alpha, .alpha_stride = stride };
+            memcpy(job.matte.picture_affine, c->affine, sizeof(c->affine));
             double t0 = now_ms(), total = 0;
             for (int k = 0; k < count; k++) {
                 double t = now_ms();
@@ -199,6 +205,8 @@ int main(int argc, char **argv)
         { "bilinear (baseline)", { &bd_refine_bilinear } },
         { "guided color", { &bd_refine_guided } },
         { "adaptive + guided color", { &bd_stabilise_adaptive, &bd_refine_guided } },
+        { "adaptive + regions + guided (default)",
+          { &bd_stabilise_adaptive, &bd_cleanup_regions, &bd_refine_guided } },
         { "ema + bilinear", { &bd_stabilise_ema, &bd_refine_bilinear } },
     };
     static const struct {
@@ -222,6 +230,15 @@ int main(int argc, char **argv)
             if (bd_picture_alloc(&clips[i].frame, fmt, shapes[s].w, shapes[s].h) < 0)
                 return 1;
             make_frame(&clips[i], i);
+            /* The picture the neural method hands on with its map. */
+            NnFrameToTensor to_tensor;
+            NnRect whole = { 0, 0, shapes[s].w, shapes[s].h };
+            if (nn_frame_to_tensor_init(&to_tensor, fmt, BACKDROP_RANGE_LIMITED, BACKDROP_MATRIX_BT601, shapes[s].w,
+                                        shapes[s].h, whole, MAP_W, 0, 0, MAP_W, MAP_H) < 0)
+                return 1;
+            nn_frame_to_tensor_run(&to_tensor, &clips[i].frame.frame, clips[i].picture);
+            nn_frame_to_tensor_affine(&to_tensor, clips[i].affine);
+            nn_frame_to_tensor_free(&to_tensor);
         }
         double base = -1;
         for (size_t c = 0; c < sizeof(configs) / sizeof(configs[0]); c++)

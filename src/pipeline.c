@@ -67,10 +67,10 @@ static const BdOption context_options[] = {
         "display matrix); the network sees upright pictures and the background is placed upright",
         BACKDROP_OPTION_CHOICE, "0", 0, 0, rotation_choices, 0 }, CTX_FIELD(rotation), 1 },
     { { "refine", "how the soft map becomes the full-size alpha matte", BACKDROP_OPTION_CHOICE,
-        "bilinear", 0, 0, bd_refine_names, 0 }, CTX_FIELD(refine), 1 },
-    { { "stabilise", "temporal stabilisation of the soft map", BACKDROP_OPTION_CHOICE, "none", 0, 0,
+        "guided", 0, 0, bd_refine_names, 0 }, CTX_FIELD(refine), 1 },
+    { { "stabilise", "temporal stabilisation of the soft map", BACKDROP_OPTION_CHOICE, "adaptive", 0, 0,
         bd_stabilise_names, 0 }, CTX_FIELD(stabilise), 1 },
-    { { "cleanup", "removal of specks and holes, expansion of the matte", BACKDROP_OPTION_CHOICE, "none", 0,
+    { { "cleanup", "removal of specks and holes, expansion of the matte", BACKDROP_OPTION_CHOICE, "regions", 0,
         0, bd_cleanup_names, 0 }, CTX_FIELD(cleanup), 1 },
 };
 #define CONTEXT_OPTION_COUNT (sizeof(context_options) / sizeof(context_options[0]))

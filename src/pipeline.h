@@ -64,6 +64,15 @@ typedef struct BdMatteInfo {
 /* The matte of one frame. */
 typedef struct BdMatte {
     const float *soft;    /* soft_w x soft_h probabilities 0..1, or NULL */
+    /* The picture the soft map was judged on, pixel for pixel (soft_w x
+     * soft_h, 3 floats a pixel, interleaved), or NULL: a neural method's
+     * network input. It is the frame at the map's resolution, which the
+     * matte stages need and get here for free. Its channels relate to the
+     * frame's own (Y, U, V / 255, or the packed bytes / 255 in memory
+     * order) by picture[c] = sum_k picture_affine[c][k] frame[k] +
+     * picture_affine[c][3] (up to clamping to [0, 1]). */
+    const float *picture;
+    float picture_affine[3][4];
     uint8_t *alpha;       /* width x height, 255 = foreground; owned by the pipeline */
     ptrdiff_t alpha_stride;
     int alpha_valid;      /* alpha holds this frame's matte */

@@ -35,7 +35,7 @@
 #define STABILISE_STAGES(X)              \
     X(bd_stabilise_adaptive, "adaptive") \
     X(bd_stabilise_ema, "ema")
-#define CLEANUP_STAGES(X)
+#define CLEANUP_STAGES(X) X(bd_cleanup_regions, "regions")
 #define BACKGROUND_STAGES(X) X(bd_background_picture, "picture")
 #define COMPOSITE_STAGES(X) X(bd_composite_blend, "blend")
 

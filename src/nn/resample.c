@@ -86,6 +86,27 @@ static void rgb_row(const NnFrameToTensor *p, float *out, const float *r, const 
     }
 }
 
+void nn_frame_to_tensor_affine(const NnFrameToTensor *p, float m[3][4])
+{
+    memset(m, 0, sizeof(float) * 12);
+    if (p->format == BACKDROP_PIXFMT_YUV420P) {
+        /* yuv_row with Y, U, V = 255 times the frame's channels. */
+        float luma = 255.0f * p->ky, base = -p->ky * p->y0;
+        m[0][0] = m[1][0] = m[2][0] = luma;
+        m[0][2] = 255.0f * p->krv;
+        m[0][3] = base - 128.0f * p->krv;
+        m[1][1] = -255.0f * p->kgu;
+        m[1][2] = -255.0f * p->kgv;
+        m[1][3] = base + 128.0f * (p->kgu + p->kgv);
+        m[2][1] = 255.0f * p->kbu;
+        m[2][3] = base - 128.0f * p->kbu;
+    } else {
+        int bgr = p->format == BACKDROP_PIXFMT_BGR24;
+        for (int c = 0; c < 3; c++)
+            m[c][bgr ? 2 - c : c] = 1.0f;
+    }
+}
+
 void nn_frame_to_tensor_run(NnFrameToTensor *p, const BackdropFrame *f, float *tensor)
 {
     int w = p->dst_w;

@@ -43,6 +43,10 @@ int nn_frame_to_tensor_init(NnFrameToTensor *p, BackdropPixelFormat format, Back
                             BackdropColorMatrix matrix, int frame_w, int frame_h, NnRect src,
                             int tensor_w, int dst_x, int dst_y, int dst_w, int dst_h);
 void nn_frame_to_tensor_run(NnFrameToTensor *p, const BackdropFrame *frame, float *tensor);
+/* The affine map from the frame's channels (Y, U, V, or the packed bytes
+ * in memory order; each / 255) to the tensor's R, G, B, before clamping:
+ * rgb[c] = sum_k m[c][k] frame[k] + m[c][3]. */
+void nn_frame_to_tensor_affine(const NnFrameToTensor *p, float m[3][4]);
 void nn_frame_to_tensor_free(NnFrameToTensor *p);
 
 typedef struct NnTensorToAlpha {

@@ -62,11 +62,61 @@ static void sub_row(float *acc, const float *row, int n)
 }
 
 /* One output row from the column sums: a running sum along x of 'channels'
- * interleaved values at once (independent lanes, so the adds overlap and
- * vectorise), times 1 / the window's pixel count. Inlined with a constant
- * channel count into the clones below. */
-static inline void box_row(float *out, const float *col, int w, int r, int channels, const float *inv_cols,
-                           float inv_rows)
+ * interleaved values at once, times 1 / the window's pixel count. The
+ * channels are summed as vectors of four (GCC vector extensions: plain
+ * SIMD where the target has it, pairs of scalars where not); a pixel's
+ * sums are independent lanes, so the adds overlap. */
+typedef float v4f __attribute__((vector_size(16)));
+
+static inline v4f load4(const float *p)
+{
+    v4f v;
+    memcpy(&v, p, sizeof(v));
+    return v;
+}
+
+static inline void store4(float *p, v4f v)
+{
+    memcpy(p, &v, sizeof(v));
+}
+
+/* Inlined with a constant group count into the clones below. */
+static inline void box_row_groups(float *out, const float *col, int w, int r, int groups, const float *inv_cols,
+                                  float inv_rows)
+{
+    v4f sum[BD_BOX_MAX_CHANNELS / 4] = { 0 };
+    int channels = 4 * groups;
+    for (int x = 0; x <= r && x < w; x++)
+        for (int k = 0; k < groups; k++)
+            sum[k] += load4(col + x * channels + 4 * k);
+    for (int x = 0; x < w; x++) {
+        if (x > 0 && x + r < w)
+            for (int k = 0; k < groups; k++)
+                sum[k] += load4(col + (x + r) * channels + 4 * k);
+        if (x - r - 1 >= 0)
+            for (int k = 0; k < groups; k++)
+                sum[k] -= load4(col + (x - r - 1) * channels + 4 * k);
+        float scale = inv_cols[x] * inv_rows;
+        for (int k = 0; k < groups; k++)
+            store4(out + x * channels + 4 * k, sum[k] * scale);
+    }
+}
+
+BD_VECTOR_CLONES
+static void box_row_4(float *out, const float *col, int w, int r, const float *inv_cols, float inv_rows)
+{
+    box_row_groups(out, col, w, r, 1, inv_cols, inv_rows);
+}
+
+BD_VECTOR_CLONES
+static void box_row_16(float *out, const float *col, int w, int r, const float *inv_cols, float inv_rows)
+{
+    box_row_groups(out, col, w, r, 4, inv_cols, inv_rows);
+}
+
+/* Any other channel count (2: the luma guide's coefficients), scalar. */
+static void box_row_any(float *out, const float *col, int w, int r, int channels, const float *inv_cols,
+                        float inv_rows)
 {
     float sum[BD_BOX_MAX_CHANNELS] = { 0 };
     for (int x = 0; x <= r && x < w; x++)
@@ -83,31 +133,6 @@ static inline void box_row(float *out, const float *col, int w, int r, int chann
         for (int c = 0; c < channels; c++)
             out[x * channels + c] = sum[c] * scale;
     }
-}
-
-BD_VECTOR_CLONES
-static void box_row_any(float *out, const float *col, int w, int r, int channels, const float *inv_cols,
-                        float inv_rows)
-{
-    box_row(out, col, w, r, channels, inv_cols, inv_rows);
-}
-
-BD_VECTOR_CLONES
-static void box_row_2(float *out, const float *col, int w, int r, const float *inv_cols, float inv_rows)
-{
-    box_row(out, col, w, r, 2, inv_cols, inv_rows);
-}
-
-BD_VECTOR_CLONES
-static void box_row_4(float *out, const float *col, int w, int r, const float *inv_cols, float inv_rows)
-{
-    box_row(out, col, w, r, 4, inv_cols, inv_rows);
-}
-
-BD_VECTOR_CLONES
-static void box_row_16(float *out, const float *col, int w, int r, const float *inv_cols, float inv_rows)
-{
-    box_row(out, col, w, r, 16, inv_cols, inv_rows);
 }
 
 size_t bd_box_mean_scratch(int w, int channels)
@@ -138,7 +163,6 @@ void bd_box_mean(const float *src, float *dst, int w, int h, int channels, int r
         float inv_rows = 1.0f / (float)((y + r < h ? y + r : h - 1) - (y - r > 0 ? y - r : 0) + 1);
         float *out = dst + (size_t)y * row;
         switch (channels) {
-        case 2: box_row_2(out, col, w, r, inv_cols, inv_rows); break;
         case 4: box_row_4(out, col, w, r, inv_cols, inv_rows); break;
         case 16: box_row_16(out, col, w, r, inv_cols, inv_rows); break;
         default: box_row_any(out, col, w, r, channels, inv_cols, inv_rows); break;
@@ -163,8 +187,11 @@ void bd_box_mean_ref(const float *src, float *dst, int w, int h, int channels, i
             }
 }
 
+/* The exported kernels are plain functions around static clones: an
+ * ifunc resolver would be exported from the shared library whatever the
+ * symbol's visibility. */
 BD_VECTOR_CLONES
-void bd_guided_coefficients1(const float *mean, float *coef, size_t n, float eps)
+static void coefficients1(const float *mean, float *coef, size_t n, float eps)
 {
     for (size_t i = 0; i < n; i++) {
         const float *m = mean + 4 * i;
@@ -177,7 +204,7 @@ void bd_guided_coefficients1(const float *mean, float *coef, size_t n, float eps
 }
 
 BD_VECTOR_CLONES
-void bd_guided_coefficients3(const float *mean, float *coef, size_t n, float eps)
+static void coefficients3(const float *mean, float *coef, size_t n, float eps)
 {
     for (size_t i = 0; i < n; i++) {
         const float *m = mean + GUIDED_TERMS * i;
@@ -203,7 +230,7 @@ void bd_guided_coefficients3(const float *mean, float *coef, size_t n, float eps
 }
 
 BD_VECTOR_CLONES
-void bd_guided_apply_row(float *q, const float *coef, const uint8_t *guide, int width)
+static void apply_row1(float *q, const float *coef, const uint8_t *guide, int width)
 {
     const float *a = coef, *b = coef + width;
     for (int x = 0; x < width; x++) {
@@ -213,14 +240,35 @@ void bd_guided_apply_row(float *q, const float *coef, const uint8_t *guide, int 
 }
 
 BD_VECTOR_CLONES
-void bd_guided_apply_row3(float *q, const float *coef, int width, const uint8_t *g0, const uint8_t *g1,
-                          const uint8_t *g2, int step)
+static void apply_row3(float *q, const float *coef, int width, const uint8_t *g0, const uint8_t *g1,
+                       const uint8_t *g2, int step)
 {
     const float *a0 = coef, *a1 = coef + width, *a2 = coef + 2 * width, *b = coef + 3 * width;
     for (int x = 0; x < width; x++) {
         float v = (a0[x] * g0[x * step] + a1[x] * g1[x * step] + a2[x] * g2[x * step]) * (1.0f / 255.0f) + b[x];
         q[x] = v < -1.0f ? -1.0f : v > 2.0f ? 2.0f : v;
     }
+}
+
+void bd_guided_coefficients1(const float *mean, float *coef, size_t n, float eps)
+{
+    coefficients1(mean, coef, n, eps);
+}
+
+void bd_guided_coefficients3(const float *mean, float *coef, size_t n, float eps)
+{
+    coefficients3(mean, coef, n, eps);
+}
+
+void bd_guided_apply_row(float *q, const float *coef, const uint8_t *guide, int width)
+{
+    apply_row1(q, coef, guide, width);
+}
+
+void bd_guided_apply_row3(float *q, const float *coef, int width, const uint8_t *g0, const uint8_t *g1,
+                          const uint8_t *g2, int step)
+{
+    apply_row3(q, coef, width, g0, g1, g2, step);
 }
 
 /* A 4:2:0 chroma row at luma width: out[x] = in[(x + phase) / 2] (phase 1
@@ -288,15 +336,16 @@ typedef struct Guided {
     int *col_j0, *col_j1, *col_start, *row_i0, *row_i1;
     float *col_f, *row_f;
     /* Per grid pixel, interleaved: */
-    float *term;               /* the guide's channels / 255, p, their products (GC_* or GL_*) */
-    float *mean;               /* their box means */
+    float *term;               /* ring of 2 radius + 2 grid rows: the guide's channels / 255, p,
+                                * their products (GC_* or GL_*) */
+    float *mean;               /* one grid row of their box means */
     float *coef;               /* a (channels), b */
     float *coef_mean;          /* their box means: what is upsampled */
     uint8_t *flat;             /* per grid pixel: FLAT_0, FLAT_255 or MIXED (see output_rows) */
     uint8_t *row_flat;         /* per grid column, for one pair of grid rows */
     GuidedRun *runs;           /* the column runs of that pair (at most grid_w) */
     int run_count;
-    float *blend_row;          /* grid_w x (channels + 1): coefficients blended between two grid rows */
+    float *blend_row;          /* (channels + 1) planes of grid_w: coefficients blended between two grid rows */
     float *scratch;            /* bd_box_mean's */
     float *line;               /* 4 x max(grid_w, frame width) */
     float *q;                  /* one frame row of q */
@@ -423,8 +472,8 @@ static int guided_init(void *opaque, const BdEnv *env, const BdShape *shape, BdM
     }
     size_t grid = (size_t)g->grid_w * g->grid_h;
     int longest = g->grid_w > p->dst_w ? g->grid_w : p->dst_w;
-    g->term = malloc(sizeof(float) * grid * (size_t)g->terms);
-    g->mean = malloc(sizeof(float) * grid * (size_t)g->terms);
+    g->term = malloc(sizeof(float) * (size_t)(2 * g->radius + 2) * (size_t)g->grid_w * (size_t)g->terms);
+    g->mean = malloc(sizeof(float) * (size_t)g->grid_w * (size_t)g->terms);
     g->coef = malloc(sizeof(float) * grid * (size_t)(g->channels + 1));
     g->coef_mean = malloc(sizeof(float) * grid * (size_t)(g->channels + 1));
     g->scratch = malloc(bd_box_mean_scratch(g->grid_w, g->terms));
@@ -448,16 +497,54 @@ static int guided_init(void *opaque, const BdEnv *env, const BdShape *shape, BdM
 
 /* The guide on the working grid (channels / 255) and p, with their
  * products, interleaved per grid pixel. */
-static void terms_on_grid(Guided *g, const BackdropFrame *in, const float *soft)
+/* The colour terms of grid row y from the method's picture (RGB, aligned
+ * with the map, which is the grid), with no resampling at all. */
+static void picture_terms_row(const Guided *g, const BdMatte *m, int y, float *t)
+{
+    const BdPlacement *p = &g->place;
+    const float *pic = m->picture + 3 * ((size_t)(p->src_y + y) * g->map_w + p->src_x);
+    const float *prob = m->soft + (size_t)(p->src_y + y) * g->map_w + p->src_x;
+    for (int x = 0; x < g->grid_w; x++, t += GUIDED_TERMS, pic += 3) {
+        float i0 = pic[0], i1 = pic[1], i2 = pic[2], pr = prob[x];
+        t[GC_I0] = i0;
+        t[GC_I1] = i1;
+        t[GC_I2] = i2;
+        t[GC_P] = pr;
+        t[GC_I0P] = i0 * pr;
+        t[GC_I1P] = i1 * pr;
+        t[GC_I2P] = i2 * pr;
+        t[GC_I00] = i0 * i0;
+        t[GC_I01] = i0 * i1;
+        t[GC_I02] = i0 * i2;
+        t[GC_I11] = i1 * i1;
+        t[GC_I12] = i1 * i2;
+        t[GC_I22] = i2 * i2;
+        t[13] = t[14] = t[15] = 0.0f;
+    }
+}
+
+/* Coefficients fitted on the picture's channels, made into coefficients
+ * on the frame's: a'_k = sum_c a_c m[c][k], b' = b + sum_c a_c m[c][3]. */
+static void picture_to_frame(float *coef, int w, const float m[3][4])
+{
+    for (int x = 0; x < w; x++, coef += 4) {
+        float a0 = coef[0], a1 = coef[1], a2 = coef[2];
+        for (int k = 0; k < 4; k++) {
+            float v = a0 * m[0][k] + a1 * m[1][k] + a2 * m[2][k];
+            coef[k] = k < 3 ? v : coef[3] + v;
+        }
+    }
+}
+
+static void terms_row(Guided *g, const BackdropFrame *in, const float *soft, int y, float *t)
 {
     int w = g->grid_w, yuv = g->format == BACKDROP_PIXFMT_YUV420P;
     float *chan[3] = { g->line, g->line + w, g->line + 2 * w }, *prob = g->line + 3 * w;
-    for (int y = 0; y < g->grid_h; y++) {
+    {
         bd_scaler_row_u8(&g->guide_down[0], y, in->data[0], in->stride[0], g->line);
         for (int c = 1; yuv && c < g->channels; c++)
             bd_scaler_row_u8(&g->guide_down[c], y, in->data[c], in->stride[c], chan[c]);
         bd_scaler_row_f32(&g->map_up, y, soft, g->map_w, prob);
-        float *t = g->term + (size_t)y * w * g->terms;
         if (g->channels == 1) {
             const float *r = chan[0], *gr = chan[1], *b = chan[2];
             if (g->format == BACKDROP_PIXFMT_BGR24) {
@@ -472,7 +559,7 @@ static void terms_on_grid(Guided *g, const BackdropFrame *in, const float *soft)
                 t[GL_IP] = i * prob[x];
                 t[GL_II] = i * i;
             }
-            continue;
+            return;
         }
         for (int x = 0; x < w; x++, t += GUIDED_TERMS) {
             float i0 = chan[0][x] * (1.0f / 255.0f), i1 = chan[1][x] * (1.0f / 255.0f);
@@ -495,7 +582,63 @@ static void terms_on_grid(Guided *g, const BackdropFrame *in, const float *soft)
     }
 }
 
+/* The coefficients a, b of every grid row, streamed: the terms of a grid
+ * row are made once, into a ring of the 2r + 2 rows a box window and its
+ * successor span, added to the running column sums when the window
+ * reaches them and subtracted when it leaves; each row of box means turns
+ * into a row of coefficients at once. The terms (16 floats a grid pixel)
+ * thus never exist as a whole picture, which at 455 x 256 would be 7 MB
+ * written and read twice per frame: more than the arithmetic costs. */
+static void fit_rows(Guided *g, const BackdropFrame *in, const BdMatte *m)
+{
+    /* The method's picture is the guide on the grid when the grid is the
+     * map (the frame is larger than the map) and the guide is colour. */
+    int picture = m->picture && g->channels == 3 && g->grid_w == g->place.src_w && g->grid_h == g->place.src_h;
+    int w = g->grid_w, h = g->grid_h, r = g->radius, slots = 2 * r + 2;
+    size_t row = (size_t)w * g->terms;
+    float *col = g->scratch, *inv_cols = g->scratch + row;
+    for (int x = 0; x < w; x++)
+        inv_cols[x] = 1.0f / (float)((x + r < w ? x + r : w - 1) - (x - r > 0 ? x - r : 0) + 1);
+    memset(col, 0, sizeof(float) * row);
+    int made = 0;
+    for (int y = 0; y < h; y++) {
+        for (; made <= y + r && made < h; made++) {
+            float *slot = g->term + (size_t)(made % slots) * row;
+            if (picture)
+                picture_terms_row(g, m, made, slot);
+            else
+                terms_row(g, in, m->soft, made, slot);
+            add_row(col, slot, (int)row);
+        }
+        if (y - r - 1 >= 0)
+            sub_row(col, g->term + (size_t)((y - r - 1) % slots) * row, (int)row);
+        float inv_rows = 1.0f / (float)((y + r < h ? y + r : h - 1) - (y - r > 0 ? y - r : 0) + 1);
+        float *coef = g->coef + (size_t)y * w * (g->channels + 1);
+        if (g->channels == 3) {
+            box_row_16(g->mean, col, w, r, inv_cols, inv_rows);
+            bd_guided_coefficients3(g->mean, coef, (size_t)w, g->opts.eps);
+            if (picture)
+                picture_to_frame(coef, w, m->picture_affine);
+        } else {
+            box_row_4(g->mean, col, w, r, inv_cols, inv_rows);
+            bd_guided_coefficients1(g->mean, coef, (size_t)w, g->opts.eps);
+        }
+    }
+}
+
 enum { FLAT_0, FLAT_255, MIXED };
+
+/* out[x] = src[j0[x]] + f[x] (src[j1[x]] - src[j0[x]]): one coefficient
+ * of a grid row spread over frame columns (gathers, where the target has
+ * them). */
+BD_VECTOR_CLONES
+static void spread_row(float *out, const float *src, const int *j0, const int *j1, const float *f, int len)
+{
+    for (int x = 0; x < len; x++) {
+        float a = src[j0[x]], b = src[j1[x]];
+        out[x] = a + f[x] * (b - a);
+    }
+}
 
 /* Marks the grid pixels whose coefficients give the same alpha whatever
  * the guide (each channel in [0, 1]): q = a . I + b lies within
@@ -535,15 +678,13 @@ static void output_span(Guided *g, const BackdropFrame *in, int fy, int x0, int 
     const float *bottom = g->coef_mean + (size_t)g->row_i1[fy - p->dst_y] * g->grid_w * k;
     float fv = g->row_f[fy - p->dst_y];
     int j_first = g->col_j0[x0], j_last = g->col_j1[x1 - 1];
-    for (int i = j_first * k; i < (j_last + 1) * k; i++)
-        g->blend_row[i] = top[i] + fv * (bottom[i] - top[i]);
-    /* Planar per-pixel coefficients for the row kernels. */
-    for (int x = x0; x < x1; x++) {
-        const float *a = g->blend_row + g->col_j0[x] * k, *b = g->blend_row + g->col_j1[x] * k;
-        float f = g->col_f[x];
+    for (int j = j_first; j <= j_last; j++)
         for (int c = 0; c < k; c++)
-            g->line[c * len + (x - x0)] = a[c] + f * (b[c] - a[c]);
-    }
+            g->blend_row[c * g->grid_w + j] = top[j * k + c] + fv * (bottom[j * k + c] - top[j * k + c]);
+    /* Planar per-pixel coefficients for the row kernels. */
+    for (int c = 0; c < k; c++)
+        spread_row(g->line + c * len, g->blend_row + c * g->grid_w, g->col_j0 + x0, g->col_j1 + x0, g->col_f + x0,
+                   len);
     int fx = p->dst_x + x0;
     const uint8_t *row = in->data[0] + (ptrdiff_t)fy * in->stride[0];
     if (g->channels == 3 && yuv) {
@@ -625,13 +766,7 @@ static int guided_run(void *opaque, const BdEnv *env, BdFrameJob *job)
     if (!g->active || !m->soft)
         return 0;
     const BdPlacement *p = &g->place;
-    size_t n = (size_t)g->grid_w * g->grid_h;
-    terms_on_grid(g, job->in, m->soft);
-    bd_box_mean(g->term, g->mean, g->grid_w, g->grid_h, g->terms, g->radius, g->scratch);
-    if (g->channels == 3)
-        bd_guided_coefficients3(g->mean, g->coef, n, g->opts.eps);
-    else
-        bd_guided_coefficients1(g->mean, g->coef, n, g->opts.eps);
+    fit_rows(g, job->in, m);
     bd_box_mean(g->coef, g->coef_mean, g->grid_w, g->grid_h, g->channels + 1, g->radius, g->scratch);
 
     if (p->dst_x || p->dst_y || p->dst_w != g->width || p->dst_h != g->height)

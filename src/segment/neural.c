@@ -307,12 +307,21 @@ int neural_segment(Neural *net, const BackdropFrame *in, const float **soft)
             blend_window(net, window_map, k);
         }
         map = net->blended;
+        net->picture = net->wide;
     } else {
         map = run_network(net, in, 0, &err);
         if (err < 0)
             return err;
+        /* The engine reads its input and leaves it as it was. */
+        net->picture = net->quarter_turns ? net->turned_input : net->input;
     }
     *soft = map;
     return 0;
+}
+
+void neural_picture(const Neural *net, BdMatte *m)
+{
+    m->picture = net->picture;
+    nn_frame_to_tensor_affine(&net->to_tensor, m->picture_affine);
 }
 

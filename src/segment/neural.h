@@ -87,6 +87,9 @@ typedef struct Neural {
     float *weights;                      /* windows x long-axis length of the map */
     float *blended;
     int map_w, map_h;
+    /* The network's input picture aligned with the last map: 'wide' or
+     * the tensor; NULL when there is none. */
+    const float *picture;
 } Neural;
 
 /* Checks the network against the contract above. n must be zeroed. Logs
@@ -105,5 +108,8 @@ void neural_uninit(Neural *n);
  * matte's soft map, as described by neural_init). Allocates nothing.
  * Returns 0 or the engine's error. */
 int neural_segment(Neural *n, const BackdropFrame *in, const float **soft);
+/* The picture the last neural_segment judged, aligned with its map, and
+ * how it relates to the frame (BdMatte.picture): into m. */
+void neural_picture(const Neural *n, BdMatte *m);
 
 #endif

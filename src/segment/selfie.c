@@ -72,7 +72,10 @@ static int selfie_init(void *opaque, const BdEnv *env, const BdShape *shape, BdM
 static int selfie_run(void *opaque, const BdEnv *env, BdFrameJob *job)
 {
     Selfie *sf = opaque;
-    return neural_segment(&sf->net, job->in, &job->matte.soft);
+    int err = neural_segment(&sf->net, job->in, &job->matte.soft);
+    if (err >= 0)
+        neural_picture(&sf->net, &job->matte);
+    return err;
 }
 
 static void selfie_uninit(void *opaque)

@@ -52,7 +52,8 @@ typedef struct Adaptive {
     BdScaler luma_down;    /* frame rectangle -> the map rectangle's pixels, area */
     float *map;            /* S: map_w x map_h */
     float *luma, *prev;    /* src_w x src_h: this frame's and the previous frame's luma */
-    float *change;         /* src_w x src_h */
+    float *change;         /* src_w x src_h: luma change, then its 3x3 maximum */
+    float *gate;           /* src_w x src_h: scratch, then the motion gate 0..1 */
     float *line;           /* 3 x src_w */
     int have;              /* map and prev hold a previous frame's */
 } Adaptive;
@@ -77,6 +78,7 @@ static void adaptive_uninit(void *opaque)
     free(a->luma);
     free(a->prev);
     free(a->change);
+    free(a->gate);
     free(a->line);
     AdaptiveOptions keep = a->opts;
     memset(a, 0, sizeof(*a));
@@ -106,21 +108,30 @@ static int adaptive_init(void *opaque, const BdEnv *env, const BdShape *shape, B
     a->luma = malloc(sizeof(float) * cells);
     a->prev = malloc(sizeof(float) * cells);
     a->change = malloc(sizeof(float) * cells);
+    a->gate = malloc(sizeof(float) * cells);
     a->line = malloc(sizeof(float) * 3 * (size_t)p->src_w);
-    if (!a->map || !a->luma || !a->prev || !a->change || !a->line)
+    if (!a->map || !a->luma || !a->prev || !a->change || !a->gate || !a->line)
         return BACKDROP_ENOMEM;
     return 0;
 }
 
-/* The frame's luma over the map rectangle's pixels; returns its mean. */
-static double luma_to_map(Adaptive *a, const BackdropFrame *in)
+/* The frame's luma over the map rectangle's pixels; returns its mean.
+ * From the method's picture where there is one (no resampling), else
+ * resampled from the frame (whose luma scale may differ a little: a
+ * method that hands on a picture only sometimes opens the motion gate for
+ * a frame when it switches, which costs that frame its smoothing only). */
+static double luma_to_map(Adaptive *a, const BackdropFrame *in, const float *picture)
 {
     int w = a->place.src_w;
     double total = 0;
     for (int y = 0; y < a->place.src_h; y++) {
         float *dst = a->luma + (size_t)y * w;
-        bd_scaler_row_u8(&a->luma_down, y, in->data[0], in->stride[0], a->line);
-        if (a->format == BACKDROP_PIXFMT_YUV420P) {
+        if (picture) {
+            const float *px = picture + 3 * ((size_t)(a->place.src_y + y) * a->map_w + a->place.src_x);
+            for (int x = 0; x < w; x++)
+                dst[x] = 255.0f * (0.299f * px[3 * x] + 0.587f * px[3 * x + 1] + 0.114f * px[3 * x + 2]);
+        } else if (bd_scaler_row_u8(&a->luma_down, y, in->data[0], in->stride[0], a->line),
+                   a->format == BACKDROP_PIXFMT_YUV420P) {
             memcpy(dst, a->line, sizeof(float) * (size_t)w);
         } else {
             const float *c0 = a->line, *c1 = a->line + w, *c2 = a->line + 2 * w;
@@ -135,6 +146,30 @@ static double luma_to_map(Adaptive *a, const BackdropFrame *in)
     return total / ((double)w * a->place.src_h);
 }
 
+/* values = the largest of the 3x3 values around each (cut to the
+ * picture), in two passes: the rows' into tmp, then the columns' back. */
+static void max3x3(float *values, float *tmp, int w, int h)
+{
+    for (int y = 0; y < h; y++) {
+        const float *r = values + (size_t)y * w;
+        float *o = tmp + (size_t)y * w;
+        for (int x = 0; x < w; x++) {
+            float left = r[x > 0 ? x - 1 : x], right = r[x + 1 < w ? x + 1 : x];
+            float m = r[x] > left ? r[x] : left;
+            o[x] = m > right ? m : right;
+        }
+    }
+    for (int y = 0; y < h; y++) {
+        const float *up = tmp + (size_t)(y > 0 ? y - 1 : y) * w, *mid = tmp + (size_t)y * w;
+        const float *down = tmp + (size_t)(y + 1 < h ? y + 1 : y) * w;
+        float *o = values + (size_t)y * w;
+        for (int x = 0; x < w; x++) {
+            float m = mid[x] > up[x] ? mid[x] : up[x];
+            o[x] = m > down[x] ? m : down[x];
+        }
+    }
+}
+
 static int adaptive_run(void *opaque, const BdEnv *env, BdFrameJob *job)
 {
     Adaptive *a = opaque;
@@ -143,44 +178,51 @@ static int adaptive_run(void *opaque, const BdEnv *env, BdFrameJob *job)
         return 0;
     const BdPlacement *pl = &a->place;
     int w = pl->src_w, h = pl->src_h;
-    double mean = luma_to_map(a, job->in);
+    double mean = luma_to_map(a, job->in, job->matte.picture);
     if (!a->have) {
         memcpy(a->map, p, sizeof(float) * (size_t)a->map_w * a->map_h);
         a->have = 1;
     } else {
         /* The previous luma brought to this frame's exposure. */
+        size_t cells = (size_t)w * h;
         double prev_mean = 0;
-        for (size_t i = 0; i < (size_t)w * h; i++)
+        for (size_t i = 0; i < cells; i++)
             prev_mean += a->prev[i];
-        prev_mean /= (double)w * h;
+        prev_mean /= (double)cells;
         float gain = prev_mean > 1.0 ? (float)(mean / prev_mean) : 1.0f;
-        for (size_t i = 0; i < (size_t)w * h; i++)
+        for (size_t i = 0; i < cells; i++)
             a->change[i] = fabsf(a->luma[i] - gain * a->prev[i]);
+        max3x3(a->change, a->gate, w, h);
+        /* The gate, from the largest change around each map pixel. */
+        float half = a->opts.motion / 2, inv_half = 1.0f / half;
+        for (size_t i = 0; i < cells; i++) {
+            float m = (a->change[i] - half) * inv_half;
+            a->gate[i] = m < 0 ? 0 : m > 1 ? 1 : m;
+        }
         /* S follows P everywhere; inside the rectangle by the rule above. */
-        for (int y = 0; y < a->map_h; y++)
+        float rise = a->opts.rise, fall = a->opts.fall, hold = a->opts.hold;
+        for (int y = 0; y < a->map_h; y++) {
+            float *s_row = a->map + (size_t)y * a->map_w;
+            const float *p_row = p + (size_t)y * a->map_w;
+            int v = y - pl->src_y;
+            if (v < 0 || v >= h) {
+                memcpy(s_row, p_row, sizeof(float) * (size_t)a->map_w);
+                continue;
+            }
+            const float *gate = a->gate + (size_t)v * w - pl->src_x;
             for (int x = 0; x < a->map_w; x++) {
-                size_t i = (size_t)y * a->map_w + x;
-                int u = x - pl->src_x, v = y - pl->src_y;
-                float d = p[i] - a->map[i];
-                if (u < 0 || v < 0 || u >= w || v >= h) {
-                    a->map[i] = p[i];
+                float d = p_row[x] - s_row[x];
+                if (x < pl->src_x || x >= pl->src_x + w) {
+                    s_row[x] = p_row[x];
                     continue;
                 }
-                float change = 0;
-                for (int dv = -1; dv <= 1; dv++)
-                    for (int du = -1; du <= 1; du++) {
-                        int uu = u + du, vv = v + dv;
-                        if (uu >= 0 && vv >= 0 && uu < w && vv < h && a->change[(size_t)vv * w + uu] > change)
-                            change = a->change[(size_t)vv * w + uu];
-                    }
-                float half = a->opts.motion / 2;
-                float m = (change - half) / half;
-                m = m < 0 ? 0 : m > 1 ? 1 : m;
-                float rate = d > 0 ? a->opts.rise : a->opts.fall;
-                if (fabsf(d) < a->opts.hold)
+                float rate = d > 0 ? rise : fall;
+                if (fabsf(d) < hold)
                     rate *= 0.05f;
-                a->map[i] += (m + (1 - m) * rate) * d;
+                float m = gate[x];
+                s_row[x] += (m + (1 - m) * rate) * d;
             }
+        }
     }
     float *swap = a->prev;
     a->prev = a->luma;

@@ -971,7 +971,7 @@ def library_options():
     BD_KIND(BD_STAGE_...)`) and its option table (`{ { "name", ...`), and
     src/pipeline.c the context's options. Read from the sources rather than
     the built library, which the ASan build cannot load into Python."""
-    kinds = {"SEGMENT": 1, "REFINE": 2, "STABILISE": 3, "BACKGROUND": 4, "COMPOSITE": 5}
+    kinds = {"SEGMENT": 1, "REFINE": 2, "STABILISE": 3, "BACKGROUND": 4, "COMPOSITE": 5, "CLEANUP": 6}
     found = {}
     for root, _, files in os.walk(os.path.join(SOURCE_ROOT, "src")):
         for name in sorted(files):
@@ -1015,10 +1015,10 @@ def help_lists_every_option():
     check(backdrop_ok("-h").out == r.out, "-h and --help differ")
     heading, seen, library = None, {}, {}
     kinds = {"Every run,": 0, "Method": 1, "Refine stage": 2, "Stabilise stage": 3,
-             "Background stage": 4, "Composite stage": 5}
+             "Background stage": 4, "Composite stage": 5, "Cleanup stage": 6}
     for line in r.out.splitlines():
         m = re.match(r"^(Every run,|Method|Refine stage|Stabilise stage|Background stage|"
-                     r"Composite stage) ([a-z-]+) \(.*\):$", line)
+                     r"Composite stage|Cleanup stage) ([a-z-]+) \(.*\):$", line)
         if m:
             heading = (kinds[m.group(1)], m.group(2))
             check(heading[1] not in library, "component %s listed twice" % heading[1])

@@ -145,8 +145,9 @@ static int test_option_enumeration(void)
     /* framediff, selfie (with XNNPACK), and the test-only constant */
     CHECK_INT(methods, BD_HAVE_XNNPACK ? 3 : 2);
     CHECK_INT(kinds_seen, (1 << BACKDROP_COMPONENT_CONTEXT) | (1 << BACKDROP_COMPONENT_METHOD) |
-                              (1 << BACKDROP_COMPONENT_REFINE) | (1 << BACKDROP_COMPONENT_BACKGROUND) |
-                              (1 << BACKDROP_COMPONENT_COMPOSITE));
+                              (1 << BACKDROP_COMPONENT_REFINE) | (1 << BACKDROP_COMPONENT_STABILISE) |
+                              (1 << BACKDROP_COMPONENT_BACKGROUND) | (1 << BACKDROP_COMPONENT_COMPOSITE) |
+                              (1 << BACKDROP_COMPONENT_CLEANUP));
     CHECK(options >= 9, "only %d options", options);
     CHECK(backdrop_option("no-such-component", 0) == NULL, "unknown component has options");
     CHECK(backdrop_option(NULL, 0) == NULL, "NULL component has options");
@@ -161,12 +162,14 @@ static int test_option_enumeration(void)
 
 /* The test-only method, registered like a real one, runs through the
  * refine stage: its level against the refine threshold decides the alpha,
- * and the bilinear options reach it by their bare names. */
+ * and the refine options reach it by their bare names. (Without the
+ * stabiliser, which would hold the still picture's matte.) */
 static int test_pipeline_test_method(void)
 {
     Log log = { 0 };
     BackdropContext *ctx = open_method("constant", &log);
     CHECK(ctx != NULL, "open failed");
+    CHECK_INT(context_set(ctx, "stabilise", "none", NULL), 0);
     BackdropFrame in = frame_new(BACKDROP_PIXFMT_RGB24, 5, 3), out = frame_new(BACKDROP_PIXFMT_RGB24, 5, 3);
     BackdropFrame matte = frame_new(BACKDROP_PIXFMT_GRAY8, 5, 3);
     fill_rgb(&in, 10, 20, 30);

@@ -488,11 +488,10 @@ def print_changes(results, summaries, rows, where):
                 if o is None:
                     continue
                 have = True
-                if spec % v != spec % o:
-                    d = v - o
-                    dspec = "%%.%df" % (int(spec[2:-1]) + 1) if spec.endswith("f") else spec
+                d = v - o
+                if spec % abs(d) != spec % 0:      # a change of at least half the last shown digit
                     cells.append("%s %s -> %s (%s%s)" % (grp, spec % o, spec % v, "+" if d >= 0 else "-",
-                                                          dspec % abs(d)))
+                                                          spec % abs(d)))
             if cells:
                 changed.append("    %-15s %s" % (metric, ", ".join(cells)))
             elif have:

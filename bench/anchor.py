@@ -1,5 +1,5 @@
 """The official TFLite runtime anchor (../shared/anchor), shared by
-bench_inference.py (speed) and quality_selfie.py (masks).
+bench_inference.py (speed) and quality.py (masks).
 
 ../shared/anchor may be read-only, so it is copied once to a working folder
 (BENCH_ANCHOR_DIR, default ${XDG_CACHE_HOME:-~/.cache}/backdrop/anchor) where

@@ -6,8 +6,9 @@
 #              tutorial-style Python/OpenCV reference (bench_framediff.py)
 #   selfie     speed of -m selfie (default general windows, and landscape),
 #              file -> null and -> H.264 (bench_selfie.py)
-#   quality    IoU / boundary F of -m selfie on ../shared/data, with the
-#              official TFLite runtime as reference (quality_selfie.py)
+#   quality    matte quality of -m selfie settings on ../shared/data: IoU,
+#              boundary F, MAE, flicker, ghosting, specks, cost; the official
+#              TFLite runtime as reference; plots in bench/plots (quality.py)
 #
 #   sh bench/run.sh [BUILD_DIR]          (default BUILD_DIR: build)
 #
@@ -28,7 +29,8 @@
 #   BENCH_SELFIE_GENERAL=1  also time the default configuration, general windows (0 = landscape only)
 #   BENCH_DATA=DIR          evaluation data (default ../shared/data; absent = quality skipped)
 #   BENCH_QUALITY_ANCHOR=1  also run the official runtime (needs node/npm; 0 = skip)
-#   BENCH_QUALITY_EXPERIMENTS=1  also evaluate the experimental multi-window framings
+#   BENCH_QUALITY_SETTINGS=LIST  comma-separated subset of the settings in quality.py (default: all)
+#   BENCH_QUALITY_PLOTS=DIR plot folder (default bench/plots, written with the results file)
 set -eu
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -77,6 +79,6 @@ if wanted selfie; then
 fi
 if wanted quality; then
     echo
-    "$PY" "$here/quality_selfie.py" --build "$build" || status=1
+    "$PY" "$here/quality.py" --build "$build" || status=1
 fi
 exit $status

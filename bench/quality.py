@@ -32,6 +32,11 @@ p3m_portraits_pseudo_gt (12 stills, P3M-Net alpha as pseudo-GT).  Metrics:
                the pixels whose GT changed from t-1 to t; x1000.  Frames where
                no pixel's GT changed (a still person, an empty scene) count for
                nothing.  Catches a matte that lags behind motion.
+  still        synth only, its still frames (meta.json "still_frames", 1-based
+               inclusive: the person holds perfectly still, only the camera
+               noise and gain change): the mean |A(t) - A(t-1)| / 255 over
+               all pixels of those frame pairs, x1000: flicker where there is
+               nothing to follow, the case a video call is in most of the time.
   specks       synth only, its empty frames (meta.json "empty_frames", 1-based
                inclusive; no person at all): specks_fraction = mean over those
                frames of the share of pixels with A >= 128 (should be 0),
@@ -89,18 +94,25 @@ log = bfd.log
 # --stats).  A setting whose options this backdrop does not know (exit status
 # 2) is reported "unavailable" and writes no rows.  Rows: quality_<name>.
 
-_FRAMING = "-m selfie --model %s --framing %s --refine bilinear --stabilise none --threshold 0.5 --softness 0.2"
+_FRAMING = ("-m selfie --model %s --framing %s --refine bilinear --stabilise none --cleanup none "
+            "--threshold 0.5 --softness 0.2")
+
+_RAW = "-m selfie --refine bilinear --stabilise none --cleanup none"
 
 SETTINGS = [
-    ("raw",               "-m selfie --refine bilinear --stabilise none"),
-    ("ema",               "-m selfie --refine bilinear --stabilise ema"),   # previous weight 0.85: the baseline
-    ("guided",            "-m selfie --refine guided --stabilise none"),
-    ("bilateral",         "-m selfie --refine bilateral --stabilise none"),
-    ("adaptive",          "-m selfie --refine bilinear --stabilise adaptive"),
-    ("default",           "-m selfie"),                                     # whatever the defaults are
+    ("raw",               _RAW),                                            # the map as before the matte stages
+    ("raw+regions",       "-m selfie --refine bilinear --stabilise none"),  # the issue's comparison: cleanup default
+    ("ema",               _RAW.replace("none --c", "ema --c")),             # keep 0.85: the baseline
+    ("adaptive",          _RAW.replace("none --c", "adaptive --c")),
+    ("regions",           "-m selfie --refine bilinear --stabilise none --cleanup regions"),
+    ("guided-luma",       "-m selfie --refine guided --guide luma --stabilise none --cleanup none"),
+    ("guided",            "-m selfie --refine guided --stabilise none --cleanup none"),
+    ("bilateral",         "-m selfie --refine bilateral --stabilise none --cleanup none"),
+    ("default",           "-m selfie"),                                     # guided + adaptive + regions
+    ("default-ema",       "-m selfie --stabilise ema"),
     ("default-crop",      "-m selfie --framing crop"),
     ("default-track",     "-m selfie --framing track"),
-    ("raw-crop",          "-m selfie --refine bilinear --stabilise none --framing crop"),
+    ("raw-crop",          _RAW + " --framing crop"),
     # The framings quality_selfie.py compared (its rows selfie_quality_<model>_<framing>),
     # refinement and stabilisation pinned so the rows keep their meaning.
     ("general-windows",   _FRAMING % ("general", "windows")),
@@ -139,6 +151,7 @@ METRICS = {
     "mae":             (["synth", "p3m"], "%.3f", "%.2f"),
     "flicker":         (["davis", "synth"], "%.3f", "%.2f"),
     "ghosting":        (["davis", "synth"], "%.2f", "%.1f"),
+    "still":           (["synth"], "%.4f", "%.3f"),
     "specks_fraction": (["synth"], "%.6f", "%.5f"),
     "specks_frames":   (["synth"], "%d", "%d"),
     "cost_ms":         ([COST_RES], "%.2f", "%.2f"),
@@ -217,7 +230,7 @@ class Seq:
     """One backdrop run: a frame sequence (or a single image) with its GT."""
 
     def __init__(self, name, dataset, backdrop_input, gt_paths, anchor_input=None, single=False,
-                 alpha_gt=False, empty=()):
+                 alpha_gt=False, empty=(), still=()):
         self.name, self.dataset = name, dataset
         self.input = backdrop_input
         self.gt_paths = gt_paths
@@ -225,6 +238,7 @@ class Seq:
         self.single = single                  # a single image: matte is one PNG
         self.alpha_gt = alpha_gt              # GT is an alpha matte: MAE
         self.empty = list(empty)              # 0-based frames without a person (specks)
+        self.still = list(still)              # 0-based frames t whose pair (t-1, t) is still
         self.truth = None
         self.gt = None                        # GT frames, uint8
         self.stable = None                    # per t >= 1: GT(t) == GT(t-1), bool
@@ -266,15 +280,18 @@ def find_data(root):
     video = os.path.join(synth, "input.mp4")
     if not gts or not os.path.exists(video):
         return None, "missing %s" % synth
-    empty = []
+    empty, still = [], []
     try:
         with open(os.path.join(synth, "meta.json")) as f:
-            first, last = json.load(f)["empty_frames"]
+            meta = json.load(f)
+        first, last = meta["empty_frames"]
         empty = list(range(first - 1, min(last, len(gts))))
+        first, last = meta["still_frames"]
+        still = list(range(first, min(last, len(gts))))
     except (OSError, KeyError, ValueError, TypeError) as e:
-        log("quality: %s/meta.json: no empty_frames (%s): no specks" % (synth, e))
+        log("quality: %s/meta.json: no empty_frames/still_frames (%s): no specks/still" % (synth, e))
     seqs.append(Seq("synth_p3m_portrait_building", "synth_p3m_portrait_building", video, gts,
-                    alpha_gt=True, empty=empty))
+                    alpha_gt=True, empty=empty, still=still))
     p3m = os.path.join(root, "p3m_portraits_pseudo_gt")
     imgs = sorted(glob.glob(os.path.join(p3m, "images", "*.jpg")))
     if not imgs:
@@ -374,7 +391,7 @@ class Result:
 
     def add(self, seq, mattes):
         truth = seq.load_truth()
-        v = {"iou": [], "bf": [], "mae": [], "flicker": [], "ghosting": [], "specks": []}
+        v = {"iou": [], "bf": [], "mae": [], "flicker": [], "ghosting": [], "specks": [], "still": []}
         for i, (m, t) in enumerate(zip(mattes, truth)):
             iou, f = score(m, t)
             v["iou"].append(iou)
@@ -393,6 +410,9 @@ class Result:
                                          / seq.n_changed[i - 1] / 255.0 * 1000.0)
         for i in seq.empty:
             v["specks"].append(float((mattes[i] >= 128).mean()))
+        for i in seq.still:
+            d = np.abs(mattes[i].astype(np.int16) - mattes[i - 1])
+            v["still"].append(float(d.mean()) / 255.0 * 1000.0)
         self.per[seq.name] = v
 
     def values(self, seqs, metric):
@@ -405,7 +425,7 @@ class Result:
     def summary(self, g):
         """{(group, metric): value} of everything reported."""
         out = {}
-        for m in ("iou", "bf", "mae", "flicker", "ghosting"):
+        for m in ("iou", "bf", "mae", "flicker", "ghosting", "still"):
             for grp in METRICS[m][0]:
                 v = self.mean(g[grp], m)
                 if v is not None:
@@ -823,7 +843,7 @@ def main():
     # ---- temporal + cost table
     log("")
     n_empty = sum(len(q.empty) for q in g["synth"])
-    headers = ["setting", "davis flicker", "davis ghosting", "synth flicker", "synth ghosting",
+    headers = ["setting", "davis flicker", "davis ghosting", "synth flicker", "synth ghosting", "synth still",
                "specks %", "speck frames", "cost ms/frame"]
     rows = []
     for r in results:
@@ -833,14 +853,15 @@ def main():
         s = summaries[r.key]
         sf = s.get(("synth", "specks_fraction"))
         rows.append([r.label, cell(r, "davis", "flicker"), cell(r, "davis", "ghosting"),
-                     cell(r, "synth", "flicker"), cell(r, "synth", "ghosting"),
+                     cell(r, "synth", "flicker"), cell(r, "synth", "ghosting"), cell(r, "synth", "still"),
                      fmt(None if sf is None else 100 * sf, "%.4f"),
                      "-" if ("synth", "specks_frames") not in s else
                      "%d / %d" % (s[("synth", "specks_frames")], n_empty),
                      cell(r, COST_RES, "cost_ms")])
     bfd.print_table(headers, rows)
     log("(flicker = mean |alpha(t) - alpha(t-1)| x1000 where the GT did not change; ghosting = mean |alpha - GT|")
-    log(" x1000 where the GT changed from t-1; specks on synth's %d empty frames: %% of pixels alpha >= 128, and"
+    log(" x1000 where the GT changed from t-1; still = flicker over all pixels of synth's still frames;")
+    log(" specks on synth's %d empty frames: %% of pixels alpha >= 128, and"
         % n_empty)
     log(" frames with any; cost = median over the %d 640x360 videos of backdrop's 'process' ms per frame, 1 thread.)"
         % len(videos))

@@ -27,7 +27,8 @@
 #include "pipeline.h"
 #include "nn/resample.h"
 
-extern const BdComponent bd_refine_bilinear, bd_refine_guided, bd_stabilise_adaptive, bd_stabilise_ema;
+extern const BdComponent bd_refine_bilinear, bd_refine_guided, bd_refine_bilateral, bd_stabilise_adaptive,
+    bd_stabilise_ema;
 extern const BdComponent bd_cleanup_regions;
 
 #define MAP_W 455
@@ -204,6 +205,7 @@ int main(int argc, char **argv)
     static const Config configs[] = {
         { "bilinear (baseline)", { &bd_refine_bilinear } },
         { "guided color", { &bd_refine_guided } },
+        { "bilateral", { &bd_refine_bilateral } },
         { "adaptive + guided color", { &bd_stabilise_adaptive, &bd_refine_guided } },
         { "adaptive + regions + guided (default)",
           { &bd_stabilise_adaptive, &bd_cleanup_regions, &bd_refine_guided } },

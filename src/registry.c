@@ -31,7 +31,8 @@
     TEST_METHODS(X)
 #define REFINE_STAGES(X)              \
     X(bd_refine_bilinear, "bilinear") \
-    X(bd_refine_guided, "guided")
+    X(bd_refine_guided, "guided")     \
+    X(bd_refine_bilateral, "bilateral")
 #define STABILISE_STAGES(X)              \
     X(bd_stabilise_adaptive, "adaptive") \
     X(bd_stabilise_ema, "ema")

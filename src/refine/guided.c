@@ -289,12 +289,16 @@ static void widen_chroma_row(uint8_t *out, const uint8_t *in, int width, int pha
         out[width - 1] = in[pairs];
 }
 
-/* Luma of packed RGB (or BGR) by the BT.601 weights in 1/256. */
 BD_VECTOR_CLONES
 static void luma_row(uint8_t *out, const uint8_t *rgb, int width, int r, int b)
 {
     for (int x = 0; x < width; x++)
         out[x] = (uint8_t)((77 * rgb[3 * x + r] + 150 * rgb[3 * x + 1] + 29 * rgb[3 * x + b] + 128) >> 8);
+}
+
+void bd_packed_luma_row(uint8_t *out, const uint8_t *px, int width, int bgr)
+{
+    luma_row(out, px, width, bgr ? 2 : 0, bgr ? 0 : 2);
 }
 
 /* ---- the stage --------------------------------------------------------- */
@@ -699,8 +703,7 @@ static void output_span(Guided *g, const BackdropFrame *in, int fy, int x0, int 
     } else {
         const uint8_t *guide = row + fx;
         if (!yuv) {
-            int bgr = g->format == BACKDROP_PIXFMT_BGR24;
-            luma_row(g->row[0], row + 3 * fx, len, bgr ? 2 : 0, bgr ? 0 : 2);
+            bd_packed_luma_row(g->row[0], row + 3 * fx, len, g->format == BACKDROP_PIXFMT_BGR24);
             guide = g->row[0];
         }
         bd_guided_apply_row(g->q, g->line, guide, len);

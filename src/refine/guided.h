@@ -46,4 +46,8 @@ void bd_guided_apply_row(float *q, const float *coef, const uint8_t *guide, int 
 void bd_guided_apply_row3(float *q, const float *coef, int width, const uint8_t *g0, const uint8_t *g1,
                           const uint8_t *g2, int step);
 
+/* Luma of packed RGB (BGR when bgr) bytes by the BT.601 weights in 1/256:
+ * (77 R + 150 G + 29 B + 128) >> 8. Also the bilateral stage's guide. */
+void bd_packed_luma_row(uint8_t *out, const uint8_t *px, int width, int bgr);
+
 #endif

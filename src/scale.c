@@ -115,6 +115,8 @@ void bd_taps_free(BdTaps *t)
     free(t->count);
     free(t->source);
     free(t->weight);
+    free(t->scratch_source);
+    free(t->scratch_weight);
     memset(t, 0, sizeof(*t));
 }
 
@@ -123,77 +125,112 @@ static int whole(double v)
     return v == floor(v);
 }
 
-int bd_taps_init(BdTaps *t, BdKernel kernel, int length, double start, double span, int limit)
+/* Whether [start, start + span) is an interval the kernel can take on a
+ * line of 'limit' samples. AREA clamps what it reads to the line (an
+ * interval may overhang its end by rounding, not by more than a pixel,
+ * which also bounds the taps); the others read only inside the interval,
+ * which must be whole pixels of the line. */
+static int valid_interval(BdKernel kernel, int length, double start, double span, int limit)
 {
-    memset(t, 0, sizeof(*t));
-    t->kernel = kernel;
-    t->length = length;
     if (length < 1 || limit < 1 || !(span > 0.0) || !(start >= 0.0) || !(start < limit) ||
         (unsigned)kernel > BD_KERNEL_BILINEAR)
-        return BACKDROP_EINVAL;
-    /* AREA clamps what it reads to the line (an interval may overhang its
-     * end by rounding, not by more than a pixel, which also bounds the
-     * taps); the others read only inside the interval, which must be whole
-     * pixels of the line. */
-    if (kernel == BD_KERNEL_AREA ? start + span > limit + 1.0
-                                 : !whole(start) || !whole(span) || start + span > limit)
-        return BACKDROP_EINVAL;
+        return 0;
+    return kernel == BD_KERNEL_AREA ? start + span <= limit + 1.0
+                                    : whole(start) && whole(span) && start + span <= limit;
+}
+
+/* Taps one index may need at a ratio 'scale': a box of width s touches at
+ * most ceil(s) + 1 pixels (AREA's fractional start may add one more). */
+static int taps_room(BdKernel kernel, double scale)
+{
+    return kernel == BD_KERNEL_OPENCV_AREA ? (scale >= 1.0 ? (int)ceil(scale) + 1 : 2)
+         : kernel == BD_KERNEL_AREA        ? (scale > 1.0 ? (int)ceil(scale) + 2 : 2)
+                                           : 2;
+}
+
+/* Fills the allocated table for [start, start + span): each index's taps
+ * go through the scratch, straight into their tap-major places, then the
+ * padding. */
+static void taps_build(BdTaps *t, double start, double span)
+{
+    int length = t->length, limit = t->limit, room = t->room;
     double scale = span / length;
-    /* Taps one index may need: a box of width s touches at most ceil(s) + 1
-     * pixels (AREA's fractional start may add one more). */
-    int room = kernel == BD_KERNEL_OPENCV_AREA ? (scale >= 1.0 ? (int)ceil(scale) + 1 : 2)
-             : kernel == BD_KERNEL_AREA        ? (scale > 1.0 ? (int)ceil(scale) + 2 : 2)
-                                               : 2;
-    int *source = malloc(sizeof(int) * (size_t)length * (size_t)room);
-    float *weight = malloc(sizeof(float) * (size_t)length * (size_t)room);
-    t->count = malloc(sizeof(int) * (size_t)length);
-    int err = BACKDROP_ENOMEM;
-    if (!source || !weight || !t->count)
-        goto done;
+    int *s = t->scratch_source;
+    float *w = t->scratch_weight;
     t->taps = 1;
     for (int d = 0; d < length; d++) {
-        int *s = source + (size_t)d * room;
-        float *w = weight + (size_t)d * room;
         int n;
-        if (kernel == BD_KERNEL_OPENCV_AREA) {
+        if (t->kernel == BD_KERNEL_OPENCV_AREA) {
             n = opencv_area_taps(d, scale, (int)span, s, w);
             for (int k = 0; k < n; k++)
                 s[k] += (int)start;
-        } else if (kernel == BD_KERNEL_AREA) {
+        } else if (t->kernel == BD_KERNEL_AREA) {
             n = area_taps(d, start, scale, limit, room, s, w);
         } else {
             n = bilinear_taps(d, length, (int)start, (int)span, s, w);
         }
+        for (int k = 0; k < n; k++) {
+            t->source[(size_t)k * length + d] = s[k];
+            t->weight[(size_t)k * length + d] = w[k];
+        }
         t->count[d] = n;
         t->taps = n > t->taps ? n : t->taps;
     }
-    /* Tap-major, padded with weight-0 repeats of each index's last source
-     * (or the interval's first pixel, for an index without taps). */
-    t->source = malloc(sizeof(int) * (size_t)length * (size_t)t->taps);
-    t->weight = malloc(sizeof(float) * (size_t)length * (size_t)t->taps);
-    if (!t->source || !t->weight)
-        goto done;
+    /* Padded with weight-0 repeats of each index's last source (or the
+     * interval's first pixel, for an index without taps). */
     t->first = limit - 1;
     t->last = 0;
     for (int d = 0; d < length; d++) {
-        const int *s = source + (size_t)d * room;
-        const float *w = weight + (size_t)d * room;
         int n = t->count[d];
+        int pad = n > 0 ? t->source[(size_t)(n - 1) * length + d] : clamp_index((int)start, limit);
         for (int k = 0; k < t->taps; k++) {
-            int index = k < n ? s[k] : n > 0 ? s[n - 1] : clamp_index((int)start, limit);
-            t->source[(size_t)k * length + d] = index;
-            t->weight[(size_t)k * length + d] = k < n ? w[k] : 0.0f;
+            if (k >= n) {
+                t->source[(size_t)k * length + d] = pad;
+                t->weight[(size_t)k * length + d] = 0.0f;
+            }
+            int index = t->source[(size_t)k * length + d];
             t->first = index < t->first ? index : t->first;
             t->last = index > t->last ? index : t->last;
         }
     }
-    err = 0;
-done:
-    free(source);
-    free(weight);
-    if (err < 0)
+}
+
+/* A table with room for intervals up to max_span long (>= span). */
+static int taps_init(BdTaps *t, BdKernel kernel, int length, double start, double span, int limit, double max_span)
+{
+    memset(t, 0, sizeof(*t));
+    t->kernel = kernel;
+    t->length = length;
+    t->limit = limit;
+    if (!valid_interval(kernel, length, start, span, limit) || !(max_span >= span))
+        return BACKDROP_EINVAL;
+    t->max_span = max_span;
+    t->room = taps_room(kernel, max_span / length);
+    size_t size = (size_t)length * (size_t)t->room;
+    t->count = malloc(sizeof(int) * (size_t)length);
+    t->source = malloc(sizeof(int) * size);
+    t->weight = malloc(sizeof(float) * size);
+    t->scratch_source = malloc(sizeof(int) * (size_t)t->room);
+    t->scratch_weight = malloc(sizeof(float) * (size_t)t->room);
+    if (!t->count || !t->source || !t->weight || !t->scratch_source || !t->scratch_weight) {
         bd_taps_free(t);
-    return err;
+        return BACKDROP_ENOMEM;
+    }
+    taps_build(t, start, span);
+    return 0;
+}
+
+int bd_taps_init(BdTaps *t, BdKernel kernel, int length, double start, double span, int limit)
+{
+    return taps_init(t, kernel, length, start, span, limit, span);
+}
+
+int bd_taps_move(BdTaps *t, double start, double span)
+{
+    if (!t->count || !valid_interval(t->kernel, t->length, start, span, t->limit) || !(span <= t->max_span))
+        return BACKDROP_EINVAL;
+    taps_build(t, start, span);
+    return 0;
 }
 
 /* ---- passes -------------------------------------------------------------- */
@@ -369,27 +406,31 @@ void bd_scaler_free(BdScaler *s)
     memset(s, 0, sizeof(*s));
 }
 
-int bd_scaler_init(BdScaler *s, BdKernel kernel, int channels, int src_w, int src_h, BdScaleRect src, int dst_w,
-                   int dst_h)
+static int scaler_init(BdScaler *s, BdKernel kernel, int channels, int src_w, int src_h, BdScaleRect src,
+                       int dst_w, int dst_h, double max_w, double max_h, int movable)
 {
     memset(s, 0, sizeof(*s));
     s->channels = channels;
     if (channels < 1 || channels > 4)
         return BACKDROP_EINVAL;
     int err;
-    if ((err = bd_taps_init(&s->x, kernel, dst_w, src.x, src.w, src_w)) < 0 ||
-        (err = bd_taps_init(&s->y, kernel, dst_h, src.y, src.h, src_h)) < 0)
+    if ((err = taps_init(&s->x, kernel, dst_w, src.x, src.w, src_w, max_w)) < 0 ||
+        (err = taps_init(&s->y, kernel, dst_h, src.y, src.h, src_h, max_h)) < 0)
         goto fail;
     err = BACKDROP_ENOMEM;
+    /* A movable scaler may read any columns of the line, and as many rows
+     * per destination row as its room. */
+    int columns = movable ? src_w : s->x.last - s->x.first + 1;
+    int ring = movable ? s->y.room : s->y.taps;
     size_t row = (size_t)channels * (size_t)dst_w;
-    s->line = malloc(sizeof(float) * (size_t)(s->x.last - s->x.first + 1) * (size_t)channels);
-    s->tap_rows = malloc(sizeof(*s->tap_rows) * (size_t)s->y.taps);
+    s->line = malloc(sizeof(float) * (size_t)columns * (size_t)channels);
+    s->tap_rows = malloc(sizeof(*s->tap_rows) * (size_t)ring);
     s->row = malloc(sizeof(float) * row);
     if (!s->line || !s->tap_rows || !s->row)
         goto fail;
     if (!rows_first(s)) {
-        s->cache = malloc(sizeof(float) * row * (size_t)s->y.taps);
-        s->cached_row = malloc(sizeof(int) * (size_t)s->y.taps);
+        s->cache = malloc(sizeof(float) * row * (size_t)ring);
+        s->cached_row = malloc(sizeof(int) * (size_t)ring);
         if (!s->cache || !s->cached_row)
             goto fail;
     }
@@ -397,6 +438,28 @@ int bd_scaler_init(BdScaler *s, BdKernel kernel, int channels, int src_w, int sr
 fail:
     bd_scaler_free(s);
     return err;
+}
+
+int bd_scaler_init(BdScaler *s, BdKernel kernel, int channels, int src_w, int src_h, BdScaleRect src, int dst_w,
+                   int dst_h)
+{
+    return scaler_init(s, kernel, channels, src_w, src_h, src, dst_w, dst_h, src.w, src.h, 0);
+}
+
+int bd_scaler_init_movable(BdScaler *s, BdKernel kernel, int channels, int src_w, int src_h, BdScaleRect src,
+                           int dst_w, int dst_h, double max_w, double max_h)
+{
+    return scaler_init(s, kernel, channels, src_w, src_h, src, dst_w, dst_h, max_w, max_h, 1);
+}
+
+int bd_scaler_move(BdScaler *s, BdScaleRect src)
+{
+    if (!valid_interval(s->x.kernel, s->x.length, src.x, src.w, s->x.limit) || !(src.w <= s->x.max_span) ||
+        !valid_interval(s->y.kernel, s->y.length, src.y, src.h, s->y.limit) || !(src.h <= s->y.max_span))
+        return BACKDROP_EINVAL;
+    bd_taps_move(&s->x, src.x, src.w);
+    bd_taps_move(&s->y, src.y, src.h);
+    return 0;
 }
 
 /* Source row r resampled along x (channels x dst_w floats, planar), from

@@ -74,6 +74,14 @@ typedef struct BdTaps {
     int *source;     /* taps x length, tap-major: tap k of d at [k * length + d] */
     float *weight;   /* taps x length, same layout */
     int first, last; /* smallest and largest source index read */
+    /* Room for re-pointing the table (bd_taps_move) without allocating:
+     * the line's length, the longest interval, taps per index the arrays
+     * hold (>= taps), and one index's taps before they are laid out. */
+    int limit;
+    double max_span;
+    int room;
+    int *scratch_source;
+    float *scratch_weight;
 } BdTaps;
 
 /* The taps of 'length' destination indices covering the source interval
@@ -81,6 +89,10 @@ typedef struct BdTaps {
  * BILINEAR need whole-pixel intervals. Returns 0, BACKDROP_EINVAL (empty
  * line or interval, or an interval outside the line) or BACKDROP_ENOMEM. */
 int bd_taps_init(BdTaps *t, BdKernel kernel, int length, double start, double span, int limit);
+/* The same table for another interval of the same line, no longer than the
+ * one it was built for; allocates nothing. The taps are exactly those
+ * bd_taps_init would give. 0 or BACKDROP_EINVAL (table unchanged). */
+int bd_taps_move(BdTaps *t, double start, double span);
 void bd_taps_free(BdTaps *t);
 
 /* Source rectangle in source pixels. */
@@ -110,6 +122,15 @@ typedef struct BdScaler {
 int bd_scaler_init(BdScaler *s, BdKernel kernel, int channels, int src_w, int src_h, BdScaleRect src, int dst_w,
                    int dst_h);
 void bd_scaler_free(BdScaler *s);
+/* A scaler whose source rectangle may move (and shrink) while running:
+ * bd_scaler_move re-points it at any rectangle up to max_w x max_h source
+ * pixels without allocating (for a window that follows a subject). Its
+ * output for a rectangle is bit-identical to a scaler built for it. */
+int bd_scaler_init_movable(BdScaler *s, BdKernel kernel, int channels, int src_w, int src_h, BdScaleRect src,
+                           int dst_w, int dst_h, double max_w, double max_h);
+/* 0, or BACKDROP_EINVAL (rectangle outside the picture or larger than the
+ * room; the scaler is unchanged). Not within a picture: between row 0s. */
+int bd_scaler_move(BdScaler *s, BdScaleRect src);
 
 /* Destination row d into out (channels x dst_w floats, planar). Rows of a
  * picture are asked for in increasing order, starting at 0 (which starts

@@ -5,9 +5,10 @@
 #include "resample.h"
 #include "../colorspace.h"
 
-int nn_frame_to_tensor_init(NnFrameToTensor *p, BackdropPixelFormat format, BackdropColorRange range,
-                            BackdropColorMatrix matrix, int frame_w, int frame_h, NnRect src,
-                            int tensor_w, int dst_x, int dst_y, int dst_w, int dst_h)
+/* max_w x max_h > 0: movable, with room for source rectangles up to that. */
+static int frame_to_tensor_init(NnFrameToTensor *p, BackdropPixelFormat format, BackdropColorRange range,
+                                BackdropColorMatrix matrix, int frame_w, int frame_h, NnRect src, int tensor_w,
+                                int dst_x, int dst_y, int dst_w, int dst_h, double max_w, double max_h)
 {
     memset(p, 0, sizeof(*p));
     p->format = format;
@@ -18,15 +19,20 @@ int nn_frame_to_tensor_init(NnFrameToTensor *p, BackdropPixelFormat format, Back
     p->dst_h = dst_h;
     int yuv = format == BACKDROP_PIXFMT_YUV420P;
     BdScaleRect luma = { src.x, src.y, src.w, src.h };
-    int err = bd_scaler_init(&p->luma, BD_KERNEL_AREA, yuv ? 1 : 3, frame_w, frame_h, luma, dst_w, dst_h);
+    int movable = max_w > 0;
+    int err = movable ? bd_scaler_init_movable(&p->luma, BD_KERNEL_AREA, yuv ? 1 : 3, frame_w, frame_h, luma, dst_w,
+                                               dst_h, max_w, max_h)
+                      : bd_scaler_init(&p->luma, BD_KERNEL_AREA, yuv ? 1 : 3, frame_w, frame_h, luma, dst_w, dst_h);
     if (err < 0)
         goto fail;
     if (yuv) {
         /* Chroma sample c covers luma [2c, 2c + 2): halve the coordinates. */
         BdScaleRect chroma = { src.x / 2, src.y / 2, src.w / 2, src.h / 2 };
+        int cw = (frame_w + 1) / 2, ch = (frame_h + 1) / 2;
         for (int k = 0; k < 2; k++)
-            if ((err = bd_scaler_init(&p->chroma[k], BD_KERNEL_AREA, 1, (frame_w + 1) / 2, (frame_h + 1) / 2, chroma,
-                                      dst_w, dst_h)) < 0)
+            if ((err = movable ? bd_scaler_init_movable(&p->chroma[k], BD_KERNEL_AREA, 1, cw, ch, chroma, dst_w,
+                                                        dst_h, max_w / 2, max_h / 2)
+                               : bd_scaler_init(&p->chroma[k], BD_KERNEL_AREA, 1, cw, ch, chroma, dst_w, dst_h)) < 0)
                 goto fail;
         YuvCoefficients c = bd_yuv_coefficients(range, matrix);
         p->ky = c.y_scale / 255.0f;
@@ -45,6 +51,42 @@ int nn_frame_to_tensor_init(NnFrameToTensor *p, BackdropPixelFormat format, Back
 fail:
     nn_frame_to_tensor_free(p);
     return err;
+}
+
+int nn_frame_to_tensor_init(NnFrameToTensor *p, BackdropPixelFormat format, BackdropColorRange range,
+                            BackdropColorMatrix matrix, int frame_w, int frame_h, NnRect src,
+                            int tensor_w, int dst_x, int dst_y, int dst_w, int dst_h)
+{
+    return frame_to_tensor_init(p, format, range, matrix, frame_w, frame_h, src, tensor_w, dst_x, dst_y, dst_w,
+                                dst_h, 0, 0);
+}
+
+int nn_frame_to_tensor_init_movable(NnFrameToTensor *p, BackdropPixelFormat format, BackdropColorRange range,
+                                    BackdropColorMatrix matrix, int frame_w, int frame_h, NnRect src,
+                                    int tensor_w, int dst_x, int dst_y, int dst_w, int dst_h, double max_w,
+                                    double max_h)
+{
+    if (!(max_w > 0) || !(max_h > 0))
+        return BACKDROP_EINVAL;
+    return frame_to_tensor_init(p, format, range, matrix, frame_w, frame_h, src, tensor_w, dst_x, dst_y, dst_w,
+                                dst_h, max_w, max_h);
+}
+
+int nn_frame_to_tensor_move(NnFrameToTensor *p, NnRect src)
+{
+    BdScaleRect luma = { src.x, src.y, src.w, src.h }, chroma = { src.x / 2, src.y / 2, src.w / 2, src.h / 2 };
+    int yuv = p->format == BACKDROP_PIXFMT_YUV420P;
+    /* All or nothing: check the chroma planes' rectangle before moving any. */
+    BdScaler *c = p->chroma;
+    if (yuv && (!(chroma.w <= c[0].x.max_span) || !(chroma.h <= c[0].y.max_span) || chroma.x + chroma.w >
+                c[0].x.limit + 1.0 || chroma.y + chroma.h > c[0].y.limit + 1.0))
+        return BACKDROP_EINVAL;
+    int err = bd_scaler_move(&p->luma, luma);
+    if (err < 0 || !yuv)
+        return err;
+    bd_scaler_move(&c[0], chroma);
+    bd_scaler_move(&c[1], chroma);
+    return 0;
 }
 
 void nn_frame_to_tensor_free(NnFrameToTensor *p)

@@ -42,6 +42,17 @@ typedef struct NnFrameToTensor {
 int nn_frame_to_tensor_init(NnFrameToTensor *p, BackdropPixelFormat format, BackdropColorRange range,
                             BackdropColorMatrix matrix, int frame_w, int frame_h, NnRect src,
                             int tensor_w, int dst_x, int dst_y, int dst_w, int dst_h);
+/* The same with room to move: nn_frame_to_tensor_move re-points it at any
+ * rectangle of the frame up to max_w x max_h luma pixels without
+ * allocating (a window that follows the subject, framing track); what it
+ * then writes is bit-identical to a resampler built for that rectangle. */
+int nn_frame_to_tensor_init_movable(NnFrameToTensor *p, BackdropPixelFormat format, BackdropColorRange range,
+                                    BackdropColorMatrix matrix, int frame_w, int frame_h, NnRect src,
+                                    int tensor_w, int dst_x, int dst_y, int dst_w, int dst_h, double max_w,
+                                    double max_h);
+/* 0, or BACKDROP_EINVAL (outside the frame, or larger than the room; the
+ * resampler is unchanged). */
+int nn_frame_to_tensor_move(NnFrameToTensor *p, NnRect src);
 void nn_frame_to_tensor_run(NnFrameToTensor *p, const BackdropFrame *frame, float *tensor);
 /* The affine map from the frame's channels (Y, U, V, or the packed bytes
  * in memory order; each / 255) to the tensor's R, G, B, before clamping:

@@ -19,8 +19,28 @@
  *    pixel is judged mostly by a window that sees it near its centre.
  *  - STRETCH: the whole frame fills the whole tensor, distorted;
  *  - CROP: a centred crop of the input's aspect; outside it, alpha 0;
- *  - PAD: the whole frame, aspect kept, centred, mid-grey bars around it.
- * A frame of the input's own aspect ratio is one window in every framing.
+ *  - PAD: the whole frame, aspect kept, centred, mid-grey bars around it;
+ *  - TRACK: the WINDOWS map, at a third of the cost. A full pass (exactly
+ *    WINDOWS) on the first frame, every track_every frames, and whenever
+ *    the tracked answer looks wrong; between them one window of the
+ *    input's aspect that holds every pixel the last map calls person, with
+ *    a margin (neural_track_window: smoothed over time, so that the matte
+ *    does not jump with it), written into the same map: inside the window
+ *    its answer resampled (bilinear), outside 0. A small person gets up to
+ *    2.5 times the model pixels of WINDOWS. Wrong means: person (p >= 0.5)
+ *    within NEURAL_TRACK_BORDER tensor pixels of a window edge that is not
+ *    the frame's (someone is cut off or coming in), or the map's mass off
+ *    by more than -30 % / +50 % from the last full pass (someone left or
+ *    came in where the window does not look); then that frame gets its
+ *    full pass at once. A full pass finds the people; the frame's answer
+ *    is then the window placed on them (one more inference) unless that
+ *    is not reliable either, so that the map does not change character
+ *    every track_every frames (measured: that flickered). Nothing found, or a box that does not fit in one
+ *    window: the full pass. The seam: the window holds the person with a
+ *    margin and the border test sends a person near it to the full pass,
+ *    so the cut to 0 at the window's edge runs through background.
+ * A frame of the input's own aspect ratio is one window in every framing
+ * (TRACK included: it then runs as STRETCH).
  *
  * Rotation: video from phones is often stored sideways with a display
  * matrix that turns it upright. Networks only know upright people, so with
@@ -100,6 +120,14 @@ void neural_close(Neural *net)
 void neural_uninit(Neural *net)
 {
     nn_frame_to_tensor_free(&net->to_tensor);
+    nn_frame_to_tensor_free(&net->track_tensor);
+    free(net->track_i0);
+    free(net->track_f);
+    free(net->track_full);
+    net->track_i0 = NULL;
+    net->track_f = NULL;
+    net->track_full = NULL;
+    net->track = 0;
     free(net->weights);
     free(net->blended);
     free(net->wide);
@@ -162,6 +190,91 @@ static int init_windows(Neural *net, const BdShape *cfg, BdMatteInfo *info)
     return 0;
 }
 
+int neural_track_window(const NeuralBox *people, const NeuralBox *previous, int frame_w, int frame_h, int tw, int th,
+                        NeuralBox *window)
+{
+    double fw = frame_w, fh = frame_h;
+    /* The largest window: k = frame pixels per tensor pixel. */
+    double kmax = fmin(fw / tw, fh / th);
+    double min_margin = NEURAL_TRACK_MIN_MARGIN * fmin(fw, fh);
+    /* What the window must hold: the box with the minimum margin, as far
+     * as it lies in the frame. */
+    double bx0 = fmax(people->x0 - min_margin, 0), bx1 = fmin(people->x1 + min_margin, fw);
+    double by0 = fmax(people->y0 - min_margin, 0), by1 = fmin(people->y1 + min_margin, fh);
+    double kbox = fmax((bx1 - bx0) / tw, (by1 - by0) / th);
+    if (kbox > kmax * (1 + 1e-9))
+        return 0;
+    double pw = people->x1 - people->x0, ph = people->y1 - people->y0;
+    double margin = fmax(0.25 * fmax(pw, ph), min_margin);
+    double k = fmax((pw + 2 * margin) / tw, (ph + 2 * margin) / th);
+    k = fmin(fmax(k, NEURAL_TRACK_MIN_SIZE * kmax), kmax);
+    double cx = 0.5 * (people->x0 + people->x1), cy = 0.5 * (people->y0 + people->y1);
+    if (previous && previous->x1 > previous->x0) {
+        double pk = (previous->x1 - previous->x0) / tw;
+        cx = 0.5 * (previous->x0 + previous->x1) + 0.5 * (cx - 0.5 * (previous->x0 + previous->x1));
+        cy = 0.5 * (previous->y0 + previous->y1) + 0.5 * (cy - 0.5 * (previous->y0 + previous->y1));
+        k = k >= pk ? k : pk + 0.25 * (k - pk);
+        k = fmin(fmax(k, kbox), kmax);
+    }
+    double w = k * tw, h = k * th;
+    /* A still person's box jitters by a map pixel from frame to frame: a
+     * window that needs to move or resize by less than the dead band, and
+     * holds the box, stays where it is. */
+    if (previous && previous->x1 > previous->x0) {
+        double band = NEURAL_TRACK_DEAD_BAND * fmin(fw, fh);
+        double pw0 = previous->x1 - previous->x0, ph0 = previous->y1 - previous->y0;
+        if (fabs(cx - 0.5 * (previous->x0 + previous->x1)) < band &&
+            fabs(cy - 0.5 * (previous->y0 + previous->y1)) < band && fabs(w - pw0) < band &&
+            previous->x0 <= bx0 && previous->y0 <= by0 && previous->x1 >= bx1 && previous->y1 >= by1 &&
+            previous->x0 >= 0 && previous->y0 >= 0 && previous->x1 <= fw && previous->y1 <= fh &&
+            fabs(pw0 * th - ph0 * tw) <= 1e-6 * pw0 * th) {
+            *window = *previous;
+            return 1;
+        }
+    }
+    /* Hold the box, then stay in the frame: both intervals of the centre
+     * overlap (the box lies in the frame and w, h are big enough), so the
+     * second clamp keeps the first one's guarantee. */
+    cx = fmin(fmax(cx, bx1 - 0.5 * w), bx0 + 0.5 * w);
+    cy = fmin(fmax(cy, by1 - 0.5 * h), by0 + 0.5 * h);
+    cx = fmin(fmax(cx, 0.5 * w), fw - 0.5 * w);
+    cy = fmin(fmax(cy, 0.5 * h), fh - 0.5 * h);
+    /* Rounding may leave the sum a hair beyond the frame. */
+    window->x0 = fmax(cx - 0.5 * w, 0);
+    window->y0 = fmax(cy - 0.5 * h, 0);
+    window->x1 = fmin(window->x0 + w, fw);
+    window->y1 = fmin(window->y0 + h, fh);
+    return 1;
+}
+
+/* Sets up TRACK on top of WINDOWS: a resampler with room for the largest
+ * window (moved per frame, never rebuilt: see resample.h), the map's
+ * column and row positions in the window (rewritten per frame). */
+static int init_track(Neural *net, const BdShape *cfg)
+{
+    int fw = cfg->width, fh = cfg->height, tw = net->stored_w, th = net->stored_h;
+    double kmax = fmin((double)fw / tw, (double)fh / th);
+    net->max_window_w = fmin(kmax * tw, fw);
+    net->max_window_h = fmin(kmax * th, fh);
+    NnRect src = { 0, 0, net->max_window_w, net->max_window_h };
+    int err = nn_frame_to_tensor_init_movable(&net->track_tensor, cfg->format, cfg->range, cfg->matrix, fw, fh, src,
+                                              tw, 0, 0, tw, th, net->max_window_w, net->max_window_h);
+    if (err < 0)
+        return err;
+    size_t n = (size_t)net->map_w + (size_t)net->map_h;
+    net->track_i0 = malloc(sizeof(int) * n);
+    net->track_f = malloc(sizeof(float) * n);
+    net->track_full = malloc(sizeof(float) * (size_t)net->map_w * (size_t)net->map_h);
+    if (!net->track_i0 || !net->track_f || !net->track_full)
+        return BACKDROP_ENOMEM;
+    net->track = 1;
+    net->window = (NeuralBox){ 0, 0, 0, 0 };
+    net->since_full = -1;
+    net->full_mass = 0;
+    net->tracked_frames = net->full_passes = 0;
+    return 0;
+}
+
 int neural_init(Neural *net, const BdEnv *env, const BdShape *cfg, NeuralFraming framing_option,
                 const char *engine, BdMatteInfo *info)
 {
@@ -176,16 +289,24 @@ int neural_init(Neural *net, const BdEnv *env, const BdShape *cfg, NeuralFraming
     net->width = fw;
     net->height = fh;
     net->windows = 1;
+    net->track = 0;
     int crop_x0 = 0, crop_y0 = 0, crop_w = fw, crop_h = fh;
     /* A new shape is a new clip for a recurrent network. */
     nn_engine_reset(net->engine);
     int64_t frame_aspect = (int64_t)fw * th, tensor_aspect = (int64_t)tw * fh;
     NeuralFraming framing = frame_aspect == tensor_aspect ? NEURAL_FRAMING_STRETCH : framing_option;
-    /* Windows of one frame would hand each other a recurrent state. */
+    /* TRACK runs on the WINDOWS geometry. */
+    int track = framing == NEURAL_FRAMING_TRACK;
+    if (track)
+        framing = NEURAL_FRAMING_WINDOWS;
+    /* Windows of one frame would hand each other a recurrent state (and a
+     * tracked window's jumps between full passes would too). */
     if (framing == NEURAL_FRAMING_WINDOWS && net->recurrent)
         framing = NEURAL_FRAMING_PAD;
     if (framing == NEURAL_FRAMING_WINDOWS) {
         ret = init_windows(net, cfg, info);
+        if (ret == 0 && track)
+            ret = init_track(net, cfg);
         if (ret <= 0)
             return ret;
         neural_uninit(net);
@@ -240,13 +361,15 @@ static size_t stored_index(const Neural *net, int u, int v)
     return (size_t)y * sw + x;
 }
 
-/* Feeds window k (or, with one window, the frame) to the network and
+/* Feeds window k (or, with one window, the frame; k < 0: TRACK's window) to the network and
  * returns its probability map in the stored orientation. With windows, the
  * frame was resampled into 'wide' beforehand. */
 static const float *run_network(Neural *net, const BackdropFrame *in, int k, int *err)
 {
     float *tensor = net->quarter_turns ? net->turned_input : net->input;
-    if (net->windows == 1) {
+    if (k < 0) {
+        nn_frame_to_tensor_run(&net->track_tensor, in, tensor);
+    } else if (net->windows == 1) {
         nn_frame_to_tensor_run(&net->to_tensor, in, tensor);
     } else if (net->horizontal) {
         size_t row = 3 * (size_t)net->stored_w;
@@ -291,21 +414,217 @@ static void blend_window(Neural *net, const float *map, int k)
     }
 }
 
+/* WINDOWS: every window, blended into 'blended'. */
+static int full_pass(Neural *net, const BackdropFrame *in)
+{
+    int err;
+    /* The windows cover the map and their weights sum to 1 per column
+     * (row), so the sum of weighted maps is the weighted mean. */
+    memset(net->blended, 0, sizeof(float) * (size_t)net->map_w * (size_t)net->map_h);
+    nn_frame_to_tensor_run(&net->to_tensor, in, net->wide);
+    for (int k = 0; k < net->windows; k++) {
+        const float *window_map = run_network(net, in, k, &err);
+        if (err < 0)
+            return err;
+        blend_window(net, window_map, k);
+    }
+    return 0;
+}
+
+/* ---- TRACK ---------------------------------------------------------------- */
+
+/* Person pixels fewer than this in the last map: nothing to follow. */
+#define NEURAL_TRACK_MIN_PIXELS 16
+/* Person within this many tensor pixels of an inner window edge: cut off. */
+#define NEURAL_TRACK_BORDER 3
+
+/* The box, in frame pixels, of the pixels the last map calls person;
+ * 0 when there are too few. */
+static int people_box(const Neural *net, NeuralBox *box)
+{
+    int x0 = net->map_w, x1 = -1, y0 = net->map_h, y1 = -1;
+    long count = 0;
+    for (int y = 0; y < net->map_h; y++) {
+        const float *p = net->blended + (size_t)y * net->map_w;
+        for (int x = 0; x < net->map_w; x++) {
+            if (p[x] >= 0.5f) {
+                count++;
+                x0 = x < x0 ? x : x0;
+                x1 = x > x1 ? x : x1;
+                y0 = y < y0 ? y : y0;
+                y1 = y > y1 ? y : y1;
+            }
+        }
+    }
+    if (count < NEURAL_TRACK_MIN_PIXELS)
+        return 0;
+    /* The map covers the whole frame (init_windows' placement). */
+    double sx = (double)net->width / net->map_w, sy = (double)net->height / net->map_h;
+    *box = (NeuralBox){ x0 * sx, y0 * sy, (x1 + 1) * sx, (y1 + 1) * sy };
+    return 1;
+}
+
+/* Map pixels [0, n) of a line whose pixel is 'scale' frame pixels: the
+ * left tap in the window's answer (of 'size' pixels over [lo, hi)), -1
+ * outside the window, and the right tap's weight (bilinear, half-pixel
+ * centres, edge values held). */
+static void track_taps(int *i0, float *f, int n, double scale, double lo, double hi, int size)
+{
+    for (int i = 0; i < n; i++) {
+        double x = (i + 0.5) * scale;
+        if (x < lo || x >= hi) {
+            i0[i] = -1;
+            f[i] = 0;
+            continue;
+        }
+        double u = (x - lo) * size / (hi - lo) - 0.5;
+        u = u < 0 ? 0 : u > size - 1 ? size - 1 : u;
+        int left = (int)floor(u);
+        if (left > size - 2)
+            left = size > 1 ? size - 2 : 0;
+        i0[i] = left;
+        f[i] = size > 1 ? (float)(u - left) : 0.0f;
+    }
+}
+
+/* Whether the window's answer has a person at an edge the frame goes on
+ * beyond. */
+static int cut_off(const Neural *net, const float *map, const NeuralBox *w)
+{
+    int tw = net->stored_w, th = net->stored_h, b = NEURAL_TRACK_BORDER;
+    int left = w->x0 > 0.5, right = w->x1 < net->width - 0.5;
+    int top = w->y0 > 0.5, bottom = w->y1 < net->height - 0.5;
+    for (int y = 0; y < th; y++) {
+        const float *p = map + (size_t)y * tw;
+        int edge_row = (top && y < b) || (bottom && y >= th - b);
+        for (int x = 0; x < tw; x++)
+            if (p[x] >= 0.5f && (edge_row || (left && x < b) || (right && x >= tw - b)))
+                return 1;
+    }
+    return 0;
+}
+
+static double map_mass(const Neural *net)
+{
+    double sum = 0;
+    for (size_t i = 0; i < (size_t)net->map_w * net->map_h; i++)
+        sum += net->blended[i];
+    return sum;
+}
+
+/* One inference on window w, written into 'blended'; *reliable says
+ * whether to keep it. */
+static int tracked_pass(Neural *net, const BackdropFrame *in, const NeuralBox *w, int *reliable)
+{
+    int err, tw = net->stored_w, th = net->stored_h, mw = net->map_w, mh = net->map_h;
+    /* x1 - x0 may come out an ulp above the largest window's width. */
+    NnRect src = { w->x0, w->y0, fmin(w->x1 - w->x0, net->max_window_w), fmin(w->y1 - w->y0, net->max_window_h) };
+    if ((err = nn_frame_to_tensor_move(&net->track_tensor, src)) < 0)
+        return err;
+    const float *map = run_network(net, in, -1, &err);
+    if (err < 0)
+        return err;
+    *reliable = 0;
+    if (cut_off(net, map, w))
+        return 0;
+    int *ci = net->track_i0, *ri = net->track_i0 + mw;
+    float *cf = net->track_f, *rf = net->track_f + mw;
+    track_taps(ci, cf, mw, (double)net->width / mw, w->x0, w->x1, tw);
+    track_taps(ri, rf, mh, (double)net->height / mh, w->y0, w->y1, th);
+    for (int y = 0; y < mh; y++) {
+        float *out = net->blended + (size_t)y * mw;
+        if (ri[y] < 0) {
+            memset(out, 0, sizeof(float) * (size_t)mw);
+            continue;
+        }
+        const float *top = map + (size_t)ri[y] * tw, *bottom = th > 1 ? top + tw : top;
+        float fy = rf[y];
+        for (int x = 0; x < mw; x++) {
+            if (ci[x] < 0) {
+                out[x] = 0;
+                continue;
+            }
+            int i = ci[x], j = tw > 1 ? i + 1 : i;
+            float a = top[i] + cf[x] * (top[j] - top[i]), b = bottom[i] + cf[x] * (bottom[j] - bottom[i]);
+            out[x] = a + fy * (b - a);
+        }
+    }
+    double mass = map_mass(net);
+    *reliable = mass >= 0.7 * net->full_mass && mass <= 1.5 * net->full_mass;
+    return 0;
+}
+
+/* The tracked window for the people in 'blended', run and kept when it is
+ * reliable: returns 1 (blended holds its answer), 0 (blended unchanged
+ * unless the window was tried: then the caller must overwrite it), or an
+ * error. */
+static int try_track(Neural *net, const BackdropFrame *in, int *tried)
+{
+    NeuralBox people, window;
+    const NeuralBox *previous = net->window.x1 > net->window.x0 ? &net->window : NULL;
+    int err, reliable = 0;
+    *tried = 0;
+    if (!people_box(net, &people) ||
+        !neural_track_window(&people, previous, net->width, net->height, net->stored_w, net->stored_h, &window))
+        return 0;
+    *tried = 1;
+    if ((err = tracked_pass(net, in, &window, &reliable)) < 0)
+        return err;
+    if (reliable)
+        net->window = window;
+    return reliable;
+}
+
+/* Between full passes the window follows the last map. A full pass (due,
+ * or because the window's answer was not reliable) finds the people; the
+ * frame's answer is then still the window's, placed on what the full pass
+ * found, when that is reliable: so the map handed on comes from one kind
+ * of view, and does not change character every track_every frames (which
+ * flickers), at one more inference per full pass. */
+static int track_segment(Neural *net, const BackdropFrame *in)
+{
+    int every = net->track_every < 1 ? 1 : net->track_every, err, tried;
+    if (net->since_full >= 0 && net->since_full + 1 < every) {
+        if ((err = try_track(net, in, &tried)) < 0)
+            return err;
+        if (err == 1) {
+            net->since_full++;
+            net->tracked_frames++;
+            /* A window's map: no one picture lies under all of it. */
+            net->picture = NULL;
+            return 0;
+        }
+    }
+    if ((err = full_pass(net, in)) < 0)
+        return err;
+    net->since_full = 0;
+    net->full_mass = map_mass(net);
+    net->full_passes++;
+    net->picture = net->wide;
+    if (every == 1)
+        return 0;
+    memcpy(net->track_full, net->blended, sizeof(float) * (size_t)net->map_w * (size_t)net->map_h);
+    if ((err = try_track(net, in, &tried)) < 0)
+        return err;
+    if (err == 1)
+        net->picture = NULL;
+    /* Not reliable: the full pass's answer, kept aside. */
+    if (err == 0 && tried)
+        memcpy(net->blended, net->track_full, sizeof(float) * (size_t)net->map_w * (size_t)net->map_h);
+    return 0;
+}
+
 int neural_segment(Neural *net, const BackdropFrame *in, const float **soft)
 {
     const float *map;
     int err;
-    if (net->windows > 1) {
-        /* The windows cover the map and their weights sum to 1 per column
-         * (row), so the sum of weighted maps is the weighted mean. */
-        memset(net->blended, 0, sizeof(float) * (size_t)net->map_w * (size_t)net->map_h);
-        nn_frame_to_tensor_run(&net->to_tensor, in, net->wide);
-        for (int k = 0; k < net->windows; k++) {
-            const float *window_map = run_network(net, in, k, &err);
-            if (err < 0)
-                return err;
-            blend_window(net, window_map, k);
-        }
+    if (net->track) {
+        if ((err = track_segment(net, in)) < 0)
+            return err;
+        map = net->blended;
+    } else if (net->windows > 1) {
+        if ((err = full_pass(net, in)) < 0)
+            return err;
         map = net->blended;
         net->picture = net->wide;
     } else {

@@ -7,7 +7,8 @@
  *   engine     built by name (the method's option "engine", engine.h) on
  *              the first frame; state pairs are the engine's business
  *   framing    how a frame of another aspect ratio meets the network's
- *              input: windows (default), pad, stretch, crop
+ *              input: windows (default), pad, stretch, crop, or track (one
+ *              window that follows the people, windows every so often)
  *   rotation   tensors turned upright for sideways video, answers back
  *   soft map   the probability map (windows blended) and its placement
  *              in the frame, handed on as the matte; the refine stage
@@ -41,7 +42,37 @@ typedef enum NeuralFraming {
     NEURAL_FRAMING_CROP,
     NEURAL_FRAMING_PAD,
     NEURAL_FRAMING_WINDOWS,
+    NEURAL_FRAMING_TRACK,
 } NeuralFraming;
+
+/* TRACK: a box in frame pixels (stored orientation), [x0, x1) x [y0, y1). */
+typedef struct NeuralBox {
+    double x0, y0, x1, y1;
+} NeuralBox;
+
+/* The tracked window for the people's box 'people' (the pixels the last
+ * map calls person), in a frame of frame_w x frame_h, of the network
+ * input's aspect tw:th:
+ *   margin     a quarter of the box's longer side on every side, at least
+ *              NEURAL_TRACK_MIN_MARGIN of the frame's short side;
+ *   size       of the input's aspect, just enough for box and margin, at
+ *              least NEURAL_TRACK_MIN_SIZE and at most all of the largest
+ *              window that fits in the frame (as tall as a 16:9 frame);
+ *   smoothing  with the last window 'previous' (NULL: none): its centre
+ *              moves half way to the new one, it grows at once but shrinks
+ *              by a quarter of the difference per frame; then it is
+ *              shifted (or grown) just enough to hold the box with the
+ *              minimum margin; but it stays put when it holds that and
+ *              would move its centre and size by less than
+ *              NEURAL_TRACK_DEAD_BAND of the frame's short side;
+ *   clipping   shifted, never shrunk, into the frame.
+ * Returns 1 with *window, or 0 when the box with the minimum margin does
+ * not fit in the largest window (the caller runs the full pass). Pure. */
+#define NEURAL_TRACK_MIN_MARGIN 0.03
+#define NEURAL_TRACK_MIN_SIZE 0.4
+#define NEURAL_TRACK_DEAD_BAND 0.02
+int neural_track_window(const NeuralBox *people, const NeuralBox *previous, int frame_w, int frame_h, int tw, int th,
+                        NeuralBox *window);
 
 /* What a method tells the shared part about its network. */
 typedef struct NeuralModel {
@@ -90,6 +121,22 @@ typedef struct Neural {
     /* The network's input picture aligned with the last map: 'wide' or
      * the tensor; NULL when there is none. */
     const float *picture;
+    /* TRACK (on the WINDOWS geometry, whose map it keeps): 'track_every' is
+     * the method's runtime option, read each frame; the resampler moves
+     * with the window (room for the largest), the map's columns and rows
+     * hold their position in it. The state says when the next full pass
+     * is due, and what it saw. */
+    int track;
+    int track_every;
+    NnFrameToTensor track_tensor;
+    double max_window_w, max_window_h;
+    int *track_i0;                       /* per map column, then per row: left tap, -1 outside */
+    float *track_f;                      /* and its weight of the right tap */
+    float *track_full;                   /* the last full pass's map, while the window is tried */
+    NeuralBox window;                    /* the tracked window; x1 == x0: none */
+    int since_full;                      /* frames since the last full pass; -1: none yet */
+    double full_mass;                    /* sum of the map of the last full pass */
+    long long tracked_frames, full_passes; /* counts, per shape (tests, bench) */
 } Neural;
 
 /* Checks the network against the contract above. n must be zeroed. Logs

@@ -4,17 +4,18 @@
  * model is a .tflite file whose graph has one picture input and one
  * probability output (format/tflite.h names them "input" and "output");
  * engine, framing, rotation and the soft map are the shared neural part
- * (neural.c). Its options: framing and engine.
+ * (neural.c). Its options: framing, engine and track-every.
  */
 #include "neural.h"
 #include "../nn/format/tflite.h"
 
-static const char *const framing_choices[] = { "stretch", "crop", "pad", "windows", NULL };
+static const char *const framing_choices[] = { "stretch", "crop", "pad", "windows", "track", NULL };
 static const char *const engine_choices[] = { "xnnpack", "reference", NULL };
 
 typedef struct SelfieOptions {
     int framing; /* NeuralFraming */
     int engine;  /* index into engine_choices */
+    int track_every;
 } SelfieOptions;
 
 typedef struct Selfie {
@@ -26,10 +27,13 @@ typedef struct Selfie {
 #define FIELD(f) offsetof(SelfieOptions, f)
 static const BdOption selfie_options[] = {
     { { "framing", "how a frame of another aspect ratio meets the model: overlapping windows, pad, "
-        "distort (stretch), or crop the centre", BACKDROP_OPTION_CHOICE, "windows", 0, 0, framing_choices, 0 },
+        "distort (stretch), crop the centre, or track: one window that follows the people, all windows every "
+        "--track-every frames", BACKDROP_OPTION_CHOICE, "windows", 0, 0, framing_choices, 0 },
       FIELD(framing), 1 },
     { { "engine", "XNNPACK, or the slow plain-C reference executor (the oracle for tests)",
         BACKDROP_OPTION_CHOICE, "xnnpack", 0, 0, engine_choices, 0 }, FIELD(engine), 1 },
+    { { "track-every", "framing track: a full pass (all windows) at least every N frames; 1: always",
+        BACKDROP_OPTION_INT, "30", 1, 100000, NULL, BACKDROP_OPTION_RUNTIME }, FIELD(track_every), 0 },
 };
 
 static int selfie_open(void *opaque, const BdEnv *env)
@@ -72,6 +76,7 @@ static int selfie_init(void *opaque, const BdEnv *env, const BdShape *shape, BdM
 static int selfie_run(void *opaque, const BdEnv *env, BdFrameJob *job)
 {
     Selfie *sf = opaque;
+    sf->net.track_every = sf->opts.track_every;
     int err = neural_segment(&sf->net, job->in, &job->matte.soft);
     if (err >= 0)
         neural_picture(&sf->net, &job->matte);

@@ -31,6 +31,7 @@
 #include "nn/engine.h"
 #include "nn/engine/reference.h"
 #include "nn/format/tflite.h"
+#include "segment/neural.h"
 #include "suites.h"
 
 /* XNNPACK vs the reference on one operator (float32 sums against double
@@ -1260,6 +1261,111 @@ static int test_nn_op_by_op_landscape(void)
     return check_op_by_op("selfie_segmentation_landscape.tflite", "landscape");
 }
 
+/* ---- framing track: the window's geometry ------------------------------------------------ */
+
+static int box_holds(const NeuralBox *w, double x0, double y0, double x1, double y1)
+{
+    const double e = 1e-9;
+    return w->x0 <= x0 + e && w->y0 <= y0 + e && w->x1 >= x1 - e && w->y1 >= y1 - e;
+}
+
+#define CHECK_NEAR(a, b, tol) CHECK(fabs((a) - (b)) <= (tol), "%s = %.6g, expected %.6g", #a, (double)(a), (double)(b))
+
+/* neural_track_window: margin, the model's aspect, minimum and maximum
+ * size, clipping by shifting, refusal, and smoothing over time (centre half
+ * way, grow at once, shrink by a quarter), always holding the box. */
+static int test_nn_track_window(void)
+{
+    NeuralBox w, prev;
+    /* A standing person 40 x 100 in 640x360, square model: a quarter of
+     * 100 on each side gives 150 x 150 around the box's centre. */
+    NeuralBox p = { 300, 100, 340, 200 };
+    CHECK_INT(neural_track_window(&p, NULL, 640, 360, 256, 256, &w), 1);
+    CHECK_NEAR(w.x1 - w.x0, 150, 1e-9);
+    CHECK_NEAR(w.y1 - w.y0, 150, 1e-9);
+    CHECK_NEAR(w.x0, 245, 1e-9);
+    CHECK_NEAR(w.y0, 75, 1e-9);
+    /* The landscape model's aspect: 256:144. */
+    CHECK_INT(neural_track_window(&p, NULL, 640, 360, 256, 144, &w), 1);
+    CHECK_NEAR((w.x1 - w.x0) * 144, (w.y1 - w.y0) * 256, 1e-6);
+    CHECK(box_holds(&w, 275, 75, 365, 225), "landscape window (%g %g %g %g) misses the margin", w.x0, w.y0, w.x1,
+          w.y1);
+    /* A tiny person: at least NEURAL_TRACK_MIN_SIZE of the largest window. */
+    p = (NeuralBox){ 400, 200, 410, 220 };
+    CHECK_INT(neural_track_window(&p, NULL, 640, 360, 256, 256, &w), 1);
+    CHECK_NEAR(w.x1 - w.x0, NEURAL_TRACK_MIN_SIZE * 360, 1e-9);
+    CHECK(box_holds(&w, 400, 200, 410, 220), "small box not held");
+    /* At the left edge: shifted into the frame, not shrunk. */
+    p = (NeuralBox){ 0, 100, 40, 200 };
+    CHECK_INT(neural_track_window(&p, NULL, 640, 360, 256, 256, &w), 1);
+    CHECK_NEAR(w.x0, 0, 1e-9);
+    CHECK_NEAR(w.x1 - w.x0, 150, 1e-9);
+    /* Tall (to the bottom edge) and wide: the largest window, as tall as
+     * the frame, still holding the box. */
+    p = (NeuralBox){ 200, 40, 420, 360 };
+    CHECK_INT(neural_track_window(&p, NULL, 640, 360, 256, 256, &w), 1);
+    CHECK_NEAR(w.y0, 0, 1e-9);
+    CHECK_NEAR(w.y1, 360, 1e-9);
+    CHECK_NEAR(w.x1 - w.x0, 360, 1e-9);
+    CHECK(box_holds(&w, 200, 40, 420, 360), "wide box not held");
+    /* Wider than the frame is tall (with the minimum margin): refused. */
+    p = (NeuralBox){ 100, 0, 460, 360 };
+    CHECK_INT(neural_track_window(&p, NULL, 640, 360, 256, 256, &w), 0);
+    /* Smoothing: the box moved right; the centre goes half way, then is
+     * pushed just far enough to hold the box with the minimum margin. */
+    prev = (NeuralBox){ 245, 75, 395, 225 };
+    p = (NeuralBox){ 340, 100, 380, 200 };
+    CHECK_INT(neural_track_window(&p, &prev, 640, 360, 256, 256, &w), 1);
+    CHECK_NEAR(0.5 * (w.x0 + w.x1), 0.5 * (320 + 360), 1e-9);
+    CHECK_NEAR(w.x1 - w.x0, 150, 1e-9);
+    p = (NeuralBox){ 500, 100, 540, 200 };
+    CHECK_INT(neural_track_window(&p, &prev, 640, 360, 256, 256, &w), 1);
+    CHECK_NEAR(w.x1, 540 + NEURAL_TRACK_MIN_MARGIN * 360, 1e-9);
+    /* Shrinks by a quarter of the difference per frame... */
+    prev = (NeuralBox){ 170, 0, 470, 300 };
+    p = (NeuralBox){ 300, 100, 340, 200 };
+    CHECK_INT(neural_track_window(&p, &prev, 640, 360, 256, 256, &w), 1);
+    CHECK_NEAR(w.x1 - w.x0, 300 - 0.25 * 150, 1e-9);
+    CHECK(box_holds(&w, 300, 100, 340, 200), "shrinking window lost the box");
+    /* ... and grows at once. */
+    prev = (NeuralBox){ 245, 75, 395, 225 };
+    p = (NeuralBox){ 280, 60, 360, 260 };
+    CHECK_INT(neural_track_window(&p, &prev, 640, 360, 256, 256, &w), 1);
+    CHECK_NEAR(w.x1 - w.x0, 300, 1e-9);
+    CHECK(box_holds(&w, 280, 60, 360, 260), "growing window lost the box");
+    /* Many random boxes and histories: inside the frame, of the model's
+     * aspect, holding the box with the minimum margin (as far as the frame
+     * goes), or refused only when that cannot fit. */
+    uint32_t seed = 12345;
+    prev = (NeuralBox){ 0, 0, 0, 0 };
+    for (int i = 0; i < 2000; i++) {
+        double v[4];
+        for (int k = 0; k < 4; k++) {
+            seed = seed * 1664525u + 1013904223u;
+            v[k] = (seed >> 8) / 16777216.0;
+        }
+        int fw = i % 2 ? 640 : 360, fh = i % 2 ? 360 : 640;
+        p.x0 = v[0] * fw * 0.9;
+        p.x1 = p.x0 + 1 + v[1] * (fw - p.x0 - 1);
+        p.y0 = v[2] * fh * 0.9;
+        p.y1 = p.y0 + 1 + v[3] * (fh - p.y0 - 1);
+        double m = NEURAL_TRACK_MIN_MARGIN * 360;
+        double bx0 = fmax(p.x0 - m, 0), bx1 = fmin(p.x1 + m, fw), by0 = fmax(p.y0 - m, 0), by1 = fmin(p.y1 + m, fh);
+        int fits = bx1 - bx0 <= 360 && by1 - by0 <= 360;
+        int ok = neural_track_window(&p, i % 3 ? &prev : NULL, fw, fh, 256, 256, &w);
+        CHECK(ok == fits, "box %d (%g %g %g %g) in %dx%d: %d, expected %d", i, p.x0, p.y0, p.x1, p.y1, fw, fh, ok,
+              fits);
+        if (!ok)
+            continue;
+        CHECK(w.x0 >= 0 && w.y0 >= 0 && w.x1 <= fw + 1e-9 && w.y1 <= fh + 1e-9, "window %d outside the frame", i);
+        CHECK_NEAR(w.x1 - w.x0, w.y1 - w.y0, 1e-6);
+        CHECK(box_holds(&w, bx0, by0, bx1, by1), "window %d (%g %g %g %g) misses (%g %g %g %g)", i, w.x0, w.y0, w.x1,
+              w.y1, bx0, by0, bx1, by1);
+        prev = w;
+    }
+    return UNIT_PASS;
+}
+
 const UnitTest nn_tests[] = {
     UNIT_TEST(nn_conv2d),
     UNIT_TEST(nn_depthwise_conv2d),
@@ -1277,5 +1383,6 @@ const UnitTest nn_tests[] = {
     UNIT_TEST(nn_golden_landscape),
     UNIT_TEST(nn_op_by_op_general),
     UNIT_TEST(nn_op_by_op_landscape),
+    UNIT_TEST(nn_track_window),
     UNIT_TESTS_END
 };

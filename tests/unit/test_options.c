@@ -157,6 +157,13 @@ static int test_option_enumeration(void)
     CHECK_INT(backdrop_option_validate("bilinear", "threshold", "0.3", NULL, 0), 0);
     CHECK_INT(backdrop_option_validate("bilinear", "threshold", "3", NULL, 0), BACKDROP_EINVAL);
     CHECK_INT(backdrop_option_validate("selfie", "threshold", "0.3", NULL, 0), BACKDROP_EINVAL);
+    if (BD_HAVE_XNNPACK) {
+        /* framing track and its period */
+        CHECK_INT(backdrop_option_validate("selfie", "framing", "track", NULL, 0), 0);
+        CHECK_INT(backdrop_option_validate("selfie", "track-every", "1", NULL, 0), 0);
+        CHECK_INT(backdrop_option_validate("selfie", "track-every", "0", why, sizeof(why)), BACKDROP_EINVAL);
+        CHECK(strstr(why, "track-every"), "why '%s'", why);
+    }
     return UNIT_PASS;
 }
 

@@ -641,6 +641,58 @@ static int test_scale_identity_exact(void)
     return UNIT_PASS;
 }
 
+/* A movable scaler re-pointed at another rectangle (bd_scaler_move, for
+ * the neural framing track) writes exactly what a scaler built for that
+ * rectangle writes: shrinking, enlarging, fractional and at the picture's
+ * edges, packed and one-channel. A rectangle outside the picture or larger
+ * than the room is refused and leaves the scaler as it was. */
+static int test_scale_move_matches_init(void)
+{
+    enum { SW = 61, SH = 37, DW = 16, DH = 12 };
+    const BdScaleRect rects[] = {
+        { 0, 0, 36, 27 }, { 10.25, 3.5, 20.5, 15.375 }, { 25, 10, 36, 27 }, { 40.3, 20.1, 8.7, 6.5 },
+        { 0.5, 0, 35.5, 26.6 }, { 0, 0, 36, 27 },
+    };
+    const BdScaleRect refused[] = { { 30, 0, 36, 27 }, { 0, 0, 36.5, 27 }, { 0, 0, 20, 28 }, { -1, 0, 10, 10 } };
+    for (int ch = 1; ch <= 3; ch += 2) {
+        uint8_t *pic = unit_alloc((size_t)SW * SH * ch);
+        for (int i = 0; i < SW * SH * ch; i++)
+            pic[i] = (uint8_t)((i * 37 + (i / (SW * ch)) * 101 + 11) % 251);
+        float *got = unit_alloc(sizeof(float) * DW * ch), *want = unit_alloc(sizeof(float) * DW * ch);
+        BdScaler m, f;
+        CHECK_INT(bd_scaler_init_movable(&m, BD_KERNEL_AREA, ch, SW, SH, rects[0], DW, DH, 36, 27), 0);
+        int status = UNIT_PASS;
+        for (size_t r = 0; r < sizeof(rects) / sizeof(rects[0]) && status == UNIT_PASS; r++) {
+            if (bd_scaler_move(&m, rects[r]) != 0 ||
+                bd_scaler_init(&f, BD_KERNEL_AREA, ch, SW, SH, rects[r], DW, DH) != 0) {
+                unit_report(__FILE__, __LINE__, "rectangle %zu refused", r);
+                status = UNIT_FAIL;
+                break;
+            }
+            /* The refused ones leave the last rectangle in place. */
+            for (size_t k = 0; k < sizeof(refused) / sizeof(refused[0]); k++)
+                if (bd_scaler_move(&m, refused[k]) != BACKDROP_EINVAL) {
+                    unit_report(__FILE__, __LINE__, "rectangle (%g, %g, %g, %g) accepted", refused[k].x,
+                                refused[k].y, refused[k].w, refused[k].h);
+                    status = UNIT_FAIL;
+                }
+            for (int d = 0; d < DH && status == UNIT_PASS; d++) {
+                bd_scaler_row_u8(&m, d, pic, SW * ch, got);
+                bd_scaler_row_u8(&f, d, pic, SW * ch, want);
+                if (memcmp(got, want, sizeof(float) * DW * ch) != 0) {
+                    unit_report(__FILE__, __LINE__, "%d channel(s), rectangle %zu, row %d differs", ch, r, d);
+                    status = UNIT_FAIL;
+                }
+            }
+            bd_scaler_free(&f);
+        }
+        bd_scaler_free(&m);
+        if (status != UNIT_PASS)
+            return status;
+    }
+    return UNIT_PASS;
+}
+
 const UnitTest scale_tests[] = {
     UNIT_TEST(scale_taps_match_naive),
     UNIT_TEST(scale_invalid_arguments),
@@ -649,5 +701,6 @@ const UnitTest scale_tests[] = {
     UNIT_TEST(scale_bilinear_pictures),
     UNIT_TEST(scale_bytes_rounded),
     UNIT_TEST(scale_identity_exact),
+    UNIT_TEST(scale_move_matches_init),
     UNIT_TESTS_END
 };

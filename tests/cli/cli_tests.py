@@ -2367,6 +2367,454 @@ def threads_sigterm_prompt():
     check(0 < n < 600, "out/part.mkv has %d frames; expected some, not all 600" % n)
 
 
+# ---- 11. Matte stages: cleanup (specks, holes, expand), stabilise, refine
+#
+# framediff writes the alpha itself, so of the matte stages only cleanup's
+# expansion acts on it: exact tests without the network. Specks, holes,
+# stabilise and refine act on the selfie's soft map; their tests paste the
+# person of a P3M portrait (its pseudo-GT alpha, cut at 128, so that the
+# pasted person has a known, sharp outline) onto a background photo, both
+# from ../shared/data, and skip without them.
+
+def square_morph(img, radius):
+    """The documented dilation (radius > 0) / erosion (< 0) of
+    src/matte/morph.h: max (min) over the (2|r|+1)^2 square, the window
+    clipped to the picture (outside pixels ignored)."""
+    r = abs(radius)
+    pad = 0 if radius > 0 else 255
+    big = np.pad(img, r, constant_values=pad)
+    h, w = img.shape
+    out = big[r:r + h, r:r + w].copy()
+    for dy in range(-r, r + 1):
+        for dx in range(-r, r + 1):
+            win = big[r + dy:r + dy + h, r + dx:r + dx + w]
+            out = np.maximum(out, win) if radius > 0 else np.minimum(out, win)
+    return out
+
+
+@test
+def matte_expand_framediff():
+    """--expand (cleanup regions' finish) on framediff's own alpha: a white
+    16x16 square moving 8 pixels a frame along the top edge of a black clip
+    (lossless), whose matte without --expand is old XOR new. With --expand 3
+    the matte is exactly that dilated by a 7x7 square, with --expand -2
+    eroded by a 5x5 one (the 8-pixel strips become 4 wide, and the edge of
+    the frame does not erode them: the window is clipped), with --expand -4
+    empty, with --expand 40 (more than the frame's half height) the clipped
+    dilation; --expand 0 and --cleanup none give the plain matte. The
+    composite follows the grown matte: the input (black) in the ring, the
+    white background outside it (black and white: no chroma to smear across
+    the ring's odd edges). --cleanup none --expand 3 is refused (exit
+    2): expand belongs to cleanup regions."""
+    make_binary_clip("square.mkv", "96x64", "if(between(X,8+8*N,23+8*N)*between(Y,0,15),255,0)", 6)
+    luma, plain = expected_masks("square.mkv", 96, 64)
+    check(np.count_nonzero(plain[2]) == 2 * 8 * 16, "test media: the square does not move")
+    for tag, extra, radius in (("plain", [], 0), ("zero", ["--expand", 0], 0),
+                               ("none", ["--cleanup", "none"], 0), ("grow3", ["--expand", 3], 3),
+                               ("shrink2", ["--expand", -2], -2), ("shrink4", ["--expand", -4], -4),
+                               ("grow40", ["--expand", 40], 40)):
+        os.mkdir(tag)
+        os.mkdir(tag + "_out")
+        backdrop_ok(*(["-m", "framediff", "-b", "#ffffff"] + extra +
+                      ["square.mkv", "-o", tag + "_out/%02d.png", "--matte", tag + "/%02d.png"]))
+        got = mattes(tag)
+        check(len(got) == 6, "%s: %d mattes for 6 frames" % (tag, len(got)))
+        for i in range(6):
+            want = square_morph(plain[i], radius) if radius else plain[i]
+            wrong = np.count_nonzero(got[i] != want)
+            check(wrong == 0, "%s frame %d: %d matte pixels differ from the %s (%d foreground "
+                  "expected, %d found)" % (tag, i + 1, wrong,
+                                           "square %+d" % radius if radius else "plain matte",
+                                           np.count_nonzero(want), np.count_nonzero(got[i])))
+            if tag == "grow3":
+                out = read_png(tag + "_out/%02d.png" % (i + 1)).astype(int)
+                fg = want == 255
+                ring = fg & (plain[i] == 0)
+                check(i < 2 or np.count_nonzero(ring) > 0, "test media: no ring")
+                assert_colour(out[~fg], (255, 255, 255), 2,
+                              "%s frame %d outside the grown matte" % (tag, i + 1))
+                assert_colour(out[ring & (luma[i] == 0)], (0, 0, 0), 2,
+                              "%s frame %d in the grown ring" % (tag, i + 1))
+    shrink4 = mattes("shrink4")
+    check(shrink4.max() == 0, "--expand -4 left %d pixels of 8-pixel-wide strips"
+          % np.count_nonzero(shrink4))
+    expect_error(["-m", "framediff", "--cleanup", "none", "--expand", "3", "square.mkv",
+                  "-o", "x.mkv"], ["--expand", "cleanup stage regions", "not in use",
+                                   "--cleanup regions"], rc=2)
+
+
+@test
+def matte_stage_options():
+    """The stage options on the command line, checked before any model is
+    loaded (the model directory is empty) and before anything is written:
+    an option of a stage that is not selected is refused (exit 2) naming
+    the stage and the selector to add (--keep without --stabilise ema,
+    --motion and --rise with another stabiliser, --radius/--eps/--guide
+    with --refine bilinear, --specks/--expand with --cleanup none, also
+    with -m framediff); out-of-range values name the range (--radius -1,
+    --expand 65 and -65, --keep 1, --motion 0.4, --holes 101, --specks -1)
+    and unknown choices list the choices (--guide rgb, --stabilise, --refine,
+    --cleanup). Stage selectors apply before stage options whatever the
+    order: --keep 0.5 --stabilise ema and the reverse are both accepted
+    (the run then fails on the missing model, not on the option), as are
+    --threshold/--softness with either refine stage. framediff has no soft
+    map: --keep is only for selfie there."""
+    small_clip()
+    os.mkdir("empty")
+    empty = {"BACKDROP_MODEL_DIR": os.path.abspath("empty")}
+    not_in_use = lambda opt, kind, stage: [opt, "an option of %s stage %s" % (kind, stage),
+                                           "not in use", "add --%s %s" % (kind, stage)]
+    cases = [
+        (["-m", "framediff", "--cleanup", "none", "--specks", "1"],
+         not_in_use("--specks", "cleanup", "regions")),
+    ]
+    if not selfie_missing():
+        cases += [
+            (["--keep", "0.9"], not_in_use("--keep", "stabilise", "ema")),
+            (["--stabilise", "none", "--motion", "3"], not_in_use("--motion", "stabilise", "adaptive")),
+            (["--rise", "0.3", "--stabilise", "ema"], not_in_use("--rise", "stabilise", "adaptive")),
+            (["--refine", "bilinear", "--radius", "3"], not_in_use("--radius", "refine", "guided")),
+            (["--eps", "0.01", "--refine", "bilinear"], not_in_use("--eps", "refine", "guided")),
+            (["--refine", "bilinear", "--guide", "luma"], not_in_use("--guide", "refine", "guided")),
+            (["--cleanup", "none", "--expand", "2"], not_in_use("--expand", "cleanup", "regions")),
+            (["--holes", "1", "--cleanup", "none"], not_in_use("--holes", "cleanup", "regions")),
+            (["--radius", "-1"], ["--radius", "-1", "0..256"]),
+            (["--expand", "65"], ["--expand", "65", "-64..64"]),
+            (["--expand", "-65"], ["--expand", "-65", "-64..64"]),
+            (["--stabilise", "ema", "--keep", "1"], ["--keep", "1", "0..0.99"]),
+            (["--motion", "0.4"], ["--motion", "0.4", "0.5..255"]),
+            (["--holes", "101"], ["--holes", "101", "0..100"]),
+            (["--specks", "-1"], ["--specks", "-1", "0..100"]),
+            (["--guide", "rgb"], ["--guide", "rgb", "luma|color"]),
+            (["--stabilise", "median"], ["--stabilise", "median", "adaptive", "ema", "none"]),
+            (["--refine", "nearest"], ["--refine", "nearest", "bilinear", "guided"]),
+            (["--cleanup", "all"], ["--cleanup", "all", "regions", "none"]),
+            (["-m", "framediff", "--stabilise", "ema", "--keep", "0.5"],
+             ["--keep", "only for -m selfie", "framediff"]),
+        ]
+    for extra, mentions in cases:
+        expect_error(extra + ["talk.mp4", "-o", "out/x.mkv"], mentions, rc=2, env=empty)
+    backdrop_ok("-m", "framediff", "--expand", "-3", "talk.mp4", "-o", "out/a.mkv", env=empty)
+    if selfie_missing():
+        return
+    for extra in (["--keep", "0.5", "--stabilise", "ema"], ["--stabilise", "ema", "--keep", "0.5"],
+                  ["--radius", "4", "--eps", "0.01", "--guide", "luma"],
+                  ["--refine", "bilinear", "--threshold", "0.3", "--softness", "0"],
+                  ["--motion", "10", "--rise", "1", "--fall", "0", "--hold", "0"],
+                  ["--specks", "0", "--holes", "0", "--expand", "-64"],
+                  ["--stabilise", "none", "--cleanup", "none", "--refine", "bilinear"]):
+        expect_error(extra + ["talk.mp4", "-o", "out/x.mkv"], ["general model not found"], env=empty)
+
+
+BUILDING = ("backgrounds", "opencv_building.jpg")
+
+
+def person_cutout(name=PORTRAIT):
+    """The person of a P3M portrait, cropped to the bounding box of its
+    pseudo-GT alpha: (R, G, B picture, alpha)."""
+    img = read_png(p3m("images", name))
+    alpha = read_grey(p3m("masks", name))
+    ys, xs = np.nonzero(alpha >= 128)
+    box = (slice(ys.min(), ys.max() + 1), slice(xs.min(), xs.max() + 1))
+    return img[box], alpha[box]
+
+
+def person_scene(width, height, people, background=None):
+    """A width x height R, G, B picture: the background photo (area-scaled)
+    or the array background, with the person pasted at each (x, y, h): top
+    left corner, height h (cut at the frame's edge), alpha made binary
+    (>= 128), so the truth is exact. Returns (picture, list of the
+    people's masks, True = person)."""
+    import cv2  # pylint: disable=import-outside-toplevel
+    person, alpha = person_cutout()
+    if background is None:
+        photo = read_png(shared_data(*BUILDING))
+        background = cv2.resize(photo, (width, height), interpolation=cv2.INTER_AREA)
+    canvas = background.copy()
+    masks = []
+    for x, y, h in people:
+        w = int(round(person.shape[1] * h / person.shape[0]))
+        p = cv2.resize(person, (w, h), interpolation=cv2.INTER_AREA)
+        a = cv2.resize(alpha, (w, h), interpolation=cv2.INTER_AREA) >= 128
+        ph, pw = min(h, height - y), min(w, width - x)
+        mask = np.zeros((height, width), bool)
+        mask[y:y + ph, x:x + pw] = a[:ph, :pw]
+        canvas[mask] = p[:ph, :pw][a[:ph, :pw]]
+        masks.append(mask)
+    return canvas, masks
+
+
+def matte_of(src, tag, *args):
+    """The matte(s) of one run of the default method on src, as an array
+    (frames, height, width); args come first on the command line."""
+    os.mkdir(tag)
+    backdrop_ok(*(list(args) + [src, "-o", "null", "--matte", tag + "/%03d.png"]))
+    return mattes(tag)
+
+
+@test
+def selfie_cleanup_specks():
+    """--specks drops person regions smaller than that percentage of the
+    frame, and keeps every larger one. A 256x144 scene with two copies of
+    a person: one 120 pixels tall (~20 % of the frame) and one 50 pixels
+    tall (~3.8 %). With --specks 0, the default 0.05 and 2 both are in the
+    matte (>= 128 on >= 95 % of each); with 6 the small one is gone (its
+    surroundings exactly 0: no ghost of its soft edge) and the big one is
+    the same as with --specks 0 pixel for pixel on the left half; with 30
+    the matte is empty. A wrong unit (fraction, or share of the map) fails
+    one of these."""
+    need_models()
+    img, (big, small) = person_scene(256, 144, [(20, 24, 120), (200, 94, 50)])
+    write_rgb("scene.png", img)
+    import cv2  # pylint: disable=import-outside-toplevel
+    near_small = cv2.dilate(small.astype(np.uint8), np.ones((9, 9), np.uint8)) > 0
+    runs = {}
+    for tag, extra in (("s0", ["--specks", 0]), ("default", []), ("s2", ["--specks", 2]),
+                       ("s6", ["--specks", 6]), ("s30", ["--specks", 30])):
+        runs[tag] = m = matte_of("scene.png", tag, *extra)[0]
+        kept = [np.count_nonzero(m[p] >= 128) / np.count_nonzero(p) for p in (big, small)]
+        print("%s: big person %.1f%% in the matte, small one %.1f%%, matte %.2f%% of the frame"
+              % (tag, 100 * kept[0], 100 * kept[1], 100 * fg_fraction(m)))
+        runs[tag + "_kept"] = kept
+    check(min(runs["s0_kept"]) >= 0.95, "test media: with --specks 0 the network does not find "
+          "both people (%.2f, %.2f)" % tuple(runs["s0_kept"]))
+    small_area = 100 * np.count_nonzero((runs["s0"] >= 128) & near_small) / (256 * 144)
+    check(2.5 < small_area < 5, "test media: the small person is %.2f%% of the frame, expected "
+          "between 2.5 and 5" % small_area)
+    for tag in ("default", "s2"):
+        check(min(runs[tag + "_kept"]) >= 0.95, "%s: a person larger than the speck size was "
+              "dropped (kept %.2f, %.2f)" % ((tag,) + tuple(runs[tag + "_kept"])))
+    check(runs["s6_kept"][0] >= 0.95, "--specks 6 dropped the person of 20 % of the frame")
+    check(runs["s6"][near_small].max() == 0, "--specks 6: the person of 3.8 %% of the frame "
+          "is still in the matte (%d pixels, up to %d)"
+          % (np.count_nonzero(runs["s6"][near_small]), runs["s6"][near_small].max()))
+    left = slice(0, 128)
+    check(np.array_equal(runs["s6"][:, left], runs["s0"][:, left]),
+          "--specks 6 changed the big person's matte")
+    check(runs["s30"].max() == 0, "--specks 30: %d matte pixels left; both people are smaller"
+          % np.count_nonzero(runs["s30"]))
+
+
+@test
+def selfie_cleanup_holes():
+    """--holes fills background regions enclosed by the person smaller than
+    that percentage of the frame. A 256x144 scene: a person 130 pixels
+    tall with a 30x25 'window' in the torso showing the background photo
+    behind, which the network calls background: with --holes 0 and the
+    default 0.02 it is a hole in the matte of about 1.5 % of the frame
+    (the default fills only much smaller ones); with 1 it stays, with 3 it
+    is filled (>= 99 % of it >= 128) and away from it the matte is the
+    default's (tiny holes in the hair filled by both); --holes 100 gives exactly that too: the background around the
+    person touches the frame's edge, so it is no hole and stays."""
+    need_models()
+    img, (person,) = person_scene(256, 144, [(70, 14, 130)])
+    bg, _ = person_scene(256, 144, [])
+    win = (slice(105, 130), slice(120, 150))
+    img[win] = bg[win]
+    person[win] = False
+    write_rgb("scene.png", img)
+    runs = {}
+    for tag, extra in (("h0", ["--holes", 0]), ("default", []), ("h1", ["--holes", 1]),
+                       ("h3", ["--holes", 3]), ("h100", ["--holes", 100])):
+        runs[tag] = m = matte_of("scene.png", tag, *extra)[0]
+        print("%s: window %.1f%% person, matte %.2f%% of the frame"
+              % (tag, 100 * np.mean(m[win] >= 128), 100 * fg_fraction(m)))
+    hole = 100 * np.count_nonzero(runs["h0"][win] < 128) / (256 * 144)
+    check(1.2 < hole < 2, "test media: the window is a hole of %.2f%% of the frame in the matte, "
+          "expected 1.2..2" % hole)
+    check(np.count_nonzero(runs["h0"][person] >= 128) / np.count_nonzero(person) >= 0.9,
+          "test media: the network does not find the person")
+    for tag in ("default", "h1"):
+        kept = 100 * np.count_nonzero(runs[tag][win] < 128) / (256 * 144)
+        check(kept >= 0.9 * hole, "%s: the hole of %.2f%% of the frame, larger than the size, "
+              "is filled (%.2f%% left)" % (tag, hole, kept))
+    check(np.array_equal(runs["h3"], runs["h100"]), "--holes 3 and 100 differ: the background "
+          "around the person, open to the frame's edge, is no hole")
+    for tag in ("h3", "h100"):
+        m = runs[tag]
+        check(np.mean(m[win] >= 128) >= 0.99, "%s: the hole is not filled (%.1f%% person)"
+              % (tag, 100 * np.mean(m[win] >= 128)))
+        away = np.ones(m.shape, bool)
+        away[95:140, 110:160] = False
+        check(np.array_equal(m[away], runs["default"][away]), "%s: away from the window, the "
+              "matte differs from the default's (which fills the hair's tiny holes)" % tag)
+
+
+def person_clips(width, height, noise, frames):
+    """Two lossless clips of a still scene with temporal noise (ffmpeg's
+    noise filter, strength noise, new every frame): 'still.mkv', the person
+    standing left for frames; 'cut.mkv', frames // 2 of that, then a cut to
+    the same person standing right. Returns the masks (left, right)."""
+    s = height / 144.0
+    a, (left,) = person_scene(width, height, [(int(20 * s), int(14 * s), int(130 * s))])
+    b, (right,) = person_scene(width, height, [(int(130 * s), int(14 * s), int(130 * s))])
+    write_rgb("a.png", a)
+    write_rgb("b.png", b)
+    noisy = "noise=alls=%d:allf=t,format=yuv420p" % noise
+    ffmpeg("-loop", 1, "-i", "a.png", "-frames:v", frames, "-vf", noisy, "-c:v", "ffv1", "still.mkv")
+    ffmpeg("-loop", 1, "-i", "a.png", "-loop", 1, "-i", "b.png", "-filter_complex",
+           "[0]trim=end_frame=%d[x];[1]trim=end_frame=%d[y];[x][y]concat=n=2,%s"
+           % (frames // 2, frames - frames // 2, noisy), "-frames:v", frames, "-c:v", "ffv1", "cut.mkv")
+    return left, right
+
+
+def flicker(m):
+    """Mean absolute change of the matte from frame to frame, in levels,
+    after the first 4 frames (the stabilisers' start)."""
+    return np.abs(np.diff(m.astype(int), axis=0))[3:].mean()
+
+
+@test
+def selfie_stabilise_still():
+    """A still scene (a person on the building photo, 256x144, 16 frames,
+    lossless) with per-frame noise (ffmpeg noise=alls=3:allf=t): the network's
+    map wavers. With --refine bilinear, so that alpha depends on the map
+    only (guided refine passes the frame's noise into the alpha by
+    itself): the default stabiliser (adaptive) cuts the matte's
+    frame-to-frame change to <= 60 % of --stabilise none's (measured ~35 %)
+    and its flips across 128 to <= 50 % (measured ~25 %); --stabilise ema
+    also cuts both. --stabilise ema --keep 0 is --stabilise none bit for
+    bit, and so is adaptive with --rise 1 --fall 1 --hold 0 (it then takes
+    the new map whole) within 1 level."""
+    need_models()
+    person_clips(256, 144, 3, 16)
+    runs = {}
+    for tag, extra in (("none", ["--stabilise", "none"]), ("adaptive", []),
+                       ("ema", ["--stabilise", "ema"]),
+                       ("keep0", ["--stabilise", "ema", "--keep", 0]),
+                       ("take_all", ["--rise", 1, "--fall", 1, "--hold", 0])):
+        runs[tag] = m = matte_of("still.mkv", tag, "--refine", "bilinear", *extra)
+        flips = np.diff(m >= 128, axis=0)[3:].mean()
+        runs[tag + "_stats"] = (flicker(m), flips)
+        print("%s: mean change %.4f levels, flips %.4f%%" % (tag, flicker(m), 100 * flips))
+    none, adaptive, ema = runs["none_stats"], runs["adaptive_stats"], runs["ema_stats"]
+    check(none[1] > 2e-4, "test media: the network's map hardly wavers (flips %.4f%%)"
+          % (100 * none[1]))
+    check(adaptive[0] <= 0.6 * none[0] and adaptive[1] <= 0.5 * none[1],
+          "adaptive: change %.4f and flips %.4f%%, --stabilise none %.4f and %.4f%%"
+          % (adaptive[0], 100 * adaptive[1], none[0], 100 * none[1]))
+    check(ema[0] <= 0.6 * none[0] and ema[1] <= 0.5 * none[1],
+          "ema: change %.4f and flips %.4f%%, --stabilise none %.4f and %.4f%%"
+          % (ema[0], 100 * ema[1], none[0], 100 * none[1]))
+    check(np.array_equal(runs["keep0"], runs["none"]), "--stabilise ema --keep 0 differs from "
+          "--stabilise none in %d pixels" % np.count_nonzero(runs["keep0"] != runs["none"]))
+    off = np.abs(runs["take_all"].astype(int) - runs["none"]).max()
+    check(off <= 1, "adaptive --rise 1 --fall 1 --hold 0 differs from --stabilise none by up "
+          "to %d" % off)
+
+
+@test
+def selfie_stabilise_cut():
+    """A cut (8 frames of a person standing left, then 8 of the same person
+    standing right; 256x144, light noise): the network's map jumps at once.
+    On the first frame after the cut, adaptive (the default) follows within
+    that frame: no ghost (< 1 % of the old place >= 128) and the new place
+    >= 95 % person, as --stabilise none. --stabilise ema (keep 0.85) keeps a
+    trail: the old place still mostly person (>= 80 %), the new one not
+    yet; --keep 0.5 --stabilise ema and --stabilise ema --keep 0.5 give the
+    same mattes, with less trail. With the motion gate shut (--motion 255)
+    the adaptive map moves at its still-scene rates: --rise 1 --fall 1
+    follow at once, --fall 0 keeps the old place to the end (>= 80 %) and
+    --rise 0 does not bring the new one (< 50 % at the end), while the
+    default rates leave a ghost on the first frame after the cut."""
+    need_models()
+    left, right = person_clips(256, 144, 2, 16)
+    old, new = left & ~right, right & ~left
+    runs = {}
+    for tag, extra in (("none", ["--stabilise", "none"]), ("adaptive", []),
+                       ("ema", ["--stabilise", "ema"]),
+                       ("ema5", ["--keep", 0.5, "--stabilise", "ema"]),
+                       ("ema5r", ["--stabilise", "ema", "--keep", 0.5]),
+                       ("shut", ["--motion", 255]),
+                       ("shut11", ["--motion", 255, "--rise", 1, "--fall", 1]),
+                       ("shut_f0", ["--motion", 255, "--fall", 0]),
+                       ("shut_r0", ["--motion", 255, "--rise", 0])):
+        m = matte_of("cut.mkv", tag, "--refine", "bilinear", *extra) >= 128
+        check(len(m) == 16, "%s: %d mattes for 16 frames" % (tag, len(m)))
+        runs[tag] = [(np.mean(m[i][old]), np.mean(m[i][new])) for i in range(16)]
+        print("%s: after the cut old/new place person: %s" % (tag, " ".join(
+            "%.2f/%.2f" % r for r in runs[tag][8:12])))
+        runs[tag + "_m"] = m
+    check(runs["none"][7][0] >= 0.95 and runs["none"][8][1] >= 0.95,
+          "test media: the network does not find the person before and after the cut")
+    for tag in ("none", "adaptive", "shut11"):
+        o, n = runs[tag][8]
+        check(o < 0.01 and n >= 0.95, "%s: first frame after the cut: %.1f%% of the old place and "
+              "%.1f%% of the new one person" % (tag, 100 * o, 100 * n))
+    o, n = runs["ema"][8]
+    check(o >= 0.8 and n < 0.5, "ema: first frame after the cut: %.1f%% of the old place, %.1f%% of "
+          "the new one person; expected a trail" % (100 * o, 100 * n))
+    check(np.array_equal(runs["ema5_m"], runs["ema5r_m"]),
+          "--keep 0.5 --stabilise ema differs from --stabilise ema --keep 0.5")
+    check(runs["ema5"][9][0] < runs["ema"][9][0], "ema --keep 0.5 leaves no less trail than 0.85")
+    o, n = runs["shut"][8]
+    check(o >= 0.5, "--motion 255: no ghost after the cut (%.1f%% of the old place person): is the "
+          "motion gate ignored?" % (100 * o))
+    check(runs["shut_f0"][15][0] >= 0.8, "--motion 255 --fall 0: the old place fades (%.1f%% at "
+          "the end)" % (100 * runs["shut_f0"][15][0]))
+    check(runs["shut_r0"][15][1] < 0.5, "--motion 255 --rise 0: the new place comes (%.1f%% at "
+          "the end)" % (100 * runs["shut_r0"][15][1]))
+
+
+def boundary_errors(matte, truth):
+    """Pixels where matte >= 128 and the truth disagree."""
+    return int(np.count_nonzero((matte >= 128) != truth))
+
+
+@test
+def selfie_refine_guided_edges():
+    """The guided refine (default) puts the matte's edge on the picture's
+    edge. A person with a sharp outline (binary alpha) pasted onto the
+    building photo at 512x288 (the map is 256x144, so each map pixel covers
+    2x2 frame pixels); truth = the pasted outline. Wrong pixels of the
+    matte (>= 128 against the truth): guided <= 75 % of --refine bilinear's
+    (measured 58 %); a much larger --eps (1: follows no edge) or --radius 30
+    give >= 1.3x the default's. Then the same person on a background of the
+    same luma as the person's nearest pixel but another colour (an edge of
+    chroma only), as RGB PNG: --guide color (default) <= 25 % of --guide
+    luma's and of bilinear's wrong pixels (measured 5 %). --cleanup none
+    throughout."""
+    need_models()
+    import cv2  # pylint: disable=import-outside-toplevel
+    img, (truth,) = person_scene(512, 288, [(140, 28, 260)])
+    write_rgb("scene.png", img)
+    wrong = {}
+    for tag, extra in (("guided", []), ("bilinear", ["--refine", "bilinear"]),
+                       ("eps1", ["--eps", 1]), ("radius30", ["--radius", 30])):
+        wrong[tag] = boundary_errors(matte_of("scene.png", tag, "--cleanup", "none", *extra)[0], truth)
+    print("wrong pixels: %s" % wrong)
+    check(wrong["bilinear"] > 200, "test media: bilinear is already exact (%d)" % wrong["bilinear"])
+    check(wrong["guided"] <= 0.75 * wrong["bilinear"], "guided %d wrong pixels, bilinear %d"
+          % (wrong["guided"], wrong["bilinear"]))
+    for tag in ("eps1", "radius30"):
+        check(wrong[tag] >= 1.3 * wrong["guided"], "--%s: %d wrong pixels, the default %d: is "
+              "the option ignored?" % (tag, wrong[tag], wrong["guided"]))
+
+    # Luma continued across the outline from the nearest person pixel; the
+    # background's chroma set to a saturated blue.
+    ycc = cv2.cvtColor(np.ascontiguousarray(img[:, :, ::-1]), cv2.COLOR_BGR2YCrCb)
+    _, labels = cv2.distanceTransformWithLabels((~truth).astype(np.uint8), cv2.DIST_L2, 5,
+                                                labelType=cv2.DIST_LABEL_PIXEL)
+    where = np.zeros((labels.max() + 1, 2), int)
+    where[labels[truth]] = np.argwhere(truth)
+    nearest = where[labels]
+    y = ycc[..., 0][nearest[..., 0], nearest[..., 1]]
+    ycc[..., 0] = np.where(truth, ycc[..., 0], y)
+    ycc[..., 1] = np.where(truth, ycc[..., 1], 60)
+    ycc[..., 2] = np.where(truth, ycc[..., 2], 200)
+    cv2.imwrite("iso.png", cv2.cvtColor(ycc, cv2.COLOR_YCrCb2BGR))
+    iso = {}
+    for tag, extra in (("color", []), ("luma", ["--guide", "luma"]),
+                       ("bilinear", ["--refine", "bilinear"])):
+        iso[tag] = boundary_errors(matte_of("iso.png", "iso_" + tag, "--cleanup", "none", *extra)[0],
+                                   truth)
+    print("chroma edge, wrong pixels: %s" % iso)
+    check(iso["bilinear"] > 200, "test media: bilinear is already exact (%d)" % iso["bilinear"])
+    check(iso["color"] <= 0.25 * min(iso["luma"], iso["bilinear"]),
+          "chroma-only edge: --guide color %d wrong pixels, luma %d, bilinear %d"
+          % (iso["color"], iso["luma"], iso["bilinear"]))
+
+
 # --------------------------------------------------------------------------
 # Runner
 

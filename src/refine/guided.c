@@ -527,6 +527,33 @@ static void picture_terms_row(const Guided *g, const BdMatte *m, int y, float *t
     }
 }
 
+/* The fit on the picture's channels regularised as the fit on the frame's
+ * own: with picture = M frame + t (M the linear part of picture_affine),
+ * the picture's covariance is M S M^T, and (M S M^T + eps M M^T)^-1 gives,
+ * through picture_to_frame, exactly the frame's (S + eps I)^-1. So eps
+ * means the same with and without a picture. coefficients3 adds eps I;
+ * this adds the rest, eps (M M^T - I), to the means of the guide's
+ * products (nothing for packed RGB, whose M is a permutation). */
+static void picture_regularise(float *mean, int w, const float m[3][4], float eps)
+{
+    static const int terms[3][3] = { { GC_I00, GC_I01, GC_I02 }, { GC_I01, GC_I11, GC_I12 },
+                                     { GC_I02, GC_I12, GC_I22 } };
+    float add[3][3];
+    int any = 0;
+    for (int k = 0; k < 3; k++)
+        for (int l = 0; l < 3; l++) {
+            float v = m[k][0] * m[l][0] + m[k][1] * m[l][1] + m[k][2] * m[l][2] - (k == l ? 1.0f : 0.0f);
+            add[k][l] = eps * v;
+            any |= v != 0.0f;
+        }
+    if (!any)
+        return;
+    for (int x = 0; x < w; x++, mean += GUIDED_TERMS)
+        for (int k = 0; k < 3; k++)
+            for (int l = k; l < 3; l++)
+                mean[terms[k][l]] += add[k][l];
+}
+
 /* Coefficients fitted on the picture's channels, made into coefficients
  * on the frame's: a'_k = sum_c a_c m[c][k], b' = b + sum_c a_c m[c][3]. */
 static void picture_to_frame(float *coef, int w, const float m[3][4])
@@ -620,6 +647,8 @@ static void fit_rows(Guided *g, const BackdropFrame *in, const BdMatte *m)
         float *coef = g->coef + (size_t)y * w * (g->channels + 1);
         if (g->channels == 3) {
             box_row_16(g->mean, col, w, r, inv_cols, inv_rows);
+            if (picture)
+                picture_regularise(g->mean, w, m->picture_affine, g->opts.eps);
             bd_guided_coefficients3(g->mean, coef, (size_t)w, g->opts.eps);
             if (picture)
                 picture_to_frame(coef, w, m->picture_affine);

@@ -20,6 +20,7 @@ static const UnitTest *const suites[] = {
     cpu_tests,
     scale_tests,
     matte_tests,
+    matte_stage_tests,
     NULL,
 };
 

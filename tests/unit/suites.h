@@ -20,5 +20,6 @@ extern const UnitTest orient_tests[];
 extern const UnitTest cpu_tests[];
 extern const UnitTest scale_tests[];
 extern const UnitTest matte_tests[];
+extern const UnitTest matte_stage_tests[];
 
 #endif

@@ -356,12 +356,18 @@ static const char *selector_of(BackdropComponentKind kind)
     }
 }
 
-/* The first stage chosen by a context option that has option name. */
+/* The first stage chosen by a context option that has option name, and
+ * that some method of this build can use (refine and stabilise work on a
+ * soft map, which only some methods hand on). */
 static const BackdropComponent *selectable_stage_having(const char *name)
 {
+    int soft_map = 0;
     const BackdropComponent *c;
     for (int i = 0; (c = backdrop_component(i)); i++)
-        if (selector_of(c->kind) && has_option(c->name, name))
+        soft_map |= c->kind == BACKDROP_COMPONENT_METHOD && (c->flags & BACKDROP_COMPONENT_SOFT_MAP);
+    for (int i = 0; (c = backdrop_component(i)); i++)
+        if (selector_of(c->kind) && has_option(c->name, name) &&
+            (soft_map || c->kind == BACKDROP_COMPONENT_CLEANUP))
             return c;
     return NULL;
 }

@@ -34,7 +34,11 @@
  *
  * Radius: in frame pixels; 0 (default) picks six map pixels for colour and
  * two for luma (the best of each, measured).
- * eps: in squared (value / 255) units; larger follows only stronger edges.
+ * eps: in squared (value / 255) units of the frame's own channels (also
+ * when the fit runs on the picture: see picture_regularise); larger follows
+ * only stronger edges. At least 1e-5: the covariances are computed in
+ * float, whose rounding shows in q below that (measured against a
+ * double-precision reference in the unit tests).
  */
 #include <math.h>
 #include <stdlib.h>
@@ -367,7 +371,7 @@ static const BdOption guided_options[] = {
     { { "radius", "window radius of the guided filter in frame pixels (0: six pixels of the soft map, two "
         "with guide luma)", BACKDROP_OPTION_INT, "0", 0, 256, NULL, BACKDROP_OPTION_RUNTIME }, FIELD(radius), 1 },
     { { "eps", "regularisation of the guided filter: larger follows only stronger edges",
-        BACKDROP_OPTION_FLOAT, "0.0001", 1e-6, 1, NULL, BACKDROP_OPTION_RUNTIME }, FIELD(eps), 0 },
+        BACKDROP_OPTION_FLOAT, "0.0001", 1e-5, 1, NULL, BACKDROP_OPTION_RUNTIME }, FIELD(eps), 0 },
 };
 
 static void guided_uninit(void *opaque)

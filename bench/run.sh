@@ -20,7 +20,7 @@
 #   BENCH_RESOLUTIONS=720p,1080p
 #   BENCH_CACHE=DIR         clip cache (default ${XDG_CACHE_HOME:-$HOME/.cache}/backdrop/bench)
 #   BENCH_CSV=FILE          results file to update (default bench/results.csv; "-" = none)
-#   BENCH_ONLY=LIST         comma-separated subset of inference,framediff,selfie,quality (default: all)
+#   BENCH_ONLY=LIST         comma-separated subset of inference,framediff,selfie,matte,quality (default: all)
 #   BENCH_SKIP=LIST         comma-separated benchmarks to leave out
 #   BENCH_INFERENCE_RUNS=200    timed inferences per process (>= 50); BENCH_INFERENCE_WARMUP=20
 #   BENCH_INFERENCE_REPEAT=3    anchor processes per configuration, alternating with ours
@@ -47,12 +47,12 @@ if ! "$PY" -c 'import cv2, numpy' 2>/dev/null; then
     exit 2
 fi
 
-only=${BENCH_ONLY:-inference,framediff,selfie,quality}
+only=${BENCH_ONLY:-inference,framediff,selfie,matte,quality}
 skip=${BENCH_SKIP:-}
 for b in $(echo "$only,$skip" | tr ',' ' '); do
     case $b in
-        inference|framediff|selfie|quality) ;;
-        *) echo "bench: unknown benchmark '$b' in BENCH_ONLY/BENCH_SKIP (known: inference, framediff, selfie, quality)" >&2
+        inference|framediff|selfie|matte|quality) ;;
+        *) echo "bench: unknown benchmark '$b' in BENCH_ONLY/BENCH_SKIP (known: inference, framediff, selfie, matte, quality)" >&2
            exit 2 ;;
     esac
 done
@@ -76,6 +76,10 @@ fi
 if wanted selfie; then
     echo
     "$PY" "$here/bench_selfie.py" --build "$build" || status=1
+fi
+if wanted matte; then
+    echo
+    "$PY" "$here/bench_matte.py" "$build" || status=1
 fi
 if wanted quality; then
     echo

@@ -161,7 +161,7 @@ static int run_config(const Config *cfg, Clip *clips, int clip_count, int frames
         double median = all[frames / 2];
         if (*base < 0)
             *base = median;
-        printf("%-6s %-34s %8.3f %8.3f %8.3f  ", size, cfg->name, all[0], median, median - *base);
+        printf("%-6s %-40s %8.3f %8.3f %8.3f  ", size, cfg->name, all[0], median, median - *base);
         for (int k = 0; k < count; k++) {
             double *s = samples + (size_t)k * frames;
             qsort(s, (size_t)frames, sizeof(double), cmp_double);
@@ -218,7 +218,7 @@ int main(int argc, char **argv)
     BackdropPixelFormat fmt = !strcmp(format, "rgb") ? BACKDROP_PIXFMT_RGB24 : BACKDROP_PIXFMT_YUV420P;
     printf("ms per frame, one thread, %d frames after %d warm-up, %s frames, map %dx%d\n", frames, warmup, format,
            MAP_W, MAP_H);
-    printf("%-6s %-34s %8s %8s %8s   per stage (median)\n", "size", "stages", "min", "median", "added");
+    printf("%-6s %-40s %8s %8s %8s   per stage (median)\n", "size", "stages", "min", "median", "added");
     enum { CLIPS = 90 };
     for (size_t s = 0; s < sizeof(shapes) / sizeof(shapes[0]); s++) {
         if (!strstr(sizes, shapes[s].name))

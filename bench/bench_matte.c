@@ -26,6 +26,7 @@
 
 #include "pipeline.h"
 #include "nn/resample.h"
+#include "bench_clock.h"
 
 extern const BdComponent bd_refine_bilinear, bd_refine_guided, bd_refine_bilateral, bd_stabilise_adaptive,
     bd_stabilise_ema;
@@ -34,19 +35,6 @@ extern const BdComponent bd_cleanup_regions;
 #define MAP_W 455
 #define MAP_H 256
 #define MAX_STAGES 4
-
-static double now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return x < y ? -1 : x > y;
-}
 
 static uint32_t rng_state = 12345;
 static uint32_t rng(void)

@@ -24,6 +24,7 @@
 
 #include "nn/engine.h"
 #include "nn/format/tflite.h"
+#include "bench_clock.h"
 
 typedef struct Model {
     const char *name, *file;
@@ -33,19 +34,6 @@ static const Model models[] = {
     { "general", "selfie_segmentation.tflite" },
     { "landscape", "selfie_segmentation_landscape.tflite" },
 };
-
-static double now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return x < y ? -1 : x > y;
-}
 
 static void *read_whole(const char *path, size_t *size)
 {

@@ -505,6 +505,26 @@ static int guided_init(void *opaque, const BdEnv *env, const BdShape *shape, BdM
 
 /* The guide on the working grid (channels / 255) and p, with their
  * products, interleaved per grid pixel. */
+/* The GUIDED_TERMS values of one grid pixel with guide (i0, i1, i2) and
+ * input pr. */
+static inline void colour_terms(float *t, float i0, float i1, float i2, float pr)
+{
+    t[GC_I0] = i0;
+    t[GC_I1] = i1;
+    t[GC_I2] = i2;
+    t[GC_P] = pr;
+    t[GC_I0P] = i0 * pr;
+    t[GC_I1P] = i1 * pr;
+    t[GC_I2P] = i2 * pr;
+    t[GC_I00] = i0 * i0;
+    t[GC_I01] = i0 * i1;
+    t[GC_I02] = i0 * i2;
+    t[GC_I11] = i1 * i1;
+    t[GC_I12] = i1 * i2;
+    t[GC_I22] = i2 * i2;
+    t[13] = t[14] = t[15] = 0.0f;
+}
+
 /* The colour terms of grid row y from the method's picture (RGB, aligned
  * with the map, which is the grid), with no resampling at all. */
 static void picture_terms_row(const Guided *g, const BdMatte *m, int y, float *t)
@@ -513,21 +533,7 @@ static void picture_terms_row(const Guided *g, const BdMatte *m, int y, float *t
     const float *pic = m->picture + 3 * ((size_t)(p->src_y + y) * g->map_w + p->src_x);
     const float *prob = m->soft + (size_t)(p->src_y + y) * g->map_w + p->src_x;
     for (int x = 0; x < g->grid_w; x++, t += GUIDED_TERMS, pic += 3) {
-        float i0 = pic[0], i1 = pic[1], i2 = pic[2], pr = prob[x];
-        t[GC_I0] = i0;
-        t[GC_I1] = i1;
-        t[GC_I2] = i2;
-        t[GC_P] = pr;
-        t[GC_I0P] = i0 * pr;
-        t[GC_I1P] = i1 * pr;
-        t[GC_I2P] = i2 * pr;
-        t[GC_I00] = i0 * i0;
-        t[GC_I01] = i0 * i1;
-        t[GC_I02] = i0 * i2;
-        t[GC_I11] = i1 * i1;
-        t[GC_I12] = i1 * i2;
-        t[GC_I22] = i2 * i2;
-        t[13] = t[14] = t[15] = 0.0f;
+        colour_terms(t, pic[0], pic[1], pic[2], prob[x]);
     }
 }
 
@@ -597,22 +603,8 @@ static void terms_row(Guided *g, const BackdropFrame *in, const float *soft, int
             return;
         }
         for (int x = 0; x < w; x++, t += GUIDED_TERMS) {
-            float i0 = chan[0][x] * (1.0f / 255.0f), i1 = chan[1][x] * (1.0f / 255.0f);
-            float i2 = chan[2][x] * (1.0f / 255.0f), pr = prob[x];
-            t[GC_I0] = i0;
-            t[GC_I1] = i1;
-            t[GC_I2] = i2;
-            t[GC_P] = pr;
-            t[GC_I0P] = i0 * pr;
-            t[GC_I1P] = i1 * pr;
-            t[GC_I2P] = i2 * pr;
-            t[GC_I00] = i0 * i0;
-            t[GC_I01] = i0 * i1;
-            t[GC_I02] = i0 * i2;
-            t[GC_I11] = i1 * i1;
-            t[GC_I12] = i1 * i2;
-            t[GC_I22] = i2 * i2;
-            t[13] = t[14] = t[15] = 0.0f;
+            colour_terms(t, chan[0][x] * (1.0f / 255.0f), chan[1][x] * (1.0f / 255.0f), chan[2][x] * (1.0f / 255.0f),
+                         prob[x]);
         }
     }
 }

@@ -1888,9 +1888,10 @@ def selfie_framing_track():
     ~5 % of the frame). With --track-every 1 every frame is a full pass and
     the mattes equal --framing windows exactly. With the default the window
     is used (the mattes differ), the mean IoU against the human masks is
-    no more than 0.02 below windows' (measured 0.852 against 0.811), and
-    processing takes < 0.85 of windows' time (measured 0.64: mostly one
-    inference instead of three)."""
+    no more than 0.02 below windows' (measured 0.852 against 0.811). Its
+    speed (one inference a frame instead of three) is measured by make
+    bench (quality_default-track's cost), not asserted here: timings on a
+    shared machine, and under the sanitizers, are no test."""
     need_models()
     seq = shared_data("davis2016_person", "lucia")
     n = 40
@@ -1916,8 +1917,6 @@ def selfie_framing_track():
           % (score["windows"], score["track"], ms["windows"], ms["track"]))
     check(score["track"] >= score["windows"] - 0.02, "track: mean IoU %.4f, windows %.4f"
           % (score["track"], score["windows"]))
-    check(ms["track"] < 0.85 * ms["windows"], "track took %.0f ms, windows %.0f ms"
-          % (ms["track"], ms["windows"]))
 
 
 @test

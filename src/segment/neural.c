@@ -111,6 +111,9 @@ static int create_engine(Neural *net, const char *name, pthreadpool_t pool, cons
 
 void neural_close(Neural *net)
 {
+    free(net->seen);
+    net->seen = NULL;
+    net->seen_capacity = 0;
     nn_engine_destroy(&net->engine);
     free(net->turned_input);
     free(net->turned_output);
@@ -290,6 +293,8 @@ int neural_init(Neural *net, const BdEnv *env, const BdShape *cfg, NeuralFraming
     net->height = fh;
     net->windows = 1;
     net->track = 0;
+    net->seen_valid = 0;
+    net->skipped = 0;
     int crop_x0 = 0, crop_y0 = 0, crop_w = fw, crop_h = fh;
     /* A new shape is a new clip for a recurrent network. */
     nn_engine_reset(net->engine);
@@ -370,7 +375,7 @@ static const float *run_network(Neural *net, const BackdropFrame *in, int k, int
     if (k < 0) {
         nn_frame_to_tensor_run(&net->track_tensor, in, tensor);
     } else if (net->windows == 1) {
-        nn_frame_to_tensor_run(&net->to_tensor, in, tensor);
+        /* The caller resampled the frame into the tensor. */
     } else if (net->horizontal) {
         size_t row = 3 * (size_t)net->stored_w;
         for (int y = 0; y < net->stored_h; y++)
@@ -415,13 +420,14 @@ static void blend_window(Neural *net, const float *map, int k)
 }
 
 /* WINDOWS: every window, blended into 'blended'. */
-static int full_pass(Neural *net, const BackdropFrame *in)
+static int full_pass(Neural *net, const BackdropFrame *in, int resample)
 {
     int err;
     /* The windows cover the map and their weights sum to 1 per column
      * (row), so the sum of weighted maps is the weighted mean. */
     memset(net->blended, 0, sizeof(float) * (size_t)net->map_w * (size_t)net->map_h);
-    nn_frame_to_tensor_run(&net->to_tensor, in, net->wide);
+    if (resample)
+        nn_frame_to_tensor_run(&net->to_tensor, in, net->wide);
     for (int k = 0; k < net->windows; k++) {
         const float *window_map = run_network(net, in, k, &err);
         if (err < 0)
@@ -595,7 +601,7 @@ static int track_segment(Neural *net, const BackdropFrame *in)
             return 0;
         }
     }
-    if ((err = full_pass(net, in)) < 0)
+    if ((err = full_pass(net, in, 1)) < 0)
         return err;
     net->since_full = 0;
     net->full_mass = map_mass(net);
@@ -614,6 +620,56 @@ static int track_segment(Neural *net, const BackdropFrame *in)
     return 0;
 }
 
+/* Whether the picture the network would see now is nearly the one it saw
+ * at its last inference (net->seen): at most one map pixel in a thousand
+ * has a channel that moved by more than skip_change levels. Against the
+ * last inference's picture, not the previous frame's, so that a slow change
+ * cannot creep past in small steps. */
+static int nearly_seen(const Neural *net, const float *picture, size_t values)
+{
+    float limit = net->skip_change / 255.0f;
+    size_t changed = 0, allowed = values / 3 / 1000;
+    for (size_t i = 0; i < values; i += 3) {
+        float d0 = fabsf(picture[i] - net->seen[i]), d1 = fabsf(picture[i + 1] - net->seen[i + 1]);
+        float d2 = fabsf(picture[i + 2] - net->seen[i + 2]);
+        changed += d0 > limit || d1 > limit || d2 > limit;
+    }
+    return changed <= allowed;
+}
+
+/* Before an inference: 1 if it may be skipped (the picture is nearly the
+ * last one seen and the last map is at most max_skip frames old), else 0
+ * after keeping the picture as the one seen. */
+static int may_skip(Neural *net, const float *picture, size_t values)
+{
+    /* A recurrent network's state must see every frame. */
+    if (net->max_skip <= 0 || net->recurrent) {
+        net->skipped = 0;
+        return 0;
+    }
+    if (net->seen_valid && net->skipped < net->max_skip && nearly_seen(net, picture, values)) {
+        net->skipped++;
+        net->skipped_total++;
+        return 1;
+    }
+    /* The copy's buffer is made on the first frame of a shape that skips
+     * (its size depends on the framing); it is kept until close. */
+    if (values > net->seen_capacity) {
+        float *seen = realloc(net->seen, sizeof(float) * values);
+        if (!seen) {
+            net->seen_valid = 0;
+            net->skipped = 0;
+            return 0; /* no memory: no skipping, the answer is still right */
+        }
+        net->seen = seen;
+        net->seen_capacity = values;
+    }
+    memcpy(net->seen, picture, sizeof(float) * values);
+    net->seen_valid = 1;
+    net->skipped = 0;
+    return 0;
+}
+
 int neural_segment(Neural *net, const BackdropFrame *in, const float **soft)
 {
     const float *map;
@@ -623,16 +679,22 @@ int neural_segment(Neural *net, const BackdropFrame *in, const float **soft)
             return err;
         map = net->blended;
     } else if (net->windows > 1) {
-        if ((err = full_pass(net, in)) < 0)
+        nn_frame_to_tensor_run(&net->to_tensor, in, net->wide);
+        net->picture = net->wide;
+        if (!may_skip(net, net->wide, 3 * (size_t)net->map_w * net->map_h) && (err = full_pass(net, in, 0)) < 0)
             return err;
         map = net->blended;
-        net->picture = net->wide;
     } else {
-        map = run_network(net, in, 0, &err);
-        if (err < 0)
-            return err;
+        float *tensor = net->quarter_turns ? net->turned_input : net->input;
+        nn_frame_to_tensor_run(&net->to_tensor, in, tensor);
         /* The engine reads its input and leaves it as it was. */
-        net->picture = net->quarter_turns ? net->turned_input : net->input;
+        net->picture = tensor;
+        if (!may_skip(net, tensor, 3 * (size_t)net->stored_w * net->stored_h)) {
+            net->last_map = run_network(net, in, 0, &err);
+            if (err < 0)
+                return err;
+        }
+        map = net->last_map;
     }
     *soft = map;
     return 0;

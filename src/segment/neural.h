@@ -137,6 +137,18 @@ typedef struct Neural {
     int since_full;                      /* frames since the last full pass; -1: none yet */
     double full_mass;                    /* sum of the map of the last full pass */
     long long tracked_frames, full_passes; /* counts, per shape (tests, bench) */
+    /* Skipping (not with TRACK, nor a recurrent graph): the method's
+     * runtime options max_skip and skip_change, read each frame. An
+     * inference is skipped, and the last map handed on again, while the
+     * picture is nearly the one the network saw last ('seen') and the map
+     * is at most max_skip frames old. */
+    int max_skip;
+    float skip_change;
+    float *seen;
+    size_t seen_capacity;
+    int seen_valid, skipped;
+    long long skipped_total;
+    const float *last_map;               /* one window: the last map handed on */
 } Neural;
 
 /* Checks the network against the contract above. n must be zeroed. Logs

@@ -16,6 +16,8 @@ typedef struct SelfieOptions {
     int framing; /* NeuralFraming */
     int engine;  /* index into engine_choices */
     int track_every;
+    int max_skip;
+    float skip_change;
 } SelfieOptions;
 
 typedef struct Selfie {
@@ -34,6 +36,12 @@ static const BdOption selfie_options[] = {
         BACKDROP_OPTION_CHOICE, "xnnpack", 0, 0, engine_choices, 0 }, FIELD(engine), 1 },
     { { "track-every", "framing track: a full pass (all windows) at least every N frames; 1: always",
         BACKDROP_OPTION_INT, "30", 1, 100000, NULL, BACKDROP_OPTION_RUNTIME }, FIELD(track_every), 0 },
+    { { "max-skip", "skip the network on a frame nearly identical to the one it saw last, at most N frames in a "
+        "row (0: never; not with framing track)", BACKDROP_OPTION_INT, "0", 0, 1000, NULL,
+        BACKDROP_OPTION_RUNTIME }, FIELD(max_skip), 0 },
+    { { "skip-change", "nearly identical: at most one pixel in a thousand of the network's picture moved by "
+        "more than this many levels", BACKDROP_OPTION_FLOAT, "8", 0, 255, NULL, BACKDROP_OPTION_RUNTIME },
+      FIELD(skip_change), 0 },
 };
 
 static int selfie_open(void *opaque, const BdEnv *env)
@@ -77,6 +85,8 @@ static int selfie_run(void *opaque, const BdEnv *env, BdFrameJob *job)
 {
     Selfie *sf = opaque;
     sf->net.track_every = sf->opts.track_every;
+    sf->net.max_skip = sf->opts.max_skip;
+    sf->net.skip_change = sf->opts.skip_change;
     int err = neural_segment(&sf->net, job->in, &job->matte.soft);
     if (err >= 0)
         neural_picture(&sf->net, &job->matte);

@@ -2703,6 +2703,38 @@ def selfie_stabilise_still():
 
 
 @test
+def selfie_skip_inference():
+    """--max-skip N: on a frame nearly identical to the one the network saw
+    last (at most 1 map pixel in 1000 moved by more than --skip-change
+    levels), the network is skipped and its last map handed on, at most N
+    frames in a row. A still scene with light noise (16 frames, noise 3,
+    which moves the network's RGB picture by up to ~20 levels after the
+    YUV conversion, hence --skip-change 32), --refine bilinear --stabilise
+    none so that the matte is the map's alone: without skipping the map
+    wavers from frame to frame; with --max-skip 3 frames 1-3 repeat frame
+    0's matte exactly, frame 4 (the
+    fourth frame in a row would exceed 3) is the network's again, equal to
+    the run without skipping, and so on. --skip-change 0 never skips."""
+    need_models()
+    person_clips(256, 144, 3, 16)
+    plain = ["--refine", "bilinear", "--stabilise", "none"]
+    full = matte_of("still.mkv", "full", *plain)
+    skip = matte_of("still.mkv", "skip", *(plain + ["--max-skip", 3, "--skip-change", 32]))
+    never = matte_of("still.mkv", "never", *(plain + ["--max-skip", 3, "--skip-change", 0]))
+    check(any(not np.array_equal(full[i], full[0]) for i in range(1, 4)),
+          "test media: the network's map does not waver on the noisy still scene")
+    for i in range(16):
+        inferred = i % 4 == 0
+        if inferred:
+            check(np.array_equal(skip[i], full[i]), "frame %d: inferred again, yet differs from the run "
+                  "without skipping in %d pixels" % (i, np.count_nonzero(skip[i] != full[i])))
+        else:
+            check(np.array_equal(skip[i], skip[i - i % 4]), "frame %d: skipped, yet differs from frame %d"
+                  % (i, i - i % 4))
+    check(np.array_equal(never, full), "--skip-change 0 skipped a frame")
+
+
+@test
 def selfie_stabilise_cut():
     """A cut (8 frames of a person standing left, then 8 of the same person
     standing right; 256x144, light noise): the network's map jumps at once.

@@ -25,6 +25,12 @@ const char *nn_op_name(NnOpType type)
         [NN_OP_HARD_SWISH] = "HARD_SWISH",
         [NN_OP_RELU] = "RELU",
         [NN_OP_LOGISTIC] = "LOGISTIC",
+        [NN_OP_SUB] = "SUB",
+        [NN_OP_DIV] = "DIV",
+        [NN_OP_MINIMUM] = "MINIMUM",
+        [NN_OP_MAXIMUM] = "MAXIMUM",
+        [NN_OP_SQUARE] = "SQUARE",
+        [NN_OP_TANH] = "TANH",
         [NN_OP_RESIZE_BILINEAR] = "RESIZE_BILINEAR",
     };
     return (unsigned)type < NN_OP_COUNT && names[type] ? names[type] : "UNKNOWN";
@@ -337,6 +343,8 @@ static int check_binary(Validator *v, int k, const NnOp *op)
         return bad(v, BACKDROP_EINVAL, "op %d (%s): %d inputs, expected 2", k, name, op->num_inputs);
     if (!valid_activation(op->activation))
         return bad(v, BACKDROP_EINVAL, "op %d (%s): activation %d unknown", k, name, (int)op->activation);
+    if ((op->type == NN_OP_MINIMUM || op->type == NN_OP_MAXIMUM) && op->activation != NN_ACT_NONE)
+        return bad(v, BACKDROP_EINVAL, "op %d (%s): takes no fused activation", k, name);
     const NnTensor *ta = &g->tensors[op->inputs[0]], *tb = &g->tensors[op->inputs[1]];
     const NnTensor *out = &g->tensors[op->output];
     int32_t a[4], b[4], o[4];
@@ -393,9 +401,10 @@ static int check_op(Validator *v, int k)
     if (g->tensors[op->output].data)
         return bad(v, BACKDROP_EINVAL, "op %d: writes constant tensor %d", k, op->output);
     /* Data inputs are activations (only filters and biases are constant),
-     * except that one operand of ADD/MUL may be a constant. */
+     * except that one operand of a binary element-wise op may be a
+     * constant. */
     if (g->tensors[op->inputs[0]].data &&
-        !((op->type == NN_OP_ADD || op->type == NN_OP_MUL) && op->num_inputs == 2 && !g->tensors[op->inputs[1]].data))
+        !(nn_op_is_binary(op->type) && op->num_inputs == 2 && !g->tensors[op->inputs[1]].data))
         return bad(v, BACKDROP_ENOTSUP, "op %d (%s): the data input is a constant", k, nn_op_name(op->type));
     /* Every op defined so far computes in float32. */
     for (int i = 0; i <= op->num_inputs; i++) {
@@ -414,10 +423,16 @@ static int check_op(Validator *v, int k)
         return check_pool(v, k, op);
     case NN_OP_ADD:
     case NN_OP_MUL:
+    case NN_OP_SUB:
+    case NN_OP_DIV:
+    case NN_OP_MINIMUM:
+    case NN_OP_MAXIMUM:
         return check_binary(v, k, op);
     case NN_OP_HARD_SWISH:
     case NN_OP_RELU:
     case NN_OP_LOGISTIC:
+    case NN_OP_SQUARE:
+    case NN_OP_TANH:
         if (op->num_inputs != 1)
             return bad(v, BACKDROP_EINVAL, "op %d (%s): %d inputs, expected 1", k, nn_op_name(op->type),
                        op->num_inputs);

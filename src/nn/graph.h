@@ -84,6 +84,14 @@ typedef enum NnOpType {
     NN_OP_RELU,               /* in: input */
     NN_OP_LOGISTIC,           /* in: input */
     NN_OP_RESIZE_BILINEAR,    /* in: input (the size is out_h/out_w) */
+    /* More element-wise ops, broadcasting as ADD and MUL (one operand may
+     * be a constant); MINIMUM and MAXIMUM take no fused activation. */
+    NN_OP_SUB,                /* in: a, b: a - b */
+    NN_OP_DIV,                /* in: a, b: a / b */
+    NN_OP_MINIMUM,            /* in: a, b */
+    NN_OP_MAXIMUM,            /* in: a, b */
+    NN_OP_SQUARE,             /* in: input: x * x */
+    NN_OP_TANH,               /* in: input */
     NN_OP_COUNT
 } NnOpType;
 
@@ -150,6 +158,13 @@ typedef struct NnGraph {
     NnStatePair *states;
     int num_states;
 } NnGraph;
+
+/* The element-wise ops of two operands (numpy broadcasting). */
+static inline int nn_op_is_binary(NnOpType t)
+{
+    return t == NN_OP_ADD || t == NN_OP_MUL || t == NN_OP_SUB || t == NN_OP_DIV || t == NN_OP_MINIMUM ||
+           t == NN_OP_MAXIMUM;
+}
 
 const char *nn_op_name(NnOpType type);
 const char *nn_dtype_name(NnDType dtype);

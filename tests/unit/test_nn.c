@@ -619,6 +619,20 @@ typedef struct BinaryCase {
     NnActivation act;
 } BinaryCase;
 
+/* What the binary op gives for one pair, in float as the executors
+ * compute it. */
+static float binary_value(NnOpType type, float a, float b)
+{
+    switch (type) {
+    case NN_OP_ADD: return a + b;
+    case NN_OP_MUL: return a * b;
+    case NN_OP_SUB: return a - b;
+    case NN_OP_DIV: return a / b;
+    case NN_OP_MINIMUM: return a < b ? a : b;
+    default: return a > b ? a : b;
+    }
+}
+
 static int check_binary(NnOpType type)
 {
     static const BinaryCase cases[] = {
@@ -629,9 +643,16 @@ static int check_binary(NnOpType type)
         { 4, { 1, 5, 1, 4 }, 4, { 1, 1, 6, 4 }, NN_ACT_RELU6 }, /* both broadcast */
         { 4, { 1, 3, 4, 2 }, 4, { 1, 3, 4, 2 }, NN_ACT_RELU_N1_TO_1 },
     };
-    uint32_t seed = type == NN_OP_ADD ? 11 : 12;
+    uint32_t seed = 11 + (uint32_t)type;
+    /* DIV: divisors away from 0, where float division is well conditioned
+     * and both executors must agree closely. */
+    float b_lo = type == NN_OP_DIV ? 0.5f : -2.0f, b_hi = 2.0f;
     for (int i = 0; i < (int)(sizeof(cases) / sizeof(cases[0])); i++) {
         const BinaryCase *bc = &cases[i];
+        /* MINIMUM and MAXIMUM take no fused activation. */
+        int no_act = type == NN_OP_MINIMUM || type == NN_OP_MAXIMUM;
+        if (no_act && bc->act != NN_ACT_NONE)
+            continue;
         char what[32];
         snprintf(what, sizeof(what), "case %d", i);
         int out[4];
@@ -644,7 +665,7 @@ static int check_binary(NnOpType type)
          * case of two activations follows below). */
         NnGraph *g = graph_new();
         IN_T(g) = add_tensor(g, bc->a_rank, bc->a, NULL);
-        int b = add_const(g, bc->b_rank, bc->b, &seed, -2.0f, 2.0f);
+        int b = add_const(g, bc->b_rank, bc->b, &seed, b_lo, b_hi);
         OUT_T(g) = add_tensor(g, 4, out, NULL);
         NnOp *op = add_op(g, type, IN_T(g), b, -1, OUT_T(g));
         op->activation = bc->act;
@@ -669,7 +690,7 @@ static int check_binary(NnOpType type)
                     for (int i3 = 0; i3 < out[3]; i3++, i_out++) {
                         float va = input[i0 * sa[0] + i1 * sa[1] + i2 * sa[2] + i3 * sa[3]];
                         float vb = bd[i0 * sb[0] + i1 * sb[1] + i2 * sb[2] + i3 * sb[3]];
-                        float want = apply_act(bc->act, type == NN_OP_ADD ? va + vb : va * vb);
+                        float want = apply_act(bc->act, binary_value(type, va, vb));
                         CHECK(ref[i_out] == want, "%s: element %zu is %g, expected %g", what, i_out, ref[i_out], want);
                     }
     }
@@ -699,6 +720,36 @@ static int test_nn_mul(void)
     return check_binary(NN_OP_MUL);
 }
 
+static int test_nn_sub(void)
+{
+    return check_binary(NN_OP_SUB);
+}
+
+static int test_nn_div(void)
+{
+    return check_binary(NN_OP_DIV);
+}
+
+static int test_nn_minimum(void)
+{
+    TRY(check_binary(NN_OP_MINIMUM));
+    /* A fused activation is refused, with the reason. */
+    NnGraph *g = graph_new();
+    IN_T(g) = add_act(g, 1, 2, 2, 3);
+    int b = add_act(g, 1, 2, 2, 3);
+    OUT_T(g) = add_act(g, 1, 2, 2, 3);
+    add_op(g, NN_OP_MINIMUM, IN_T(g), b, -1, OUT_T(g))->activation = NN_ACT_RELU;
+    char why[256] = "";
+    CHECK_INT(nn_graph_validate(g, why, sizeof(why)), BACKDROP_EINVAL);
+    CHECK(strstr(why, "MINIMUM") && strstr(why, "no fused activation"), "why '%s'", why);
+    return UNIT_PASS;
+}
+
+static int test_nn_maximum(void)
+{
+    return check_binary(NN_OP_MAXIMUM);
+}
+
 /* ---- HARD_SWISH / RELU / LOGISTIC ----------------------------------------------- */
 
 static int check_unary(NnOpType type)
@@ -716,6 +767,10 @@ static int check_unary(NnOpType type)
             want = x <= -3.0 ? 0.0 : x >= 3.0 ? x : x * (x + 3.0) / 6.0;
         else if (type == NN_OP_RELU)
             want = x > 0.0 ? x : 0.0;
+        else if (type == NN_OP_SQUARE)
+            want = (double)((float)x * (float)x);
+        else if (type == NN_OP_TANH)
+            want = tanh(x);
         else
             want = 1.0 / (1.0 + exp(-x));
         CHECK(fabs(ref[i] - want) <= 1e-6 * (1.0 + fabs(want)), "f(%g) is %g, expected %g", x, ref[i], want);
@@ -736,6 +791,18 @@ static int test_nn_relu(void)
 static int test_nn_logistic(void)
 {
     return check_unary(NN_OP_LOGISTIC);
+}
+
+static int test_nn_square(void)
+{
+    return check_unary(NN_OP_SQUARE);
+}
+
+/* XNNPACK's is composed (2 sigmoid(2x) - 1): held to the reference by
+ * run_both's tolerance, the reference to tanh here. */
+static int test_nn_tanh(void)
+{
+    return check_unary(NN_OP_TANH);
 }
 
 /* ---- RESIZE_BILINEAR ------------------------------------------------------------ */
@@ -1376,6 +1443,12 @@ const UnitTest nn_tests[] = {
     UNIT_TEST(nn_hard_swish),
     UNIT_TEST(nn_relu),
     UNIT_TEST(nn_logistic),
+    UNIT_TEST(nn_sub),
+    UNIT_TEST(nn_div),
+    UNIT_TEST(nn_minimum),
+    UNIT_TEST(nn_maximum),
+    UNIT_TEST(nn_square),
+    UNIT_TEST(nn_tanh),
     UNIT_TEST(nn_resize_bilinear),
     UNIT_TEST(nn_small_network),
     UNIT_TEST(nn_malformed_graphs),

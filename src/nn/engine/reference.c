@@ -220,7 +220,20 @@ static void eval_average_pool(const NnGraph *g, const NnOp *op, const float *in,
                 }
 }
 
-/* ADD / MUL with numpy broadcasting over the 4-D aligned shapes. */
+static float binary(NnOpType type, float a, float b)
+{
+    switch (type) {
+    case NN_OP_ADD: return a + b;
+    case NN_OP_MUL: return a * b;
+    case NN_OP_SUB: return a - b;
+    case NN_OP_DIV: return a / b;
+    case NN_OP_MINIMUM: return a < b ? a : b;
+    default: return a > b ? a : b; /* MAXIMUM */
+    }
+}
+
+/* The binary element-wise ops with numpy broadcasting over the 4-D
+ * aligned shapes. */
 static void eval_binary(const NnGraph *g, const NnOp *op, const float *a, const float *b, float *out)
 {
     int32_t da[4], db[4], d[4];
@@ -237,7 +250,7 @@ static void eval_binary(const NnGraph *g, const NnOp *op, const float *a, const 
                                  (da[2] > 1 ? i2 : 0)) * da[3] + (da[3] > 1 ? i3 : 0);
                     size_t ib = (((size_t)(db[0] > 1 ? i0 : 0) * db[1] + (db[1] > 1 ? i1 : 0)) * db[2] +
                                  (db[2] > 1 ? i2 : 0)) * db[3] + (db[3] > 1 ? i3 : 0);
-                    float v = op->type == NN_OP_ADD ? a[ia] + b[ib] : a[ia] * b[ib];
+                    float v = binary(op->type, a[ia], b[ib]);
                     out[i] = activate(op->activation, v);
                 }
 }
@@ -313,6 +326,12 @@ static void eval_unary(const NnOp *op, const float *in, float *out, size_t count
         case NN_OP_LOGISTIC:
             out[i] = (float)(1.0 / (1.0 + exp(-(double)x)));
             break;
+        case NN_OP_SQUARE:
+            out[i] = x * x;
+            break;
+        case NN_OP_TANH:
+            out[i] = (float)tanh((double)x);
+            break;
         default:
             break;
         }
@@ -338,11 +357,17 @@ void nn_reference_eval_op(const NnGraph *g, int index, const float *const *in, f
         break;
     case NN_OP_ADD:
     case NN_OP_MUL:
+    case NN_OP_SUB:
+    case NN_OP_DIV:
+    case NN_OP_MINIMUM:
+    case NN_OP_MAXIMUM:
         eval_binary(g, op, in[0], in[1], out);
         break;
     case NN_OP_HARD_SWISH:
     case NN_OP_RELU:
     case NN_OP_LOGISTIC:
+    case NN_OP_SQUARE:
+    case NN_OP_TANH:
         eval_unary(op, in[0], out, g->tensors[op->output].count);
         break;
     case NN_OP_RESIZE_BILINEAR:

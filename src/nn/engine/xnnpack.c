@@ -195,6 +195,43 @@ static int bias_value(Builder *b, int op_index, uint32_t *id)
                                               XNN_INVALID_VALUE_ID, 0, id));
 }
 
+/* This XNNPACK has no tanh: tanh(x) = 2 sigmoid(2x) - 1, four nodes with
+ * three values of the subgraph's own between them and two scalar
+ * constants (kept with the op's synthetic data). */
+static int define_tanh(Builder *b, int index)
+{
+    const NnOp *op = &b->g->ops[index];
+    const NnTensor *out = &b->g->tensors[op->output];
+    float *k = alloc_padded(2);
+    if (!k)
+        return BACKDROP_ENOMEM;
+    b->x->synthetic[index] = k;
+    k[0] = 2.0f;
+    k[1] = -1.0f;
+    size_t one = 1, dims[NN_MAX_RANK];
+    for (int i = 0; i < out->rank; i++)
+        dims[i] = (size_t)out->shape[i];
+    uint32_t two_id, minus_one_id, doubled, sig, scaled;
+    enum xnn_status s = xnn_define_tensor_value(b->subgraph, xnn_datatype_fp32, 1, &one, &k[0], XNN_INVALID_VALUE_ID,
+                                                0, &two_id);
+    if (s == xnn_status_success)
+        s = xnn_define_tensor_value(b->subgraph, xnn_datatype_fp32, 1, &one, &k[1], XNN_INVALID_VALUE_ID, 0,
+                                    &minus_one_id);
+    uint32_t *internal[3] = { &doubled, &sig, &scaled };
+    for (int i = 0; i < 3 && s == xnn_status_success; i++)
+        s = xnn_define_tensor_value(b->subgraph, xnn_datatype_fp32, (size_t)out->rank, dims, NULL,
+                                    XNN_INVALID_VALUE_ID, 0, internal[i]);
+    if (s == xnn_status_success)
+        s = xnn_define_multiply2(b->subgraph, -INFINITY, INFINITY, (uint32_t)op->inputs[0], two_id, doubled, 0);
+    if (s == xnn_status_success)
+        s = xnn_define_sigmoid(b->subgraph, doubled, sig, 0);
+    if (s == xnn_status_success)
+        s = xnn_define_multiply2(b->subgraph, -INFINITY, INFINITY, sig, two_id, scaled, 0);
+    if (s == xnn_status_success)
+        s = xnn_define_add2(b->subgraph, -INFINITY, INFINITY, scaled, minus_one_id, (uint32_t)op->output, 0);
+    return map_status(s);
+}
+
 static int define_op(Builder *b, int index)
 {
     const NnGraph *g = b->g;
@@ -300,6 +337,23 @@ static int define_op(Builder *b, int index)
     case NN_OP_LOGISTIC:
         s = xnn_define_sigmoid(b->subgraph, in_id, out_id, 0);
         break;
+    case NN_OP_SUB:
+        s = xnn_define_subtract(b->subgraph, lo, hi, in_id, (uint32_t)op->inputs[1], out_id, 0);
+        break;
+    case NN_OP_DIV:
+        s = xnn_define_divide(b->subgraph, lo, hi, in_id, (uint32_t)op->inputs[1], out_id, 0);
+        break;
+    case NN_OP_MINIMUM:
+        s = xnn_define_minimum2(b->subgraph, in_id, (uint32_t)op->inputs[1], out_id, 0);
+        break;
+    case NN_OP_MAXIMUM:
+        s = xnn_define_maximum2(b->subgraph, in_id, (uint32_t)op->inputs[1], out_id, 0);
+        break;
+    case NN_OP_SQUARE:
+        s = xnn_define_square(b->subgraph, in_id, out_id, 0);
+        break;
+    case NN_OP_TANH:
+        return define_tanh(b, index);
     case NN_OP_RESIZE_BILINEAR: {
         /* This XNNPACK's three coordinate modes (src/indirection.c):
          *   no flag                          half_pixel_centers (TF2 default)

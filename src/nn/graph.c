@@ -31,6 +31,9 @@ const char *nn_op_name(NnOpType type)
         [NN_OP_MAXIMUM] = "MAXIMUM",
         [NN_OP_SQUARE] = "SQUARE",
         [NN_OP_TANH] = "TANH",
+        [NN_OP_PAD] = "PAD",
+        [NN_OP_CONCAT] = "CONCAT",
+        [NN_OP_SLICE] = "SLICE",
         [NN_OP_RESIZE_BILINEAR] = "RESIZE_BILINEAR",
     };
     return (unsigned)type < NN_OP_COUNT && names[type] ? names[type] : "UNKNOWN";
@@ -383,6 +386,55 @@ static int check_resize(Validator *v, int k, const NnOp *op)
     return 0;
 }
 
+/* PAD, CONCAT, SLICE: 4-D, batch and the untouched dimensions equal. */
+static int check_movement(Validator *v, int k, const NnOp *op)
+{
+    const NnGraph *g = v->g;
+    const char *name = nn_op_name(op->type);
+    const NnTensor *in = &g->tensors[op->inputs[0]], *out = &g->tensors[op->output];
+    char si[48], so[48];
+    if (in->rank != 4 || out->rank != 4)
+        return bad(v, BACKDROP_EINVAL, "op %d (%s): input %s, output %s: 4-D only", k, name,
+                   shape_str(in, si, sizeof(si)), shape_str(out, so, sizeof(so)));
+    if (op->type == NN_OP_PAD) {
+        int pads[4] = { op->pad_top, op->pad_bottom, op->pad_left, op->pad_right };
+        for (int i = 0; i < 4; i++)
+            if (pads[i] < 0 || pads[i] > 4096)
+                return bad(v, BACKDROP_EINVAL, "op %d (PAD): padding %d out of range", k, pads[i]);
+        if (op->num_inputs != 1 || out->shape[0] != in->shape[0] ||
+            out->shape[1] != in->shape[1] + op->pad_top + op->pad_bottom ||
+            out->shape[2] != in->shape[2] + op->pad_left + op->pad_right || out->shape[3] != in->shape[3])
+            return bad(v, BACKDROP_EINVAL, "op %d (PAD): input %s padded by %d,%d,%d,%d is not the output %s", k,
+                       shape_str(in, si, sizeof(si)), op->pad_top, op->pad_bottom, op->pad_left, op->pad_right,
+                       shape_str(out, so, sizeof(so)));
+        return 0;
+    }
+    if (op->type == NN_OP_SLICE) {
+        for (int d = 0; d < 4; d++)
+            if (op->begin[d] < 0 || (int64_t)op->begin[d] + out->shape[d] > in->shape[d])
+                return bad(v, BACKDROP_EINVAL, "op %d (SLICE): output %s from %d along dimension %d does not fit "
+                           "the input %s", k, shape_str(out, so, sizeof(so)), op->begin[d], d,
+                           shape_str(in, si, sizeof(si)));
+        return op->num_inputs == 1 ? 0 : bad(v, BACKDROP_EINVAL, "op %d (SLICE): %d inputs", k, op->num_inputs);
+    }
+    /* CONCAT */
+    if (op->num_inputs < 2)
+        return bad(v, BACKDROP_EINVAL, "op %d (CONCAT): %d input", k, op->num_inputs);
+    int64_t channels = 0;
+    for (int i = 0; i < op->num_inputs; i++) {
+        const NnTensor *t = &g->tensors[op->inputs[i]];
+        if (t->rank != 4 || t->shape[0] != out->shape[0] || t->shape[1] != out->shape[1] ||
+            t->shape[2] != out->shape[2])
+            return bad(v, BACKDROP_EINVAL, "op %d (CONCAT): input %d is %s, the output %s", k, i,
+                       shape_str(t, si, sizeof(si)), shape_str(out, so, sizeof(so)));
+        channels += t->shape[3];
+    }
+    if (channels != out->shape[3])
+        return bad(v, BACKDROP_EINVAL, "op %d (CONCAT): %lld channels in, %d out", k, (long long)channels,
+                   out->shape[3]);
+    return 0;
+}
+
 /* One op on its own: indices, what it may read and write, its type's
  * rules. Execution order is the caller's business. */
 static int check_op(Validator *v, int k)
@@ -442,6 +494,10 @@ static int check_op(Validator *v, int k)
         return 0;
     case NN_OP_RESIZE_BILINEAR:
         return check_resize(v, k, op);
+    case NN_OP_PAD:
+    case NN_OP_CONCAT:
+    case NN_OP_SLICE:
+        return check_movement(v, k, op);
     default:
         return bad(v, BACKDROP_ENOTSUP, "op %d: unknown op type %d", k, (int)op->type);
     }

@@ -92,6 +92,10 @@ typedef enum NnOpType {
     NN_OP_MAXIMUM,            /* in: a, b */
     NN_OP_SQUARE,             /* in: input: x * x */
     NN_OP_TANH,               /* in: input */
+    /* Data movement (4-D, NHWC). */
+    NN_OP_PAD,                /* in: input; zeros: pad_top/bottom rows, pad_left/right columns */
+    NN_OP_CONCAT,             /* in: 2 or 3 inputs joined along channels (other dims equal) */
+    NN_OP_SLICE,              /* in: input; the output's shape from begin[] (a crop, a channel split) */
     NN_OP_COUNT
 } NnOpType;
 
@@ -129,6 +133,8 @@ typedef struct NnOp {
     NnActivation activation;   /* fused activation of conv/pool/add/mul */
     int align_corners, half_pixel_centers; /* resize only */
     int out_h, out_w;          /* resize only */
+    int pad_top, pad_bottom, pad_left, pad_right; /* PAD only */
+    int begin[NN_MAX_RANK];    /* SLICE only: first index along each dimension */
 } NnOp;
 
 /* A graph input or output: the name a model family's glue asks for ("src",

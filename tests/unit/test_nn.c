@@ -805,6 +805,99 @@ static int test_nn_tanh(void)
     return check_unary(NN_OP_TANH);
 }
 
+/* ---- PAD / CONCAT / SLICE --------------------------------------------------------- */
+
+static int test_nn_pad(void)
+{
+    NnGraph *g = graph_new();
+    IN_T(g) = add_act(g, 1, 3, 4, 2);
+    OUT_T(g) = add_act(g, 1, 3 + 1 + 2, 4 + 0 + 3, 2);
+    NnOp *op = add_op(g, NN_OP_PAD, IN_T(g), -1, -1, OUT_T(g));
+    op->pad_top = 1;
+    op->pad_bottom = 2;
+    op->pad_right = 3;
+    const float *input, *ref;
+    TRY(run_both(g, 21, -2.0f, 2.0f, "pad", &input, &ref));
+    for (int y = 0; y < 6; y++)
+        for (int x = 0; x < 7; x++)
+            for (int c = 0; c < 2; c++) {
+                int sy = y - 1, sx = x;
+                float want = sy >= 0 && sy < 3 && sx < 4 ? input[(sy * 4 + sx) * 2 + c] : 0.0f;
+                CHECK(ref[(y * 7 + x) * 2 + c] == want, "(%d, %d, %d) is %g, expected %g", y, x, c,
+                      ref[(y * 7 + x) * 2 + c], want);
+            }
+    /* Output not the padded input: refused. */
+    g->tensors[OUT_T(g)].shape[1] = 5;
+    g->tensors[OUT_T(g)].count = 5 * 7 * 2;
+    char why[256] = "";
+    CHECK_INT(nn_graph_validate(g, why, sizeof(why)), BACKDROP_EINVAL);
+    CHECK(strstr(why, "PAD"), "why '%s'", why);
+    return UNIT_PASS;
+}
+
+/* The reference only: this XNNPACK has no concatenation or slicing (the
+ * engine refuses such graphs until it runs them between subgraphs). */
+static int run_reference(const NnGraph *g, uint32_t seed, const float **input, const float **out)
+{
+    NnEngine *r = reference_new(g);
+    CHECK(r, "reference rejected the graph");
+    float *data = random_floats(g->tensors[IN_T(g)].count, &seed, -2.0f, 2.0f);
+    memcpy(nn_engine_input(r, 0), data, g->tensors[IN_T(g)].count * sizeof(float));
+    CHECK_INT(nn_engine_run(r), 0);
+    *input = data;
+    *out = nn_engine_output(r, 0);
+    CHECK(xnn_new(g, NULL, 0) == NULL, "XNNPACK accepted %s", nn_op_name(g->ops[g->num_ops - 1].type));
+    return UNIT_PASS;
+}
+
+static int test_nn_concat(void)
+{
+    /* out = concat(x, x * x) along channels. */
+    NnGraph *g = graph_new();
+    IN_T(g) = add_act(g, 1, 3, 4, 2);
+    int sq = add_act(g, 1, 3, 4, 2);
+    add_op(g, NN_OP_SQUARE, IN_T(g), -1, -1, sq);
+    OUT_T(g) = add_act(g, 1, 3, 4, 4);
+    add_op(g, NN_OP_CONCAT, IN_T(g), sq, -1, OUT_T(g));
+    const float *input, *ref;
+    TRY(run_reference(g, 22, &input, &ref));
+    for (int i = 0; i < 12; i++)
+        for (int c = 0; c < 4; c++) {
+            float x = input[i * 2 + (c & 1)], want = c < 2 ? x : x * x;
+            CHECK(ref[i * 4 + c] == want, "pixel %d channel %d is %g, expected %g", i, c, ref[i * 4 + c], want);
+        }
+    g->tensors[OUT_T(g)].shape[3] = 5;
+    g->tensors[OUT_T(g)].count = 12 * 5;
+    char why[256] = "";
+    CHECK_INT(nn_graph_validate(g, why, sizeof(why)), BACKDROP_EINVAL);
+    CHECK(strstr(why, "CONCAT") && strstr(why, "4 channels in, 5 out"), "why '%s'", why);
+    return UNIT_PASS;
+}
+
+static int test_nn_slice(void)
+{
+    NnGraph *g = graph_new();
+    IN_T(g) = add_act(g, 1, 5, 6, 4);
+    OUT_T(g) = add_act(g, 1, 3, 3, 2);
+    NnOp *op = add_op(g, NN_OP_SLICE, IN_T(g), -1, -1, OUT_T(g));
+    op->begin[1] = 1;
+    op->begin[2] = 2;
+    op->begin[3] = 1;
+    const float *input, *ref;
+    TRY(run_reference(g, 23, &input, &ref));
+    for (int y = 0; y < 3; y++)
+        for (int x = 0; x < 3; x++)
+            for (int c = 0; c < 2; c++) {
+                float want = input[((y + 1) * 6 + (x + 2)) * 4 + (c + 1)];
+                CHECK(ref[(y * 3 + x) * 2 + c] == want, "(%d, %d, %d)", y, x, c);
+            }
+    op->begin[2] = 4; /* 4 + 3 > 6 */
+    char why[256] = "";
+    CHECK_INT(nn_graph_validate(g, why, sizeof(why)), BACKDROP_EINVAL);
+    CHECK(strstr(why, "SLICE") && strstr(why, "does not fit"), "why '%s'", why);
+    return UNIT_PASS;
+}
+
 /* ---- RESIZE_BILINEAR ------------------------------------------------------------ */
 
 static NnGraph *resize_graph(int h, int w, int c, int oh, int ow, int align_corners, int half_pixel)
@@ -1449,6 +1542,9 @@ const UnitTest nn_tests[] = {
     UNIT_TEST(nn_maximum),
     UNIT_TEST(nn_square),
     UNIT_TEST(nn_tanh),
+    UNIT_TEST(nn_pad),
+    UNIT_TEST(nn_concat),
+    UNIT_TEST(nn_slice),
     UNIT_TEST(nn_resize_bilinear),
     UNIT_TEST(nn_small_network),
     UNIT_TEST(nn_malformed_graphs),

@@ -7,6 +7,7 @@
  * ADD/MUL needs and what the spatial operators (always rank 4) get anyway.
  */
 #include <math.h>
+#include <string.h>
 #include <stdlib.h>
 
 #include "reference.h"
@@ -338,6 +339,37 @@ static void eval_unary(const NnOp *op, const float *in, float *out, size_t count
     }
 }
 
+/* PAD, CONCAT, SLICE: copies of rows of channels (NHWC). */
+static void eval_movement(const NnGraph *g, const NnOp *op, const float *const *in, float *out)
+{
+    const NnTensor *o = &g->tensors[op->output], *t0 = &g->tensors[op->inputs[0]];
+    int n = o->shape[0], h = o->shape[1], w = o->shape[2], c = o->shape[3];
+    for (int b = 0; b < n; b++)
+        for (int y = 0; y < h; y++)
+            for (int x = 0; x < w; x++) {
+                float *dst = out + (((size_t)b * h + y) * w + x) * c;
+                if (op->type == NN_OP_PAD) {
+                    int sy = y - op->pad_top, sx = x - op->pad_left;
+                    if (sy < 0 || sx < 0 || sy >= t0->shape[1] || sx >= t0->shape[2])
+                        memset(dst, 0, sizeof(float) * (size_t)c);
+                    else
+                        memcpy(dst, in[0] + (((size_t)b * t0->shape[1] + sy) * t0->shape[2] + sx) * c,
+                               sizeof(float) * (size_t)c);
+                } else if (op->type == NN_OP_SLICE) {
+                    const int *bg = op->begin;
+                    memcpy(dst, in[0] + ((((size_t)b + bg[0]) * t0->shape[1] + (y + bg[1])) * t0->shape[2] + (x + bg[2])) *
+                                               t0->shape[3] + bg[3],
+                           sizeof(float) * (size_t)c);
+                } else { /* CONCAT */
+                    for (int i = 0; i < op->num_inputs; i++) {
+                        int ci = g->tensors[op->inputs[i]].shape[3];
+                        memcpy(dst, in[i] + (((size_t)b * h + y) * w + x) * ci, sizeof(float) * (size_t)ci);
+                        dst += ci;
+                    }
+                }
+            }
+}
+
 void nn_reference_eval_op(const NnGraph *g, int index, const float *const *in, float *out)
 {
     const NnOp *op = &g->ops[index];
@@ -372,6 +404,11 @@ void nn_reference_eval_op(const NnGraph *g, int index, const float *const *in, f
         break;
     case NN_OP_RESIZE_BILINEAR:
         eval_resize(g, op, in[0], out);
+        break;
+    case NN_OP_PAD:
+    case NN_OP_CONCAT:
+    case NN_OP_SLICE:
+        eval_movement(g, op, in, out);
         break;
     default:
         break;

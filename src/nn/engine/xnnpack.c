@@ -354,6 +354,12 @@ static int define_op(Builder *b, int index)
         break;
     case NN_OP_TANH:
         return define_tanh(b, index);
+    case NN_OP_PAD: {
+        size_t before[4] = { 0, (size_t)op->pad_top, (size_t)op->pad_left, 0 };
+        size_t after[4] = { 0, (size_t)op->pad_bottom, (size_t)op->pad_right, 0 };
+        s = xnn_define_static_constant_pad(b->subgraph, before, after, 0.0f, in_id, out_id, 0);
+        break;
+    }
     case NN_OP_RESIZE_BILINEAR: {
         /* This XNNPACK's three coordinate modes (src/indirection.c):
          *   no flag                          half_pixel_centers (TF2 default)

@@ -835,20 +835,6 @@ static int test_nn_pad(void)
     return UNIT_PASS;
 }
 
-/* The reference only: this XNNPACK has no concatenation or slicing (the
- * engine refuses such graphs until it runs them between subgraphs). */
-static int run_reference(const NnGraph *g, uint32_t seed, const float **input, const float **out)
-{
-    NnEngine *r = reference_new(g);
-    CHECK(r, "reference rejected the graph");
-    float *data = random_floats(g->tensors[IN_T(g)].count, &seed, -2.0f, 2.0f);
-    memcpy(nn_engine_input(r, 0), data, g->tensors[IN_T(g)].count * sizeof(float));
-    CHECK_INT(nn_engine_run(r), 0);
-    *input = data;
-    *out = nn_engine_output(r, 0);
-    CHECK(xnn_new(g, NULL, 0) == NULL, "XNNPACK accepted %s", nn_op_name(g->ops[g->num_ops - 1].type));
-    return UNIT_PASS;
-}
 
 static int test_nn_concat(void)
 {
@@ -860,7 +846,7 @@ static int test_nn_concat(void)
     OUT_T(g) = add_act(g, 1, 3, 4, 4);
     add_op(g, NN_OP_CONCAT, IN_T(g), sq, -1, OUT_T(g));
     const float *input, *ref;
-    TRY(run_reference(g, 22, &input, &ref));
+    TRY(run_both(g, 22, -2.0f, 2.0f, "concat", &input, &ref));
     for (int i = 0; i < 12; i++)
         for (int c = 0; c < 4; c++) {
             float x = input[i * 2 + (c & 1)], want = c < 2 ? x : x * x;
@@ -874,6 +860,48 @@ static int test_nn_concat(void)
     return UNIT_PASS;
 }
 
+/* XNNPACK runs the ops it has in runtimes and CONCAT/SLICE in C between
+ * them: a graph that alternates, with a tensor read across two steps and a
+ * constant operand, against the reference; and every intermediate tensor
+ * exposed (each a buffer of its own) alike. */
+static int test_nn_mixed_steps(void)
+{
+    NnGraph *g = graph_new();
+    IN_T(g) = add_act(g, 1, 4, 5, 3);
+    int sq = add_act(g, 1, 4, 5, 3);
+    add_op(g, NN_OP_SQUARE, IN_T(g), -1, -1, sq);
+    int cat = add_act(g, 1, 4, 5, 6);
+    add_op(g, NN_OP_CONCAT, IN_T(g), sq, -1, cat);
+    int shape[4] = { 1, 1, 1, 6 };
+    uint32_t seed = 31;
+    int k = add_const(g, 4, shape, &seed, -1.0f, 1.0f);
+    int sum = add_act(g, 1, 4, 5, 6);
+    add_op(g, NN_OP_ADD, cat, k, -1, sum);
+    int part = add_act(g, 1, 3, 5, 4);
+    NnOp *sl = add_op(g, NN_OP_SLICE, sum, -1, -1, part);
+    sl->begin[1] = 1;
+    sl->begin[3] = 2;
+    int tail = add_act(g, 1, 3, 5, 4);
+    add_op(g, NN_OP_TANH, part, -1, -1, tail);
+    int x3 = add_act(g, 1, 3, 5, 3);
+    NnOp *s2 = add_op(g, NN_OP_SLICE, IN_T(g), -1, -1, x3); /* the input, read again three steps later */
+    s2->begin[1] = 1;
+    OUT_T(g) = add_act(g, 1, 3, 5, 7);
+    add_op(g, NN_OP_CONCAT, tail, x3, -1, OUT_T(g));
+    TRY(run_both(g, 32, -2.0f, 2.0f, "mixed steps", NULL, NULL));
+    /* The same with every tensor exposed: each op's output in its buffer. */
+    NnEngine *r = reference_new(g), *x = xnn_new(g, NULL, 1);
+    CHECK(r && x, "engines");
+    float *data = random_floats(g->tensors[IN_T(g)].count, &seed, -2.0f, 2.0f);
+    memcpy(nn_engine_input(r, 0), data, g->tensors[IN_T(g)].count * sizeof(float));
+    memcpy(nn_engine_input(x, 0), data, g->tensors[IN_T(g)].count * sizeof(float));
+    CHECK_INT(nn_engine_run(r), 0);
+    CHECK_INT(nn_engine_run(x), 0);
+    CHECK(rel_error(nn_engine_output(x, 0), nn_engine_output(r, 0), g->tensors[OUT_T(g)].count) <= XNN_TOLERANCE,
+          "exposed: output differs");
+    return UNIT_PASS;
+}
+
 static int test_nn_slice(void)
 {
     NnGraph *g = graph_new();
@@ -884,7 +912,7 @@ static int test_nn_slice(void)
     op->begin[2] = 2;
     op->begin[3] = 1;
     const float *input, *ref;
-    TRY(run_reference(g, 23, &input, &ref));
+    TRY(run_both(g, 23, -2.0f, 2.0f, "slice", &input, &ref));
     for (int y = 0; y < 3; y++)
         for (int x = 0; x < 3; x++)
             for (int c = 0; c < 2; c++) {
@@ -1545,6 +1573,7 @@ const UnitTest nn_tests[] = {
     UNIT_TEST(nn_pad),
     UNIT_TEST(nn_concat),
     UNIT_TEST(nn_slice),
+    UNIT_TEST(nn_mixed_steps),
     UNIT_TEST(nn_resize_bilinear),
     UNIT_TEST(nn_small_network),
     UNIT_TEST(nn_malformed_graphs),

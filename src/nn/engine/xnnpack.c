@@ -1,7 +1,11 @@
 /*
- * The engine "xnnpack" (engine.h): an NnGraph compiled once into an
- * XNNPACK subgraph and runtime (Debian's libxnnpack 0.0~git20220216,
- * float32 throughout).
+ * The engine "xnnpack" (engine.h): an NnGraph compiled once into XNNPACK
+ * subgraphs and runtimes (Debian's libxnnpack 0.0~git20220216, float32
+ * throughout). That XNNPACK has no concatenation or slicing: the ops are
+ * cut into steps, each a runtime for a run of consecutive ops it has, or
+ * one such op done in C (the reference kernel, which only moves memory);
+ * tensors that cross steps live in executor-owned buffers bound to both
+ * sides. A graph without those ops is one step, one runtime.
  *
  * Everything is prepared at create: the weights are copied into the
  * executor (XNNPACK packs most of them again into its own layout), graph
@@ -30,10 +34,22 @@
 #include <xnnpack.h>
 
 #include "../engine.h"
+#include "reference.h"
 #include "backdrop/backdrop.h"
 
+/* One step of a run: an XNNPACK runtime for a run of consecutive ops it
+ * supports, or one op it lacks (CONCAT, SLICE: they only move memory),
+ * done in C by the reference kernel on a graph of its own (the op, its
+ * tensors' shapes), so that the executor needs no graph after create. */
+typedef struct XnnStep {
+    xnn_runtime_t runtime;    /* NULL: the C op */
+    NnGraph c_graph;          /* the C op: its inputs are tensors 0..n-1, its output tensor n */
+    int c_tensors[NN_MAX_INPUTS + 1]; /* their tensors in the engine's graph */
+} XnnStep;
+
 typedef struct NnXnn {
-    xnn_runtime_t runtime;
+    XnnStep *steps;
+    int num_steps;
     int num_tensors;
     float **external;  /* per tensor: executor-owned buffer bound to the runtime, or NULL */
     float **constants; /* per tensor: executor-owned copy of a constant the runtime uses, or NULL */
@@ -154,6 +170,21 @@ typedef struct Builder {
     xnn_subgraph_t subgraph;
 } Builder;
 
+/* A private copy of constant t, made once (several steps may use it): the
+ * runtime may read static data at run time (it does for the operands of
+ * element-wise ops), and the graph is allowed to go away after create. */
+static int constant_copy(NnXnn *x, const NnTensor *tensor, int t)
+{
+    if (x->constants[t])
+        return 0;
+    float *copy = alloc_padded(tensor->count);
+    if (!copy)
+        return BACKDROP_ENOMEM;
+    memcpy(copy, tensor->data, tensor->count * sizeof(float));
+    x->constants[t] = copy;
+    return 0;
+}
+
 static int define_tensor(Builder *b, int t, uint32_t flags)
 {
     const NnTensor *tensor = &b->g->tensors[t];
@@ -162,15 +193,10 @@ static int define_tensor(Builder *b, int t, uint32_t flags)
         dims[i] = (size_t)tensor->shape[i];
     const void *data = NULL;
     if (tensor->data) {
-        /* A private copy: the runtime may read static data at run time
-         * (it does for the operands of element-wise ops), and the graph is
-         * allowed to go away after create. */
-        float *copy = alloc_padded(tensor->count);
-        if (!copy)
-            return BACKDROP_ENOMEM;
-        memcpy(copy, tensor->data, tensor->count * sizeof(float));
-        b->x->constants[t] = copy;
-        data = copy;
+        int err = constant_copy(b->x, tensor, t);
+        if (err)
+            return err;
+        data = b->x->constants[t];
     }
     uint32_t id;
     return map_status(xnn_define_tensor_value(b->subgraph, xnn_datatype_fp32, (size_t)tensor->rank, dims,
@@ -378,49 +404,151 @@ static int define_op(Builder *b, int index)
     return map_status(s);
 }
 
-/* Defines every tensor the graph uses, then every op; binds the external
- * ones to fresh buffers. Returns the number of external values through
- * num_external. */
-static int build_subgraph(Builder *b, int expose_all, int *num_external)
+/* The ops this XNNPACK does not have; they run in C between runtimes. */
+static int runs_in_c(NnOpType type)
+{
+    return type == NN_OP_CONCAT || type == NN_OP_SLICE;
+}
+
+/* Ops [first, last) as one XNNPACK subgraph and runtime, set up on the
+ * executor's external buffers. step_of[t]: the step that writes tensor t
+ * (-1: a graph input or a constant); external[t] is allocated for every
+ * tensor another step, the caller or the tests read. */
+static int build_runtime(Builder *b, int first, int last, int step, const int *step_of, pthreadpool_t pool,
+                         xnn_runtime_t *runtime)
 {
     const NnGraph *g = b->g;
     NnXnn *x = b->x;
-    /* Per tensor: 0 unused, 1 used internally, 2 external input, 3 external output. */
-    unsigned char *role = calloc((size_t)g->num_tensors, 1);
-    if (!role)
-        return BACKDROP_ENOMEM;
-    for (int i = 0; i < g->num_ops; i++) {
+    int err = map_status(xnn_create_subgraph((uint32_t)g->num_tensors, 0, &b->subgraph));
+    /* Each tensor the ops use, once: written here (external when others
+     * read it), or read from elsewhere (external input), or a constant. */
+    unsigned char *seen = calloc((size_t)g->num_tensors, 1);
+    if (!seen)
+        err = BACKDROP_ENOMEM;
+    size_t count = 0;
+    for (int i = first; i < last && !err; i++) {
         const NnOp *op = &g->ops[i];
-        for (int k = 0; k < op->num_inputs; k++)
-            if (!role[op->inputs[k]])
-                role[op->inputs[k]] = 1;
-        role[op->output] = expose_all ? 3 : 1;
-    }
-    for (int i = 0; i < g->num_outputs; i++)
-        role[g->outputs[i].tensor] = 3;
-    for (int i = 0; i < g->num_inputs; i++)
-        role[g->inputs[i].tensor] = 2; /* never an output too: validated */
-
-    int err = 0, count = 0;
-    for (int t = 0; t < g->num_tensors && !err; t++) {
-        if (!role[t])
-            continue;
-        uint32_t flags = role[t] == 2 ? XNN_VALUE_FLAG_EXTERNAL_INPUT
-                       : role[t] == 3 ? XNN_VALUE_FLAG_EXTERNAL_OUTPUT : 0;
-        if (flags) {
-            x->external[t] = alloc_padded(g->tensors[t].count);
-            if (!x->external[t]) {
-                err = BACKDROP_ENOMEM;
-                break;
-            }
-            count++;
+        for (int k = 0; k <= op->num_inputs && !err; k++) {
+            int t = k < op->num_inputs ? op->inputs[k] : op->output;
+            if (seen[t])
+                continue;
+            seen[t] = 1;
+            uint32_t flags = 0;
+            if (step_of[t] == step)
+                flags = x->external[t] ? XNN_VALUE_FLAG_EXTERNAL_OUTPUT : 0;
+            else if (!g->tensors[t].data)
+                flags = XNN_VALUE_FLAG_EXTERNAL_INPUT;
+            count += flags != 0;
+            err = define_tensor(b, t, flags);
         }
-        err = define_tensor(b, t, flags);
     }
-    free(role);
-    for (int i = 0; i < g->num_ops && !err; i++)
+    for (int i = first; i < last && !err; i++)
         err = define_op(b, i);
-    *num_external = count;
+    if (!err)
+        err = map_status(xnn_create_runtime_v2(b->subgraph, pool, 0, runtime));
+    /* The runtime is independent of the subgraph once created. */
+    if (b->subgraph)
+        xnn_delete_subgraph(b->subgraph);
+    b->subgraph = NULL;
+    struct xnn_external_value *values = err ? NULL : calloc(count ? count : 1, sizeof(*values));
+    if (!err && !values)
+        err = BACKDROP_ENOMEM;
+    if (!err) {
+        size_t n = 0;
+        for (int t = 0; t < g->num_tensors; t++)
+            if (seen[t] && x->external[t] && !g->tensors[t].data)
+                values[n++] = (struct xnn_external_value){ .id = (uint32_t)t, .data = x->external[t] };
+        err = map_status(xnn_setup_runtime(*runtime, n, values));
+    }
+    free(values);
+    free(seen);
+    return err;
+}
+
+/* Op i as a C step: a graph of its own with copies of its tensors'
+ * shapes; constant inputs read from the executor's copies. */
+static int build_c_step(NnXnn *x, const NnGraph *g, int i, XnnStep *st)
+{
+    const NnOp *op = &g->ops[i];
+    int n = op->num_inputs;
+    NnTensor *tensors = calloc((size_t)n + 1, sizeof(*tensors));
+    NnOp *mini = calloc(1, sizeof(*mini));
+    if (!tensors || !mini) {
+        free(tensors);
+        free(mini);
+        return BACKDROP_ENOMEM;
+    }
+    *mini = *op;
+    for (int k = 0; k <= n; k++) {
+        int t = k < n ? op->inputs[k] : op->output;
+        tensors[k] = g->tensors[t];
+        tensors[k].data = NULL;
+        tensors[k].name = (char *)"";
+        st->c_tensors[k] = t;
+        if (k < n)
+            mini->inputs[k] = k;
+        if (g->tensors[t].data) {
+            int err = constant_copy(x, &g->tensors[t], t);
+            if (err) {
+                free(tensors);
+                free(mini);
+                return err;
+            }
+        }
+    }
+    mini->output = n;
+    st->c_graph = (NnGraph){ .tensors = tensors, .num_tensors = n + 1, .ops = mini, .num_ops = 1 };
+    return 0;
+}
+
+/* The steps: runs of XNNPACK ops between the ops done in C. */
+static int build_steps(Builder *b, int expose_all, pthreadpool_t pool)
+{
+    const NnGraph *g = b->g;
+    NnXnn *x = b->x;
+    int *step_of = malloc(sizeof(int) * (size_t)g->num_tensors);
+    int *first_of = malloc(sizeof(int) * ((size_t)g->num_ops + 1));
+    x->steps = calloc((size_t)g->num_ops + 1, sizeof(*x->steps));
+    if (!step_of || !first_of || !x->steps) {
+        free(step_of);
+        free(first_of);
+        return BACKDROP_ENOMEM;
+    }
+    for (int t = 0; t < g->num_tensors; t++)
+        step_of[t] = -1;
+    int steps = 0;
+    for (int i = 0; i < g->num_ops; i++) {
+        if (i == 0 || runs_in_c(g->ops[i].type) || runs_in_c(g->ops[i - 1].type))
+            first_of[steps++] = i;
+        step_of[g->ops[i].output] = steps - 1;
+    }
+    first_of[steps] = g->num_ops;
+    /* Buffers of our own for what crosses a step, and what callers see. */
+    int err = 0;
+    for (int i = 0; i < g->num_ops && !err; i++) {
+        const NnOp *op = &g->ops[i];
+        for (int k = 0; k <= op->num_inputs && !err; k++) {
+            int t = k < op->num_inputs ? op->inputs[k] : op->output;
+            int crosses = k < op->num_inputs ? step_of[t] != step_of[op->output] && !g->tensors[t].data
+                                             : expose_all || runs_in_c(op->type);
+            if (crosses && !x->external[t] && !(x->external[t] = alloc_padded(g->tensors[t].count)))
+                err = BACKDROP_ENOMEM;
+        }
+    }
+    for (int p = 0; p < g->num_inputs + g->num_outputs && !err; p++) {
+        int t = p < g->num_inputs ? g->inputs[p].tensor : g->outputs[p - g->num_inputs].tensor;
+        if (!x->external[t] && !(x->external[t] = alloc_padded(g->tensors[t].count)))
+            err = BACKDROP_ENOMEM;
+    }
+    for (int s = 0; s < steps && !err; s++) {
+        x->num_steps = s + 1;
+        if (runs_in_c(g->ops[first_of[s]].type))
+            err = build_c_step(x, g, first_of[s], &x->steps[s]);
+        else
+            err = build_runtime(b, first_of[s], first_of[s + 1], s, step_of, pool, &x->steps[s].runtime);
+    }
+    free(step_of);
+    free(first_of);
     return err;
 }
 
@@ -429,9 +557,14 @@ static void xnnpack_destroy(void *exec)
     NnXnn *x = exec;
     if (!x)
         return;
-    /* The runtime first: it may refer to the constants and buffers. */
-    if (x->runtime)
-        xnn_delete_runtime(x->runtime);
+    /* The runtimes first: they may refer to the constants and buffers. */
+    for (int i = 0; x->steps && i < x->num_steps; i++) {
+        if (x->steps[i].runtime)
+            xnn_delete_runtime(x->steps[i].runtime);
+        free(x->steps[i].c_graph.tensors);
+        free(x->steps[i].c_graph.ops);
+    }
+    free(x->steps);
     for (int t = 0; t < x->num_tensors; t++) {
         if (x->external)
             free(x->external[t]);
@@ -467,30 +600,7 @@ static int xnnpack_create(void **exec, const NnGraph *g, pthreadpool_t pool, uns
     }
 
     Builder b = { x, g, NULL };
-    int err = map_status(xnn_create_subgraph((uint32_t)g->num_tensors, 0, &b.subgraph));
-    int num_external = 0;
-    if (!err)
-        err = build_subgraph(&b, (flags & NN_ENGINE_EXPOSE_ALL) != 0, &num_external);
-    /* The runtime is independent of the subgraph once created. */
-    if (!err)
-        err = map_status(xnn_create_runtime_v2(b.subgraph, pool, 0, &x->runtime));
-    if (b.subgraph)
-        xnn_delete_subgraph(b.subgraph);
-
-    /* Bind the external buffers once; runs reuse them. */
-    if (!err) {
-        struct xnn_external_value *values = calloc((size_t)num_external, sizeof(*values));
-        if (!values) {
-            err = BACKDROP_ENOMEM;
-        } else {
-            size_t n = 0;
-            for (int t = 0; t < g->num_tensors; t++)
-                if (x->external[t])
-                    values[n++] = (struct xnn_external_value){ .id = (uint32_t)t, .data = x->external[t] };
-            err = map_status(xnn_setup_runtime(x->runtime, n, values));
-            free(values);
-        }
-    }
+    int err = build_steps(&b, (flags & NN_ENGINE_EXPOSE_ALL) != 0, pool);
     if (err) {
         xnnpack_destroy(x);
         return err;
@@ -508,7 +618,23 @@ static float *xnnpack_buffer(void *exec, int t)
 static int xnnpack_run(void *exec)
 {
     NnXnn *x = exec;
-    return map_status(xnn_invoke_runtime(x->runtime));
+    for (int i = 0; i < x->num_steps; i++) {
+        XnnStep *st = &x->steps[i];
+        if (st->runtime) {
+            int err = map_status(xnn_invoke_runtime(st->runtime));
+            if (err)
+                return err;
+            continue;
+        }
+        const float *in[NN_MAX_INPUTS];
+        int n = st->c_graph.ops[0].num_inputs;
+        for (int k = 0; k < n; k++) {
+            int t = st->c_tensors[k];
+            in[k] = x->external[t] ? x->external[t] : x->constants[t];
+        }
+        nn_reference_eval_op(&st->c_graph, 0, in, x->external[st->c_tensors[n]]);
+    }
+    return 0;
 }
 
 const NnEngineClass nn_engine_xnnpack = {

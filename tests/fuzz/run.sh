@@ -15,4 +15,7 @@ done
 echo "fuzz: tflite for $seconds s (seed $seed)"
 sh "$here/run_tflite.sh" "$build/tests/fuzz/fuzz_tflite" "$build/tests/fuzz/tflite_seeds" \
     "$seconds" "$seed" "$build/tests/fuzz" || { rc=$?; [ "$rc" -eq 77 ] || status=1; }
+echo "fuzz: tfjs for $seconds s (seed $seed)"
+sh "$here/run_tfjs.sh" "$build/tests/fuzz/fuzz_tfjs" "$build/tests/fuzz/tfjs_seeds" \
+    "$seconds" "$seed" "$build/tests/fuzz" || status=1
 exit $status

@@ -12,6 +12,7 @@ static const UnitTest *const suites[] = {
     colorspace_tests,
     graph_tests,
     tflite_tests,
+    tfjs_tests,
 #if BD_HAVE_XNNPACK /* unit/test_nn.c is built only with XNNPACK */
     nn_tests,
 #endif

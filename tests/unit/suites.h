@@ -14,6 +14,7 @@ extern const UnitTest background_tests[];
 extern const UnitTest colorspace_tests[];
 extern const UnitTest graph_tests[];
 extern const UnitTest tflite_tests[];
+extern const UnitTest tfjs_tests[];
 extern const UnitTest nn_tests[];
 extern const UnitTest resample_tests[];
 extern const UnitTest orient_tests[];

@@ -5,8 +5,9 @@
 #      headers, backdrop.pc, the CLI), and check that the pieces are there
 #      and that the installed library exports only the API (exports.sh);
 #   2. build consumer.c with nothing but `pkg-config --cflags --libs
-#      backdrop`: PKG_CONFIG_LIBDIR is the tree's pkgconfig directory alone
-#      (no backdrop.pc installed elsewhere on the machine can answer) and
+#      backdrop`: PKG_CONFIG_LIBDIR is the tree's pkgconfig directory first
+#      (no backdrop.pc installed elsewhere on the machine can answer; the
+#      system's directories follow, for backdrop's private requirements) and
 #      PKG_CONFIG_SYSROOT_DIR the destdir, so that -I and -L point into it;
 #   3. run it with LD_LIBRARY_PATH on the tree's library directory, after
 #      checking with ldd that this is the library the loader picks.
@@ -77,8 +78,12 @@ sh "$here/exports.sh" symbols "$library" "$header" >"$tmp/exports.log" || {
 }
 echo "installed: ${pc#"$root"}, ${header#"$root"}, ${version_header#"$root"}, ${library#"$root"} (SONAME $soname)"
 
-# 2. Build the consumer the way a user would, from the .pc file alone.
-export PKG_CONFIG_LIBDIR="$(dirname "$pc")"
+# 2. Build the consumer the way a user would, from the .pc file alone. The
+# system's own .pc directories come after the tree's: backdrop.pc names its
+# private requirements (json-c), which pkg-config resolves even for a
+# shared link; backdrop itself can only be found in the tree.
+system_pc=$(pkg-config --variable pc_path pkg-config 2>/dev/null || true)
+export PKG_CONFIG_LIBDIR="$(dirname "$pc")${system_pc:+:$system_pc}"
 export PKG_CONFIG_SYSROOT_DIR="$root"
 export PKG_CONFIG_ALLOW_SYSTEM_CFLAGS=1 PKG_CONFIG_ALLOW_SYSTEM_LIBS=1
 unset PKG_CONFIG_PATH

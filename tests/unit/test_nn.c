@@ -33,6 +33,7 @@
 #include "nn/format/tflite.h"
 #include "segment/neural.h"
 #include "suites.h"
+#include "util.h"
 
 /* XNNPACK vs the reference on one operator (float32 sums against double
  * sums of at most a few hundred terms). */
@@ -1234,21 +1235,6 @@ static void *read_whole(const char *path, size_t *size)
     return data;
 }
 
-/* ${BACKDROP_MODEL_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/backdrop/models}/file */
-static void model_path(char *buf, size_t len, const char *file)
-{
-    const char *dir = getenv("BACKDROP_MODEL_DIR");
-    if (dir && *dir) {
-        snprintf(buf, len, "%s/%s", dir, file);
-        return;
-    }
-    const char *cache = getenv("XDG_CACHE_HOME");
-    if (cache && *cache)
-        snprintf(buf, len, "%s/backdrop/models/%s", cache, file);
-    else
-        snprintf(buf, len, "%s/.cache/backdrop/models/%s", getenv("HOME") ? getenv("HOME") : "", file);
-}
-
 /* ${BACKDROP_SHARED_DIR:-<source root>/../shared}/golden/selfie/file */
 static void golden_path(char *buf, size_t len, const char *file)
 {
@@ -1283,7 +1269,7 @@ static void release_graph(void *p)
 static int load_model(const char *file, NnGraph **out)
 {
     char path[4096], err[256] = "";
-    model_path(path, sizeof(path), file);
+    model_file_path(path, sizeof(path), file);
     size_t size = 0;
     void *data = read_whole(path, &size);
     if (!data)

@@ -20,6 +20,7 @@
 #include "backdrop/backdrop.h"
 #include "nn/format/tfjs.h"
 #include "suites.h"
+#include "util.h"
 #include "tfjs_check.h"
 #include "tfjs_tiny.h"
 
@@ -390,40 +391,14 @@ static int test_tfjs_mutated_tiny(void)
 
 /* ---- the real model ---------------------------------------------------- */
 
-static uint8_t *read_file(const char *file, size_t *size, char *path, size_t pathlen)
-{
-    const char *dir = getenv("BACKDROP_MODEL_DIR");
-    const char *xdg = getenv("XDG_CACHE_HOME");
-    const char *home = getenv("HOME");
-    if (dir && *dir)
-        snprintf(path, pathlen, "%s/%s", dir, file);
-    else if (xdg && *xdg)
-        snprintf(path, pathlen, "%s/backdrop/models/%s", xdg, file);
-    else
-        snprintf(path, pathlen, "%s/.cache/backdrop/models/%s", home ? home : "", file);
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    uint8_t *data = NULL;
-    long n = -1;
-    if (fseek(f, 0, SEEK_END) == 0 && (n = ftell(f)) > 0 && fseek(f, 0, SEEK_SET) == 0) {
-        data = unit_alloc((size_t)n);
-        if (fread(data, 1, (size_t)n, f) != (size_t)n)
-            data = NULL;
-    }
-    fclose(f);
-    *size = data ? (size_t)n : 0;
-    return data;
-}
-
 #define RVM_PREFIX "StatefulPartitionedCall/matting_network_wrapper/StatefulPartitionedCall/"
 
 static int test_tfjs_rvm_model(void)
 {
     char jpath[1024], bpath[1024];
     size_t jsize, bsize;
-    const uint8_t *json = read_file("rvm.json", &jsize, jpath, sizeof(jpath));
-    const uint8_t *bin = read_file("rvm.bin", &bsize, bpath, sizeof(bpath));
+    const uint8_t *json = read_model_file("rvm.json", &jsize, jpath, sizeof(jpath));
+    const uint8_t *bin = read_model_file("rvm.bin", &bsize, bpath, sizeof(bpath));
     if (!json || !bin)
         SKIP("model %s not found (set BACKDROP_MODEL_DIR or run scripts/fetch-models.sh rvm)", json ? bpath : jpath);
     CHECK_INT(jsize, 613890);

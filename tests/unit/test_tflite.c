@@ -22,37 +22,10 @@
 #include "graph_check.h"
 #include "nn/format/tflite.h"
 #include "suites.h"
+#include "util.h"
 #include "tflite_builder.h"
 
 /* ---- helpers ----------------------------------------------------------- */
-
-/* Reads a model of the cache into memory freed after the test; NULL (and
- * *path set for the skip message) when the file is absent. */
-static uint8_t *read_model(const char *file, size_t *size, char *path, size_t pathlen)
-{
-    const char *dir = getenv("BACKDROP_MODEL_DIR");
-    const char *xdg = getenv("XDG_CACHE_HOME");
-    const char *home = getenv("HOME");
-    if (dir && *dir)
-        snprintf(path, pathlen, "%s/%s", dir, file);
-    else if (xdg && *xdg)
-        snprintf(path, pathlen, "%s/backdrop/models/%s", xdg, file);
-    else
-        snprintf(path, pathlen, "%s/.cache/backdrop/models/%s", home ? home : "", file);
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    uint8_t *data = NULL;
-    long n = -1;
-    if (fseek(f, 0, SEEK_END) == 0 && (n = ftell(f)) > 0 && fseek(f, 0, SEEK_SET) == 0) {
-        data = unit_alloc((size_t)n);
-        if (fread(data, 1, (size_t)n, f) != (size_t)n)
-            data = NULL;
-    }
-    fclose(f);
-    *size = data ? (size_t)n : 0;
-    return data;
-}
 
 #define GENERAL "selfie_segmentation.tflite"
 #define LANDSCAPE "selfie_segmentation_landscape.tflite"
@@ -60,7 +33,7 @@ static uint8_t *read_model(const char *file, size_t *size, char *path, size_t pa
 #define NEED_MODEL(var, size, file)                                                            \
     char var##_path[1024];                                                                     \
     size_t size;                                                                               \
-    const uint8_t *var = read_model(file, &size, var##_path, sizeof(var##_path));              \
+    const uint8_t *var = read_model_file(file, &size, var##_path, sizeof(var##_path));              \
     if (!var)                                                                                  \
         SKIP("model %s not found (set BACKDROP_MODEL_DIR or run scripts/fetch-models.sh)",     \
              var##_path)

@@ -182,3 +182,35 @@ int context_set_int(BackdropContext *ctx, const char *name, int value)
     snprintf(text, sizeof(text), "%d", value);
     return backdrop_set_option(ctx, name, text);
 }
+
+void model_file_path(char *buf, size_t len, const char *file)
+{
+    const char *dir = getenv("BACKDROP_MODEL_DIR");
+    const char *xdg = getenv("XDG_CACHE_HOME");
+    const char *home = getenv("HOME");
+    if (dir && *dir)
+        snprintf(buf, len, "%s/%s", dir, file);
+    else if (xdg && *xdg)
+        snprintf(buf, len, "%s/backdrop/models/%s", xdg, file);
+    else
+        snprintf(buf, len, "%s/.cache/backdrop/models/%s", home ? home : "", file);
+}
+
+uint8_t *read_model_file(const char *file, size_t *size, char *path, size_t pathlen)
+{
+    model_file_path(path, pathlen, file);
+    *size = 0;
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return NULL;
+    uint8_t *data = NULL;
+    long n = -1;
+    if (fseek(f, 0, SEEK_END) == 0 && (n = ftell(f)) > 0 && fseek(f, 0, SEEK_SET) == 0) {
+        data = unit_alloc((size_t)n);
+        if (fread(data, 1, (size_t)n, f) != (size_t)n)
+            data = NULL;
+    }
+    fclose(f);
+    *size = data ? (size_t)n : 0;
+    return data;
+}

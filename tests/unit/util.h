@@ -6,6 +6,7 @@
 #ifndef UNIT_UTIL_H
 #define UNIT_UTIL_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "backdrop/backdrop.h"
@@ -63,5 +64,12 @@ void fill_random(const BackdropFrame *f, uint32_t *state);
 int reference_grey(int dr, int dg, int db);
 /* round((a*f + (255-a)*b) / 255), halves rounded up, computed in double. */
 int reference_blend(int f, int b, int a);
+
+/* The path of a model in the cache:
+ * ${BACKDROP_MODEL_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/backdrop/models}/file */
+void model_file_path(char *buf, size_t len, const char *file);
+/* That model read into memory freed after the test; NULL (with path set,
+ * for the skip message) when it is absent or unreadable. */
+uint8_t *read_model_file(const char *file, size_t *size, char *path, size_t pathlen);
 
 #endif

@@ -25,6 +25,8 @@
 #ifndef BACKDROP_PIPELINE_H
 #define BACKDROP_PIPELINE_H
 
+#include <string.h>
+
 #include "internal.h"
 #include "option.h"
 
@@ -77,6 +79,16 @@ typedef struct BdMatte {
     ptrdiff_t alpha_stride;
     int alpha_valid;      /* alpha holds this frame's matte */
 } BdMatte;
+
+/* Refine stages: outside the placement's frame rectangle the frame is
+ * background; clears the alpha there (all of it: the rectangle is written
+ * next) unless the rectangle is the whole frame. */
+static inline void bd_matte_clear_outside(BdMatte *m, const BdPlacement *p, int width, int height)
+{
+    if (p->dst_x || p->dst_y || p->dst_w != width || p->dst_h != height)
+        for (int y = 0; y < height; y++)
+            memset(m->alpha + y * m->alpha_stride, 0, (size_t)width);
+}
 
 /* Services of the context a component may use. Valid from open to close. */
 typedef struct BdEnv {

@@ -227,7 +227,8 @@ typedef enum BackdropComponentKind {
 } BackdropComponentKind;
 
 /* A method that hands on a soft map (probabilities at its own resolution):
- * the refine stage's options apply to it. */
+ * the refine and stabilise stages' options, and the cleanup stage's specks
+ * and holes, apply to it. */
 #define BACKDROP_COMPONENT_SOFT_MAP 1u
 
 typedef struct BackdropComponent {

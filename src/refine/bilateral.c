@@ -232,9 +232,7 @@ static int bilateral_run(void *opaque, const BdEnv *env, BdFrameJob *job)
     float soft = b->opts.softness, lo = b->opts.threshold - soft / 2, hi = b->opts.threshold + soft / 2;
     prepare_grid(b, job->in, m->soft, lo, hi);
     const BdPlacement *p = &b->place;
-    if (p->dst_x || p->dst_y || p->dst_w != b->width || p->dst_h != b->height)
-        for (int y = 0; y < b->height; y++)
-            memset(m->alpha + y * m->alpha_stride, 0, (size_t)b->width);
+    bd_matte_clear_outside(m, p, b->width, b->height);
     const BackdropFrame *in = job->in;
     for (int y = 0; y < p->dst_h; y++) {
         int fy = p->dst_y + y;

@@ -55,9 +55,7 @@ static int bilinear_run(void *opaque, const BdEnv *env, BdFrameJob *job)
     if (!b->active || !m->soft)
         return 0;
     const BdPlacement *p = &b->place;
-    if (p->dst_x || p->dst_y || p->dst_w != b->width || p->dst_h != b->height)
-        for (int y = 0; y < b->height; y++)
-            memset(m->alpha + y * m->alpha_stride, 0, (size_t)b->width);
+    bd_matte_clear_outside(m, p, b->width, b->height);
     nn_tensor_to_alpha_run(&b->to_alpha, m->soft, b->opts.threshold, b->opts.softness,
                            m->alpha + p->dst_y * m->alpha_stride + p->dst_x, m->alpha_stride);
     m->alpha_valid = 1;

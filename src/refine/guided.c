@@ -797,9 +797,7 @@ static int guided_run(void *opaque, const BdEnv *env, BdFrameJob *job)
     fit_rows(g, job->in, m);
     bd_box_mean(g->coef, g->coef_mean, g->grid_w, g->grid_h, g->channels + 1, g->radius, g->scratch);
 
-    if (p->dst_x || p->dst_y || p->dst_w != g->width || p->dst_h != g->height)
-        for (int y = 0; y < g->height; y++)
-            memset(m->alpha + y * m->alpha_stride, 0, (size_t)g->width);
+    bd_matte_clear_outside(m, p, g->width, g->height);
     output_rows(g, job->in, m);
     m->alpha_valid = 1;
     return 0;

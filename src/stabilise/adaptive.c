@@ -52,6 +52,7 @@ typedef struct Adaptive {
     BdScaler luma_down;    /* frame rectangle -> the map rectangle's pixels, area */
     float *map;            /* S: map_w x map_h */
     float *luma, *prev;    /* src_w x src_h: this frame's and the previous frame's luma */
+    double prev_mean;      /* the mean of prev */
     float *change;         /* src_w x src_h: luma change, then its 3x3 maximum */
     float *gate;           /* src_w x src_h: scratch, then the motion gate 0..1 */
     float *line;           /* 3 x src_w */
@@ -185,11 +186,7 @@ static int adaptive_run(void *opaque, const BdEnv *env, BdFrameJob *job)
     } else {
         /* The previous luma brought to this frame's exposure. */
         size_t cells = (size_t)w * h;
-        double prev_mean = 0;
-        for (size_t i = 0; i < cells; i++)
-            prev_mean += a->prev[i];
-        prev_mean /= (double)cells;
-        float gain = prev_mean > 1.0 ? (float)(mean / prev_mean) : 1.0f;
+        float gain = a->prev_mean > 1.0 ? (float)(mean / a->prev_mean) : 1.0f;
         for (size_t i = 0; i < cells; i++)
             a->change[i] = fabsf(a->luma[i] - gain * a->prev[i]);
         max3x3(a->change, a->gate, w, h);
@@ -224,6 +221,7 @@ static int adaptive_run(void *opaque, const BdEnv *env, BdFrameJob *job)
             }
         }
     }
+    a->prev_mean = mean;
     float *swap = a->prev;
     a->prev = a->luma;
     a->luma = swap;

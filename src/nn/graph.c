@@ -234,13 +234,29 @@ static int check_span(Validator *v, int k, const NnOp *op, int64_t oh, int64_t o
 static int conv_mismatch(Validator *v, int k, const NnOp *op)
 {
     const NnGraph *g = v->g;
-    char si[48], sw[48], so[48];
+    char si[48], sw[48], so[48], pad[96];
     shape_str(&g->tensors[op->inputs[0]], si, sizeof(si));
     shape_str(&g->tensors[op->inputs[1]], sw, sizeof(sw));
     shape_str(&g->tensors[op->output], so, sizeof(so));
+    if (op->padding == NN_PAD_EXPLICIT)
+        snprintf(pad, sizeof(pad), "EXPLICIT top %d bottom %d left %d right %d", op->pad_top, op->pad_bottom,
+                 op->pad_left, op->pad_right);
+    else
+        snprintf(pad, sizeof(pad), "%s", op->padding == NN_PAD_SAME ? "SAME" : "VALID");
     return bad(v, BACKDROP_EINVAL, "op %d (%s): input %s, filter %s and output %s do not fit (stride %dx%d, %s)", k,
-               nn_op_name(op->type), si, sw, so, op->stride_h, op->stride_w,
-               op->padding == NN_PAD_SAME ? "SAME" : "VALID");
+               nn_op_name(op->type), si, sw, so, op->stride_h, op->stride_w, pad);
+}
+
+/* The pad fields of a windowed op: only an explicitly padded convolution
+ * reads them; anywhere else a nonzero one would be silently ignored, which
+ * would hide a reader that meant EXPLICIT and forgot to say so. */
+static int check_no_pads(Validator *v, int k, const NnOp *op)
+{
+    if (op->pad_top || op->pad_bottom || op->pad_left || op->pad_right)
+        return bad(v, BACKDROP_EINVAL, "op %d (%s): pads top %d bottom %d left %d right %d, but only EXPLICIT "
+                   "padding takes pads", k, nn_op_name(op->type), op->pad_top, op->pad_bottom, op->pad_left,
+                   op->pad_right);
+    return 0;
 }
 
 /* CONV_2D, DEPTHWISE_CONV_2D and TRANSPOSE_CONV_BIAS: input, constant
@@ -261,9 +277,12 @@ static int check_conv_like(Validator *v, int k, const NnOp *op)
         return bad(v, BACKDROP_ENOTSUP, "op %d (%s): the filter is computed at run time, not a constant", k, name);
     if (op->stride_h < 1 || op->stride_w < 1)
         return bad(v, BACKDROP_EINVAL, "op %d (%s): stride %dx%d", k, name, op->stride_h, op->stride_w);
-    if (!valid_activation(op->activation) || (op->padding != NN_PAD_SAME && op->padding != NN_PAD_VALID))
+    if (!valid_activation(op->activation) || (unsigned)op->padding > NN_PAD_EXPLICIT)
         return bad(v, BACKDROP_EINVAL, "op %d (%s): activation %d or padding %d unknown", k, name,
                    (int)op->activation, (int)op->padding);
+    int e;
+    if (op->padding != NN_PAD_EXPLICIT && (e = check_no_pads(v, k, op)))
+        return e;
     int out_c = out->shape[3];
     if (op->num_inputs == 3) {
         const NnTensor *bias = &g->tensors[op->inputs[2]];
@@ -278,6 +297,11 @@ static int check_conv_like(Validator *v, int k, const NnOp *op)
     int oh = out->shape[1], ow = out->shape[2];
 
     if (op->type == NN_OP_TRANSPOSE_CONV_BIAS) {
+        /* Explicit padding would crop the output; nothing produces that
+         * and the engines do not implement it. */
+        if (op->padding == NN_PAD_EXPLICIT)
+            return bad(v, BACKDROP_ENOTSUP, "op %d (%s): EXPLICIT padding is for CONV_2D and DEPTHWISE_CONV_2D only",
+                       k, name);
         /* No dilation here: MediaPipe's op has none, its dilation fields
          * are ignored. */
         if (w->shape[0] != out_c || w->shape[3] != in->shape[3])
@@ -308,7 +332,25 @@ static int check_conv_like(Validator *v, int k, const NnOp *op)
                        op->depth_multiplier, out_c / in_c);
     }
     int64_t eff_kh = (int64_t)(kh - 1) * op->dilation_h + 1, eff_kw = (int64_t)(kw - 1) * op->dilation_w + 1;
-    if (oh != window_out(op->padding, ih, eff_kh, op->stride_h) || ow != window_out(op->padding, iw, eff_kw, op->stride_w))
+    /* EXPLICIT: the zero-padded input, then VALID. */
+    NnPadding rule = op->padding;
+    int64_t padded_h = ih, padded_w = iw;
+    if (op->padding == NN_PAD_EXPLICIT) {
+        /* At most eff_k - 1 on a side: every window then overlaps the
+         * input (a folded TensorFlow Pad has half that, as SAME would).
+         * The span check below still applies: an engine's source position
+         * y * stride + ky * dilation - pad then lies in [-pad, span - pad). */
+        if (op->pad_top < 0 || op->pad_bottom < 0 || op->pad_left < 0 || op->pad_right < 0 ||
+            op->pad_top >= eff_kh || op->pad_bottom >= eff_kh || op->pad_left >= eff_kw || op->pad_right >= eff_kw)
+            return bad(v, BACKDROP_EINVAL, "op %d (%s): explicit pads top %d bottom %d left %d right %d out of "
+                       "range 0..%lld rows, 0..%lld columns (the effective window less one)", k, name, op->pad_top,
+                       op->pad_bottom, op->pad_left, op->pad_right, (long long)(eff_kh - 1), (long long)(eff_kw - 1));
+        padded_h += (int64_t)op->pad_top + op->pad_bottom;
+        padded_w += (int64_t)op->pad_left + op->pad_right;
+        rule = NN_PAD_VALID;
+    }
+    if (oh != window_out(rule, padded_h, eff_kh, op->stride_h) ||
+        ow != window_out(rule, padded_w, eff_kw, op->stride_w))
         return conv_mismatch(v, k, op);
     return check_span(v, k, op, oh, ow, eff_kh, eff_kw);
 }
@@ -327,9 +369,18 @@ static int check_pool(Validator *v, int k, const NnOp *op)
     if (op->stride_h < 1 || op->stride_w < 1 || op->filter_h < 1 || op->filter_w < 1)
         return bad(v, BACKDROP_EINVAL, "op %d (AVERAGE_POOL_2D): window %dx%d, stride %dx%d", k, op->filter_h,
                    op->filter_w, op->stride_h, op->stride_w);
+    /* An explicitly padded average would need a rule for whether the
+     * padding counts in the divisor (TFLite's SAME leaves it out); no
+     * reader needs one. */
+    if (op->padding == NN_PAD_EXPLICIT)
+        return bad(v, BACKDROP_ENOTSUP, "op %d (AVERAGE_POOL_2D): EXPLICIT padding is for CONV_2D and "
+                   "DEPTHWISE_CONV_2D only", k);
     if (!valid_activation(op->activation) || (op->padding != NN_PAD_SAME && op->padding != NN_PAD_VALID))
         return bad(v, BACKDROP_EINVAL, "op %d (AVERAGE_POOL_2D): activation %d or padding %d unknown", k,
                    (int)op->activation, (int)op->padding);
+    int e = check_no_pads(v, k, op);
+    if (e)
+        return e;
     if (out->shape[1] != window_out(op->padding, in->shape[1], op->filter_h, op->stride_h) ||
         out->shape[2] != window_out(op->padding, in->shape[2], op->filter_w, op->stride_w))
         return bad(v, BACKDROP_EINVAL, "op %d (AVERAGE_POOL_2D): output %s does not match input %s, window %dx%d", k,

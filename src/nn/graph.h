@@ -36,7 +36,10 @@
  *    far), shapes and options are consistent with its type (see NnOpType);
  *  - for convolutions and pooling, stride and dilation are >= 1 and the
  *    span of the windows, (out - 1) * stride + (k - 1) * dilation + 1,
- *    fits in int, so engines may compute positions and padding in int.
+ *    fits in int, so engines may compute positions and padding in int;
+ *  - pad_top/bottom/left/right are 0 on every convolution and pool except
+ *    a CONV_2D or DEPTHWISE_CONV_2D with EXPLICIT padding (see NnPadding),
+ *    where each lies in [0, eff_k - 1] of its axis.
  * An empty graph (zero-initialised, after nn_graph_free or a failed load)
  * has no tensors, ops, ports or pairs and NULL arrays.
  *
@@ -106,9 +109,23 @@ typedef enum NnActivation {
     NN_ACT_RELU_N1_TO_1,
 } NnActivation;
 
+/* Padding of a forward window along each axis, eff_k = (k - 1) * dilation
+ * + 1 being the window's effective size (the pooling window: k).
+ * Padding is zeros; each window is then placed without further padding. */
 typedef enum NnPadding {
-    NN_PAD_SAME = 0, /* TFLite SAME: total = max((out-1)*stride + eff_k - in, 0), total/2 before */
-    NN_PAD_VALID,
+    NN_PAD_SAME = 0, /* TFLite SAME: total = max((out-1)*stride + eff_k - in, 0), total/2 before;
+                      * out = ceil(in / stride) */
+    NN_PAD_VALID,    /* none: out = (in - eff_k) / stride + 1, in >= eff_k */
+    /* CONV_2D and DEPTHWISE_CONV_2D only (other ops refuse it): the op's
+     * pad_top/pad_bottom rows and pad_left/pad_right columns, then VALID:
+     * out = (in + before + after - eff_k) / stride + 1, in + before + after
+     * >= eff_k. Each pad is in [0, eff_k - 1], so every window covers some
+     * of the input's rows or columns. This is a TensorFlow Pad folded into
+     * the VALID convolution that reads it: a graph converted from PyTorch
+     * (Robust Video Matting's TF.js model) pads symmetrically, [1,1] before
+     * a 3x3 window, which SAME cannot say (for stride 2 on an even input
+     * SAME pads 0 before and 1 after). */
+    NN_PAD_EXPLICIT,
 } NnPadding;
 
 typedef struct NnTensor {
@@ -133,7 +150,9 @@ typedef struct NnOp {
     NnActivation activation;   /* fused activation of conv/pool/add/mul */
     int align_corners, half_pixel_centers; /* resize only */
     int out_h, out_w;          /* resize only */
-    int pad_top, pad_bottom, pad_left, pad_right; /* PAD only */
+    /* PAD; also CONV_2D / DEPTHWISE_CONV_2D with EXPLICIT padding (zero
+     * on other convolutions and pools). */
+    int pad_top, pad_bottom, pad_left, pad_right;
     int begin[NN_MAX_RANK];    /* SLICE only: first index along each dimension */
 } NnOp;
 
@@ -192,9 +211,10 @@ int nn_graph_add_state(NnGraph *g, int output, int input);
 /* Checks every invariant listed above. Returns 0, BACKDROP_EINVAL
  * (malformed), BACKDROP_ENOTSUP (well formed but beyond what the ops
  * define: an unknown op type, a dtype an op does not take, weights that
- * are not constants) or BACKDROP_ENOMEM, with a one-line reason in err
- * (which may be NULL) naming the op, port or tensor by its graph index.
- * Allocates one byte per tensor, freed before returning. */
+ * are not constants, EXPLICIT padding on a transposed convolution or a
+ * pool, a window span past int) or BACKDROP_ENOMEM, with a one-line
+ * reason in err (which may be NULL) naming the op, port or tensor by its
+ * graph index. Allocates one byte per tensor, freed before returning. */
 int nn_graph_validate(const NnGraph *g, char *err, size_t errlen);
 
 /* Frees everything the graph owns and leaves it empty; accepts NULL. Only

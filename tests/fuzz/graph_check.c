@@ -194,6 +194,9 @@ static int check_op(Check *c, int k, const NnOp *op)
         return bad(c, "op %d: window fields set on %s", k, nn_op_name(op->type));
     if (op->type != NN_OP_DEPTHWISE_CONV_2D && op->depth_multiplier)
         return bad(c, "op %d: depth_multiplier set on %s", k, nn_op_name(op->type));
+    /* .tflite has no PAD here and no explicit padding (SAME or VALID). */
+    if (op->pad_top || op->pad_bottom || op->pad_left || op->pad_right)
+        return bad(c, "op %d: pad fields set on %s", k, nn_op_name(op->type));
     if (!is_conv && op->type != NN_OP_AVERAGE_POOL_2D && op->type != NN_OP_ADD && op->type != NN_OP_MUL &&
         op->activation != NN_ACT_NONE)
         return bad(c, "op %d: fused activation on %s", k, nn_op_name(op->type));

@@ -190,6 +190,27 @@ static int expect_invalid(const NnGraph *g, int code, const char *want, const ch
     return UNIT_PASS;
 }
 
+/* input [1,size,size,1] (tensor 0) -> CONV_2D, a zero 3x3 filter and bias,
+ * stride and dilation 1, the padding given -> output [1,out,out,1]
+ * (tensor 3). */
+static NnGraph *conv3x3_graph(int size, int out, NnPadding padding)
+{
+    static float filter[9], bias[1];
+    NnGraph *g = graph_new();
+    int in = add_tensor(g, size, size, 1, NULL);
+    int w = add_tensor(g, 3, 3, 1, filter);
+    int b = add_tensor(g, 1, 1, 1, bias);
+    int o = add_tensor(g, out, out, 1, NULL);
+    add_input(g, "input", in);
+    add_output(g, "output", o);
+    NnOp *op = add_op(g, NN_OP_CONV_2D, in, w, o);
+    op->inputs[op->num_inputs++] = b;
+    op->padding = padding;
+    op->stride_h = op->stride_w = 1;
+    op->dilation_h = op->dilation_w = 1;
+    return g;
+}
+
 static int test_graph_validate_rejects(void)
 {
     float k[C] = { 1.0f, 1.0f };
@@ -234,19 +255,8 @@ static int test_graph_validate_rejects(void)
 
     /* Window arithmetic that would overflow an engine's int: SAME padding
      * does not bound the dilated window by the input. */
-    g = graph_new();
-    static float filter[9], bias[1];
-    int in = add_tensor(g, 4, 4, 1, NULL);
-    int w = add_tensor(g, 3, 3, 1, filter);
-    int b = add_tensor(g, 1, 1, 1, bias);
-    int out = add_tensor(g, 4, 4, 1, NULL);
-    add_input(g, "input", in);
-    add_output(g, "output", out);
-    NnOp *op = add_op(g, NN_OP_CONV_2D, in, w, out);
-    op->inputs[op->num_inputs++] = b;
-    op->padding = NN_PAD_SAME;
-    op->stride_h = op->stride_w = 1;
-    op->dilation_h = op->dilation_w = 1;
+    g = conv3x3_graph(4, 4, NN_PAD_SAME);
+    NnOp *op = &g->ops[0];
     CHECK_INT(nn_graph_validate(g, NULL, 0), 0);
     op->dilation_h = 1 << 30;
     TRY(expect_invalid(g, BACKDROP_ENOTSUP, "op 0 (CONV_2D): window span exceeds 2147483647", "dilated span"));
@@ -300,6 +310,108 @@ static int test_graph_validate_rejects(void)
     TRY(expect_invalid(g, BACKDROP_EINVAL,
                        "state pair 0: output 'y' (FLOAT32 [1,2,3,2]) cannot feed input 'state' (FLOAT32 [1,2,1,2])",
                        "pair shape"));
+    return UNIT_PASS;
+}
+
+/* EXPLICIT padding: a convolution's own pads, each 0..eff_k - 1, then a
+ * VALID window; the other windowed ops refuse it, and refuse pads under
+ * SAME or VALID. */
+static int test_graph_validate_explicit_pads(void)
+{
+    NnGraph *g = conv3x3_graph(5, 5, NN_PAD_EXPLICIT);
+    NnOp *op = &g->ops[0];
+    const int in = 0, out = 3;
+    op->pad_top = op->pad_bottom = op->pad_left = op->pad_right = 1;
+    char err[256] = "";
+    CHECK(nn_graph_validate(g, err, sizeof(err)) == 0, "3x3 padded by 1: %s", err);
+    op->type = NN_OP_DEPTHWISE_CONV_2D; /* [1,3,3,1] is a depthwise filter too */
+    CHECK(nn_graph_validate(g, err, sizeof(err)) == 0, "depthwise 3x3 padded by 1: %s", err);
+    op->type = NN_OP_CONV_2D;
+
+    /* Pads out of range: negative, or a whole window (only zeros under it). */
+    op->pad_left = -1;
+    TRY(expect_invalid(g, BACKDROP_EINVAL, "op 0 (CONV_2D): explicit pads top 1 bottom 1 left -1 right 1 out of "
+                       "range 0..2 rows, 0..2 columns", "negative pad"));
+    op->pad_left = 1;
+    op->pad_bottom = 3;
+    g->tensors[out].shape[1] = 7;
+    g->tensors[out].count = 35;
+    TRY(expect_invalid(g, BACKDROP_EINVAL, "explicit pads top 1 bottom 3 left 1 right 1 out of range", "pad 3"));
+    op->dilation_h = 2; /* a 5-row window: 3 below is in range, and 5 + 1 + 3 - 5 + 1 = 5 rows */
+    g->tensors[out].shape[1] = 5;
+    g->tensors[out].count = 25;
+    CHECK(nn_graph_validate(g, err, sizeof(err)) == 0, "dilated, padded 1 and 3: %s", err);
+    op->dilation_h = 1;
+    op->pad_bottom = 1;
+
+    /* The output is not what the padded input gives. */
+    op->pad_bottom = 0;
+    TRY(expect_invalid(g, BACKDROP_EINVAL, "op 0 (CONV_2D): input [1,5,5,1], filter [1,3,3,1] and output [1,5,5,1] "
+                       "do not fit (stride 1x1, EXPLICIT top 1 bottom 0 left 1 right 1)", "output size"));
+    op->pad_bottom = 1;
+    op->stride_h = op->stride_w = 2; /* (5 + 2 - 3) / 2 + 1 = 3 */
+    TRY(expect_invalid(g, BACKDROP_EINVAL, "do not fit (stride 2x2, EXPLICIT top 1 bottom 1 left 1 right 1)",
+                       "strided output size"));
+    g->tensors[out].shape[1] = g->tensors[out].shape[2] = 3;
+    g->tensors[out].count = 9;
+    CHECK(nn_graph_validate(g, err, sizeof(err)) == 0, "stride 2: %s", err);
+    op->stride_h = op->stride_w = 1;
+    g->tensors[out].shape[1] = g->tensors[out].shape[2] = 5;
+    g->tensors[out].count = 25;
+    /* Padded, the input is still smaller than the window. */
+    g->tensors[in].shape[1] = 1;
+    g->tensors[in].count = 5;
+    op->pad_bottom = 0;
+    g->tensors[out].shape[1] = 1;
+    g->tensors[out].count = 5;
+    TRY(expect_invalid(g, BACKDROP_EINVAL, "input [1,1,5,1], filter [1,3,3,1] and output [1,1,5,1] do not fit",
+                       "padded input below the window"));
+    g->tensors[in].shape[1] = 5;
+    g->tensors[in].count = 25;
+    op->pad_bottom = 1;
+    g->tensors[out].shape[1] = 5;
+    g->tensors[out].count = 25;
+    CHECK_INT(nn_graph_validate(g, NULL, 0), 0);
+
+    /* The span check works in 64 bits on the padded input: pads of
+     * INT_MAX rows around a window of 2^31 + 1 rows (dilation 2^30) at
+     * stride INT_MAX give 2 rows, a span past INT_MAX. */
+    op->dilation_h = 1 << 30;
+    op->pad_top = op->pad_bottom = INT32_MAX;
+    op->stride_h = INT32_MAX;
+    g->tensors[out].shape[1] = 2;
+    g->tensors[out].count = 10;
+    TRY(expect_invalid(g, BACKDROP_ENOTSUP, "op 0 (CONV_2D): window span exceeds 2147483647", "padded span"));
+    op->dilation_h = op->stride_h = 1;
+    op->pad_top = op->pad_bottom = 1;
+    g->tensors[out].shape[1] = 5;
+    g->tensors[out].count = 25;
+
+    /* Pads on a convolution that does not take them. */
+    op->padding = NN_PAD_SAME;
+    TRY(expect_invalid(g, BACKDROP_EINVAL, "op 0 (CONV_2D): pads top 1 bottom 1 left 1 right 1, but only EXPLICIT "
+                       "padding takes pads", "pads with SAME"));
+    op->pad_top = op->pad_bottom = op->pad_left = op->pad_right = 0;
+    CHECK(nn_graph_validate(g, err, sizeof(err)) == 0, "SAME: %s", err);
+    op->padding = (NnPadding)(NN_PAD_EXPLICIT + 1);
+    TRY(expect_invalid(g, BACKDROP_EINVAL, "op 0 (CONV_2D): activation 0 or padding 3 unknown", "padding 3"));
+
+    /* EXPLICIT on the other windowed ops. */
+    op->padding = NN_PAD_EXPLICIT;
+    op->pad_top = op->pad_bottom = op->pad_left = op->pad_right = 1;
+    op->type = NN_OP_TRANSPOSE_CONV_BIAS;
+    TRY(expect_invalid(g, BACKDROP_ENOTSUP, "op 0 (TRANSPOSE_CONV_BIAS): EXPLICIT padding is for CONV_2D and "
+                       "DEPTHWISE_CONV_2D only", "transpose"));
+    op->type = NN_OP_AVERAGE_POOL_2D;
+    op->num_inputs = 1;
+    op->filter_h = op->filter_w = 3;
+    TRY(expect_invalid(g, BACKDROP_ENOTSUP, "op 0 (AVERAGE_POOL_2D): EXPLICIT padding is for CONV_2D and "
+                       "DEPTHWISE_CONV_2D only", "pool"));
+    op->padding = NN_PAD_SAME;
+    TRY(expect_invalid(g, BACKDROP_EINVAL, "op 0 (AVERAGE_POOL_2D): pads top 1 bottom 1 left 1 right 1, but only "
+                       "EXPLICIT padding takes pads", "pool pads with SAME"));
+    op->pad_top = op->pad_bottom = op->pad_left = op->pad_right = 0;
+    CHECK(nn_graph_validate(g, err, sizeof(err)) == 0, "SAME pool: %s", err);
     return UNIT_PASS;
 }
 
@@ -403,6 +515,7 @@ const UnitTest graph_tests[] = {
     UNIT_TEST(graph_lookup_by_name),
     UNIT_TEST(graph_build_and_free),
     UNIT_TEST(graph_validate_rejects),
+    UNIT_TEST(graph_validate_explicit_pads),
     UNIT_TEST(engine_find_by_name),
     UNIT_TEST(engine_state_pairs),
     UNIT_TESTS_END

@@ -331,13 +331,23 @@ typedef struct ConvCase {
     int bias;
 } ConvCase;
 
-/* Builds input -> op -> output for a conv case; returns the graph. */
-static NnGraph *conv_graph(const ConvCase *cc, NnOpType type, uint32_t *seed)
+/* A case with EXPLICIT padding: its pads top, bottom, left, right. */
+typedef struct ExplicitCase {
+    ConvCase cc;
+    int pad[4];
+} ExplicitCase;
+
+/* Builds input -> op -> output for a conv case, with pad (top, bottom,
+ * left, right) when it is EXPLICIT (pad != NULL); returns the graph. */
+static NnGraph *conv_graph_padded(const ConvCase *cc, const int *pad, NnOpType type, uint32_t *seed)
 {
     NnGraph *g = graph_new();
     int eff_h = (cc->kh - 1) * cc->dilation + 1, eff_w = (cc->kw - 1) * cc->dilation + 1;
-    int oh = out_size(cc->padding, cc->h, eff_h, cc->stride_h);
-    int ow = out_size(cc->padding, cc->w, eff_w, cc->stride_w);
+    /* EXPLICIT: VALID on the input with its pads. */
+    int oh = pad ? out_size(NN_PAD_VALID, cc->h + pad[0] + pad[1], eff_h, cc->stride_h)
+                 : out_size(cc->padding, cc->h, eff_h, cc->stride_h);
+    int ow = pad ? out_size(NN_PAD_VALID, cc->w + pad[2] + pad[3], eff_w, cc->stride_w)
+                 : out_size(cc->padding, cc->w, eff_w, cc->stride_w);
     int oc = type == NN_OP_DEPTHWISE_CONV_2D ? cc->in_c * cc->out_c : cc->out_c;
     IN_T(g) = add_act(g, 1, cc->h, cc->w, cc->in_c);
     int wshape[4] = { oc, cc->kh, cc->kw, cc->in_c };
@@ -355,11 +365,24 @@ static NnGraph *conv_graph(const ConvCase *cc, NnOpType type, uint32_t *seed)
     op->dilation_h = op->dilation_w = cc->dilation;
     op->depth_multiplier = type == NN_OP_DEPTHWISE_CONV_2D ? cc->out_c : 0;
     op->activation = cc->act;
+    if (pad) {
+        op->pad_top = pad[0];
+        op->pad_bottom = pad[1];
+        op->pad_left = pad[2];
+        op->pad_right = pad[3];
+    }
     return g;
 }
 
+static NnGraph *conv_graph(const ConvCase *cc, NnOpType type, uint32_t *seed)
+{
+    return conv_graph_padded(cc, NULL, type, seed);
+}
+
 /* The naive convolution: pad the input explicitly, then slide the window
- * with no bounds tests. Depthwise when 'depthwise' (filter [1,KH,KW,C*M]). */
+ * with no bounds tests. Depthwise when 'depthwise' (filter [1,KH,KW,C*M]).
+ * EXPLICIT pads by exactly the op's pads (a window reaching past them
+ * would read outside the padded copy, which AddressSanitizer reports). */
 static void naive_conv(const NnGraph *g, const float *input, int depthwise, float *out)
 {
     const NnOp *op = &g->ops[0];
@@ -370,14 +393,23 @@ static void naive_conv(const NnGraph *g, const float *input, int depthwise, floa
     int oh = to->shape[1], ow = to->shape[2], oc = to->shape[3];
     int kh = tw->shape[1], kw = tw->shape[2], d = op->dilation_h;
     int eff_h = (kh - 1) * d + 1, eff_w = (kw - 1) * d + 1;
-    int pt = pad_before(op->padding, h, oh, eff_h, op->stride_h);
-    int pl = pad_before(op->padding, w, ow, eff_w, op->stride_w);
-    /* Enough padding after for every window to fit. */
-    int pb = (oh - 1) * op->stride_h + eff_h - h - pt, pr = (ow - 1) * op->stride_w + eff_w - w - pl;
-    if (pb < 0)
-        pb = 0;
-    if (pr < 0)
-        pr = 0;
+    int pt, pb, pl, pr;
+    if (op->padding == NN_PAD_EXPLICIT) {
+        pt = op->pad_top;
+        pb = op->pad_bottom;
+        pl = op->pad_left;
+        pr = op->pad_right;
+    } else {
+        pt = pad_before(op->padding, h, oh, eff_h, op->stride_h);
+        pl = pad_before(op->padding, w, ow, eff_w, op->stride_w);
+        /* Enough padding after for every window to fit. */
+        pb = (oh - 1) * op->stride_h + eff_h - h - pt;
+        pr = (ow - 1) * op->stride_w + eff_w - w - pl;
+        if (pb < 0)
+            pb = 0;
+        if (pr < 0)
+            pr = 0;
+    }
     int pw = w + pl + pr;
     const float *p = zero_padded(input, h, w, c, pt, pb, pl, pr);
     for (int y = 0; y < oh; y++)
@@ -397,23 +429,42 @@ static void naive_conv(const NnGraph *g, const float *input, int depthwise, floa
             }
 }
 
+/* "case 3 (7x9x3, 3x3/2,2 d1 SAME)" into what; EXPLICIT with its pads. */
+static void conv_case_name(char *what, size_t n, int i, const ConvCase *cc, const int *pad)
+{
+    char padding[48];
+    if (pad)
+        snprintf(padding, sizeof(padding), "EXPLICIT %d,%d,%d,%d", pad[0], pad[1], pad[2], pad[3]);
+    else
+        snprintf(padding, sizeof(padding), "%s", cc->padding == NN_PAD_SAME ? "SAME" : "VALID");
+    snprintf(what, n, "case %d (%dx%dx%d, %dx%d/%d,%d d%d %s)", i, cc->h, cc->w, cc->in_c, cc->kh, cc->kw,
+             cc->stride_h, cc->stride_w, cc->dilation, padding);
+}
+
+/* One case: XNNPACK against the reference, the reference against the
+ * naive formula. pad: EXPLICIT's pads, or NULL. */
+static int check_conv_case(NnOpType type, int i, const ConvCase *cc, const int *pad, uint32_t *seed)
+{
+    char what[128];
+    conv_case_name(what, sizeof(what), i, cc, pad);
+    NnGraph *g = conv_graph_padded(cc, pad, type, seed);
+    char why[256] = "";
+    CHECK(nn_graph_validate(g, why, sizeof(why)) == 0, "%s: refused: %s", what, why);
+    const float *input, *ref;
+    TRY(run_both(g, *seed, -1.0f, 1.0f, what, &input, &ref));
+    size_t count = g->tensors[OUT_T(g)].count;
+    float *naive = unit_alloc(count * sizeof(float));
+    naive_conv(g, input, type == NN_OP_DEPTHWISE_CONV_2D, naive);
+    double err = rel_error(ref, naive, count);
+    CHECK(err <= NAIVE_TOLERANCE, "%s: reference differs from the naive formula by %.3g", what, err);
+    return UNIT_PASS;
+}
+
 static int check_conv_cases(NnOpType type, const ConvCase *cases, int n)
 {
     uint32_t seed = 1234;
-    for (int i = 0; i < n; i++) {
-        const ConvCase *cc = &cases[i];
-        char what[96];
-        snprintf(what, sizeof(what), "case %d (%dx%dx%d, %dx%d/%d,%d d%d %s)", i, cc->h, cc->w, cc->in_c, cc->kh,
-                 cc->kw, cc->stride_h, cc->stride_w, cc->dilation, cc->padding == NN_PAD_SAME ? "SAME" : "VALID");
-        NnGraph *g = conv_graph(cc, type, &seed);
-        const float *input, *ref;
-        TRY(run_both(g, seed, -1.0f, 1.0f, what, &input, &ref));
-        size_t count = g->tensors[OUT_T(g)].count;
-        float *naive = unit_alloc(count * sizeof(float));
-        naive_conv(g, input, type == NN_OP_DEPTHWISE_CONV_2D, naive);
-        double err = rel_error(ref, naive, count);
-        CHECK(err <= NAIVE_TOLERANCE, "%s: reference differs from the naive formula by %.3g", what, err);
-    }
+    for (int i = 0; i < n; i++)
+        TRY(check_conv_case(type, i, &cases[i], NULL, &seed));
     return UNIT_PASS;
 }
 
@@ -453,6 +504,125 @@ static int test_nn_depthwise_conv2d(void)
         { 6, 5, 7, 1, 3, 3, 1, 1, 1, NN_PAD_SAME, NN_ACT_NONE, 0 },
     };
     return check_conv_cases(NN_OP_DEPTHWISE_CONV_2D, cases, (int)(sizeof(cases) / sizeof(cases[0])));
+}
+
+/* ---- EXPLICIT padding ------------------------------------------------------------ */
+
+/* Robust Video Matting's TF.js graph pads symmetrically before its 3x3
+ * and 5x5 windows ([1,1], [2,2], [4,4] around dilation 2), at strides 1
+ * and 2; asymmetric pads, up to the effective window less one, odd sizes,
+ * a padded input exactly one window high, and a 1x1 input whose only
+ * output sees the centre tap alone, around them. */
+static const ExplicitCase conv_explicit_cases[] = {
+    /*  h  w  ic oc kh kw sh sw d  padding          activation     bias    top bot left right */
+    { { 7, 9, 3, 5, 3, 3, 1, 1, 1, NN_PAD_EXPLICIT, NN_ACT_NONE, 1 }, { 1, 1, 1, 1 } },
+    /* the stem: even input, stride 2 (SAME would pad 0 before, 1 after) */
+    { { 8, 10, 3, 6, 3, 3, 2, 2, 1, NN_PAD_EXPLICIT, NN_ACT_RELU, 1 }, { 1, 1, 1, 1 } },
+    { { 9, 7, 2, 3, 5, 5, 1, 1, 1, NN_PAD_EXPLICIT, NN_ACT_RELU6, 1 }, { 2, 2, 2, 2 } },
+    { { 11, 10, 3, 2, 3, 3, 1, 1, 2, NN_PAD_EXPLICIT, NN_ACT_NONE, 1 }, { 2, 2, 2, 2 } },
+    { { 7, 8, 3, 4, 3, 3, 2, 2, 1, NN_PAD_EXPLICIT, NN_ACT_NONE, 1 }, { 0, 1, 2, 0 } },
+    { { 10, 9, 2, 3, 3, 3, 2, 2, 2, NN_PAD_EXPLICIT, NN_ACT_RELU_N1_TO_1, 1 }, { 4, 1, 3, 0 } },
+    { { 6, 11, 4, 3, 3, 5, 1, 2, 1, NN_PAD_EXPLICIT, NN_ACT_NONE, 0 }, { 1, 2, 0, 4 } },
+    { { 2, 5, 3, 2, 3, 3, 1, 1, 1, NN_PAD_EXPLICIT, NN_ACT_NONE, 1 }, { 1, 0, 1, 1 } }, /* padded height 3 */
+    { { 1, 1, 5, 3, 3, 3, 1, 1, 1, NN_PAD_EXPLICIT, NN_ACT_NONE, 1 }, { 1, 1, 1, 1 } },
+};
+
+static const ExplicitCase depthwise_explicit_cases[] = {
+    /*  h  w  c  M  kh kw sh sw d  padding          activation     bias    top bot left right */
+    { { 7, 9, 5, 1, 3, 3, 1, 1, 1, NN_PAD_EXPLICIT, NN_ACT_NONE, 1 }, { 1, 1, 1, 1 } },
+    { { 8, 10, 16, 1, 3, 3, 2, 2, 1, NN_PAD_EXPLICIT, NN_ACT_RELU6, 1 }, { 1, 1, 1, 1 } },
+    { { 10, 11, 6, 1, 5, 5, 2, 2, 1, NN_PAD_EXPLICIT, NN_ACT_NONE, 1 }, { 2, 2, 2, 2 } },
+    { { 9, 9, 6, 1, 5, 5, 1, 1, 1, NN_PAD_EXPLICIT, NN_ACT_NONE, 1 }, { 2, 2, 2, 2 } },
+    { { 11, 12, 4, 1, 3, 3, 1, 1, 2, NN_PAD_EXPLICIT, NN_ACT_NONE, 1 }, { 2, 2, 2, 2 } },
+    { { 13, 12, 4, 1, 5, 5, 1, 1, 2, NN_PAD_EXPLICIT, NN_ACT_RELU, 1 }, { 4, 4, 4, 4 } },
+    { { 9, 8, 3, 2, 3, 3, 2, 2, 1, NN_PAD_EXPLICIT, NN_ACT_NONE, 1 }, { 0, 2, 1, 0 } },
+    { { 7, 6, 7, 1, 3, 3, 2, 2, 2, NN_PAD_EXPLICIT, NN_ACT_RELU_N1_TO_1, 0 }, { 3, 1, 0, 4 } },
+    { { 1, 1, 8, 1, 3, 3, 1, 1, 1, NN_PAD_EXPLICIT, NN_ACT_NONE, 1 }, { 1, 1, 1, 1 } },
+};
+
+#define COUNT_OF(a) ((int)(sizeof(a) / sizeof((a)[0])))
+
+static int test_nn_conv2d_explicit(void)
+{
+    uint32_t seed = 4321;
+    for (int i = 0; i < COUNT_OF(conv_explicit_cases); i++)
+        TRY(check_conv_case(NN_OP_CONV_2D, i, &conv_explicit_cases[i].cc, conv_explicit_cases[i].pad, &seed));
+    return UNIT_PASS;
+}
+
+static int test_nn_depthwise_explicit(void)
+{
+    uint32_t seed = 8765;
+    for (int i = 0; i < COUNT_OF(depthwise_explicit_cases); i++)
+        TRY(check_conv_case(NN_OP_DEPTHWISE_CONV_2D, i, &depthwise_explicit_cases[i].cc,
+                            depthwise_explicit_cases[i].pad, &seed));
+    return UNIT_PASS;
+}
+
+/* The unfolded form of an EXPLICIT convolution: input -> PAD (its pads)
+ * -> the same convolution, VALID, with the same weights. */
+static NnGraph *pad_then_valid(const NnGraph *folded)
+{
+    const NnOp *fop = &folded->ops[0];
+    const NnTensor *ti = &folded->tensors[IN_T(folded)], *to = &folded->tensors[OUT_T(folded)];
+    const NnTensor *tw = &folded->tensors[fop->inputs[1]];
+    NnGraph *g = graph_new();
+    IN_T(g) = add_act(g, 1, ti->shape[1], ti->shape[2], ti->shape[3]);
+    int padded = add_act(g, 1, ti->shape[1] + fop->pad_top + fop->pad_bottom,
+                         ti->shape[2] + fop->pad_left + fop->pad_right, ti->shape[3]);
+    NnOp *pad = add_op(g, NN_OP_PAD, IN_T(g), -1, -1, padded);
+    pad->pad_top = fop->pad_top;
+    pad->pad_bottom = fop->pad_bottom;
+    pad->pad_left = fop->pad_left;
+    pad->pad_right = fop->pad_right;
+    int w = add_tensor(g, tw->rank, tw->shape, tw->data);
+    int b = -1;
+    if (fop->num_inputs > 2) {
+        const NnTensor *tb = &folded->tensors[fop->inputs[2]];
+        b = add_tensor(g, tb->rank, tb->shape, tb->data);
+    }
+    OUT_T(g) = add_act(g, 1, to->shape[1], to->shape[2], to->shape[3]);
+    NnOp *conv = add_op(g, fop->type, padded, w, b, OUT_T(g));
+    conv->stride_h = fop->stride_h;
+    conv->stride_w = fop->stride_w;
+    conv->dilation_h = fop->dilation_h;
+    conv->dilation_w = fop->dilation_w;
+    conv->depth_multiplier = fop->depth_multiplier;
+    conv->activation = fop->activation;
+    return g;
+}
+
+/* An EXPLICIT convolution is a PAD followed by a VALID one: on the
+ * reference bit for bit (the taps the PAD adds are zeros, which change no
+ * double sum, and the other taps are added in the same order); the
+ * unfolded graph on XNNPACK also within the tolerance. */
+static int check_pad_fold(NnOpType type, int i, const ExplicitCase *ec, uint32_t *seed)
+{
+    char what[128];
+    conv_case_name(what, sizeof(what), i, &ec->cc, ec->pad);
+    NnGraph *folded = conv_graph_padded(&ec->cc, ec->pad, type, seed);
+    NnGraph *g = pad_then_valid(folded);
+    const float *input, *want;
+    TRY(run_both(folded, *seed, -1.0f, 1.0f, what, &input, &want));
+    NnEngine *r = reference_new(g);
+    CHECK(r, "%s: the reference refused PAD + VALID", what);
+    memcpy(nn_engine_input(r, 0), input, folded->tensors[IN_T(folded)].count * sizeof(float));
+    CHECK_INT(nn_engine_run(r), 0);
+    const float *got = nn_engine_output(r, 0);
+    for (size_t k = 0; k < folded->tensors[OUT_T(folded)].count; k++)
+        CHECK(got[k] == want[k], "%s: element %zu is %.9g after PAD + VALID, %.9g folded", what, k, got[k], want[k]);
+    TRY(run_both(g, *seed, -1.0f, 1.0f, what, NULL, NULL));
+    return UNIT_PASS;
+}
+
+static int test_nn_explicit_pad_fold(void)
+{
+    uint32_t seed = 2468;
+    for (int i = 0; i < COUNT_OF(conv_explicit_cases); i++)
+        TRY(check_pad_fold(NN_OP_CONV_2D, i, &conv_explicit_cases[i], &seed));
+    for (int i = 0; i < COUNT_OF(depthwise_explicit_cases); i++)
+        TRY(check_pad_fold(NN_OP_DEPTHWISE_CONV_2D, i, &depthwise_explicit_cases[i], &seed));
+    return UNIT_PASS;
 }
 
 /* ---- TRANSPOSE_CONV_BIAS ------------------------------------------------------ */
@@ -1543,6 +1713,9 @@ static int test_nn_track_window(void)
 const UnitTest nn_tests[] = {
     UNIT_TEST(nn_conv2d),
     UNIT_TEST(nn_depthwise_conv2d),
+    UNIT_TEST(nn_conv2d_explicit),
+    UNIT_TEST(nn_depthwise_explicit),
+    UNIT_TEST(nn_explicit_pad_fold),
     UNIT_TEST(nn_transpose_conv),
     UNIT_TEST(nn_average_pool),
     UNIT_TEST(nn_add),

@@ -40,6 +40,21 @@ static int window_pad_before(NnPadding padding, int in, int out, int eff_k, int 
     return total > 0 ? total / 2 : 0;
 }
 
+/* The same for a convolution, which may also be padded EXPLICIT (the op's
+ * own pads; what falls after the input needs no number: taps past the
+ * last row or column count as zero, and the output size says where the
+ * windows stop). */
+static void conv_pads_before(const NnOp *op, int ih, int iw, int oh, int ow, int kh, int kw, int *top, int *left)
+{
+    if (op->padding == NN_PAD_EXPLICIT) {
+        *top = op->pad_top;
+        *left = op->pad_left;
+        return;
+    }
+    *top = window_pad_before(op->padding, ih, oh, (kh - 1) * op->dilation_h + 1, op->stride_h);
+    *left = window_pad_before(op->padding, iw, ow, (kw - 1) * op->dilation_w + 1, op->stride_w);
+}
+
 /* Padding of a transposed convolution: the output is cropped by this many
  * rows/columns at the top/left. TFLite computes it as the SAME padding of
  * the forward convolution that maps the output back onto the input. */
@@ -70,7 +85,8 @@ static float activate(NnActivation act, float v)
 
 /* CONV_2D: out[n,y,x,o] = bias[o] + sum over (ky,kx,i) of
  * in[n, y*s - pad + ky*d, x*s - pad + kx*d, i] * w[o,ky,kx,i], taps outside
- * the input counting as zero. */
+ * the input counting as zero; pad is the padding before (SAME's or
+ * EXPLICIT's). */
 static void eval_conv(const NnGraph *g, const NnOp *op, const float *in, const float *w,
                       const float *bias, float *out)
 {
@@ -79,8 +95,8 @@ static void eval_conv(const NnGraph *g, const NnOp *op, const float *in, const f
     int n_ = ti->shape[0], ih = ti->shape[1], iw = ti->shape[2], ic = ti->shape[3];
     int oh = to->shape[1], ow = to->shape[2], oc = to->shape[3];
     int kh = tw->shape[1], kw = tw->shape[2];
-    int pad_t = window_pad_before(op->padding, ih, oh, (kh - 1) * op->dilation_h + 1, op->stride_h);
-    int pad_l = window_pad_before(op->padding, iw, ow, (kw - 1) * op->dilation_w + 1, op->stride_w);
+    int pad_t, pad_l;
+    conv_pads_before(op, ih, iw, oh, ow, kh, kw, &pad_t, &pad_l);
 
     for (int n = 0; n < n_; n++)
         for (int y = 0; y < oh; y++)
@@ -116,8 +132,8 @@ static void eval_depthwise(const NnGraph *g, const NnOp *op, const float *in, co
     int oh = to->shape[1], ow = to->shape[2], oc = to->shape[3];
     int kh = tw->shape[1], kw = tw->shape[2];
     int mult = oc / ic;
-    int pad_t = window_pad_before(op->padding, ih, oh, (kh - 1) * op->dilation_h + 1, op->stride_h);
-    int pad_l = window_pad_before(op->padding, iw, ow, (kw - 1) * op->dilation_w + 1, op->stride_w);
+    int pad_t, pad_l;
+    conv_pads_before(op, ih, iw, oh, ow, kh, kw, &pad_t, &pad_l);
 
     for (int n = 0; n < n_; n++)
         for (int y = 0; y < oh; y++)

@@ -275,10 +275,17 @@ static int define_op(Builder *b, int index)
         const NnTensor *w = &g->tensors[op->inputs[1]];
         int kh = w->shape[1], kw = w->shape[2];
         Pads p;
-        window_pads(op->padding, in->shape[1], out->shape[1], (kh - 1) * op->dilation_h + 1, op->stride_h,
-                    &p.top, &p.bottom);
-        window_pads(op->padding, in->shape[2], out->shape[2], (kw - 1) * op->dilation_w + 1, op->stride_w,
-                    &p.left, &p.right);
+        if (op->padding == NN_PAD_EXPLICIT) {
+            /* As given (validated >= 0): XNNPACK pads with zeros and then
+             * slides a VALID window, which is what EXPLICIT means. */
+            p = (Pads){ (uint32_t)op->pad_top, (uint32_t)op->pad_bottom, (uint32_t)op->pad_left,
+                        (uint32_t)op->pad_right };
+        } else {
+            window_pads(op->padding, in->shape[1], out->shape[1], (kh - 1) * op->dilation_h + 1, op->stride_h,
+                        &p.top, &p.bottom);
+            window_pads(op->padding, in->shape[2], out->shape[2], (kw - 1) * op->dilation_w + 1, op->stride_w,
+                        &p.left, &p.right);
+        }
         uint32_t bias_id;
         int err = bias_value(b, index, &bias_id);
         if (err)

@@ -128,7 +128,8 @@ int backdrop_open(BackdropContext **out, const BackdropSettings *s)
     if (!out)
         return BACKDROP_EINVAL;
     *out = NULL;
-    if (!s || s->threads < 0 || s->threads > 256 || (s->model_size && !s->model_data))
+    if (!s || s->threads < 0 || s->threads > 256 || (s->model_size && !s->model_data) ||
+        (s->model_weights_size && !s->model_weights))
         return BACKDROP_EINVAL;
     for (size_t i = 0; i < sizeof(s->reserved); i++)
         if (s->reserved[i])

@@ -20,7 +20,7 @@
 
 /* The neural method needs XNNPACK (meson option xnnpack). */
 #if BD_HAVE_XNNPACK
-#define NEURAL_METHODS(X) X(bd_segment_selfie, "selfie")
+#define NEURAL_METHODS(X) X(bd_segment_selfie, "selfie") X(bd_segment_rvm, "rvm")
 #else
 #define NEURAL_METHODS(X)
 #endif

@@ -75,6 +75,8 @@ static void library_log(void *opaque, BackdropLogLevel level, const char *msg)
         return;
     if (level == BACKDROP_LOG_ERROR && job->model_path[0] && !strncmp(msg, "selfie: model", 13))
         fprintf(stderr, "backdrop: %s: %s\n", job->model_path, msg + 8);
+    else if (level == BACKDROP_LOG_ERROR && job->model_path[0] && !strncmp(msg, "rvm: model", 10))
+        fprintf(stderr, "backdrop: %s: %s\n", job->model_path, msg + 5);
     else
         fprintf(stderr, "backdrop: %s\n", msg);
     if (level == BACKDROP_LOG_ERROR)
@@ -251,6 +253,21 @@ done:
 /* For selfie, loads the model into the settings (the caller frees it). */
 static int load_model(Job *job, BackdropSettings *s)
 {
+    if (!strcmp(s->method, "rvm")) {
+        char err[ERRLEN];
+        uint8_t *json, *weights;
+        size_t json_size, weights_size;
+        if (model_load_rvm(job->opt.model, &json, &json_size, &weights, &weights_size, job->model_path,
+                           sizeof(job->model_path), err, sizeof(err)) < 0) {
+            say_error("%s", err);
+            return -1;
+        }
+        s->model_data = json;
+        s->model_size = json_size;
+        s->model_weights = weights;
+        s->model_weights_size = weights_size;
+        return 0;
+    }
     if (strcmp(s->method, "selfie"))
         return 0;
     const char *spec = job->opt.model ? job->opt.model : MODEL_DEFAULT;
@@ -288,7 +305,8 @@ int job_open_library(Job *job)
     if (load_model(job, &s) < 0)
         return -1;
     int ret = backdrop_open(&job->ctx, &s);
-    free((void *)s.model_data); /* the library parsed it and keeps no pointer */
+    free((void *)s.model_data); /* the library parsed them and keeps no pointer */
+    free((void *)s.model_weights);
     if (ret < 0) {
         if (!job->reported)
             say_error("cannot start method %s: %s", s.method, backdrop_strerror(ret));

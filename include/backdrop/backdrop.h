@@ -162,17 +162,24 @@ typedef struct BackdropSettings {
     int threads;
     /* selfie: the model, a .tflite file's bytes (MediaPipe selfie
      * segmentation, general or landscape, or a retrained model of the same
-     * graph). Parsed and validated during backdrop_open(); the caller may
+     * graph). rvm: the model.json of Robust Video Matting's TF.js graph
+     * model (see model_weights). Parsed and validated during backdrop_open(); the caller may
      * free it on return. Default: NULL (selfie then fails to open). */
     const void *model_data;
     size_t model_size;
+    /* rvm: model_data is the TF.js graph (model.json) and these are its
+     * weights (the one shard, rvm.bin); both parsed during backdrop_open()
+     * and free to go on return. selfie: unused. Default: NULL. */
+    const void *model_weights;
+    size_t model_weights_size;
     /* Receives the library's diagnostics; NULL discards them. Called on the
      * thread that called into the library; msg has no trailing newline and
      * is valid only during the call. Default: NULL. */
     void (*logger)(void *opaque, BackdropLogLevel level, const char *msg);
     void *logger_opaque;
-    /* Room for fields to come without changing the struct's size; zero. */
-    uint8_t reserved[64];
+    /* Room for fields to come without changing the struct's size; zero.
+     * (model_weights and its size came out of it.) */
+    uint8_t reserved[64 - sizeof(void *) - sizeof(size_t)];
 } BackdropSettings;
 
 BACKDROP_API void backdrop_default_settings(BackdropSettings *s);

@@ -120,6 +120,126 @@ int nn_graph_add_state(NnGraph *g, int output, int input)
     return 0;
 }
 
+/* Capacity of the builders' arrays: the next power of two >= n (so
+ * appending one at a time reallocates log n times). */
+static int grow_to(int n)
+{
+    int cap = 16;
+    while (cap < n)
+        cap *= 2;
+    return cap;
+}
+
+static int needs_growth(int n)
+{
+    return n >= 16 && (n & (n - 1)) == 0; /* n is a capacity: full */
+}
+
+int nn_graph_add_tensor(NnGraph *g, NnDType dtype, int rank, const int32_t *shape, void *data, const char *name)
+{
+    if (rank < 0 || rank > NN_MAX_RANK || g->num_tensors == INT32_MAX) {
+        free(data);
+        return BACKDROP_ENOMEM;
+    }
+    if (!g->tensors || needs_growth(g->num_tensors)) {
+        NnTensor *grown = realloc(g->tensors, (size_t)grow_to(g->num_tensors + 1) * sizeof(*grown));
+        if (!grown) {
+            free(data);
+            return BACKDROP_ENOMEM;
+        }
+        g->tensors = grown;
+    }
+    char *copy = malloc(strlen(name) + 1);
+    if (!copy) {
+        free(data);
+        return BACKDROP_ENOMEM;
+    }
+    strcpy(copy, name);
+    NnTensor *t = &g->tensors[g->num_tensors];
+    memset(t, 0, sizeof(*t));
+    t->dtype = dtype;
+    t->rank = rank;
+    t->count = 1;
+    for (int d = 0; d < rank; d++) {
+        t->shape[d] = shape[d];
+        t->count *= shape[d] > 0 ? (size_t)shape[d] : 0;
+    }
+    t->data = data;
+    t->name = copy;
+    return g->num_tensors++;
+}
+
+int nn_graph_add_op(NnGraph *g, const NnOp *op)
+{
+    if (g->num_ops == INT32_MAX)
+        return BACKDROP_ENOMEM;
+    if (!g->ops || needs_growth(g->num_ops)) {
+        NnOp *grown = realloc(g->ops, (size_t)grow_to(g->num_ops + 1) * sizeof(*grown));
+        if (!grown)
+            return BACKDROP_ENOMEM;
+        g->ops = grown;
+    }
+    g->ops[g->num_ops] = *op;
+    return g->num_ops++;
+}
+
+int nn_graph_prune(NnGraph *g)
+{
+    int nt = g->num_tensors;
+    char *needed = calloc((size_t)nt + 1, 1);
+    int *renumber = malloc(((size_t)nt + 1) * sizeof(*renumber));
+    if (!needed || !renumber) {
+        free(needed);
+        free(renumber);
+        return BACKDROP_ENOMEM;
+    }
+    for (int i = 0; i < g->num_outputs; i++)
+        needed[g->outputs[i].tensor] = 1;
+    /* Ops are in execution order: walking back, an op is kept when its
+     * output is needed, and then so are its inputs. */
+    for (int k = g->num_ops - 1; k >= 0; k--) {
+        NnOp *op = &g->ops[k];
+        if (!needed[op->output]) {
+            op->output = -1; /* marks the op as dropped */
+            continue;
+        }
+        for (int j = 0; j < op->num_inputs; j++)
+            needed[op->inputs[j]] = 1;
+    }
+    for (int i = 0; i < g->num_inputs; i++)
+        needed[g->inputs[i].tensor] = 1;
+    int n = 0;
+    for (int t = 0; t < nt; t++) {
+        if (needed[t]) {
+            renumber[t] = n;
+            g->tensors[n++] = g->tensors[t];
+        } else {
+            renumber[t] = -1;
+            free(g->tensors[t].data);
+            free(g->tensors[t].name);
+        }
+    }
+    g->num_tensors = n;
+    int m = 0;
+    for (int k = 0; k < g->num_ops; k++) {
+        NnOp op = g->ops[k];
+        if (op.output < 0)
+            continue;
+        op.output = renumber[op.output];
+        for (int j = 0; j < op.num_inputs; j++)
+            op.inputs[j] = renumber[op.inputs[j]];
+        g->ops[m++] = op;
+    }
+    g->num_ops = m;
+    for (int i = 0; i < g->num_inputs; i++)
+        g->inputs[i].tensor = renumber[g->inputs[i].tensor];
+    for (int i = 0; i < g->num_outputs; i++)
+        g->outputs[i].tensor = renumber[g->outputs[i].tensor];
+    free(needed);
+    free(renumber);
+    return 0;
+}
+
 void nn_graph_free(NnGraph *g)
 {
     if (!g)

@@ -208,6 +208,22 @@ int nn_graph_add_input(NnGraph *g, const char *name, int tensor);
 int nn_graph_add_output(NnGraph *g, const char *name, int tensor);
 int nn_graph_add_state(NnGraph *g, int output, int input);
 
+/* For builders (format/tfjs_specialise.c): append a tensor (rank 0..4,
+ * shape copied, name copied; data, if not NULL, is taken over by the
+ * graph and must hold the shape's count of dtype, allocated with malloc)
+ * or an op (copied). Return the new index, or BACKDROP_ENOMEM (data is
+ * then freed). Nothing else is checked: nn_graph_validate() does that.
+ * The graph's tensor and op arrays must have come from these functions. */
+int nn_graph_add_tensor(NnGraph *g, NnDType dtype, int rank, const int32_t *shape, void *data, const char *name);
+int nn_graph_add_op(NnGraph *g, const NnOp *op);
+
+/* Removes every op whose output reaches no graph output, and every tensor
+ * then unused (not a port, not an input or output of a kept op), keeping
+ * the order of what stays and renumbering references. Ports and state
+ * pairs are unchanged (their tensors are renumbered). Returns 0 or
+ * BACKDROP_ENOMEM (the graph is then unchanged). */
+int nn_graph_prune(NnGraph *g);
+
 /* Checks every invariant listed above. Returns 0, BACKDROP_EINVAL
  * (malformed), BACKDROP_ENOTSUP (well formed but beyond what the ops
  * define: an unknown op type, a dtype an op does not take, weights that

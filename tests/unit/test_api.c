@@ -201,7 +201,7 @@ static int test_strerror_codes(void)
     return UNIT_PASS;
 }
 
-/* selfie is there when the library was built with XNNPACK (meson option). */
+/* selfie and rvm are there when the library was built with XNNPACK (meson option). */
 static int test_method_names(void)
 {
     CHECK(backdrop_method_name(0) != NULL, "no method 0");
@@ -209,7 +209,9 @@ static int test_method_names(void)
 #if BD_HAVE_XNNPACK
     CHECK(backdrop_method_name(1) && !strcmp(backdrop_method_name(1), "selfie"), "method 1 is '%s'",
           backdrop_method_name(1) ? backdrop_method_name(1) : "(none)");
-    const int test_method = 2;
+    CHECK(backdrop_method_name(2) && !strcmp(backdrop_method_name(2), "rvm"), "method 2 is '%s'",
+          backdrop_method_name(2) ? backdrop_method_name(2) : "(none)");
+    const int test_method = 3;
 #else
     const int test_method = 1;
 #endif
@@ -222,12 +224,13 @@ static int test_method_names(void)
     CHECK(backdrop_method_name(-1) == NULL, "method -1 is not NULL");
     CHECK(backdrop_method_name(1 << 30) == NULL, "method 2^30 is not NULL");
 
-    /* Every listed method opens by name; selfie needs a model and says so. */
+    /* Every listed method opens by name; selfie and rvm need a model and say so. */
     for (int i = 0; backdrop_method_name(i); i++) {
         BackdropSettings s;
         backdrop_default_settings(&s);
         s.method = backdrop_method_name(i);
-        CHECK_INT(open_code(&s), strcmp(s.method, "selfie") ? 0 : BACKDROP_EINVAL);
+        int needs_model = !strcmp(s.method, "selfie") || !strcmp(s.method, "rvm");
+        CHECK_INT(open_code(&s), needs_model ? BACKDROP_EINVAL : 0);
     }
     return UNIT_PASS;
 }

@@ -51,7 +51,10 @@ typedef struct Rvm {
     /* per shape */
     NnGraph graph;             /* outlives 'engine' */
     NnEngine *engine;
-    int src, pha, fgr;         /* ports */
+    int src, pha, fgr;         /* ports; below ratio 1 pha and fgr are the refiner's: */
+    int coef_A, coef_b;        /* ports of its coefficients (-1 at ratio 1) */
+    NnRvmRefiner refiner;
+    uint8_t *upright_alpha;    /* with a rotation: the alpha before it is turned */
     float *input;              /* the engine's src */
     int width, height;         /* the frame, stored orientation */
     int up_w, up_h;            /* the network's view, upright */
@@ -117,7 +120,7 @@ static int rvm_open(void *opaque, const BdEnv *env)
     /* Specialise once at a small size now, so that a file that is not RVM
      * fails at open, not on the first frame. */
     NnGraph probe;
-    ret = nn_rvm_build(&probe, &r->model, 64, 64, 0.5f, err, sizeof(err));
+    ret = nn_rvm_build(&probe, &r->model, 64, 64, 0.5f, NN_RVM_COEFFICIENTS, err, sizeof(err));
     if (ret < 0) {
         bd_log(env->log, BACKDROP_LOG_ERROR, "rvm: model rejected: %s", err);
         return ret;
@@ -138,8 +141,11 @@ static void rvm_uninit(void *opaque)
     nn_engine_destroy(&r->engine);
     nn_graph_free(&r->graph);
     nn_frame_to_tensor_free(&r->to_tensor);
+    nn_rvm_refiner_free(&r->refiner);
     free(r->stored);
+    free(r->upright_alpha);
     r->stored = NULL;
+    r->upright_alpha = NULL;
     bd_picture_free(&r->fg);
 }
 
@@ -156,7 +162,8 @@ static int rvm_init(void *opaque, const BdEnv *env, const BdShape *shape, BdMatt
     r->up_h = odd ? shape->width : shape->height;
     r->ratio = r->opts.downsample_ratio > 0 ? r->opts.downsample_ratio : auto_ratio(r->up_w, r->up_h);
     char err[256] = "";
-    int ret = nn_rvm_build(&r->graph, &r->model, r->up_w, r->up_h, r->ratio, err, sizeof(err));
+    int ret = nn_rvm_build(&r->graph, &r->model, r->up_w, r->up_h, r->ratio, NN_RVM_COEFFICIENTS, err,
+                           sizeof(err));
     if (ret < 0) {
         bd_log(env->log, BACKDROP_LOG_ERROR, "rvm: %s", err);
         return ret;
@@ -170,7 +177,15 @@ static int rvm_init(void *opaque, const BdEnv *env, const BdShape *shape, BdMatt
     r->src = nn_graph_find_input(&r->graph, "src");
     r->pha = nn_graph_find_output(&r->graph, "pha");
     r->fgr = nn_graph_find_output(&r->graph, "fgr");
+    r->coef_A = nn_graph_find_output(&r->graph, "fgf_A");
+    r->coef_b = nn_graph_find_output(&r->graph, "fgf_b");
     r->input = nn_engine_input(r->engine, r->src);
+    if (r->coef_A >= 0) {
+        const NnTensor *a = &r->graph.tensors[r->graph.outputs[r->coef_A].tensor];
+        ret = nn_rvm_refiner_init(&r->refiner, r->up_w, r->up_h, a->shape[2], a->shape[1]);
+        if (ret < 0)
+            return ret;
+    }
     NnRect whole = { 0, 0, shape->width, shape->height };
     ret = nn_frame_to_tensor_init(&r->to_tensor, shape->format, shape->range, shape->matrix, shape->width,
                                   shape->height, whole, shape->width, 0, 0, shape->width, shape->height);
@@ -178,7 +193,8 @@ static int rvm_init(void *opaque, const BdEnv *env, const BdShape *shape, BdMatt
         return ret;
     if (r->quarter_turns) {
         r->stored = malloc(3 * sizeof(float) * (size_t)shape->width * shape->height);
-        if (!r->stored)
+        r->upright_alpha = malloc((size_t)shape->width * shape->height);
+        if (!r->stored || !r->upright_alpha)
             return BACKDROP_ENOMEM;
     }
     ret = bd_picture_alloc(&r->fg, shape->format, shape->width, shape->height);
@@ -236,6 +252,31 @@ static int scene_cut(Rvm *r, const float *rgb, int w, int h)
     return cut;
 }
 
+/* The upright pixel (u, v) shown at stored pixel (x, y). */
+static void upright_of(const Rvm *r, int x, int y, int *u, int *v)
+{
+    int w = r->width, h = r->height;
+    switch (r->quarter_turns) {
+    case 1: *u = h - 1 - y, *v = x; break;
+    case 2: *u = w - 1 - x, *v = h - 1 - y; break;
+    case 3: *u = y, *v = w - 1 - x; break;
+    default: *u = x, *v = y; break;
+    }
+}
+
+/* The predicted foreground colour of upright pixel (u, v). */
+static void fgr_at(const Rvm *r, int u, int v, float out[3])
+{
+    size_t k = (size_t)v * r->up_w + u;
+    if (r->coef_A >= 0) {
+        nn_rvm_refine_fgr(&r->refiner, nn_engine_output(r->engine, r->coef_A), nn_engine_output(r->engine, r->coef_b),
+                          u, v, r->input + 3 * k, out);
+    } else {
+        const float *c = nn_engine_output(r->engine, r->fgr) + 3 * k;
+        out[0] = c[0], out[1] = c[1], out[2] = c[2];
+    }
+}
+
 static inline uint8_t to_byte(float v)
 {
     v = v * 255.0f + 0.5f;
@@ -244,8 +285,7 @@ static inline uint8_t to_byte(float v)
 
 /* The foreground frame: the input, with the predicted colour where the
  * alpha is soft (0 < a < 255). fgr is upright RGB in [0, 1]. */
-static void write_foreground(Rvm *r, const BackdropFrame *in, const uint8_t *alpha, ptrdiff_t astride,
-                             const float *fgr)
+static void write_foreground(Rvm *r, const BackdropFrame *in, const uint8_t *alpha, ptrdiff_t astride)
 {
     const BackdropFrame *fg = &r->fg.frame;
     bd_frame_copy(fg, in);
@@ -258,20 +298,10 @@ static void write_foreground(Rvm *r, const BackdropFrame *in, const uint8_t *alp
             for (int x = 0; x < w; x++) {
                 if (a[x] == 0 || a[x] == 255)
                     continue;
-                size_t k = 0;
-                if (r->quarter_turns) {
-                    /* the upright (u, v) whose stored pixel is (x, y) */
-                    int u, v;
-                    switch (r->quarter_turns) {
-                    case 1: u = h - 1 - y; v = x; break;
-                    case 2: u = w - 1 - x; v = h - 1 - y; break;
-                    default: u = y; v = w - 1 - x; break;
-                    }
-                    k = (size_t)v * r->up_w + u;
-                } else {
-                    k = (size_t)y * w + x;
-                }
-                const float *c = fgr + 3 * k;
+                float c[3];
+                int u, v;
+                upright_of(r, x, y, &u, &v);
+                fgr_at(r, u, v, c);
                 row[3 * x + red] = to_byte(c[0]);
                 row[3 * x + 1] = to_byte(c[1]);
                 row[3 * x + 2 - red] = to_byte(c[2]);
@@ -296,14 +326,10 @@ static void write_foreground(Rvm *r, const BackdropFrame *in, const uint8_t *alp
                     if (a == 0 || a == 255)
                         continue;
                     soft = 1;
-                    int u = sx, v = sy;
-                    switch (r->quarter_turns) {
-                    case 1: u = h - 1 - sy; v = sx; break;
-                    case 2: u = w - 1 - sx; v = h - 1 - sy; break;
-                    case 3: u = sy; v = w - 1 - sx; break;
-                    default: break;
-                    }
-                    const float *c = fgr + 3 * ((size_t)v * r->up_w + u);
+                    int u, v;
+                    float c[3];
+                    upright_of(r, sx, sy, &u, &v);
+                    fgr_at(r, u, v, c);
                     float yl = 255.0f * (k->kr * c[0] + k->kg * c[1] + k->kb * c[2]);
                     float yv = yl * ky + k->y_offset;
                     fg->data[0][sy * fg->stride[0] + sx] = yv <= 0 ? 0 : yv >= 255 ? 255 : (uint8_t)(yv + 0.5f);
@@ -322,10 +348,33 @@ static void write_foreground(Rvm *r, const BackdropFrame *in, const uint8_t *alp
     }
 }
 
+typedef struct AlphaJob {
+    const Rvm *r;
+    uint8_t *alpha;       /* upright rows */
+    ptrdiff_t stride;
+} AlphaJob;
+
+/* Upright alpha rows: the refiner's last step, or the graph's pha. */
+static void alpha_rows(void *opaque, int first, int rows)
+{
+    const AlphaJob *j = opaque;
+    const Rvm *r = j->r;
+    for (int v = first; v < first + rows; v++) {
+        uint8_t *a = j->alpha + v * j->stride;
+        if (r->coef_A >= 0) {
+            nn_rvm_refine_alpha_row(&r->refiner, nn_engine_output(r->engine, r->coef_A),
+                                    nn_engine_output(r->engine, r->coef_b), v, r->input + 3 * (size_t)v * r->up_w, a);
+        } else {
+            const float *p = nn_engine_output(r->engine, r->pha) + (size_t)v * r->up_w;
+            for (int u = 0; u < r->up_w; u++)
+                a[u] = to_byte(p[u]);
+        }
+    }
+}
+
 static int rvm_run(void *opaque, const BdEnv *env, BdFrameJob *job)
 {
     Rvm *r = opaque;
-    (void)env;
     const BackdropFrame *in = job->in;
     float *tensor = r->quarter_turns ? r->stored : r->input;
     nn_frame_to_tensor_run(&r->to_tensor, in, tensor);
@@ -346,25 +395,21 @@ static int rvm_run(void *opaque, const BdEnv *env, BdFrameJob *job)
     if (err < 0)
         return err;
     r->frames++;
-    const float *pha = nn_engine_output(r->engine, r->pha);
     uint8_t *alpha = job->matte.alpha;
     ptrdiff_t astride = job->matte.alpha_stride;
-    for (int v = 0; v < r->up_h; v++) {
-        const float *p = pha + (size_t)v * r->up_w;
-        if (!r->quarter_turns) {
-            uint8_t *a = alpha + v * astride;
-            for (int u = 0; u < r->up_w; u++)
-                a[u] = to_byte(p[u]);
-        } else {
+    /* The alpha, upright: straight into the matte, or turned after. */
+    AlphaJob aj = { r, r->quarter_turns ? r->upright_alpha : alpha, r->quarter_turns ? r->up_w : astride };
+    bd_run_rows(env->pool, alpha_rows, &aj, r->up_h, 1);
+    if (r->quarter_turns)
+        for (int v = 0; v < r->up_h; v++)
             for (int u = 0; u < r->up_w; u++) {
                 size_t s = stored_index(r, u, v);
-                alpha[(s / (size_t)r->width) * astride + s % (size_t)r->width] = to_byte(p[u]);
+                alpha[(ptrdiff_t)(s / (size_t)r->width) * astride + (ptrdiff_t)(s % (size_t)r->width)] =
+                    r->upright_alpha[(size_t)v * r->up_w + u];
             }
-        }
-    }
     job->matte.alpha_valid = 1;
     if (r->opts.foreground == 0) {
-        write_foreground(r, in, alpha, astride, nn_engine_output(r->engine, r->fgr));
+        write_foreground(r, in, alpha, astride);
         r->fg.frame.pts = in->pts;
         job->fg = &r->fg.frame;
     }

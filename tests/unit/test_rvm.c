@@ -70,7 +70,7 @@ static int build(const TfjsModel *m, int w, int h, float ratio, NnGraph **out)
 {
     char err[256] = "";
     NnGraph *g = unit_alloc(sizeof(*g));
-    int rc = nn_rvm_build(g, m, w, h, ratio, err, sizeof(err));
+    int rc = nn_rvm_build(g, m, w, h, ratio, 0, err, sizeof(err));
     CHECK(rc == 0, "nn_rvm_build %dx%d ratio %g: %s (%d)", w, h, (double)ratio, err, rc);
     unit_defer(release_graph, g);
     *out = g;
@@ -372,8 +372,79 @@ static int test_rvm_feed_errors(void)
     }
     char err[256] = "";
     NnGraph g;
-    CHECK_INT(nn_rvm_build(&g, m, 640, 2, 0.25f, err, sizeof(err)), BACKDROP_EINVAL);
+    CHECK_INT(nn_rvm_build(&g, m, 640, 2, 0.25f, 0, err, sizeof(err)), BACKDROP_EINVAL);
     CHECK(strstr(err, "640x2 at downsample ratio 0.25"), "message '%s'", err);
+    return UNIT_PASS;
+}
+
+/* The refiner's last step in C (NnRvmRefiner) on the coefficients of the
+ * cut graph equals the whole graph's pha and fgr: against the goldens of
+ * the refiner cases A and C, alpha bytes within 1 of round(255 pha) and
+ * fgr within the float32 tolerance. */
+static int test_rvm_refiner_kernel(void)
+{
+    TfjsModel *m;
+    TRY(load_rvm(&m));
+    TRY(have_goldens());
+    for (size_t k = 0; k < sizeof(cases) / sizeof(cases[0]); k++) {
+        const GoldenCase *c = &cases[k];
+        if (c->ratio == 1.0f)
+            continue;
+        char err[256] = "";
+        NnGraph *g = unit_alloc(sizeof(*g));
+        CHECK_INT(nn_rvm_build(g, m, c->width, c->height, c->ratio, NN_RVM_COEFFICIENTS, err, sizeof(err)), 0);
+        unit_defer(release_graph, g);
+        CHECK(nn_graph_find_output(g, "pha") < 0 && nn_graph_find_output(g, "fgr") < 0, "pha/fgr still computed");
+        int pa = nn_graph_find_output(g, "fgf_A"), pb = nn_graph_find_output(g, "fgf_b");
+        CHECK(pa >= 0 && pb >= 0, "no coefficient outputs");
+        const NnTensor *ta = &g->tensors[g->outputs[pa].tensor];
+        int iw, ih;
+        CHECK_INT(nn_rvm_internal_size(c->width, c->height, c->ratio, &iw, &ih), 0);
+        CHECK(ta->shape[1] == ih - 2 && ta->shape[2] == iw - 2 && ta->shape[3] == 4, "A is [%d,%d,%d,%d]",
+              ta->shape[0], ta->shape[1], ta->shape[2], ta->shape[3]);
+        NnEngine *e = NULL;
+        CHECK_INT(nn_engine_create(&e, nn_engine_find("reference"), g, NULL, 0), 0);
+        unit_defer(release_engine, e);
+        NnRvmRefiner r;
+        CHECK_INT(nn_rvm_refiner_init(&r, c->width, c->height, iw - 2, ih - 2), 0);
+        size_t n = (size_t)c->width * c->height;
+        uint8_t *alpha = unit_alloc(n);
+        int worst_alpha = 0;
+        double worst_fgr = 0;
+        for (int f = 0; f < c->frames; f++) {
+            char file[64];
+            snprintf(file, sizeof(file), "%s/f%d.src.f32", c->id, f);
+            const float *src = read_golden(file, 3 * n);
+            snprintf(file, sizeof(file), "%s/f%d.pha.f32", c->id, f);
+            const float *pha = read_golden(file, n);
+            snprintf(file, sizeof(file), "%s/f%d.fgr.f32", c->id, f);
+            const float *fgr = read_golden(file, 3 * n);
+            CHECK(src && pha && fgr, "golden files of case %s", c->id);
+            memcpy(nn_engine_input(e, nn_graph_find_input(g, "src")), src, 3 * n * sizeof(float));
+            CHECK_INT(nn_engine_run(e), 0);
+            const float *A = nn_engine_output(e, pa), *b = nn_engine_output(e, pb);
+            for (int y = 0; y < c->height; y++)
+                nn_rvm_refine_alpha_row(&r, A, b, y, src + 3 * (size_t)y * c->width, alpha + (size_t)y * c->width);
+            for (size_t i = 0; i < n; i++) {
+                int want = (int)lrint(pha[i] * 255.0), d = abs(alpha[i] - want);
+                worst_alpha = d > worst_alpha ? d : worst_alpha;
+            }
+            for (int y = 0; y < c->height; y += 3)
+                for (int x = 0; x < c->width; x += 1) {
+                    size_t i = (size_t)y * c->width + x;
+                    float out[3];
+                    nn_rvm_refine_fgr(&r, A, b, x, y, src + 3 * i, out);
+                    for (int ch = 0; ch < 3; ch++) {
+                        double d = fabs((double)out[ch] - fgr[3 * i + ch]);
+                        worst_fgr = d > worst_fgr ? d : worst_fgr;
+                    }
+                }
+        }
+        nn_rvm_refiner_free(&r);
+        printf("    case %s: alpha within %d of round(255 pha), fgr within %.2g\n", c->id, worst_alpha, worst_fgr);
+        CHECK(worst_alpha <= 1, "case %s: alpha off by %d", c->id, worst_alpha);
+        CHECK(worst_fgr <= OUT_MAX, "case %s: fgr off by %g", c->id, worst_fgr);
+    }
     return UNIT_PASS;
 }
 
@@ -383,5 +454,6 @@ const UnitTest rvm_tests[] = {
     { "rvm_specialised_graph", test_rvm_specialised_graph },
     { "rvm_goldens_reference", test_rvm_goldens_reference },
     { "rvm_goldens_xnnpack", test_rvm_goldens_xnnpack },
+    { "rvm_refiner_kernel", test_rvm_refiner_kernel },
     { NULL, NULL },
 };

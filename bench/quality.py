@@ -121,6 +121,15 @@ SETTINGS = [
     ("general-crop",      _FRAMING % ("general", "crop")),
     ("landscape-pad",     _FRAMING % ("landscape", "pad")),
     ("landscape-stretch", _FRAMING % ("landscape", "stretch")),
+    # Robust Video Matting: its own refiner and recurrent state, no matte
+    # stages. Automatic ratio (0.75 on this 640x360 data), then fixed ones.
+    ("rvm",               "-m rvm"),
+    ("rvm-0.25",          "-m rvm --downsample-ratio 0.25"),
+    ("rvm-0.375",         "-m rvm --downsample-ratio 0.375"),
+    ("rvm-0.5",           "-m rvm --downsample-ratio 0.5"),
+    ("rvm-1",             "-m rvm --downsample-ratio 1"),
+    ("rvm-noguard",       "-m rvm --guard 0"),                      # the drift guard's effect
+    ("rvm-0.5-noguard",   "-m rvm --downsample-ratio 0.5 --guard 0"),
 ]
 
 # Official runtime (model, fit); its rows: quality_official-<model>-<fit>.  The

@@ -153,6 +153,30 @@ void nn_engine_reset(NnEngine *e)
         memset(e->states[s].dst, 0, e->states[s].bytes);
 }
 
+size_t nn_engine_state_count(const NnEngine *e)
+{
+    size_t n = 0;
+    for (int s = 0; s < e->num_states; s++)
+        n += e->states[s].bytes / sizeof(float);
+    return n;
+}
+
+void nn_engine_state_save(const NnEngine *e, float *dst)
+{
+    for (int s = 0; s < e->num_states; s++) {
+        memcpy(dst, e->states[s].dst, e->states[s].bytes);
+        dst += e->states[s].bytes / sizeof(float);
+    }
+}
+
+void nn_engine_state_load(NnEngine *e, const float *src)
+{
+    for (int s = 0; s < e->num_states; s++) {
+        memcpy(e->states[s].dst, src, e->states[s].bytes);
+        src += e->states[s].bytes / sizeof(float);
+    }
+}
+
 const char *nn_engine_name(const NnEngine *e)
 {
     return e->cls->name;

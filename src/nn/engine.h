@@ -92,6 +92,13 @@ int nn_engine_run(NnEngine *e);
  * clip, a new frame size). */
 void nn_engine_reset(NnEngine *e);
 
+/* The state, all pairs' inputs back to back: how many floats, a copy of
+ * it (what the next run will be fed), and putting a copy back. For a
+ * caller that tries a run and may undo it (a drift guard). */
+size_t nn_engine_state_count(const NnEngine *e);
+void nn_engine_state_save(const NnEngine *e, float *dst);
+void nn_engine_state_load(NnEngine *e, const float *src);
+
 const char *nn_engine_name(const NnEngine *e);
 
 /* Frees e and sets *e to NULL; accepts NULL and *e == NULL. */

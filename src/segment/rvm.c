@@ -19,6 +19,7 @@
  * almost everywhere at once), and on request (option "reset").
  */
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -37,6 +38,8 @@ typedef struct RvmOptions {
     int engine;             /* index into engine_choices */
     int foreground;         /* 0 predicted, 1 original */
     float scene_cut;        /* 0: never reset on a cut */
+    float guard;            /* drift guard: alpha mass below this share of its recent peak; 0: off */
+    int guard_frames;       /* at most this many frames in a row held by the guard */
     int reset;              /* a request: reset the state before the next frame */
 } RvmOptions;
 
@@ -68,6 +71,14 @@ typedef struct Rvm {
     float cut_grid[CUT_GRID_W * CUT_GRID_H];
     int cut_valid;
     long long frames, resets;  /* per shape: counts (tests) */
+    /* Drift guard (per shape): the state after the last good frame, room
+     * to undo a retry (state and alpha), the peak of the alpha's area. */
+    float *good_state, *undo_state;
+    size_t state_count;
+    uint8_t *undo_alpha;
+    int have_good, held;
+    double mass_peak;
+    long long retries, holds;
 } Rvm;
 
 #define FIELD(f) offsetof(RvmOptions, f)
@@ -83,6 +94,12 @@ static const BdOption rvm_options[] = {
     { { "scene-cut", "reset the recurrent state when the picture changes by more than this on average "
         "(coarse block means, 0..1; 0: never)", BACKDROP_OPTION_FLOAT, "0.2", 0, 1, NULL,
         BACKDROP_OPTION_RUNTIME }, FIELD(scene_cut), 0 },
+    { { "guard", "drift guard: when the alpha's area falls below this share of its recent peak without a scene "
+        "cut, run the frame again from the last good state and keep the answer that sees more (0: off)",
+        BACKDROP_OPTION_FLOAT, "0.6", 0, 1, NULL, BACKDROP_OPTION_RUNTIME }, FIELD(guard), 0 },
+    { { "guard-frames", "drift guard: hold the last good state for at most this many frames in a row, then "
+        "accept the smaller matte (the subject may have left)", BACKDROP_OPTION_INT, "30", 1, 100000, NULL,
+        BACKDROP_OPTION_RUNTIME }, FIELD(guard_frames), 0 },
     { { "reset", "1: forget the recurrent state before the next frame (a new clip); reads back 0 once done",
         BACKDROP_OPTION_INT, "0", 0, 1, NULL, BACKDROP_OPTION_RUNTIME }, FIELD(reset), 0 },
 };
@@ -144,8 +161,13 @@ static void rvm_uninit(void *opaque)
     nn_rvm_refiner_free(&r->refiner);
     free(r->stored);
     free(r->upright_alpha);
+    free(r->good_state);
+    free(r->undo_state);
+    free(r->undo_alpha);
     r->stored = NULL;
     r->upright_alpha = NULL;
+    r->good_state = r->undo_state = NULL;
+    r->undo_alpha = NULL;
     bd_picture_free(&r->fg);
 }
 
@@ -197,6 +219,15 @@ static int rvm_init(void *opaque, const BdEnv *env, const BdShape *shape, BdMatt
         if (!r->stored || !r->upright_alpha)
             return BACKDROP_ENOMEM;
     }
+    r->state_count = nn_engine_state_count(r->engine);
+    r->good_state = malloc(r->state_count * sizeof(float));
+    r->undo_state = malloc(r->state_count * sizeof(float));
+    r->undo_alpha = malloc((size_t)shape->width * shape->height);
+    if (!r->good_state || !r->undo_state || !r->undo_alpha)
+        return BACKDROP_ENOMEM;
+    r->have_good = r->held = 0;
+    r->mass_peak = 0;
+    r->retries = r->holds = 0;
     ret = bd_picture_alloc(&r->fg, shape->format, shape->width, shape->height);
     if (ret < 0)
         return ret;
@@ -372,6 +403,88 @@ static void alpha_rows(void *opaque, int first, int rows)
     }
 }
 
+/* One inference, its alpha into the matte (stored orientation), and the
+ * alpha's area in pixels. */
+static int infer(Rvm *r, const BdEnv *env, uint8_t *alpha, ptrdiff_t astride, double *mass)
+{
+    int err = nn_engine_run(r->engine);
+    if (err < 0)
+        return err;
+    /* The alpha, upright: straight into the matte, or turned after. */
+    AlphaJob aj = { r, r->quarter_turns ? r->upright_alpha : alpha, r->quarter_turns ? r->up_w : astride };
+    bd_run_rows(env->pool, alpha_rows, &aj, r->up_h, 1);
+    if (r->quarter_turns)
+        for (int v = 0; v < r->up_h; v++)
+            for (int u = 0; u < r->up_w; u++) {
+                size_t s = stored_index(r, u, v);
+                alpha[(ptrdiff_t)(s / (size_t)r->width) * astride + (ptrdiff_t)(s % (size_t)r->width)] =
+                    r->upright_alpha[(size_t)v * r->up_w + u];
+            }
+    uint64_t sum = 0;
+    for (int y = 0; y < r->height; y++) {
+        const uint8_t *a = alpha + y * astride;
+        for (int x = 0; x < r->width; x++)
+            sum += a[x];
+    }
+    *mass = (double)sum / 255.0;
+    return 0;
+}
+
+static void copy_alpha(uint8_t *dst, ptrdiff_t dst_stride, const uint8_t *src, ptrdiff_t src_stride, int w, int h)
+{
+    for (int y = 0; y < h; y++)
+        memcpy(dst + y * dst_stride, src + y * src_stride, (size_t)w);
+}
+
+/* The drift guard. A recurrent state can forget the subject: at a low
+ * ratio, in a pose the small encoder does not recognise, the matte fades
+ * over a few frames and does not come back (dance-jump at ratio 0.5 from
+ * frame 44, in TF.js as here). Running the frame from a zero state does
+ * not help (the encoder alone does not see the dancer either); running it
+ * from the state of the last good frame does: that memory still holds the
+ * subject. So when the alpha's area falls below opts.guard of its recent
+ * peak, the frame is run again from the last good state, and the answer
+ * with more area is kept. At most opts.guard_frames frames in a row are
+ * held so; then the smaller matte is accepted (the subject may have left
+ * the picture: holding longer would keep a ghost). */
+#define GUARD_GOOD 0.85  /* a good state: the alpha's area at least this share of the peak */
+#define GUARD_DECAY 0.97 /* the peak follows a shrinking area down by 3 % a frame */
+
+static int guard(Rvm *r, const BdEnv *env, uint8_t *alpha, ptrdiff_t astride, double *mass)
+{
+    double floor_mass = 0.002 * r->width * r->height; /* below: nobody there to lose */
+    int suspicious = r->opts.guard > 0 && r->have_good && r->mass_peak > floor_mass &&
+                     *mass < r->opts.guard * r->mass_peak && r->held < r->opts.guard_frames;
+    if (suspicious) {
+        r->retries++;
+        nn_engine_state_save(r->engine, r->undo_state);
+        copy_alpha(r->undo_alpha, r->width, alpha, astride, r->width, r->height);
+        nn_engine_state_load(r->engine, r->good_state);
+        double again;
+        int err = infer(r, env, alpha, astride, &again);
+        if (err < 0)
+            return err;
+        if (again > 1.2 * *mass) {
+            /* Held: the good state stays the reference. */
+            r->holds++;
+            r->held++;
+            *mass = again;
+            return 0;
+        }
+        nn_engine_state_load(r->engine, r->undo_state);
+        copy_alpha(alpha, astride, r->undo_alpha, r->width, r->width, r->height);
+    }
+    /* Not held. A frame near the peak (or one the guard gave up on) is the
+     * new good state; one in between (fading, or just smaller) is not. */
+    r->held = 0;
+    if (suspicious || !r->have_good || *mass >= GUARD_GOOD * r->mass_peak) {
+        nn_engine_state_save(r->engine, r->good_state);
+        r->have_good = 1;
+    }
+    r->mass_peak = suspicious ? *mass : (*mass > GUARD_DECAY * r->mass_peak ? *mass : GUARD_DECAY * r->mass_peak);
+    return 0;
+}
+
 static int rvm_run(void *opaque, const BdEnv *env, BdFrameJob *job)
 {
     Rvm *r = opaque;
@@ -385,28 +498,25 @@ static int rvm_run(void *opaque, const BdEnv *env, BdFrameJob *job)
                 float *d = r->input + 3 * ((size_t)v * r->up_w + u);
                 d[0] = s[0], d[1] = s[1], d[2] = s[2];
             }
-    int cut = scene_cut(r, r->input, r->up_w, r->up_h);
-    if (r->opts.reset || (cut && r->frames > 0)) {
+    int cut = scene_cut(r, r->input, r->up_w, r->up_h) && r->frames > 0;
+    int reset = r->opts.reset;
+    if (reset || cut) {
         nn_engine_reset(r->engine);
         r->resets++;
         r->opts.reset = 0;
     }
-    int err = nn_engine_run(r->engine);
+    uint8_t *alpha = job->matte.alpha;
+    ptrdiff_t astride = job->matte.alpha_stride;
+    double mass;
+    int err = infer(r, env, alpha, astride, &mass);
     if (err < 0)
         return err;
     r->frames++;
-    uint8_t *alpha = job->matte.alpha;
-    ptrdiff_t astride = job->matte.alpha_stride;
-    /* The alpha, upright: straight into the matte, or turned after. */
-    AlphaJob aj = { r, r->quarter_turns ? r->upright_alpha : alpha, r->quarter_turns ? r->up_w : astride };
-    bd_run_rows(env->pool, alpha_rows, &aj, r->up_h, 1);
-    if (r->quarter_turns)
-        for (int v = 0; v < r->up_h; v++)
-            for (int u = 0; u < r->up_w; u++) {
-                size_t s = stored_index(r, u, v);
-                alpha[(ptrdiff_t)(s / (size_t)r->width) * astride + (ptrdiff_t)(s % (size_t)r->width)] =
-                    r->upright_alpha[(size_t)v * r->up_w + u];
-            }
+    if (cut || reset)
+        r->have_good = 0, r->mass_peak = 0, r->held = 0;
+    err = guard(r, env, alpha, astride, &mass);
+    if (err < 0)
+        return err;
     job->matte.alpha_valid = 1;
     if (r->opts.foreground == 0) {
         write_foreground(r, in, alpha, astride);

@@ -448,6 +448,56 @@ static int test_rvm_refiner_kernel(void)
     return UNIT_PASS;
 }
 
+/* The recurrent state can be saved, put back and reset (the drift guard
+ * undoes a retry this way): a run from a put-back state repeats the run
+ * bit for bit, and a reset engine answers as a new one. */
+static int test_rvm_state_save_load(void)
+{
+    TfjsModel *m;
+    TRY(load_rvm(&m));
+    NnGraph *g;
+    TRY(build(m, 64, 48, 0.5f, &g));
+    NnEngine *e = NULL, *fresh = NULL;
+    CHECK_INT(nn_engine_create(&e, nn_engine_find("reference"), g, NULL, 0), 0);
+    unit_defer(release_engine, e);
+    CHECK_INT(nn_engine_create(&fresh, nn_engine_find("reference"), g, NULL, 0), 0);
+    unit_defer(release_engine, fresh);
+    int src = nn_graph_find_input(g, "src"), pha = nn_graph_find_output(g, "pha");
+    size_t n = (size_t)64 * 48;
+    uint32_t seed = 7;
+    float *frames = unit_alloc(3 * 3 * n * sizeof(float));
+    for (size_t i = 0; i < 3 * 3 * n; i++)
+        frames[i] = lcg_byte(&seed) / 255.0f;
+    size_t count = nn_engine_state_count(e);
+    /* r1..r4 at 16x12, 8x6, 4x3, 2x2 (internal 32x24) */
+    CHECK_INT(count, 16 * 12 * 16 + 8 * 6 * 20 + 4 * 3 * 40 + 2 * 2 * 64);
+    float *saved = unit_alloc(count * sizeof(float)), *after = unit_alloc(count * sizeof(float));
+    float *first = unit_alloc(n * sizeof(float));
+    for (int f = 0; f < 2; f++) {
+        memcpy(nn_engine_input(e, src), frames + 3 * n * f, 3 * n * sizeof(float));
+        CHECK_INT(nn_engine_run(e), 0);
+    }
+    nn_engine_state_save(e, saved);
+    memcpy(nn_engine_input(e, src), frames + 6 * n, 3 * n * sizeof(float));
+    CHECK_INT(nn_engine_run(e), 0);
+    memcpy(first, nn_engine_output(e, pha), n * sizeof(float));
+    nn_engine_state_save(e, after);
+    CHECK(memcmp(saved, after, count * sizeof(float)), "the run did not change the state");
+    nn_engine_state_load(e, saved);
+    CHECK_INT(nn_engine_run(e), 0);
+    CHECK(!memcmp(first, nn_engine_output(e, pha), n * sizeof(float)), "a run from the put-back state differs");
+    nn_engine_state_save(e, saved);
+    CHECK(!memcmp(saved, after, count * sizeof(float)), "the state after the repeated run differs");
+    nn_engine_reset(e);
+    memcpy(nn_engine_input(fresh, src), frames, 3 * n * sizeof(float));
+    memcpy(nn_engine_input(e, src), frames, 3 * n * sizeof(float));
+    CHECK_INT(nn_engine_run(e), 0);
+    CHECK_INT(nn_engine_run(fresh), 0);
+    CHECK(!memcmp(nn_engine_output(fresh, pha), nn_engine_output(e, pha), n * sizeof(float)),
+          "a reset engine differs from a new one");
+    return UNIT_PASS;
+}
+
 const UnitTest rvm_tests[] = {
     { "rvm_internal_size", test_rvm_internal_size },
     { "rvm_feed_errors", test_rvm_feed_errors },
@@ -455,5 +505,6 @@ const UnitTest rvm_tests[] = {
     { "rvm_goldens_reference", test_rvm_goldens_reference },
     { "rvm_goldens_xnnpack", test_rvm_goldens_xnnpack },
     { "rvm_refiner_kernel", test_rvm_refiner_kernel },
+    { "rvm_state_save_load", test_rvm_state_save_load },
     { NULL, NULL },
 };

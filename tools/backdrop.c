@@ -152,10 +152,15 @@ static int load_background(Job *job)
  * beyond the free CPUs slows every frame instead of helping (--threads 4 on
  * two CPUs ran 80 times slower). A larger --threads still goes to FFmpeg's
  * decoder and encoder, whose threads sleep while they wait. */
-static int library_threads(int requested)
+static int library_threads(int requested, const char *method)
 {
     int cpus = backdrop_cpu_count();
     int usable = requested > 0 && requested < cpus ? requested : cpus;
+    /* rvm's network is ~95 % of a frame's time: the decoder thread is idle
+     * most of it, and a second worker nearly halves the frame (measured,
+     * see the rvm section of bench/README.md). */
+    if (!strcmp(method, "rvm"))
+        return usable;
     return usable >= 3 ? usable - 1 : 1;
 }
 
@@ -299,7 +304,7 @@ int job_open_library(Job *job)
     BackdropSettings s;
     backdrop_default_settings(&s);
     s.method = job->method;
-    s.threads = job->library_threads = library_threads(o->threads);
+    s.threads = job->library_threads = library_threads(o->threads, job->method);
     s.logger = library_log;
     s.logger_opaque = job;
     if (load_model(job, &s) < 0)

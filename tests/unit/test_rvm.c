@@ -498,6 +498,112 @@ static int test_rvm_state_save_load(void)
     return UNIT_PASS;
 }
 
+/* ---- the method through the public API ---------------------------------- */
+
+/* A context of method rvm on the cached model (closed after the test);
+ * UNIT_SKIP without the model or the method. */
+static int open_rvm(BackdropContext **out)
+{
+    int have = 0;
+    for (int i = 0; backdrop_method_name(i); i++)
+        have |= !strcmp(backdrop_method_name(i), "rvm");
+    if (!have)
+        SKIP("built without XNNPACK: no rvm method");
+    char jpath[4096], bpath[4096];
+    size_t jsize = 0, bsize = 0;
+    uint8_t *json = read_model_file("rvm.json", &jsize, jpath, sizeof(jpath));
+    uint8_t *bin = read_model_file("rvm.bin", &bsize, bpath, sizeof(bpath));
+    if (!json || !bin)
+        SKIP("%s: cannot read the model (run scripts/fetch-models.sh rvm)", json ? bpath : jpath);
+    BackdropSettings s = settings_with_threads(1);
+    s.method = "rvm";
+    s.model_data = json;
+    s.model_size = jsize;
+    s.model_weights = bin;
+    s.model_weights_size = bsize;
+    *out = context_open(&s);
+    CHECK(*out, "backdrop_open(rvm) failed");
+    return UNIT_PASS;
+}
+
+/* A 96x64 RGB24 scene: a light vertical gradient with a dark rounded
+ * figure at column cx; 'inverted' flips every value (a cut). */
+static BackdropFrame scene(int cx, int inverted)
+{
+    BackdropFrame f = frame_new(BACKDROP_PIXFMT_RGB24, 96, 64);
+    for (int y = 0; y < 64; y++)
+        for (int x = 0; x < 96; x++) {
+            int dx = x - cx, dy = y - 40;
+            int inside = dx * dx * 4 + dy * dy < 30 * 30 || (dx * dx + (y - 16) * (y - 16) < 10 * 10);
+            int v = inside ? 60 + (x & 7) : 150 + y;
+            int c[3] = { v, inside ? v + 20 : v, inside ? v : v + 30 };
+            for (int k = 0; k < 3; k++)
+                c[k] = inverted ? 255 - c[k] : c[k];
+            put_rgb(&f, x, y, c[0], c[1], c[2]);
+        }
+    return f;
+}
+
+static int run_frame(BackdropContext *ctx, const BackdropFrame *in, BackdropFrame *matte)
+{
+    BackdropFrame out = frame_new(BACKDROP_PIXFMT_RGB24, 96, 64);
+    *matte = frame_new(BACKDROP_PIXFMT_GRAY8, 96, 64);
+    CHECK_INT(backdrop_process(ctx, in, &out, matte), 0);
+    return UNIT_PASS;
+}
+
+static long matte_difference(const BackdropFrame *a, const BackdropFrame *b)
+{
+    long d = 0;
+    for (int y = 0; y < a->height; y++)
+        for (int x = 0; x < a->width; x++)
+            d += labs((long)*sample(a, 0, x, y) - *sample(b, 0, x, y));
+    return d;
+}
+
+/* The recurrent state is reset on a scene cut and on request (the next
+ * frame's matte is then exactly a new context's), and carried otherwise
+ * (the matte differs from a new context's). */
+static int test_rvm_state_resets(void)
+{
+    BackdropContext *carried, *cut, *requested, *fresh;
+    TRY(open_rvm(&carried));
+    TRY(open_rvm(&cut));
+    TRY(open_rvm(&requested));
+    TRY(open_rvm(&fresh));
+    BackdropFrame a1 = scene(44, 0), a2 = scene(46, 0), b = scene(44, 1);
+    BackdropFrame m, want_b, want_a2, got;
+    TRY(run_frame(fresh, &b, &want_b));
+    TRY(open_rvm(&fresh));
+    TRY(run_frame(fresh, &a2, &want_a2));
+
+    TRY(run_frame(cut, &a1, &m));
+    TRY(run_frame(cut, &b, &got));
+    CHECK(matte_difference(&got, &want_b) == 0, "after a cut the matte differs from a new context's by %ld",
+          matte_difference(&got, &want_b));
+
+    BackdropContext *blind;
+    TRY(open_rvm(&blind));
+    CHECK_INT(context_set(blind, "scene-cut", "0", NULL), 0);
+    TRY(run_frame(blind, &a1, &m));
+    TRY(run_frame(blind, &b, &got));
+    CHECK(matte_difference(&got, &want_b) > 0, "without cut detection the state made no difference");
+
+    TRY(run_frame(requested, &a1, &m));
+    CHECK_INT(context_set(requested, "reset", "1", NULL), 0);
+    TRY(run_frame(requested, &a2, &got));
+    CHECK(matte_difference(&got, &want_a2) == 0, "after reset=1 the matte differs from a new context's by %ld",
+          matte_difference(&got, &want_a2));
+    char value[8];
+    CHECK_INT(backdrop_get_option(requested, "reset", value, sizeof(value)), 0);
+    CHECK(!strcmp(value, "0"), "reset reads back '%s' after the frame", value);
+
+    TRY(run_frame(carried, &a1, &m));
+    TRY(run_frame(carried, &a2, &got));
+    CHECK(matte_difference(&got, &want_a2) > 0, "the state made no difference: not carried?");
+    return UNIT_PASS;
+}
+
 const UnitTest rvm_tests[] = {
     { "rvm_internal_size", test_rvm_internal_size },
     { "rvm_feed_errors", test_rvm_feed_errors },
@@ -506,5 +612,6 @@ const UnitTest rvm_tests[] = {
     { "rvm_goldens_xnnpack", test_rvm_goldens_xnnpack },
     { "rvm_refiner_kernel", test_rvm_refiner_kernel },
     { "rvm_state_save_load", test_rvm_state_save_load },
+    { "rvm_state_resets", test_rvm_state_resets },
     { NULL, NULL },
 };

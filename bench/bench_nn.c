@@ -160,7 +160,8 @@ static void profile(const NnGraph *g, int runs)
         tensors[op->num_inputs] = g->tensors[op->output];
         one.output = op->num_inputs;
         NnPort in = { (char *)"input", 0 }, out = { (char *)"output", op->num_inputs };
-        NnGraph sub = { tensors, op->num_inputs + 1, &one, 1, &in, 1, &out, 1, NULL, 0 };
+        NnGraph sub = { .tensors = tensors, .num_tensors = op->num_inputs + 1, .ops = &one, .num_ops = 1,
+                        .inputs = &in, .num_inputs = 1, .outputs = &out, .num_outputs = 1 };
         NnEngine *x = NULL;
         if (nn_engine_create(&x, &nn_engine_xnnpack, &sub, NULL, 0) == 0) {
             memcpy(nn_engine_input(x, 0), nn_engine_tensor(full, op->inputs[0]), tensors[0].count * sizeof(float));

@@ -120,34 +120,30 @@ int nn_graph_add_state(NnGraph *g, int output, int input)
     return 0;
 }
 
-/* Capacity of the builders' arrays: the next power of two >= n (so
- * appending one at a time reallocates log n times). */
-static int grow_to(int n)
+/* Grows an array of *cap elements (at least n used) to hold one more:
+ * doubling, from 16. */
+static int grow(void **array, int *cap, int n, size_t elem)
 {
-    int cap = 16;
-    while (cap < n)
-        cap *= 2;
-    return cap;
-}
-
-static int needs_growth(int n)
-{
-    return n >= 16 && (n & (n - 1)) == 0; /* n is a capacity: full */
+    if (*cap > n)
+        return 0;
+    int want = n < 16 ? 16 : n;
+    if (want > INT32_MAX / 2)
+        return BACKDROP_ENOMEM;
+    want *= 2;
+    void *grown = realloc(*array, (size_t)want * elem);
+    if (!grown)
+        return BACKDROP_ENOMEM;
+    *array = grown;
+    *cap = want;
+    return 0;
 }
 
 int nn_graph_add_tensor(NnGraph *g, NnDType dtype, int rank, const int32_t *shape, void *data, const char *name)
 {
-    if (rank < 0 || rank > NN_MAX_RANK || g->num_tensors == INT32_MAX) {
+    if (rank < 0 || rank > NN_MAX_RANK || grow((void **)&g->tensors, &g->tensor_capacity, g->num_tensors,
+                                               sizeof(*g->tensors))) {
         free(data);
         return BACKDROP_ENOMEM;
-    }
-    if (!g->tensors || needs_growth(g->num_tensors)) {
-        NnTensor *grown = realloc(g->tensors, (size_t)grow_to(g->num_tensors + 1) * sizeof(*grown));
-        if (!grown) {
-            free(data);
-            return BACKDROP_ENOMEM;
-        }
-        g->tensors = grown;
     }
     char *copy = malloc(strlen(name) + 1);
     if (!copy) {
@@ -171,14 +167,8 @@ int nn_graph_add_tensor(NnGraph *g, NnDType dtype, int rank, const int32_t *shap
 
 int nn_graph_add_op(NnGraph *g, const NnOp *op)
 {
-    if (g->num_ops == INT32_MAX)
+    if (grow((void **)&g->ops, &g->op_capacity, g->num_ops, sizeof(*g->ops)))
         return BACKDROP_ENOMEM;
-    if (!g->ops || needs_growth(g->num_ops)) {
-        NnOp *grown = realloc(g->ops, (size_t)grow_to(g->num_ops + 1) * sizeof(*grown));
-        if (!grown)
-            return BACKDROP_ENOMEM;
-        g->ops = grown;
-    }
     g->ops[g->num_ops] = *op;
     return g->num_ops++;
 }

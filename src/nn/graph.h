@@ -182,6 +182,9 @@ typedef struct NnGraph {
     int num_outputs;
     NnStatePair *states;
     int num_states;
+    /* Room in tensors[] / ops[] for nn_graph_add_tensor / nn_graph_add_op
+     * (0: exactly num_tensors / num_ops, as readers allocate them). */
+    int tensor_capacity, op_capacity;
 } NnGraph;
 
 /* The element-wise ops of two operands (numpy broadcasting). */
@@ -213,7 +216,7 @@ int nn_graph_add_state(NnGraph *g, int output, int input);
  * graph and must hold the shape's count of dtype, allocated with malloc)
  * or an op (copied). Return the new index, or BACKDROP_ENOMEM (data is
  * then freed). Nothing else is checked: nn_graph_validate() does that.
- * The graph's tensor and op arrays must have come from these functions. */
+ * The arrays grow as needed (tensor_capacity, op_capacity). */
 int nn_graph_add_tensor(NnGraph *g, NnDType dtype, int rank, const int32_t *shape, void *data, const char *name);
 int nn_graph_add_op(NnGraph *g, const NnOp *op);
 

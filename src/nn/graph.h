@@ -227,6 +227,12 @@ int nn_graph_add_op(NnGraph *g, const NnOp *op);
  * BACKDROP_ENOMEM (the graph is then unchanged). */
 int nn_graph_prune(NnGraph *g);
 
+/* Rewrites channel slices and concatenations around CONV_2D into the
+ * convolutions themselves (src/nn/optimise.c says which and why), then
+ * prunes. The graph computes the same up to float rounding. Returns 0 or
+ * BACKDROP_ENOMEM (the graph may then hold extra unused tensors). */
+int nn_graph_fold_channel_moves(NnGraph *g);
+
 /* Checks every invariant listed above. Returns 0, BACKDROP_EINVAL
  * (malformed), BACKDROP_ENOTSUP (well formed but beyond what the ops
  * define: an unknown op type, a dtype an op does not take, weights that

@@ -99,6 +99,12 @@ int nn_rvm_build(NnGraph *g, const TfjsModel *m, int width, int height, float ra
         nn_graph_free(g);
         return e;
     }
+    /* Splits and concatenations folded into the convolutions: XNNPACK
+     * lacks both, the engine would copy them in C between runtimes. */
+    if ((e = nn_graph_fold_channel_moves(g))) {
+        nn_graph_free(g);
+        return e;
+    }
     for (int k = 1; k <= NN_RVM_STATES && !e; k++) {
         char in[8], out[8];
         snprintf(in, sizeof(in), "r%di", k);

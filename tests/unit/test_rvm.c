@@ -293,6 +293,16 @@ static int test_rvm_specialised_graph(void)
     CHECK_INT(count_ops(one, NN_OP_RESIZE_BILINEAR), 4); /* decoder only: no src resize, no refiner */
     CHECK_INT(count_ops(one, NN_OP_DIV), 0);
     TRY(check_shape(one, "r4i", 9, 16, 64));
+    /* The channel moves left after folding (src/nn/optimise.c), at the
+     * benchmark's size: the splits of the LR-ASPP output, the
+     * concatenations that feed resizes, the crops of odd sizes. */
+    NnGraph *cut = unit_alloc(sizeof(*cut));
+    char err[256] = "";
+    CHECK_INT(nn_rvm_build(cut, m, 640, 360, 0.75f, NN_RVM_COEFFICIENTS, err, sizeof(err)), 0);
+    unit_defer(release_graph, cut);
+    printf("    640x360 ratio 0.75, to the coefficients: %d ops, %d CONCAT, %d SLICE, %d CONV_2D, %d ADD\n",
+           cut->num_ops, count_ops(cut, NN_OP_CONCAT), count_ops(cut, NN_OP_SLICE), count_ops(cut, NN_OP_CONV_2D),
+           count_ops(cut, NN_OP_ADD));
     NnGraph *c;
     TRY(build(m, 640, 360, 0.25f, &c));
     TRY(check_shape(c, "r1i", 45, 80, 16));

@@ -94,22 +94,29 @@ def make_clip(res):
     if os.path.exists(path):
         return path
     log("bench: generating %s from %s" % (path, SOURCE))
+    encode_clip(path, ["-i", SOURCE, "-an",
+                       "-vf", "crop=768:432,scale=%d:%d:flags=lanczos,setsar=1,setpts=N/(%d*TB)" % (w, h, FPS),
+                       "-r", str(FPS)], FRAMES, w, h)
+    return path
+
+
+def encode_clip(path, source_args, frames, w, h):
+    """Writes path (H.264 yuv420p, crf CRF) from ffmpeg's source_args (input
+    and filters), the first frames frames, and checks it has frames frames of
+    w x h; written under a temporary name, renamed when complete."""
     tmp = path + ".part-%d.mp4" % os.getpid()
-    cmd = ["ffmpeg", "-v", "error", "-y", "-i", SOURCE, "-an",
-           "-vf", "crop=768:432,scale=%d:%d:flags=lanczos,setsar=1,setpts=N/(%d*TB)" % (w, h, FPS),
-           "-r", str(FPS), "-frames:v", str(FRAMES),
-           "-c:v", "libx264", "-preset", "medium", "-crf", str(CRF), "-pix_fmt", "yuv420p",
-           "-movflags", "+faststart", tmp]
+    cmd = ["ffmpeg", "-nostdin", "-v", "error", "-y"] + source_args + [
+           "-frames:v", str(frames), "-c:v", "libx264", "-preset", "medium", "-crf", str(CRF),
+           "-pix_fmt", "yuv420p", "-movflags", "+faststart", tmp]
     try:
         subprocess.run(cmd, check=True)
         n, pw, ph, pix = probe_frames(tmp)
-        if (n, pw, ph, pix) != (FRAMES, w, h, "yuv420p"):
+        if (n, pw, ph, pix) != (frames, w, h, "yuv420p"):
             raise RuntimeError("generated clip has %d frames %dx%d %s" % (n, pw, ph, pix))
         os.replace(tmp, path)
     finally:
         if os.path.exists(tmp):
             os.unlink(tmp)
-    return path
 
 
 # ---------------------------------------------------------------- running
@@ -288,6 +295,13 @@ def print_table(headers, rows):
         log(line(r))
 
 
+def log_load_at_start(who):
+    """The load average, with a warning when the machine is not idle."""
+    load = os.getloadavg()
+    log("%s: load average %.2f %.2f %.2f at start%s" % ((who,) + load + (
+        "  (machine not idle: expect noisy numbers; compare ratios)" if load[0] > 1.0 else "",)))
+
+
 def machine_info():
     model = "?"
     try:
@@ -335,9 +349,7 @@ def main():
     log("bench: %s" % machine_info())
     log("bench: commit %s, %s; clips in %s (%d frames, %d fps, H.264 crf %d)"
         % (commit, binary, cache_dir(), FRAMES, FPS, CRF))
-    load = os.getloadavg()
-    log("bench: load average %.2f %.2f %.2f at start%s" % (load + (
-        "  (machine not idle: expect noisy numbers; compare ratios)" if load[0] > 1.0 else "",)))
+    log_load_at_start("bench")
     log("bench: %d repetitions (python ref: %s; H.264 output: %d), interleaved, medians reported"
         % (repeat, ", ".join("%s %d" % (r, py_repeat[r]) for r in resolutions), enc_repeat))
 

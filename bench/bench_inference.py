@@ -90,13 +90,15 @@ def summary(procs, key):
     return min(v[0] for v in vals), statistics.median(v[1] for v in vals)
 
 
-def paired_speedup(ours, anch, key):
-    """Median over anchor processes k of anchor median k / mean(our medians k, k+1)."""
+def paired_speedup(ours, anch, key, anchor_key=None):
+    """Median over anchor processes k of anchor median k / mean(our medians k, k+1);
+    the anchor's figure under anchor_key (default: key)."""
+    akey = key if anchor_key is None else anchor_key
     r = []
     for k, a in enumerate(anch):
         around = [ours[i][key][1] for i in (k, k + 1) if i < len(ours) and key in ours[i]]
-        if key in a and around:
-            r.append(a[key][1] / statistics.mean(around))
+        if akey in a and around:
+            r.append(a[akey][1] / statistics.mean(around))
     return statistics.median(r) if r else None
 
 
@@ -125,20 +127,12 @@ def main():
             "scripts/fetch-models.sh):\n  %s" % str(e).strip()[-500:])
         return 0
 
-    work = None
-    if not use_anchor:
-        log("bench inference: official runtime skipped (BENCH_INFERENCE_ANCHOR=0)")
-    else:
-        work, why = anchor.setup("bench inference", log=log)
-        if work is None:
-            log("bench inference: official runtime skipped: %s" % why)
+    work = anchor.setup_or_skip("bench inference", use_anchor, "BENCH_INFERENCE_ANCHOR", "official runtime", log=log)
 
     commit = bfd.git_commit()
     log("bench inference: %s" % bfd.machine_info())
     log("bench inference: commit %s, %s%s" % (commit, binary, "; anchor in %s" % work if work else ""))
-    load = os.getloadavg()
-    log("bench inference: load average %.2f %.2f %.2f at start%s" % (load + (
-        "  (machine not idle: expect noisy numbers; compare ratios)" if load[0] > 1.0 else "",)))
+    bfd.log_load_at_start("bench inference")
     log("bench inference: ms per inference, %d timed runs after %d warm-up runs per process; "
         "all threads = %d; %s" % (runs, warmup, nthreads,
                                   "ours, anchor, ... x%d, ours" % repeat if work else "ours x%d" % (repeat + 1)))

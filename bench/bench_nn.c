@@ -25,6 +25,7 @@
 #include "nn/engine.h"
 #include "nn/format/tflite.h"
 #include "bench_clock.h"
+#include "bench_model.h"
 
 typedef struct Model {
     const char *name, *file;
@@ -34,27 +35,6 @@ static const Model models[] = {
     { "general", "selfie_segmentation.tflite" },
     { "landscape", "selfie_segmentation_landscape.tflite" },
 };
-
-static void *read_whole(const char *path, size_t *size)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    void *data = NULL;
-    if (fseek(f, 0, SEEK_END) == 0) {
-        long n = ftell(f);
-        if (n > 0 && fseek(f, 0, SEEK_SET) == 0 && (data = malloc((size_t)n))) {
-            if (fread(data, 1, (size_t)n, f) != (size_t)n) {
-                free(data);
-                data = NULL;
-            } else {
-                *size = (size_t)n;
-            }
-        }
-    }
-    fclose(f);
-    return data;
-}
 
 static void fill_input(float *in, size_t n)
 {
@@ -226,16 +206,7 @@ int main(int argc, char **argv)
         return 2;
     }
     char dirbuf[4096];
-    if (!dir)
-        dir = getenv("BACKDROP_MODEL_DIR");
-    if (!dir || !*dir) {
-        const char *cache = getenv("XDG_CACHE_HOME");
-        if (cache && *cache)
-            snprintf(dirbuf, sizeof(dirbuf), "%s/backdrop/models", cache);
-        else
-            snprintf(dirbuf, sizeof(dirbuf), "%s/.cache/backdrop/models", getenv("HOME") ? getenv("HOME") : "");
-        dir = dirbuf;
-    }
+    dir = model_dir(dir, dirbuf, sizeof(dirbuf));
 
     printf("XNNPACK executor, ms per inference, %d runs after %d warm-up runs\n", runs, warmup);
     printf("%-10s %-9s %8s %8s\n", "model", "threads", "min", "median");

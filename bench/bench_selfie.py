@@ -111,9 +111,7 @@ def main():
     log("bench selfie: %s" % bfd.machine_info())
     log("bench selfie: commit %s, %s; clips in %s (%d frames, %d fps, H.264 crf %d)"
         % (commit, binary, bfd.cache_dir(), bfd.FRAMES, bfd.FPS, bfd.CRF))
-    load = os.getloadavg()
-    log("bench selfie: load average %.2f %.2f %.2f at start%s" % (load + (
-        "  (machine not idle: expect noisy numbers; compare ratios)" if load[0] > 1.0 else "",)))
+    bfd.log_load_at_start("bench selfie")
     log("bench selfie: %d repetitions (H.264 output: %d), interleaved, medians reported" % (repeat, enc_repeat))
 
     failures = []

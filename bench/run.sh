@@ -6,6 +6,10 @@
 #              tutorial-style Python/OpenCV reference (bench_framediff.py)
 #   selfie     speed of -m selfie (default general windows, and landscape),
 #              file -> null and -> H.264 (bench_selfie.py)
+#   matte      ms per frame of the matte stages, one thread (bench_matte.py)
+#   rvm        Robust Video Matting: the network at 640x360 / 0.75, 1 and all
+#              threads, against TF.js WASM; -m rvm fps at 720p and 1080p; the
+#              per-operator profile (bench_rvm.py)
 #   quality    matte quality of -m selfie settings on ../shared/data: IoU,
 #              boundary F, MAE, flicker, ghosting, specks, cost; the official
 #              TFLite runtime as reference; plots in bench/plots (quality.py)
@@ -20,7 +24,7 @@
 #   BENCH_RESOLUTIONS=720p,1080p
 #   BENCH_CACHE=DIR         clip cache (default ${XDG_CACHE_HOME:-$HOME/.cache}/backdrop/bench)
 #   BENCH_CSV=FILE          results file to update (default bench/results.csv; "-" = none)
-#   BENCH_ONLY=LIST         comma-separated subset of inference,framediff,selfie,matte,quality (default: all)
+#   BENCH_ONLY=LIST         comma-separated subset of inference,framediff,selfie,matte,rvm,quality (default: all)
 #   BENCH_SKIP=LIST         comma-separated benchmarks to leave out
 #   BENCH_INFERENCE_RUNS=200    timed inferences per process (>= 50); BENCH_INFERENCE_WARMUP=20
 #   BENCH_INFERENCE_REPEAT=3    anchor processes per configuration, alternating with ours
@@ -31,6 +35,7 @@
 #   BENCH_QUALITY_ANCHOR=1  also run the official runtime (needs node/npm; 0 = skip)
 #   BENCH_QUALITY_SETTINGS=LIST  comma-separated subset of the settings in quality.py (default: all)
 #   BENCH_QUALITY_PLOTS=DIR plot folder (default bench/plots, written with the results file)
+#   BENCH_RVM_*             the rvm benchmark's knobs (bench/README.md, "RVM speed")
 set -eu
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -47,12 +52,12 @@ if ! "$PY" -c 'import cv2, numpy' 2>/dev/null; then
     exit 2
 fi
 
-only=${BENCH_ONLY:-inference,framediff,selfie,matte,quality}
+only=${BENCH_ONLY:-inference,framediff,selfie,matte,rvm,quality}
 skip=${BENCH_SKIP:-}
 for b in $(echo "$only,$skip" | tr ',' ' '); do
     case $b in
-        inference|framediff|selfie|matte|quality) ;;
-        *) echo "bench: unknown benchmark '$b' in BENCH_ONLY/BENCH_SKIP (known: inference, framediff, selfie, matte, quality)" >&2
+        inference|framediff|selfie|matte|rvm|quality) ;;
+        *) echo "bench: unknown benchmark '$b' in BENCH_ONLY/BENCH_SKIP (known: inference, framediff, selfie, matte, rvm, quality)" >&2
            exit 2 ;;
     esac
 done
@@ -80,6 +85,10 @@ fi
 if wanted matte; then
     echo
     "$PY" "$here/bench_matte.py" "$build" || status=1
+fi
+if wanted rvm; then
+    echo
+    "$PY" "$here/bench_rvm.py" --build "$build" || status=1
 fi
 if wanted quality; then
     echo

@@ -147,6 +147,11 @@ int nn_engine_run(NnEngine *e)
     return 0;
 }
 
+const double *nn_engine_op_ms(const NnEngine *e)
+{
+    return e && e->cls->op_ms ? e->cls->op_ms(e->exec) : NULL;
+}
+
 void nn_engine_reset(NnEngine *e)
 {
     for (int s = 0; s < e->num_states; s++)

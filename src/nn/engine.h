@@ -32,6 +32,13 @@
  * into the op before it, so it is slower). The reference always does. */
 #define NN_ENGINE_EXPOSE_ALL 1u
 
+/* Time every op of each run (nn_engine_op_ms), for benchmarks. XNNPACK
+ * then runs each op as a runtime of its own (no fusion across ops, every
+ * op output in an engine buffer of its own instead of XNNPACK's shared
+ * workspace), so a profiled run is slower than a plain one; run() stays
+ * free of allocation. Engines that do not profile ignore the flag. */
+#define NN_ENGINE_PROFILE 2u
+
 /* What an engine implements. The wrapper calls create only with a graph
  * nn_graph_validate() accepted whose activations are all FLOAT32, and
  * calls nothing concurrently on one executor. */
@@ -51,6 +58,11 @@ typedef struct NnEngineClass {
     int (*run)(void *exec);
     /* Frees exec; accepts NULL. */
     void (*destroy)(void *exec);
+    /* Optional (NULL: the engine does not profile). With
+     * NN_ENGINE_PROFILE: milliseconds spent in each op of the graph during
+     * the last run, g->num_ops values in op order (zeros before the first
+     * run); NULL without the flag. Stable. */
+    const double *(*op_ms)(void *exec);
 } NnEngineClass;
 
 extern const NnEngineClass nn_engine_xnnpack;
@@ -87,6 +99,11 @@ const float *nn_engine_tensor(const NnEngine *e, int tensor);
  * Returns 0, or the engine's BACKDROP_E* code (the state is then left as
  * it was before the run). */
 int nn_engine_run(NnEngine *e);
+
+/* With NN_ENGINE_PROFILE, on an engine that profiles: the milliseconds
+ * of each op (g->ops[i]) in the last run, num_ops values; NULL otherwise
+ * (no flag, or an engine without profiling: the reference). */
+const double *nn_engine_op_ms(const NnEngine *e);
 
 /* Zeroes every state input: the next run is a first frame again (a new
  * clip, a new frame size). */

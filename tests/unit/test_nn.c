@@ -24,6 +24,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <pthreadpool.h>
 
@@ -1031,11 +1032,9 @@ static int test_nn_concat(void)
     return UNIT_PASS;
 }
 
-/* XNNPACK runs the ops it has in runtimes and CONCAT/SLICE in C between
- * them: a graph that alternates, with a tensor read across two steps and a
- * constant operand, against the reference; and every intermediate tensor
- * exposed (each a buffer of its own) alike. */
-static int test_nn_mixed_steps(void)
+/* Ops XNNPACK has and ops it lacks (CONCAT, SLICE) in turn, with a tensor
+ * read across two steps and a constant operand. */
+static NnGraph *mixed_steps_graph(uint32_t *seed)
 {
     NnGraph *g = graph_new();
     IN_T(g) = add_act(g, 1, 4, 5, 3);
@@ -1044,8 +1043,7 @@ static int test_nn_mixed_steps(void)
     int cat = add_act(g, 1, 4, 5, 6);
     add_op(g, NN_OP_CONCAT, IN_T(g), sq, -1, cat);
     int shape[4] = { 1, 1, 1, 6 };
-    uint32_t seed = 31;
-    int k = add_const(g, 4, shape, &seed, -1.0f, 1.0f);
+    int k = add_const(g, 4, shape, seed, -1.0f, 1.0f);
     int sum = add_act(g, 1, 4, 5, 6);
     add_op(g, NN_OP_ADD, cat, k, -1, sum);
     int part = add_act(g, 1, 3, 5, 4);
@@ -1059,6 +1057,16 @@ static int test_nn_mixed_steps(void)
     s2->begin[1] = 1;
     OUT_T(g) = add_act(g, 1, 3, 5, 7);
     add_op(g, NN_OP_CONCAT, tail, x3, -1, OUT_T(g));
+    return g;
+}
+
+/* XNNPACK runs the ops it has in runtimes and CONCAT/SLICE in C between
+ * them: the alternating graph against the reference; and every
+ * intermediate tensor exposed (each a buffer of its own) alike. */
+static int test_nn_mixed_steps(void)
+{
+    uint32_t seed = 31;
+    NnGraph *g = mixed_steps_graph(&seed);
     TRY(run_both(g, 32, -2.0f, 2.0f, "mixed steps", NULL, NULL));
     /* The same with every tensor exposed: each op's output in its buffer. */
     NnEngine *r = reference_new(g), *x = xnn_new(g, NULL, 1);
@@ -1280,6 +1288,67 @@ static int test_nn_small_network(void)
     memcpy(first, nn_engine_output(fused, 0), g->tensors[OUT_T(g)].count * sizeof(float));
     CHECK_INT(nn_engine_run(fused), 0);
     CHECK(!memcmp(first, nn_engine_output(fused, 0), g->tensors[OUT_T(g)].count * sizeof(float)), "rerun differs");
+    return UNIT_PASS;
+}
+
+/* ---- profiling ------------------------------------------------------------ */
+
+static double monotonic_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
+/* NN_ENGINE_PROFILE on XNNPACK (2-thread pool): one time per op, zero
+ * before the first run, each > 0 after a run (every op timed on its own,
+ * not a step's time put on its first op), adding up to no more than the
+ * run around them (the last run's times, not a running total), and the
+ * same output as a plain engine. Without the flag, and on the reference,
+ * there are no times. */
+static int check_profile(const NnGraph *g, uint32_t seed, const char *what)
+{
+    NnEngine *plain = xnn_new(g, NULL, 0);
+    NnEngine *prof = engine_new("xnnpack", g, pool_new(2), NN_ENGINE_PROFILE);
+    NnEngine *ref = engine_new("reference", g, NULL, NN_ENGINE_PROFILE);
+    CHECK(plain && prof && ref, "%s: engines", what);
+    CHECK(!nn_engine_op_ms(plain), "%s: times without NN_ENGINE_PROFILE", what);
+    CHECK(!nn_engine_op_ms(ref), "%s: the reference does not profile", what);
+    const double *ms = nn_engine_op_ms(prof);
+    CHECK(ms, "%s: no times with NN_ENGINE_PROFILE", what);
+    for (int i = 0; i < g->num_ops; i++)
+        CHECK(ms[i] == 0.0, "%s: op %d: %g ms before any run", what, i, ms[i]);
+
+    const NnTensor *in = &g->tensors[IN_T(g)];
+    float *data = random_floats(in->count, &seed, -2.0f, 2.0f);
+    memcpy(nn_engine_input(plain, 0), data, in->count * sizeof(float));
+    memcpy(nn_engine_input(prof, 0), data, in->count * sizeof(float));
+    CHECK_INT(nn_engine_run(plain), 0);
+    for (int run = 0; run < 3; run++) {
+        double t0 = monotonic_ms();
+        CHECK_INT(nn_engine_run(prof), 0);
+        double wall = monotonic_ms() - t0, sum = 0.0;
+        for (int i = 0; i < g->num_ops; i++) {
+            CHECK(ms[i] > 0.0 && isfinite(ms[i]), "%s: run %d: op %d (%s) has %g ms", what, run, i,
+                  nn_op_name(g->ops[i].type), ms[i]);
+            sum += ms[i];
+        }
+        CHECK(sum <= wall + 1e-6, "%s: run %d: the ops add up to %.6f ms, more than the run's %.6f ms", what, run,
+              sum, wall);
+    }
+    CHECK(nn_engine_op_ms(prof) == ms, "%s: the times moved", what);
+    double err = rel_error(nn_engine_output(prof, 0), nn_engine_output(plain, 0), g->tensors[OUT_T(g)].count);
+    CHECK(err <= XNN_TOLERANCE, "%s: profiled output differs from the plain engine's by %.3g", what, err);
+    return UNIT_PASS;
+}
+
+/* A network XNNPACK would fuse (clamps into convolutions), and the graph
+ * of runtimes and C steps in turn. */
+static int test_nn_profile(void)
+{
+    uint32_t seed = 2024;
+    TRY(check_profile(mini_network(&seed), 5, "mini network"));
+    TRY(check_profile(mixed_steps_graph(&seed), 6, "mixed steps"));
     return UNIT_PASS;
 }
 
@@ -1735,6 +1804,7 @@ const UnitTest nn_tests[] = {
     UNIT_TEST(nn_mixed_steps),
     UNIT_TEST(nn_resize_bilinear),
     UNIT_TEST(nn_small_network),
+    UNIT_TEST(nn_profile),
     UNIT_TEST(nn_malformed_graphs),
     UNIT_TEST(nn_golden_general),
     UNIT_TEST(nn_golden_landscape),

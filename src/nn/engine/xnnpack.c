@@ -24,12 +24,21 @@
  * Memory handed to XNNPACK (constants and external buffers) is padded by
  * XNN_EXTRA_BYTES: its kernels may read (never write) that far past the end
  * of an operand.
+ *
+ * Profiling (NN_ENGINE_PROFILE): this XNNPACK has no profiling of its own
+ * (no xnn_get_runtime_profiling_info), so every op becomes a step of its
+ * own and each step is timed with the monotonic clock around its
+ * xnn_invoke_runtime() (or C op). What crosses steps lives in executor
+ * buffers, so such a run loses XNNPACK's fusions (a clamp into the op
+ * before it) and its shared activation workspace: it is slower than a
+ * plain run, which bench_rvm --profile reports beside the op times.
  */
 #include <math.h>
 #include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <xnnpack.h>
 
@@ -45,6 +54,7 @@ typedef struct XnnStep {
     xnn_runtime_t runtime;    /* NULL: the C op */
     NnGraph c_graph;          /* the C op: its inputs are tensors 0..n-1, its output tensor n */
     int c_tensors[NN_MAX_INPUTS + 1]; /* their tensors in the engine's graph */
+    int first_op;             /* the graph's op the step starts with */
 } XnnStep;
 
 typedef struct NnXnn {
@@ -55,6 +65,7 @@ typedef struct NnXnn {
     float **constants; /* per tensor: executor-owned copy of a constant the runtime uses, or NULL */
     float **synthetic; /* per op: a constant made up for it (zero bias), or NULL */
     int num_ops;
+    double *op_ms;     /* NN_ENGINE_PROFILE (one op a step): per op, ms in the last run; else NULL */
 } NnXnn;
 
 /* ---- XNNPACK initialisation ----------------------------------------------
@@ -508,8 +519,9 @@ static int build_c_step(NnXnn *x, const NnGraph *g, int i, XnnStep *st)
     return 0;
 }
 
-/* The steps: runs of XNNPACK ops between the ops done in C. */
-static int build_steps(Builder *b, int expose_all, pthreadpool_t pool)
+/* The steps: runs of XNNPACK ops between the ops done in C; with
+ * one_op_each (profiling), every op a step. */
+static int build_steps(Builder *b, int expose_all, int one_op_each, pthreadpool_t pool)
 {
     const NnGraph *g = b->g;
     NnXnn *x = b->x;
@@ -525,7 +537,7 @@ static int build_steps(Builder *b, int expose_all, pthreadpool_t pool)
         step_of[t] = -1;
     int steps = 0;
     for (int i = 0; i < g->num_ops; i++) {
-        if (i == 0 || runs_in_c(g->ops[i].type) || runs_in_c(g->ops[i - 1].type))
+        if (i == 0 || one_op_each || runs_in_c(g->ops[i].type) || runs_in_c(g->ops[i - 1].type))
             first_of[steps++] = i;
         step_of[g->ops[i].output] = steps - 1;
     }
@@ -549,6 +561,7 @@ static int build_steps(Builder *b, int expose_all, pthreadpool_t pool)
     }
     for (int s = 0; s < steps && !err; s++) {
         x->num_steps = s + 1;
+        x->steps[s].first_op = first_of[s];
         if (runs_in_c(g->ops[first_of[s]].type))
             err = build_c_step(x, g, first_of[s], &x->steps[s]);
         else
@@ -583,6 +596,7 @@ static void xnnpack_destroy(void *exec)
     free(x->external);
     free(x->constants);
     free(x->synthetic);
+    free(x->op_ms);
     free(x);
 }
 
@@ -601,13 +615,16 @@ static int xnnpack_create(void **exec, const NnGraph *g, pthreadpool_t pool, uns
     x->external = calloc((size_t)g->num_tensors, sizeof(*x->external));
     x->constants = calloc((size_t)g->num_tensors, sizeof(*x->constants));
     x->synthetic = calloc((size_t)g->num_ops, sizeof(*x->synthetic));
-    if (!x->external || !x->constants || !x->synthetic) {
+    int profile = (flags & NN_ENGINE_PROFILE) != 0;
+    if (profile)
+        x->op_ms = calloc((size_t)(g->num_ops ? g->num_ops : 1), sizeof(*x->op_ms));
+    if (!x->external || !x->constants || !x->synthetic || (profile && !x->op_ms)) {
         xnnpack_destroy(x);
         return BACKDROP_ENOMEM;
     }
 
     Builder b = { x, g, NULL };
-    int err = build_steps(&b, (flags & NN_ENGINE_EXPOSE_ALL) != 0, pool);
+    int err = build_steps(&b, (flags & NN_ENGINE_EXPOSE_ALL) != 0, profile, pool);
     if (err) {
         xnnpack_destroy(x);
         return err;
@@ -622,26 +639,45 @@ static float *xnnpack_buffer(void *exec, int t)
     return x->external[t];
 }
 
+static double now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
+static int run_step(NnXnn *x, XnnStep *st)
+{
+    if (st->runtime)
+        return map_status(xnn_invoke_runtime(st->runtime));
+    const float *in[NN_MAX_INPUTS];
+    int n = st->c_graph.ops[0].num_inputs;
+    for (int k = 0; k < n; k++) {
+        int t = st->c_tensors[k];
+        in[k] = x->external[t] ? x->external[t] : x->constants[t];
+    }
+    nn_reference_eval_op(&st->c_graph, 0, in, x->external[st->c_tensors[n]]);
+    return 0;
+}
+
 static int xnnpack_run(void *exec)
 {
     NnXnn *x = exec;
     for (int i = 0; i < x->num_steps; i++) {
-        XnnStep *st = &x->steps[i];
-        if (st->runtime) {
-            int err = map_status(xnn_invoke_runtime(st->runtime));
-            if (err)
-                return err;
-            continue;
-        }
-        const float *in[NN_MAX_INPUTS];
-        int n = st->c_graph.ops[0].num_inputs;
-        for (int k = 0; k < n; k++) {
-            int t = st->c_tensors[k];
-            in[k] = x->external[t] ? x->external[t] : x->constants[t];
-        }
-        nn_reference_eval_op(&st->c_graph, 0, in, x->external[st->c_tensors[n]]);
+        double t0 = x->op_ms ? now_ms() : 0.0;
+        int err = run_step(x, &x->steps[i]);
+        if (err)
+            return err;
+        if (x->op_ms)
+            x->op_ms[x->steps[i].first_op] = now_ms() - t0;
     }
     return 0;
+}
+
+static const double *xnnpack_op_ms(void *exec)
+{
+    NnXnn *x = exec;
+    return x->op_ms;
 }
 
 const NnEngineClass nn_engine_xnnpack = {
@@ -650,4 +686,5 @@ const NnEngineClass nn_engine_xnnpack = {
     .buffer = xnnpack_buffer,
     .run = xnnpack_run,
     .destroy = xnnpack_destroy,
+    .op_ms = xnnpack_op_ms,
 };

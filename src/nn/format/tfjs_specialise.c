@@ -138,7 +138,8 @@ static int const_new(Spec *S, Val *v, NnDType dtype, int rank, const int32_t *sh
     v->kind = V_CONST;
     v->dtype = dtype;
     v->rank = rank;
-    memcpy(v->shape, shape, (size_t)rank * sizeof(*shape));
+    if (rank > 0) /* a scalar's shape may be NULL, which memcpy must not get */
+        memcpy(v->shape, shape, (size_t)rank * sizeof(*shape));
     v->count = count;
     v->owned = 1;
     if (dtype == NN_DTYPE_FLOAT32)

@@ -22,6 +22,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "../colorspace.h"
 #include "../nn/engine.h"
@@ -79,6 +80,13 @@ typedef struct Rvm {
     int have_good, held;
     double mass_peak;
     long long retries, holds;
+    /* Contention: a thread pool whose workers lose their CPUs to another
+     * process is slower than one thread (XNNPACK's pool spins while it
+     * waits for a worker; one that is descheduled holds up every op). The
+     * fastest network run seen, and how many in a row were far slower. */
+    double best_ms;
+    int slow_runs;
+    int single;                /* the engine runs on the calling thread only now */
 } Rvm;
 
 #define FIELD(f) offsetof(RvmOptions, f)
@@ -190,7 +198,8 @@ static int rvm_init(void *opaque, const BdEnv *env, const BdShape *shape, BdMatt
         bd_log(env->log, BACKDROP_LOG_ERROR, "rvm: %s", err);
         return ret;
     }
-    ret = nn_engine_create(&r->engine, nn_engine_find(engine_choices[r->opts.engine]), &r->graph, env->pool, 0);
+    ret = nn_engine_create(&r->engine, nn_engine_find(engine_choices[r->opts.engine]), &r->graph,
+                           r->single ? NULL : env->pool, 0);
     if (ret < 0) {
         bd_log(env->log, BACKDROP_LOG_ERROR, "rvm: engine %s cannot run the network for %dx%d at ratio %g",
                engine_choices[r->opts.engine], r->up_w, r->up_h, (double)r->ratio);
@@ -228,6 +237,8 @@ static int rvm_init(void *opaque, const BdEnv *env, const BdShape *shape, BdMatt
     r->have_good = r->held = 0;
     r->mass_peak = 0;
     r->retries = r->holds = 0;
+    r->best_ms = 0;
+    r->slow_runs = 0;
     ret = bd_picture_alloc(&r->fg, shape->format, shape->width, shape->height);
     if (ret < 0)
         return ret;
@@ -405,11 +416,61 @@ static void alpha_rows(void *opaque, int first, int rows)
 
 /* One inference, its alpha into the matte (stored orientation), and the
  * alpha's area in pixels. */
+static double clock_ms(clockid_t clock)
+{
+    struct timespec ts;
+    clock_gettime(clock, &ts);
+    return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
+/* Under contention (see Rvm.slow_runs), moves the network to the calling
+ * thread: a new engine on the same graph without the pool, the state
+ * carried over. Once per context: the pool is not tried again. */
+#define CONTENTION_FACTOR 3.0 /* a run this much slower than the fastest, */
+#define CONTENTION_SHARE 0.75 /* or whose threads got less than this share of their CPUs, */
+#define CONTENTION_RUNS 3     /* this many times in a row */
+
+static int leave_pool(Rvm *r, const BdEnv *env)
+{
+    float *state = malloc((r->state_count ? r->state_count : 1) * sizeof(float));
+    if (!state)
+        return BACKDROP_ENOMEM;
+    nn_engine_state_save(r->engine, state);
+    NnEngine *one = NULL;
+    int err = nn_engine_create(&one, nn_engine_find(engine_choices[r->opts.engine]), &r->graph, NULL, 0);
+    if (err < 0) {
+        free(state);
+        return err;
+    }
+    nn_engine_state_load(one, state);
+    free(state);
+    nn_engine_destroy(&r->engine);
+    r->engine = one;
+    r->input = nn_engine_input(one, r->src);
+    r->single = 1;
+    bd_log(env->log, BACKDROP_LOG_WARNING,
+           "rvm: the thread pool did not get its CPUs for %d frames in a row (other processes are using them, "
+           "and the pool's threads then wait for each other); the network goes on on one thread",
+           CONTENTION_RUNS);
+    return 0;
+}
+
 static int infer(Rvm *r, const BdEnv *env, uint8_t *alpha, ptrdiff_t astride, double *mass)
 {
+    double t0 = clock_ms(CLOCK_MONOTONIC), c0 = clock_ms(CLOCK_PROCESS_CPUTIME_ID);
     int err = nn_engine_run(r->engine);
     if (err < 0)
         return err;
+    if (env->pool && !r->single) {
+        /* Busy or spinning, the pool's threads run the whole time when they
+         * have CPUs: the process's CPU time is then about threads x wall. */
+        double ms = clock_ms(CLOCK_MONOTONIC) - t0, cpu = clock_ms(CLOCK_PROCESS_CPUTIME_ID) - c0;
+        size_t threads = pthreadpool_get_threads_count(env->pool);
+        if (r->best_ms <= 0 || ms < r->best_ms)
+            r->best_ms = ms;
+        int slow = ms > CONTENTION_FACTOR * r->best_ms || (threads > 1 && cpu < CONTENTION_SHARE * threads * ms);
+        r->slow_runs = slow ? r->slow_runs + 1 : 0;
+    }
     /* The alpha, upright: straight into the matte, or turned after. */
     AlphaJob aj = { r, r->quarter_turns ? r->upright_alpha : alpha, r->quarter_turns ? r->up_w : astride };
     bd_run_rows(env->pool, alpha_rows, &aj, r->up_h, 1);
@@ -489,6 +550,12 @@ static int rvm_run(void *opaque, const BdEnv *env, BdFrameJob *job)
 {
     Rvm *r = opaque;
     const BackdropFrame *in = job->in;
+    /* Before the frame is written into the engine's input. */
+    if (r->slow_runs >= CONTENTION_RUNS && !r->single) {
+        int err = leave_pool(r, env);
+        if (err < 0)
+            return err;
+    }
     float *tensor = r->quarter_turns ? r->stored : r->input;
     nn_frame_to_tensor_run(&r->to_tensor, in, tensor);
     if (r->quarter_turns)

@@ -177,11 +177,14 @@ static int library_has_method(const char *name)
 static int check_method_options(Job *job)
 {
     const CliOptions *o = &job->opt;
-    /* --seed-compat is the tutorial's framediff; otherwise selfie is the
-     * default, unless the library was built without it (-Dxnnpack=disabled). */
-    job->method = o->method ? o->method : options_library_value(o, "seed-compat") ? "framediff" : "selfie";
+    /* --seed-compat is the tutorial's framediff; otherwise rvm is the
+     * default: the best matte measured (bench/results.csv, quality_rvm vs
+     * quality_default), and at 11 fps at 720p on two CPUs above the 10 fps
+     * a file job needs. The library may be built without the neural
+     * methods (-Dxnnpack=disabled). */
+    job->method = o->method ? o->method : options_library_value(o, "seed-compat") ? "framediff" : METHOD_DEFAULT;
     if (!o->method && !library_has_method(job->method)) {
-        fprintf(stderr, "backdrop: this libbackdrop was built without XNNPACK and has no selfie method; "
+        fprintf(stderr, "backdrop: this libbackdrop was built without XNNPACK and has no neural methods; "
                         "using framediff (pass -m framediff to silence this)\n");
         job->method = "framediff";
     }

@@ -17,6 +17,9 @@
  * landscape model is the fast choice for 16:9. */
 #define MODEL_DEFAULT "general"
 
+/* The method used when -m is absent (tools/backdrop.c says why). */
+#define METHOD_DEFAULT "rvm"
+
 /* spec: "general", "landscape" or a path. On success *data (malloc'ed,
  * caller frees) and *size hold the file, and path (if not NULL) its
  * location. Returns 0 or -1 with a one-line message in err. */

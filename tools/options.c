@@ -49,7 +49,8 @@ static const OptionDef option_table[] = {
       on_error_choices, NULL },
 
     { "method", 'm', OPT_STRING, FIELD(method), "NAME",
-      "segmentation method: selfie (neural, default) or framediff; their options are below",
+      "segmentation method: rvm (video matting, default), selfie (neural segmentation, lighter) or framediff; "
+      "their options are below",
       "Segmentation", 0, 0, NULL, NULL },
     { "model", 0, OPT_STRING, FIELD(model), "general|landscape|FILE",
       "selfie: the model (default: general; landscape is 4x faster on 16:9, less accurate); rvm: a model.json "

@@ -96,12 +96,12 @@ SANITIZER_MARKS = ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer",
                    "runtime error:", "SUMMARY: UndefinedBehaviorSanitizer")
 
 
-def backdrop(*args, stdin_data=None, timeout=90, env=None):
+def backdrop(*args, stdin_data=None, timeout=90, env=None, real_default=False):
     """Runs the binary under test with args (and env: variables to set on
     top of ours); never raises on its exit status, but fails at once on any
-    sanitizer report. Without the selfie models, a run that names no method
-    uses framediff (see default_method)."""
-    cmd = [os.environ["BACKDROP"]] + default_method([str(a) for a in args], env)
+    sanitizer report. A run that names no method uses selfie, or framediff
+    without the selfie models (see default_method)."""
+    cmd = [os.environ["BACKDROP"]] + default_method([str(a) for a in args], env, real_default)
     r = subprocess.run(cmd, input=stdin_data, stdout=subprocess.PIPE,
                        stderr=subprocess.PIPE,
                        stdin=None if stdin_data is not None else subprocess.DEVNULL,
@@ -117,19 +117,27 @@ def backdrop(*args, stdin_data=None, timeout=90, env=None):
 _fallback_noted = []
 
 
-def default_method(args, env=None):
-    """args, with '-m framediff' in front when the selfie models are not
-    installed and args name no method (nor --seed-compat, which implies
-    framediff) and no model environment of their own: the tests that run
-    the default method only check what holds for every method (they are not
-    the selfie tests, which call need_models()), so they still test the
-    program's input, output and errors on a machine without the models."""
+def default_method(args, env=None, real_default=False):
+    """args, with a method in front when they name none (nor --seed-compat,
+    which implies framediff): '-m selfie', the method these tests were
+    written for when it was the default, or '-m framediff' when the selfie
+    models are not installed (the tests that run 'the default method' only
+    check what holds for every method: input, output, errors; they are not
+    the selfie tests, which call need_models()). The program's real default
+    (rvm, heavy under the sanitizers) is tested on its own: real_default
+    passes args unchanged, and so does a build without selfie given an
+    environment of its own (its default is framediff, see
+    default_method_without_selfie)."""
     names_method = any(a in ("-m", "--method", "--seed-compat") or a.startswith("--method=")
                        for a in args)
-    if names_method or env or not models_missing():
+    if names_method or real_default or (env and selfie_missing()):
         return args
+    if env and not selfie_missing():
+        return ["-m", "selfie"] + args
+    if not models_missing():
+        return ["-m", "selfie"] + args
     if not _fallback_noted:
-        print("note: %s; running -m framediff instead of the default method" % models_missing())
+        print("note: %s; running -m framediff instead of selfie" % models_missing())
         _fallback_noted.append(True)
     return ["-m", "framediff"] + args
 
@@ -249,13 +257,13 @@ def is_ffmpeg_log_line(line):
     return re.match(r"^\[[^\]]+ @ 0x[0-9a-f]+\] ", line) is not None
 
 
-def expect_error(args, mentions, rc=1, env=None):
+def expect_error(args, mentions, rc=1, env=None, real_default=False):
     """Runs backdrop expecting it to refuse: exit status rc, exactly one line
     on stderr, starting 'backdrop: ' and containing every string of mentions,
     and no new file anywhere under the work directory (so no output, no
     temporary, no stats file)."""
     before = snapshot()
-    r = backdrop(*args, env=env)
+    r = backdrop(*args, env=env, real_default=real_default)
     check(r.rc == rc, "expected exit status %d\n%s" % (rc, r.describe()))
     check(len(r.lines) == 1, "expected exactly one line on stderr, got %d\n%s"
           % (len(r.lines), r.describe()))
@@ -1305,21 +1313,26 @@ def error_unknown_method():
 
 @test
 def default_method_without_selfie():
-    """In a build without selfie (-Dxnnpack=disabled) the default method is
-    framediff: a run without -m succeeds, saying so in one line on stderr,
-    and -m framediff is silent; -m selfie is an unknown method. With selfie,
-    the default stays selfie even when its model is missing: the run fails
-    on the model, it does not fall back."""
+    """In a build without the neural methods (-Dxnnpack=disabled) the default
+    method is framediff: a run without -m succeeds, saying so in one line on
+    stderr, and -m framediff is silent; -m selfie is an unknown method.
+    With them, the default is rvm even when its model is missing: the run
+    fails on the model (naming rvm and 'make models'), it does not fall
+    back; and --help says rvm is the default."""
     small_clip()
     os.mkdir("empty")
     empty = {"BACKDROP_MODEL_DIR": os.path.abspath("empty")}
     if not selfie_missing():
-        expect_error(["talk.mp4", "-o", "out/x.mkv"], ["general model not found"], env=empty)
+        expect_error(["talk.mp4", "-o", "out/x.mkv"], ["rvm model not found", "make models"], env=empty,
+                     real_default=True)
+        r = backdrop("--help", real_default=True)
+        check(r.rc == 0 and "rvm (video matting, default)" in r.out, "--help does not name rvm the default\n"
+              + r.describe())
         return
-    r = backdrop("talk.mp4", "-o", "out/x.mkv", env=empty)
-    check(r.rc == 0, "the default method failed without selfie\n" + r.describe())
-    check(len(r.lines) == 1 and "selfie" in r.lines[0] and "framediff" in r.lines[0],
-          "expected one line saying framediff replaces selfie\n" + r.describe())
+    r = backdrop("talk.mp4", "-o", "out/x.mkv", env=empty, real_default=True)
+    check(r.rc == 0, "the default method failed without the neural methods\n" + r.describe())
+    check(len(r.lines) == 1 and "neural methods" in r.lines[0] and "framediff" in r.lines[0],
+          "expected one line saying framediff replaces the neural methods\n" + r.describe())
     check(frame_count("out/x.mkv") == frame_count("talk.mp4"), "frames lost")
     backdrop_ok("-m", "framediff", "talk.mp4", "-o", "out/y.mkv")
     expect_error(["-m", "selfie", "talk.mp4", "-o", "out/z.mkv"], ["selfie", "framediff"], rc=2)
@@ -2305,6 +2318,28 @@ def threads_follow_affinity():
             got = library_threads(base + ["--threads", n])
             check(got == 1, "pinned to CPU %d, --threads %d gives the library %d threads"
                   % (cpus[0], n, got))
+    finally:
+        os.sched_setaffinity(0, cpus)
+
+
+@test
+def threads_rvm_all_cpus():
+    """-m rvm gives the library every CPU the process may use (its network is
+    nearly all of a frame), where selfie leaves one to decoding: --stats
+    threads.library is the CPU count by default and with --threads 256,
+    --threads 1 gives 1, and pinned to one CPU it is 1."""
+    need_rvm()
+    make_talk("talk.mp4", size="64x48", seconds=0.2, audio=False)
+    base = ["-q", "-m", "rvm", "talk.mp4", "-o", "null"]
+    cpus = sorted(os.sched_getaffinity(0))
+    got = library_threads(base)
+    print("%d CPUs: rvm's library threads %d" % (len(cpus), got))
+    check(got == len(cpus), "rvm: the library has %d threads on %d CPUs" % (got, len(cpus)))
+    check(library_threads(base + ["--threads", 256]) == len(cpus), "--threads 256 goes beyond the CPUs")
+    check(library_threads(base + ["--threads", 1]) == 1, "--threads 1: the library has more than 1")
+    os.sched_setaffinity(0, {cpus[0]})
+    try:
+        check(library_threads(base) == 1, "pinned to one CPU, rvm's library has more than 1 thread")
     finally:
         os.sched_setaffinity(0, cpus)
 

@@ -763,6 +763,16 @@ static int test_tfjs_spec_errors(void)
     tj_output(tm, "y", "dw");
     TRY(expect_error(tm, &x, 1, BACKDROP_EINVAL, "node dw (DepthwiseConv2dNative): a filter of 4 input channels for an input of 2"));
 
+    /* a bias of another length than the output channels (3, filter HWIO [.., 2, 2]) */
+    tm = error_model(0);
+    tj_const_f(tm, "cf", 4, (int[]){ 3, 3, 2, 2 }, weights(4, 36));
+    tj_const_f(tm, "b3", 1, (int[]){ 3 }, weights(5, 3));
+    tj_node(tm, "conv", "_FusedConv2D", "x,cf,b3");
+    tj_attr_s(tm, "padding", "SAME");
+    tj_attr_strs(tm, "fused_ops", 1, (const char *[]){ "BiasAdd" });
+    tj_output(tm, "y", "conv");
+    TRY(expect_error(tm, &x, 1, BACKDROP_EINVAL, "node conv (_FusedConv2D): a bias of 3 for 2 output channels"));
+
     /* Mean without keep_dims */
     tm = error_model(0);
     tj_const_i(tm, "hw", 1, (int[]){ 2 }, (int32_t[]){ 1, 2 });

@@ -977,6 +977,9 @@ static int op_conv(Spec *S, int depthwise, int fused)
     if (bias) {
         if (bias->rank != 1 || bias->dtype != NN_DTYPE_FLOAT32)
             return fail(S, BACKDROP_EINVAL, "the bias is not a float vector");
+        int64_t channels = depthwise ? (int64_t)w->shape[2] * w->shape[3] : w->shape[3];
+        if ((int64_t)bias->count != channels)
+            return fail(S, BACKDROP_EINVAL, "a bias of %zu for %lld output channels", bias->count, (long long)channels);
         if ((e = const_tensor(S, bias, "bias", &bias_t)))
             return e;
     }

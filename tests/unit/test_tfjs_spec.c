@@ -673,6 +673,11 @@ static int test_tfjs_spec_errors(void)
     tj_output(tm, "y", "c");
     TRY(expect_error(tm, &x, 1, BACKDROP_ENOTSUP, "node c (Cast): not lowered for run-time tensors"));
 
+    /* a signature without outputs */
+    tm = error_model(0);
+    tj_node(tm, "sig", "Sigmoid", "x");
+    TRY(expect_error(tm, &x, 1, BACKDROP_EINVAL, "the model's signature has no outputs"));
+
     /* a Placeholder outside the signature */
     tm = error_model(0);
     tj_node(tm, "p", "Placeholder", NULL);

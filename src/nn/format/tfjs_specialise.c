@@ -1677,6 +1677,8 @@ int tfjs_specialise(const TfjsModel *m, const TfjsFeed *feeds, int num_feeds, Nn
     Spec S = { .m = m, .feeds = feeds, .num_feeds = num_feeds, .g = g, .node = -1, .err = err, .errlen = errlen };
     if (!m || !m->num_nodes || (num_feeds && !feeds) || num_feeds < 0)
         return fail(&S, BACKDROP_EINVAL, "no model or no feeds");
+    if (!m->num_outputs)
+        return fail(&S, BACKDROP_EINVAL, "the model's signature has no outputs");
     /* One feed per signature input. */
     for (int k = 0; k < num_feeds; k++) {
         const TfjsFeed *f = &feeds[k];

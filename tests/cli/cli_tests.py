@@ -316,7 +316,7 @@ def selfie_missing():
     BACKDROP_HAS_SELFIE to 0 in a build configured with -Dxnnpack=disabled
     (the library then has framediff only)."""
     if os.environ.get("BACKDROP_HAS_SELFIE", "1") == "0":
-        return "this build has no selfie method (configured with -Dxnnpack=disabled)"
+        return "this build has no selfie or rvm method (configured with -Dxnnpack=disabled)"
     return None
 
 
@@ -1054,7 +1054,8 @@ def help_lists_every_option():
     check(headings == [g for g, _ in groups], "group headings %s" % headings)
     want = {name: value for name, value in library_options().items() if value[1]}
     if os.environ.get("BACKDROP_HAS_SELFIE", "1") == "0":
-        want.pop("selfie", None)  # not built without XNNPACK
+        for neural in ("selfie", "rvm"):  # not built without XNNPACK
+            want.pop(neural, None)
     check(library == want, "--help lists the library's options as\n%s\nthe library has\n%s"
           % (library, want))
     for name in ("threshold", "softness", "seed-compat", "fit", "color", "rotation") + \
@@ -2899,7 +2900,7 @@ def run_one(name):
             print("SKIP: %s is not on PATH; the tests make their media with it" % tool)
             return EXIT_SKIP
     print("%s: %s" % (name, " ".join((fn.__doc__ or "").split())))
-    if name.startswith("selfie_") and selfie_missing():
+    if name.startswith(("selfie_", "rvm_")) and selfie_missing():
         print("SKIP: %s" % selfie_missing())
         return EXIT_SKIP
     workdir = tempfile.mkdtemp(prefix="backdrop-cli-%s-" % name)
@@ -3318,6 +3319,202 @@ def output_codec_fine_input_clock():
               "%s: codec %s" % (codec, st["codec_name"]))
         check(st["r_frame_rate"] == "25/1", "%s: rate %s" % (codec, st["r_frame_rate"]))
         check(frame_count(out) == 25, "%s: %d frames" % (codec, frame_count(out)))
+
+
+# --------------------------------------------------------------------------
+# 12. rvm: Robust Video Matting (-m rvm)
+#
+# A neural method like selfie (absent from a build without XNNPACK: these
+# tests skip there); its model is the TF.js graph rvm.json and its weights
+# rvm.bin in the model directory (`make models`), or --model DIR/x.json with
+# rvm.bin beside it. The tests that run the network skip without the model.
+
+RVM_FILES = ("rvm.json", "rvm.bin")
+
+
+def need_rvm(model=True):
+    """Skips the test in a build without the neural methods and, when model
+    is set, unless the RVM model is in the model directory."""
+    if selfie_missing():
+        raise Skip(selfie_missing())
+    missing = [f for f in RVM_FILES if not os.path.isfile(os.path.join(model_dir(), f))]
+    if model and missing:
+        raise Skip("the rvm model is not installed (%s missing in %s); fetch it with 'make models' "
+                   "(needs network) or point BACKDROP_MODEL_DIR at it" % (" and ".join(missing), model_dir()))
+
+
+def rvm_matte(src, tag, *args):
+    """The mattes and outputs of one -m rvm run on src (args after the
+    input): PNG sequences tag-m/ and tag-o/, as arrays."""
+    os.mkdir(tag + "-m")
+    os.mkdir(tag + "-o")
+    backdrop_ok(*(["-m", "rvm", src, "-b", "#00b140", "-o", tag + "-o/%03d.png",
+                   "--matte", tag + "-m/%03d.png"] + list(args)))
+    return mattes(tag + "-m"), np.stack([read_png(os.path.join(tag + "-o", n)) for n in listing(tag + "-o")])
+
+
+@test
+def rvm_model_missing():
+    """-m rvm with BACKDROP_MODEL_DIR an empty directory: exit 1, one line
+    'rvm model not found at DIR/rvm.json; fetch it with ... make models',
+    nothing written. A directory whose rvm.json is not the published one:
+    one line naming it, 'checksum mismatch'. Needs no model."""
+    need_rvm(model=False)
+    small_clip()
+    os.mkdir("empty")
+    empty = {"BACKDROP_MODEL_DIR": os.path.abspath("empty")}
+    expect_error(["-m", "rvm", "talk.mp4", "-o", "out/x.mp4"],
+                 ["rvm model not found at %s;" % os.path.join(os.path.abspath("empty"), "rvm.json"),
+                  "fetch it with", "make models"], env=empty)
+    os.mkdir("other")
+    open("other/rvm.json", "w").write('{"format": "graph-model"}\n')
+    expect_error(["-m", "rvm", "talk.mp4", "-o", "out/x.mp4"],
+                 [os.path.join(os.path.abspath("other"), "rvm.json"), "checksum mismatch", "make models"],
+                 env={"BACKDROP_MODEL_DIR": os.path.abspath("other")})
+
+
+@test
+def rvm_model_file_errors():
+    """--model FILE.json for -m rvm, with rvm.bin beside it: a copy of
+    rvm.json cut in half gives one line naming the file, 'model rejected'
+    and 'truncated'; weights cut short name the model and the weight that
+    does not fit; no rvm.bin beside it names the missing DIR/rvm.bin.
+    Nothing is written. The real model.json under another name (model.json)
+    with rvm.bin beside it runs."""
+    need_rvm()
+    small_clip()
+    json_path, bin_path = (os.path.join(model_dir(), f) for f in RVM_FILES)
+    good = open(json_path, "rb").read()
+    weights = open(bin_path, "rb").read()
+    for d in ("half", "short", "alone", "named"):
+        os.mkdir(d)
+    open("half/rvm.json", "wb").write(good[: len(good) // 2])
+    os.symlink(bin_path, "half/rvm.bin")
+    open("short/rvm.json", "wb").write(good)
+    open("short/rvm.bin", "wb").write(weights[:-4])
+    open("alone/rvm.json", "wb").write(good)
+    open("named/model.json", "wb").write(good)
+    os.symlink(bin_path, "named/rvm.bin")
+    for model, mentions in (("half/rvm.json", ["half/rvm.json", "model rejected", "truncated"]),
+                            ("short/rvm.json", ["short/rvm.json", "model rejected", "needs", "bytes"]),
+                            ("alone/rvm.json", ["alone/rvm.bin", "cannot open model"])):
+        expect_error(["-m", "rvm", "--model", model, "talk.mp4", "-o", "out/x.mp4"], mentions)
+    backdrop_ok("-m", "rvm", "--model", "named/model.json", "talk.mp4", "-o", "out/x.mp4")
+    check(frame_count("out/x.mp4") == frame_count("talk.mp4"), "out/x.mp4: %d frames, input %d"
+          % (frame_count("out/x.mp4"), frame_count("talk.mp4")))
+
+
+@test
+def rvm_option_validation():
+    """rvm's options are checked before anything is loaded (an empty model
+    directory here): --downsample-ratio 2 and -0.1 are out of range (0..1),
+    --foreground blue is not one of predicted|original; exit 2, one line
+    naming the option, value and range or choices. --downsample-ratio and
+    --foreground with -m selfie (or framediff) are refused as rvm options."""
+    need_rvm(model=False)
+    small_clip()
+    os.mkdir("empty")
+    empty = {"BACKDROP_MODEL_DIR": os.path.abspath("empty")}
+    for extra, mentions in (
+            (["-m", "rvm", "--downsample-ratio", "2"], ["--downsample-ratio", "2", "0..1"]),
+            (["-m", "rvm", "--downsample-ratio", "-0.1"], ["--downsample-ratio", "-0.1", "0..1"]),
+            (["-m", "rvm", "--foreground", "blue"], ["--foreground", "'blue'", "predicted|original"]),
+            (["-m", "selfie", "--downsample-ratio", "0.5"], ["--downsample-ratio", "only for -m rvm", "selfie"]),
+            (["--foreground", "original", "-m", "selfie"], ["--foreground", "only for -m rvm", "selfie"]),
+            (["-m", "framediff", "--downsample-ratio", "0.5"], ["--downsample-ratio", "only for -m rvm"])):
+        expect_error(extra + ["talk.mp4", "-o", "out/x.mp4"], mentions, rc=2, env=empty)
+
+
+@test
+def rvm_sizes():
+    """-m rvm on synthetic clips of 64x48, 160x90, 256x144 and an odd 97x61
+    (FFV1): every frame has its matte, of the frame's size, and the output
+    has every frame at that size."""
+    need_rvm()
+    os.mkdir("out")
+    for size, frames in (("64x48", 5), ("160x90", 4), ("256x144", 3), ("97x61", 3)):
+        w, h = (int(v) for v in size.split("x"))
+        src = "clip_%s.mkv" % size
+        # testsrc2 and crop keep 4:2:0 sizes even; cropped in RGB they need not be
+        graph = "testsrc2=s=%dx%d:r=25,format=rgb24,crop=%d:%d:0:0,format=yuv420p" % (w + 1, h + 1, w, h)
+        ffmpeg(*(lavfi(graph) + ["-frames:v", frames, "-c:v", "ffv1", src]))
+        st = stream_of(src, "video")
+        check((st["width"], st["height"]) == (w, h), "test media: %s is %dx%d" % (src, st["width"], st["height"]))
+        os.mkdir(size)
+        out = "out/%s.mkv" % size
+        backdrop_ok("-m", "rvm", src, "-b", "#00b140", "-o", out, "--matte", size + "/%03d.png")
+        check(listing(size) == numbered("%03d.png", frames), "%s: mattes %s" % (size, listing(size)))
+        m = mattes(size)
+        check(m.shape == (frames, h, w), "%s: mattes of shape %s" % (size, m.shape))
+        v = stream_of(out, "video")
+        check((v["width"], v["height"]) == (w, h), "%s: output %dx%d" % (size, v["width"], v["height"]))
+        check(frame_count(out) == frames, "%s: output has %d frames, expected %d" % (size, frame_count(out), frames))
+
+
+@test
+def rvm_rotation_stored():
+    """A clip stored 160x96 with a display matrix (rotation -90): the matte
+    comes out in the stored orientation (160x96), and it is the matte of the
+    picture as displayed: turned as the player turns it, it equals (within
+    2 levels) the matte of an upright copy (ffmpeg's autorotation, lossless)
+    run without a matrix, and not the one turned the other way. The output
+    keeps the display matrix."""
+    need_rvm()
+    ffmpeg(*(lavfi("testsrc2=s=160x96:r=25") + ["-frames:v", 6, "-c:v", "libx264", "-qp", 0,
+                                               "-pix_fmt", "yuv420p", "plain.mp4"]))
+    ffmpeg("-i", "plain.mp4", "-c", "copy", "-metadata:s:v:0", "rotate=270", "turned.mp4")
+    check(rotation_of("turned.mp4") == -90, "test media: turned.mp4 has rotation %s, want -90"
+          % rotation_of("turned.mp4"))
+    ffmpeg("-i", "turned.mp4", "-c:v", "libx264", "-qp", 0, "-pix_fmt", "yuv420p", "upright.mp4")
+    st = stream_of("upright.mp4", "video")
+    check((st["width"], st["height"]) == (96, 160) and not rotation_of("upright.mp4"),
+          "test media: upright.mp4 is %dx%d, rotation %s" % (st["width"], st["height"], rotation_of("upright.mp4")))
+    os.mkdir("a")
+    os.mkdir("b")
+    backdrop_ok("-m", "rvm", "turned.mp4", "-b", "#00b140", "-o", "turned_out.mp4", "--matte", "a/%03d.png")
+    backdrop_ok("-m", "rvm", "upright.mp4", "-b", "#00b140", "-o", "null", "--matte", "b/%03d.png")
+    stored, upright = mattes("a").astype(int), mattes("b").astype(int)
+    check(stored.shape == (6, 96, 160), "mattes of the turned clip: %s, expected the stored 96 rows of 160"
+          % (stored.shape,))
+    check(upright.shape == (6, 160, 96), "mattes of the upright clip: %s" % (upright.shape,))
+    check(np.count_nonzero(upright) > 100, "the upright mattes are nearly empty: nothing to compare")
+    for i in range(6):
+        shown = np.rot90(stored[i], k=-1)  # clockwise, as displayed
+        other = np.rot90(stored[i], k=1)
+        d, wrong = np.abs(shown - upright[i]), np.abs(other - upright[i])
+        check(d.max() <= 2, "frame %d: the stored matte turned as displayed differs from the upright "
+              "run's by up to %d (mean %.3f)" % (i, d.max(), d.mean()))
+        check(wrong.max() > 2 * max(2, d.max()), "frame %d: turned the wrong way it agrees as well "
+              "(max %d): the test cannot tell" % (i, wrong.max()))
+    check(rotation_of("turned_out.mp4") == -90, "output rotation %s" % rotation_of("turned_out.mp4"))
+
+
+@test
+def rvm_foreground_soft_only():
+    """--foreground original and predicted (the default) differ only where
+    the matte is soft: an RGB clip (a PNG sequence, so nothing is converted
+    and the composite is per pixel) gives identical mattes, and outputs
+    identical bit for bit wherever the matte is 0 (the background colour
+    there) or 255; where it is soft they differ somewhere."""
+    need_rvm()
+    os.mkdir("in")
+    ffmpeg(*(lavfi("testsrc2=s=128x96:r=25") + ["-frames:v", 5, "-pix_fmt", "rgb24", "in/%03d.png"]))
+    m_orig, orig = rvm_matte("in/%03d.png", "orig", "--foreground", "original")
+    m_pred, pred = rvm_matte("in/%03d.png", "pred")
+    check(m_orig.shape == (5, 96, 128) and orig.shape == (5, 96, 128, 3), "shapes %s, %s"
+          % (m_orig.shape, orig.shape))
+    check(np.array_equal(m_orig, m_pred), "the mattes differ in %d pixels" % np.count_nonzero(m_orig != m_pred))
+    hard = (m_orig == 0) | (m_orig == 255)
+    differ = np.any(orig != pred, axis=3)
+    check(not np.any(differ & hard), "%d pixels of matte 0 or 255 differ between original and predicted"
+          % np.count_nonzero(differ & hard))
+    check(np.count_nonzero(m_orig == 0) > 0, "no matte-0 pixel")
+    assert_colour(orig[m_orig == 0], GREEN, 0, "output where the matte is 0")
+    src = np.stack([read_png("in/" + n) for n in listing("in")])
+    check(np.array_equal(orig[m_orig == 255], src[m_orig == 255]), "matte 255 is not the frame's own pixel")
+    soft = ~hard
+    check(np.count_nonzero(soft) > 0, "no soft matte pixel: nothing to compare")
+    check(np.count_nonzero(differ & soft) > 0, "the predicted foreground changed no soft pixel")
 
 
 def main(argv):

@@ -1,6 +1,7 @@
 #!/bin/sh
-# Fuzzes the TF.js graph-model reader: writes the seed corpus (the unit
-# tests' tiny model, tfjs_tiny.h) into WORKDIR, then runs the fuzzer for
+# Fuzzes the TF.js graph-model reader and specialiser: writes the seed
+# corpus (the unit tests' tiny model, tfjs_tiny.h, and the specialiser
+# tests' models, tfjs_builder.h) into WORKDIR, then runs the fuzzer for
 # SECONDS.
 # Usage: run_tfjs.sh FUZZER SEEDGEN SECONDS SEED WORKDIR
 set -eu

@@ -13,6 +13,7 @@ static const UnitTest *const suites[] = {
     graph_tests,
     tflite_tests,
     tfjs_tests,
+    tfjs_spec_tests,
     rvm_tests,
 #if BD_HAVE_XNNPACK /* unit/test_nn.c is built only with XNNPACK */
     nn_tests,

@@ -15,6 +15,7 @@ extern const UnitTest colorspace_tests[];
 extern const UnitTest graph_tests[];
 extern const UnitTest tflite_tests[];
 extern const UnitTest tfjs_tests[];
+extern const UnitTest tfjs_spec_tests[];
 extern const UnitTest rvm_tests[];
 extern const UnitTest nn_tests[];
 extern const UnitTest resample_tests[];

@@ -264,11 +264,6 @@ static void count_rows(void *arg, int first, int rows)
         seen->count[y]++;
 }
 
-static void release_pool(void *p)
-{
-    pthreadpool_destroy(p);
-}
-
 /* The pool size of a context is capped at the usable CPUs, so the context
  * tests may run on one thread; here pools of any size are made directly:
  * every row is covered exactly once and slices start on 'align'. */

@@ -14,6 +14,7 @@
 #include "nn/engine.h"
 #include "nn/graph.h"
 #include "suites.h"
+#include "util.h"
 
 /* ---- graphs in test memory ------------------------------------------------ */
 
@@ -445,17 +446,6 @@ static int test_engine_find_by_name(void)
     nn_engine_destroy(&e);
     nn_engine_destroy(NULL);
     return UNIT_PASS;
-}
-
-static void release_engine(void *p)
-{
-    NnEngine *e = p;
-    nn_engine_destroy(&e);
-}
-
-static void release_pool(void *p)
-{
-    pthreadpool_destroy(p);
 }
 
 /* Three frames on every engine (XNNPACK also on a 2-thread pool): the state

@@ -208,17 +208,6 @@ static double elementwise_error(const float *got, const float *want, size_t n)
 
 /* ---- executors, released after the test ----------------------------------- */
 
-static void release_engine(void *p)
-{
-    NnEngine *e = p;
-    nn_engine_destroy(&e);
-}
-
-static void release_pool(void *p)
-{
-    pthreadpool_destroy(p);
-}
-
 static pthreadpool_t pool_new(size_t threads)
 {
     pthreadpool_t pool = pthreadpool_create(threads);
@@ -1496,11 +1485,6 @@ static float *read_golden(const char *file, size_t count)
         return NULL;
     }
     return data;
-}
-
-static void release_graph(void *p)
-{
-    nn_graph_free(p);
 }
 
 /* Loads a model into g (freed after the test). UNIT_SKIP when the model

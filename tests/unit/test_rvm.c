@@ -28,26 +28,6 @@
 
 /* ---- model and goldens ------------------------------------------------- */
 
-static void release_model(void *m)
-{
-    tfjs_model_free(m);
-}
-
-static void release_graph(void *g)
-{
-    nn_graph_free(g);
-}
-
-static void release_engine(void *e)
-{
-    nn_engine_destroy((NnEngine **)&e);
-}
-
-static void release_pool(void *p)
-{
-    pthreadpool_destroy(p);
-}
-
 /* The RVM model read (freed after the test); UNIT_SKIP when absent. */
 static int load_rvm(TfjsModel **out)
 {
@@ -61,7 +41,7 @@ static int load_rvm(TfjsModel **out)
     const uint8_t *shards[1] = { bin };
     int rc = tfjs_model_read(m, json, jsize, shards, &bsize, 1, err, sizeof(err));
     CHECK(rc == 0, "%s: %s (%d)", jpath, err, rc);
-    unit_defer(release_model, m);
+    unit_defer(release_tfjs_model, m);
     *out = m;
     return UNIT_PASS;
 }
@@ -222,14 +202,6 @@ static int test_rvm_goldens_xnnpack(void)
 
 /* ---- the specialised graph's structure --------------------------------- */
 
-static int count_ops(const NnGraph *g, NnOpType type)
-{
-    int n = 0;
-    for (int k = 0; k < g->num_ops; k++)
-        n += g->ops[k].type == type;
-    return n;
-}
-
 static int check_shape(const NnGraph *g, const char *input, int h, int w, int c)
 {
     int port = nn_graph_find_input(g, input);
@@ -250,7 +222,7 @@ static int test_rvm_specialised_graph(void)
     TRY(load_rvm(&m));
     NnGraph *g;
     TRY(build(m, 320, 176, 0.5f, &g));
-    CHECK_INT(count_ops(g, NN_OP_PAD), 0);
+    CHECK_INT(graph_count_ops(g, NN_OP_PAD), 0);
     int dilated = 0, explicit_pads = 0;
     for (int k = 0; k < g->num_ops; k++) {
         const NnOp *op = &g->ops[k];
@@ -266,10 +238,10 @@ static int test_rvm_specialised_graph(void)
     }
     CHECK_INT(dilated, 3);
     CHECK_INT(explicit_pads, 16); /* the file's 16 Pads */
-    CHECK_INT(count_ops(g, NN_OP_HARD_SWISH), 20);
-    CHECK_INT(count_ops(g, NN_OP_RESIZE_BILINEAR), 7);
-    CHECK_INT(count_ops(g, NN_OP_TANH), 4);
-    CHECK_INT(count_ops(g, NN_OP_DIV), 1);
+    CHECK_INT(graph_count_ops(g, NN_OP_HARD_SWISH), 20);
+    CHECK_INT(graph_count_ops(g, NN_OP_RESIZE_BILINEAR), 7);
+    CHECK_INT(graph_count_ops(g, NN_OP_TANH), 4);
+    CHECK_INT(graph_count_ops(g, NN_OP_DIV), 1);
     CHECK_INT(g->num_states, 4);
     TRY(check_shape(g, "src", 176, 320, 3));
     TRY(check_shape(g, "r1i", 44, 80, 16));
@@ -290,8 +262,8 @@ static int test_rvm_specialised_graph(void)
 
     NnGraph *one;
     TRY(build(m, 256, 144, 1.0f, &one));
-    CHECK_INT(count_ops(one, NN_OP_RESIZE_BILINEAR), 4); /* decoder only: no src resize, no refiner */
-    CHECK_INT(count_ops(one, NN_OP_DIV), 0);
+    CHECK_INT(graph_count_ops(one, NN_OP_RESIZE_BILINEAR), 4); /* decoder only: no src resize, no refiner */
+    CHECK_INT(graph_count_ops(one, NN_OP_DIV), 0);
     TRY(check_shape(one, "r4i", 9, 16, 64));
     /* The channel moves left after folding (src/nn/optimise.c), at the
      * benchmark's size: the splits of the LR-ASPP output, the
@@ -301,8 +273,8 @@ static int test_rvm_specialised_graph(void)
     CHECK_INT(nn_rvm_build(cut, m, 640, 360, 0.75f, NN_RVM_COEFFICIENTS, err, sizeof(err)), 0);
     unit_defer(release_graph, cut);
     printf("    640x360 ratio 0.75, to the coefficients: %d ops, %d CONCAT, %d SLICE, %d CONV_2D, %d ADD\n",
-           cut->num_ops, count_ops(cut, NN_OP_CONCAT), count_ops(cut, NN_OP_SLICE), count_ops(cut, NN_OP_CONV_2D),
-           count_ops(cut, NN_OP_ADD));
+           cut->num_ops, graph_count_ops(cut, NN_OP_CONCAT), graph_count_ops(cut, NN_OP_SLICE),
+           graph_count_ops(cut, NN_OP_CONV_2D), graph_count_ops(cut, NN_OP_ADD));
     NnGraph *c;
     TRY(build(m, 640, 360, 0.25f, &c));
     TRY(check_shape(c, "r1i", 45, 80, 16));

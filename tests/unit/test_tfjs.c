@@ -26,15 +26,10 @@
 
 /* ---- helpers ----------------------------------------------------------- */
 
-static void free_model(void *m)
-{
-    tfjs_model_free(m);
-}
-
 static TfjsModel *new_model(void)
 {
     TfjsModel *m = unit_alloc(sizeof(*m));
-    unit_defer(free_model, m);
+    unit_defer(release_tfjs_model, m);
     return m;
 }
 

@@ -38,16 +38,11 @@
         SKIP("model %s not found (set BACKDROP_MODEL_DIR or run scripts/fetch-models.sh)",     \
              var##_path)
 
-static void free_graph(void *g)
-{
-    nn_graph_free(g);
-}
-
 /* A graph released after the test. */
 static NnGraph *new_graph(void)
 {
     NnGraph *g = unit_alloc(sizeof(*g));
-    unit_defer(free_graph, g);
+    unit_defer(release_graph, g);
     return g;
 }
 

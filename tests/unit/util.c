@@ -7,6 +7,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "nn/engine.h"
+#include "nn/format/tfjs.h"
+
 static int is_packed(BackdropPixelFormat fmt)
 {
     return fmt == BACKDROP_PIXFMT_RGB24 || fmt == BACKDROP_PIXFMT_BGR24;
@@ -181,6 +184,35 @@ int context_set_int(BackdropContext *ctx, const char *name, int value)
     char text[32];
     snprintf(text, sizeof(text), "%d", value);
     return backdrop_set_option(ctx, name, text);
+}
+
+void release_graph(void *graph)
+{
+    nn_graph_free(graph);
+}
+
+void release_engine(void *engine)
+{
+    NnEngine *e = engine;
+    nn_engine_destroy(&e);
+}
+
+void release_pool(void *pool)
+{
+    pthreadpool_destroy(pool);
+}
+
+void release_tfjs_model(void *model)
+{
+    tfjs_model_free(model);
+}
+
+int graph_count_ops(const NnGraph *g, NnOpType type)
+{
+    int n = 0;
+    for (int k = 0; k < g->num_ops; k++)
+        n += g->ops[k].type == type;
+    return n;
 }
 
 void model_file_path(char *buf, size_t len, const char *file)

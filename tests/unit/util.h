@@ -11,6 +11,7 @@
 
 #include "backdrop/backdrop.h"
 #include "harness.h"
+#include "nn/graph.h"
 
 /* Padding added to every row, odd on purpose: code that assumes
  * stride == row size reads the wrong pixels. */
@@ -64,6 +65,17 @@ void fill_random(const BackdropFrame *f, uint32_t *state);
 int reference_grey(int dr, int dg, int db);
 /* round((a*f + (255-a)*b) / 255), halves rounded up, computed in double. */
 int reference_blend(int f, int b, int a);
+
+/* unit_defer() callbacks for the network layer: nn_graph_free(graph),
+ * nn_engine_destroy(&engine), pthreadpool_destroy(pool),
+ * tfjs_model_free(model). */
+void release_graph(void *graph);
+void release_engine(void *engine);
+void release_pool(void *pool);
+void release_tfjs_model(void *model);
+
+/* How many ops of g have this type. */
+int graph_count_ops(const NnGraph *g, NnOpType type);
 
 /* The path of a model in the cache:
  * ${BACKDROP_MODEL_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/backdrop/models}/file */

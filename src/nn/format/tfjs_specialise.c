@@ -224,6 +224,12 @@ static int want_tensor(Spec *S, int k, int rank, const char *role, Val **out)
     if (v->kind == V_PENDING)
         return fail(S, BACKDROP_EINVAL, "the %s is input '%s', whose shape is not known (give it one)", role,
                     S->feeds[v->feed].name);
+    if (v->kind == V_S2B)
+        return fail(S, BACKDROP_ENOTSUP,
+                    "the %s is a SpaceToBatchND output, which only a plain VALID depthwise convolution may read", role);
+    if (v->kind == V_S2B_CONV)
+        return fail(S, BACKDROP_ENOTSUP,
+                    "the %s is a SpaceToBatchND convolution, which only its BatchToSpaceND may read", role);
     if (v->kind != V_TENSOR)
         return fail(S, BACKDROP_ENOTSUP, "the %s is not a run-time tensor", role);
     if (rank && S->g->tensors[v->tensor].rank != rank)
@@ -762,10 +768,8 @@ static int op_binary(Spec *S, const char *tf)
         return fold_binary(S, tf, a, b);
     for (int k = 0; k < 2; k++) {
         Val *v = k ? b : a;
-        if (v->kind == V_PENDING)
-            return want_tensor(S, k, 0, "operand", &v);
         if (v->kind != V_CONST && v->kind != V_TENSOR)
-            return fail(S, BACKDROP_ENOTSUP, "operand %d is not a tensor", k);
+            return want_tensor(S, k, 0, "operand", &v);
     }
     NnOpType type;
     int commutes = 1;
@@ -828,12 +832,16 @@ static int64_t window_out(NnPadding p, int64_t in, int64_t eff_k, int64_t s)
 }
 
 /* The filter of a convolution from TF's HWIO [kh, kw, cin, cout] to the
- * IR's OHWI, or a depthwise HWCM kept as [1, kh, kw, C*M]. */
-static int conv_filter(Spec *S, const Val *w, int depthwise, int *t)
+ * IR's OHWI, or a depthwise HWCM kept as [1, kh, kw, C*M], for an input
+ * of in_c channels (cin or C; a depthwise filter of another C would be
+ * read as another depth multiplier). */
+static int conv_filter(Spec *S, const Val *w, int depthwise, int32_t in_c, int *t)
 {
     if (w->dtype != NN_DTYPE_FLOAT32 || w->rank != 4)
         return fail(S, BACKDROP_EINVAL, "the filter is not a float tensor of rank 4");
     int32_t kh = w->shape[0], kw = w->shape[1], ci = w->shape[2], co = w->shape[3];
+    if (ci != in_c)
+        return fail(S, BACKDROP_EINVAL, "a filter of %d input channels for an input of %d", ci, in_c);
     float *data = malloc((w->count ? w->count : 1) * sizeof(float));
     if (!data)
         return BACKDROP_ENOMEM;
@@ -862,21 +870,38 @@ static int emit_conv(Spec *S, NnOpType type, int src, NnPadding p, const int pad
     int pads[4] = { 0, 0, 0, 0 };
     if (pads_in)
         memcpy(pads, pads_in, sizeof(pads));
-    /* A PAD right before a VALID window is the window's padding. */
+    int32_t kh = g->tensors[filter].shape[1], kw = g->tensors[filter].shape[2];
+    int64_t eff_h = (int64_t)(kh - 1) * dil_h + 1, eff_w = (int64_t)(kw - 1) * dil_w + 1;
+    /* A PAD right before a VALID window is the window's padding, as far
+     * as the window reaches (explicit pads are at most eff - 1 a side). */
     if (p == NN_PAD_VALID) {
         for (int k = 0; k < g->num_ops; k++) {
             const NnOp *pad = &g->ops[k];
             if (pad->type == NN_OP_PAD && pad->output == src) {
-                pads[0] += pad->pad_top, pads[1] += pad->pad_bottom;
-                pads[2] += pad->pad_left, pads[3] += pad->pad_right;
-                src = pad->inputs[0];
+                if (pads[0] + pad->pad_top < eff_h && pads[1] + pad->pad_bottom < eff_h &&
+                    pads[2] + pad->pad_left < eff_w && pads[3] + pad->pad_right < eff_w) {
+                    pads[0] += pad->pad_top, pads[1] += pad->pad_bottom;
+                    pads[2] += pad->pad_left, pads[3] += pad->pad_right;
+                    src = pad->inputs[0];
+                }
                 break;
             }
         }
     }
+    if (pads[0] >= eff_h || pads[1] >= eff_h || pads[2] >= eff_w || pads[3] >= eff_w) {
+        /* Beyond the window's reach: a PAD of its own, then VALID. */
+        const NnTensor *t = &g->tensors[src];
+        int32_t shape[4] = { t->shape[0], t->shape[1] + pads[0] + pads[1], t->shape[2] + pads[2] + pads[3],
+                             t->shape[3] };
+        NnOp pad = { .type = NN_OP_PAD, .num_inputs = 1, .inputs = { src }, .pad_top = pads[0],
+                     .pad_bottom = pads[1], .pad_left = pads[2], .pad_right = pads[3] };
+        int e = emit(S, &pad, 4, shape, 0);
+        if (e)
+            return e;
+        src = out_val(S, 0)->tensor;
+        memset(pads, 0, sizeof(pads));
+    }
     const NnTensor *in = &g->tensors[src], *w = &g->tensors[filter];
-    int32_t kh = w->shape[1], kw = w->shape[2];
-    int64_t eff_h = (int64_t)(kh - 1) * dil_h + 1, eff_w = (int64_t)(kw - 1) * dil_w + 1;
     int explicit_pads = pads[0] || pads[1] || pads[2] || pads[3];
     int64_t oh = explicit_pads ? window_out(NN_PAD_VALID, (int64_t)in->shape[1] + pads[0] + pads[1], eff_h, stride_h)
                                : window_out(p, in->shape[1], eff_h, stride_h);
@@ -947,11 +972,14 @@ static int op_conv(Spec *S, int depthwise, int fused)
     if ((e = want_tensor(S, 0, 4, "input", &x)))
         return e;
     int filter, bias_t = -1;
-    if ((e = conv_filter(S, w, depthwise, &filter)))
+    if ((e = conv_filter(S, w, depthwise, S->g->tensors[x->tensor].shape[3], &filter)))
         return e;
     if (bias) {
         if (bias->rank != 1 || bias->dtype != NN_DTYPE_FLOAT32)
             return fail(S, BACKDROP_EINVAL, "the bias is not a float vector");
+        int64_t channels = depthwise ? (int64_t)w->shape[2] * w->shape[3] : w->shape[3];
+        if ((int64_t)bias->count != channels)
+            return fail(S, BACKDROP_EINVAL, "a bias of %zu for %lld output channels", bias->count, (long long)channels);
         if ((e = const_tensor(S, bias, "bias", &bias_t)))
             return e;
     }
@@ -998,6 +1026,9 @@ static int op_batch_to_space(Spec *S)
         return e;
     if (block->count != 2 || crops->count != 4 || block->i[0] != x->block[0] || block->i[1] != x->block[1])
         return fail(S, BACKDROP_ENOTSUP, "block shape differs from its SpaceToBatchND's");
+    for (int k = 0; k < 4; k++)
+        if (crops->i[k] < 0 || crops->i[k] > 64)
+            return fail(S, BACKDROP_ENOTSUP, "crop %d", crops->i[k]);
     /* On the padded input, the batched VALID convolution equals a VALID
      * convolution dilated by the block; crops at the end remove what the
      * extra padding at the end added, crops at the start are not lowered. */
@@ -1009,11 +1040,11 @@ static int op_batch_to_space(Spec *S)
     int conv = x->conv_node, self = S->node;
     /* Read the convolution's filter as its own node does. */
     S->node = conv;
-    Val *w;
+    Val *w = NULL;
     if ((e = want_const(S, 1, 0, "filter", &w)))
         return e;
     int filter;
-    e = conv_filter(S, w, 1, &filter);
+    e = conv_filter(S, w, 1, S->g->tensors[src].shape[3], &filter);
     S->node = self;
     if (e)
         return e;
@@ -1383,6 +1414,16 @@ static int op_const(Spec *S)
     return 0;
 }
 
+/* A node all of whose outputs are dead: a control input from it is dead.
+ * One from a Switch (one side always live) never is. */
+static int node_dead(const Spec *S, int node)
+{
+    for (int k = 0; k < S->num_out[node]; k++)
+        if (S->vals[S->first[node] + k].kind != V_DEAD)
+            return 0;
+    return 1;
+}
+
 /* Lowers S->node: its Val(s) from its inputs' ones. */
 static int lower(Spec *S)
 {
@@ -1390,6 +1431,16 @@ static int lower(Spec *S)
     const char *op = n->op;
     int nin = num_data_inputs(n);
 
+    /* A dead control input makes the node dead, constants included (a
+     * v1 cond's constants hang on its pivots); only Merge looks past dead
+     * inputs. */
+    for (int j = 0; strcmp(op, "Merge") && j < n->num_inputs; j++) {
+        if (n->inputs[j].control && node_dead(S, n->inputs[j].node)) {
+            for (int k = 0; k < S->num_out[S->node]; k++)
+                out_val(S, k)->kind = V_DEAD;
+            return 0;
+        }
+    }
     if (!strcmp(op, "Const"))
         return op_const(S);
     if (!strcmp(op, "Placeholder"))
@@ -1626,6 +1677,8 @@ int tfjs_specialise(const TfjsModel *m, const TfjsFeed *feeds, int num_feeds, Nn
     Spec S = { .m = m, .feeds = feeds, .num_feeds = num_feeds, .g = g, .node = -1, .err = err, .errlen = errlen };
     if (!m || !m->num_nodes || (num_feeds && !feeds) || num_feeds < 0)
         return fail(&S, BACKDROP_EINVAL, "no model or no feeds");
+    if (!m->num_outputs)
+        return fail(&S, BACKDROP_EINVAL, "the model's signature has no outputs");
     /* One feed per signature input. */
     for (int k = 0; k < num_feeds; k++) {
         const TfjsFeed *f = &feeds[k];

@@ -10,7 +10,9 @@
  * evaluates the graph symbolically, in topological order, once. Each node
  * output becomes one of
  *
- *   dead      on an untaken Switch branch (and everything it alone feeds);
+ *   dead      on an untaken Switch branch: everything it feeds, and every
+ *             node with a control input from it (a v1 cond's constants
+ *             hang on its pivots), until a Merge;
  *   constant  a value known now (weights, shape arithmetic, the ratio);
  *   a tensor  of the NnGraph, written by a real operator emitted for it.
  *
@@ -22,7 +24,9 @@
  *    TensorFlow's way of writing a dilated convolution, becomes one
  *    depthwise convolution with dilation = block size;
  *  - a symmetric or asymmetric zero Pad followed by a VALID convolution
- *    becomes the convolution's explicit padding;
+ *    becomes the convolution's explicit padding, as far as its window
+ *    reaches (each side at most the effective window less one); a wider
+ *    Pad stays a PAD before it;
  *  - Relu6 is fused into the op producing its input when that op takes an
  *    activation, else written as MAXIMUM and MINIMUM;
  *  - x * (1/6) * relu6(x + 3) (MobileNetV3's hard-swish) is HARD_SWISH;

@@ -429,6 +429,7 @@ static double clock_ms(clockid_t clock)
 #define CONTENTION_FACTOR 3.0 /* a run this much slower than the fastest, */
 #define CONTENTION_SHARE 0.75 /* or whose threads got less than this share of their CPUs, */
 #define CONTENTION_RUNS 3     /* this many times in a row */
+#define CONTENTION_MIN_MS 20.0 /* runs shorter than this are not judged */
 
 static int leave_pool(Rvm *r, const BdEnv *env)
 {
@@ -468,7 +469,10 @@ static int infer(Rvm *r, const BdEnv *env, uint8_t *alpha, ptrdiff_t astride, do
         size_t threads = pthreadpool_get_threads_count(env->pool);
         if (r->best_ms <= 0 || ms < r->best_ms)
             r->best_ms = ms;
-        int slow = ms > CONTENTION_FACTOR * r->best_ms || (threads > 1 && cpu < CONTENTION_SHARE * threads * ms);
+        /* Short runs are left alone: thread wake-up dominates them and the
+         * clocks' share is noise there (a 64x48 frame takes a millisecond). */
+        int slow = ms >= CONTENTION_MIN_MS &&
+                   (ms > CONTENTION_FACTOR * r->best_ms || (threads > 1 && cpu < CONTENTION_SHARE * threads * ms));
         r->slow_runs = slow ? r->slow_runs + 1 : 0;
     }
     /* The alpha, upright: straight into the matte, or turned after. */

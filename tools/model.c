@@ -92,45 +92,6 @@ static int sha256_matches(const uint8_t *data, size_t size, const char *expected
     return !strcmp(hex, expected_hex);
 }
 
-int model_load(const char *spec, uint8_t **data, size_t *size, char *path, size_t pathlen, char *err,
-               size_t errlen)
-{
-    char local_path[4096];
-    if (!path) {
-        path = local_path;
-        pathlen = sizeof(local_path);
-    }
-    *data = NULL;
-    for (size_t i = 0; i < sizeof(named_models) / sizeof(named_models[0]); i++) {
-        const NamedModel *m = &named_models[i];
-        if (strcmp(spec, m->name))
-            continue;
-        char dir[4000];
-        model_dir(dir, sizeof(dir));
-        snprintf(path, pathlen, "%s/%s", dir, m->file);
-        struct stat st;
-        if (stat(path, &st) != 0) {
-            if (errno == ENOENT)
-                snprintf(err, errlen, "%s model not found at %s; %s", m->name, path, FETCH_HINT);
-            else
-                snprintf(err, errlen, "%s: cannot open model: %s", path, strerror(errno));
-            return -1;
-        }
-        if (read_file(path, data, size, err, errlen) < 0)
-            return -1;
-        if (!sha256_matches(*data, *size, m->sha256)) {
-            snprintf(err, errlen, "%s: checksum mismatch (not the published %s model); %s again", path, m->name,
-                     FETCH_HINT);
-            free(*data);
-            *data = NULL;
-            return -1;
-        }
-        return 0;
-    }
-    snprintf(path, pathlen, "%s", spec);
-    return read_file(spec, data, size, err, errlen);
-}
-
 /* One file of the cache, checked against its sha256. */
 static int load_named(const NamedModel *m, uint8_t **data, size_t *size, char *path, size_t pathlen, char *err,
                       size_t errlen)
@@ -156,6 +117,25 @@ static int load_named(const NamedModel *m, uint8_t **data, size_t *size, char *p
         return -1;
     }
     return 0;
+}
+
+int model_load(const char *spec, uint8_t **data, size_t *size, char *path, size_t pathlen, char *err,
+               size_t errlen)
+{
+    char local_path[4096];
+    if (!path) {
+        path = local_path;
+        pathlen = sizeof(local_path);
+    }
+    *data = NULL;
+    for (size_t i = 0; i < sizeof(named_models) / sizeof(named_models[0]); i++) {
+        const NamedModel *m = &named_models[i];
+        if (strcmp(spec, m->name))
+            continue;
+        return load_named(m, data, size, path, pathlen, err, errlen);
+    }
+    snprintf(path, pathlen, "%s", spec);
+    return read_file(spec, data, size, err, errlen);
 }
 
 int model_load_rvm(const char *spec, uint8_t **json, size_t *json_size, uint8_t **weights, size_t *weights_size,

@@ -196,6 +196,18 @@ static inline float sample(const NnRvmRefiner *r, int k, int x, const float *row
     return top + (bottom - top) * fy;
 }
 
+/* The two coefficient rows (of A and of b) frame row y reads, and the
+ * weight of the second. */
+static void row_pointers(const NnRvmRefiner *r, const float *A, const float *b, int y, const float **a0,
+                         const float **a1, const float **b0, const float **b1, float *fy)
+{
+    int y0, ystep;
+    nn_rvm_refiner_row(r, y, &y0, &ystep, fy);
+    size_t pitch = 4 * (size_t)r->coef_w;
+    *a0 = A + y0 * pitch, *a1 = *a0 + ystep * pitch;
+    *b0 = b + y0 * pitch, *b1 = *b0 + ystep * pitch;
+}
+
 static inline float clamp01(float v)
 {
     return v < 0.0f ? 0.0f : v > 1.0f ? 1.0f : v;
@@ -204,12 +216,9 @@ static inline float clamp01(float v)
 void nn_rvm_refine_alpha_row(const NnRvmRefiner *r, const float *A, const float *b, int y, const float *src,
                              uint8_t *alpha)
 {
-    int y0, ystep;
+    const float *a0, *a1, *b0, *b1;
     float fy;
-    nn_rvm_refiner_row(r, y, &y0, &ystep, &fy);
-    size_t pitch = 4 * (size_t)r->coef_w;
-    const float *a0 = A + y0 * pitch, *a1 = a0 + ystep * pitch;
-    const float *b0 = b + y0 * pitch, *b1 = b0 + ystep * pitch;
+    row_pointers(r, A, b, y, &a0, &a1, &b0, &b1, &fy);
     for (int x = 0; x < r->width; x++) {
         const float *p = src + 3 * (size_t)x;
         float grey = (p[0] + p[1] + p[2]) * (1.0f / 3.0f);
@@ -221,12 +230,9 @@ void nn_rvm_refine_alpha_row(const NnRvmRefiner *r, const float *A, const float 
 void nn_rvm_refine_fgr(const NnRvmRefiner *r, const float *A, const float *b, int x, int y, const float *rgb,
                        float *fgr)
 {
-    int y0, ystep;
+    const float *a0, *a1, *b0, *b1;
     float fy;
-    nn_rvm_refiner_row(r, y, &y0, &ystep, &fy);
-    size_t pitch = 4 * (size_t)r->coef_w;
-    const float *a0 = A + y0 * pitch, *a1 = a0 + ystep * pitch;
-    const float *b0 = b + y0 * pitch, *b1 = b0 + ystep * pitch;
+    row_pointers(r, A, b, y, &a0, &a1, &b0, &b1, &fy);
     for (int c = 0; c < 3; c++)
         fgr[c] = clamp01(sample(r, c, x, a0, a1, fy) * rgb[c] + sample(r, c, x, b0, b1, fy) + rgb[c]);
 }

@@ -145,12 +145,13 @@ typedef enum BackdropLogLevel {
 
 typedef struct BackdropSettings {
     /* Segmentation method by name: "framediff" (the tutorial's frame
-     * differencing) or "selfie" (neural person segmentation; needs
-     * model_data). See backdrop_method_name(). NULL selects "framediff",
-     * the one method that needs nothing else (the CLI defaults to selfie).
+     * differencing), "selfie" (neural person segmentation; needs
+     * model_data) or "rvm" (video matting; needs model_data and
+     * model_weights). See backdrop_method_name(). NULL selects "framediff",
+     * the one method that needs nothing else (the CLI defaults to rvm).
      * Default: NULL. */
     const char *method;
-    /* Threads for row-sliced kernels and the selfie network, the calling
+    /* Threads for row-sliced kernels and the neural networks, the calling
      * thread included: 0 = one per CPU this process may use (see
      * backdrop_cpu_count()), 1 = the calling thread only, at most 256.
      * A larger value is accepted and runs backdrop_cpu_count() threads: a

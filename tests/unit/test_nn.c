@@ -1463,30 +1463,6 @@ static void *read_whole(const char *path, size_t *size)
     return data;
 }
 
-/* ${BACKDROP_SHARED_DIR:-<source root>/../shared}/golden/selfie/file */
-static void golden_path(char *buf, size_t len, const char *file)
-{
-    const char *dir = getenv("BACKDROP_SHARED_DIR");
-    if (dir && *dir)
-        snprintf(buf, len, "%s/golden/selfie/%s", dir, file);
-    else
-        snprintf(buf, len, "%s/../shared/golden/selfie/%s", BACKDROP_SOURCE_ROOT, file);
-}
-
-/* Reads count floats of a golden file into memory released after the test. */
-static float *read_golden(const char *file, size_t count)
-{
-    char path[4096];
-    golden_path(path, sizeof(path), file);
-    size_t size = 0;
-    float *data = read_whole(path, &size);
-    if (!data || size != count * sizeof(float)) {
-        unit_report(__FILE__, __LINE__, "%s: missing or not %zu floats", path, count);
-        return NULL;
-    }
-    return data;
-}
-
 /* Loads a model into g (freed after the test). UNIT_SKIP when the model
  * file is absent. */
 static int load_model(const char *file, NnGraph **out)
@@ -1510,7 +1486,7 @@ static int load_model(const char *file, NnGraph **out)
 static int check_goldens(const char *model_file, const char *model)
 {
     char probe[4096];
-    golden_path(probe, sizeof(probe), "README.md");
+    golden_path(probe, sizeof(probe), "selfie", "README.md");
     FILE *f = fopen(probe, "r");
     if (!f)
         SKIP("%s: no golden directory (set BACKDROP_SHARED_DIR)", probe);
@@ -1529,11 +1505,11 @@ static int check_goldens(const char *model_file, const char *model)
     for (int c = 0; c < 4; c++) {
         char name[128];
         snprintf(name, sizeof(name), "%s_%s.in.f32", model, cases[c]);
-        const float *in = read_golden(name, n_in);
+        const float *in = read_golden("selfie", name, n_in);
         snprintf(name, sizeof(name), "%s_%s.logits.f32", model, cases[c]);
-        const float *logits = read_golden(name, n_out);
+        const float *logits = read_golden("selfie", name, n_out);
         snprintf(name, sizeof(name), "%s_%s.out.f32", model, cases[c]);
-        const float *prob = read_golden(name, n_out);
+        const float *prob = read_golden("selfie", name, n_out);
         CHECK(in && logits && prob, "golden files of %s_%s", model, cases[c]);
 
         memcpy(nn_engine_input(r, 0), in, n_in * sizeof(float));
@@ -1583,7 +1559,7 @@ static int check_op_by_op(const char *model_file, const char *model)
     char name[128];
     snprintf(name, sizeof(name), "%s_astronaut.in.f32", model);
     char probe[4096];
-    golden_path(probe, sizeof(probe), name);
+    golden_path(probe, sizeof(probe), "selfie", name);
     size_t size = 0;
     const float *in = read_whole(probe, &size);
     if (!in || size != n_in * sizeof(float)) {

@@ -57,39 +57,10 @@ static int build(const TfjsModel *m, int w, int h, float ratio, NnGraph **out)
     return UNIT_PASS;
 }
 
-/* ${BACKDROP_SHARED_DIR:-<source root>/../shared}/golden/rvm/file */
-static void golden_path(char *buf, size_t len, const char *file)
-{
-    const char *dir = getenv("BACKDROP_SHARED_DIR");
-    if (dir && *dir)
-        snprintf(buf, len, "%s/golden/rvm/%s", dir, file);
-    else
-        snprintf(buf, len, "%s/../shared/golden/rvm/%s", BACKDROP_SOURCE_ROOT, file);
-}
-
-/* count floats of a golden file, released after the test; NULL (reported)
- * when missing or of another size. */
-static float *read_golden(const char *file, size_t count)
-{
-    char path[4096];
-    golden_path(path, sizeof(path), file);
-    float *data = unit_alloc(count * sizeof(float));
-    FILE *f = fopen(path, "rb");
-    size_t got = f ? fread(data, sizeof(float), count, f) : 0;
-    int extra = f && fgetc(f) != EOF;
-    if (f)
-        fclose(f);
-    if (got != count || extra) {
-        unit_report(__FILE__, __LINE__, "%s: missing or not %zu floats", path, count);
-        return NULL;
-    }
-    return data;
-}
-
 static int have_goldens(void)
 {
     char probe[4096];
-    golden_path(probe, sizeof(probe), "manifest.json");
+    golden_path(probe, sizeof(probe), "rvm", "manifest.json");
     FILE *f = fopen(probe, "r");
     if (!f)
         SKIP("%s: no golden directory (set BACKDROP_SHARED_DIR)", probe);
@@ -137,7 +108,7 @@ static int run_case(const TfjsModel *m, const GoldenCase *c, const char *engine,
     for (int f = 0; f < c->frames; f++) {
         char file[64];
         snprintf(file, sizeof(file), "%s/f%d.src.f32", c->id, f);
-        const float *in = read_golden(file, src_count);
+        const float *in = read_golden("rvm", file, src_count);
         CHECK(in, "input %s", file);
         memcpy(nn_engine_input(e, src), in, src_count * sizeof(float));
         CHECK_INT(nn_engine_run(e), 0);
@@ -146,7 +117,7 @@ static int run_case(const TfjsModel *m, const GoldenCase *c, const char *engine,
             CHECK(port >= 0, "no output %s", outs[k]);
             size_t n = g->tensors[g->outputs[port].tensor].count;
             snprintf(file, sizeof(file), "%s/f%d.%s.f32", c->id, f, outs[k]);
-            const float *want = read_golden(file, n);
+            const float *want = read_golden("rvm", file, n);
             CHECK(want, "golden %s (shape of our %s: %zu values)", file, outs[k], n);
             const float *got = nn_engine_output(e, port);
             double max = 0, sum = 0;
@@ -396,11 +367,11 @@ static int test_rvm_refiner_kernel(void)
         for (int f = 0; f < c->frames; f++) {
             char file[64];
             snprintf(file, sizeof(file), "%s/f%d.src.f32", c->id, f);
-            const float *src = read_golden(file, 3 * n);
+            const float *src = read_golden("rvm", file, 3 * n);
             snprintf(file, sizeof(file), "%s/f%d.pha.f32", c->id, f);
-            const float *pha = read_golden(file, n);
+            const float *pha = read_golden("rvm", file, n);
             snprintf(file, sizeof(file), "%s/f%d.fgr.f32", c->id, f);
-            const float *fgr = read_golden(file, 3 * n);
+            const float *fgr = read_golden("rvm", file, 3 * n);
             CHECK(src && pha && fgr, "golden files of case %s", c->id);
             memcpy(nn_engine_input(e, nn_graph_find_input(g, "src")), src, 3 * n * sizeof(float));
             CHECK_INT(nn_engine_run(e), 0);

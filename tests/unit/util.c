@@ -246,3 +246,29 @@ uint8_t *read_model_file(const char *file, size_t *size, char *path, size_t path
     *size = data ? (size_t)n : 0;
     return data;
 }
+
+void golden_path(char *buf, size_t len, const char *set, const char *file)
+{
+    const char *dir = getenv("BACKDROP_SHARED_DIR");
+    if (dir && *dir)
+        snprintf(buf, len, "%s/golden/%s/%s", dir, set, file);
+    else
+        snprintf(buf, len, "%s/../shared/golden/%s/%s", BACKDROP_SOURCE_ROOT, set, file);
+}
+
+float *read_golden(const char *set, const char *file, size_t count)
+{
+    char path[4096];
+    golden_path(path, sizeof(path), set, file);
+    float *data = unit_alloc(count * sizeof(float) + 1);
+    FILE *f = fopen(path, "rb");
+    size_t got = f ? fread(data, sizeof(float), count, f) : 0;
+    int extra = f && fgetc(f) != EOF;
+    if (f)
+        fclose(f);
+    if (got != count || extra) {
+        unit_report(__FILE__, __LINE__, "%s: missing or not %zu floats", path, count);
+        return NULL;
+    }
+    return data;
+}

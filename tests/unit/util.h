@@ -84,4 +84,11 @@ void model_file_path(char *buf, size_t len, const char *file);
  * for the skip message) when it is absent or unreadable. */
 uint8_t *read_model_file(const char *file, size_t *size, char *path, size_t pathlen);
 
+/* ${BACKDROP_SHARED_DIR:-<source root>/../shared}/golden/<set>/<file>
+ * (set: "selfie", "rvm"). */
+void golden_path(char *buf, size_t len, const char *set, const char *file);
+/* count float32 values of a golden file, in memory released after the
+ * test; NULL (reported) when the file is missing or of another size. */
+float *read_golden(const char *set, const char *file, size_t count);
+
 #endif

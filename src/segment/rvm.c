@@ -352,8 +352,8 @@ static void write_foreground(Rvm *r, const BackdropFrame *in, const uint8_t *alp
         return;
     }
     /* YUV 4:2:0: luma per pixel; chroma per 2x2 block from the alpha-
-     * weighted mean colour of its soft pixels' prediction and its opaque
-     * pixels' own (kept as the frame's where no pixel is soft). */
+     * weighted mean of its soft pixels' predicted colour (kept as the
+     * frame's where no pixel of the block is soft). */
     const YuvCoefficients *k = &r->yuv;
     float ky = 1.0f / k->y_scale, kc = 1.0f / k->c_scale;
     float ku = 0.5f / (1.0f - k->kb), kv = 0.5f / (1.0f - k->kr);

@@ -76,7 +76,9 @@ static void library_log(void *opaque, BackdropLogLevel level, const char *msg)
     if (level == BACKDROP_LOG_ERROR && job->model_path[0] && !strncmp(msg, "selfie: model", 13))
         fprintf(stderr, "backdrop: %s: %s\n", job->model_path, msg + 8);
     else if (level == BACKDROP_LOG_ERROR && job->model_path[0] && !strncmp(msg, "rvm: model", 10))
-        fprintf(stderr, "backdrop: %s: %s\n", job->model_path, msg + 5);
+        /* The reader cannot tell which file is wrong when the graph and its
+         * weights disagree: both are named. */
+        fprintf(stderr, "backdrop: %s (weights %s): %s\n", job->model_path, job->weights_path, msg + 5);
     else
         fprintf(stderr, "backdrop: %s\n", msg);
     if (level == BACKDROP_LOG_ERROR)
@@ -266,7 +268,8 @@ static int load_model(Job *job, BackdropSettings *s)
         uint8_t *json, *weights;
         size_t json_size, weights_size;
         if (model_load_rvm(job->opt.model, &json, &json_size, &weights, &weights_size, job->model_path,
-                           sizeof(job->model_path), err, sizeof(err)) < 0) {
+                           sizeof(job->model_path), job->weights_path, sizeof(job->weights_path), err,
+                           sizeof(err)) < 0) {
             say_error("%s", err);
             return -1;
         }

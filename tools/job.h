@@ -41,7 +41,8 @@ typedef struct Job {
     int show_progress;     /* stderr is a terminal and not --quiet */
     int64_t total_frames;  /* estimate for the progress line, 0 if unknown */
     const char *method;    /* resolved method name */
-    char model_path[4096]; /* selfie: the model file used */
+    char model_path[4096]; /* selfie: the model file used; rvm: its graph (model.json) */
+    char weights_path[4096]; /* rvm: its weights (rvm.bin) */
     int reported;          /* the library already explained the failure */
     FileIdSet input_files; /* what the input reads: no output may replace these */
     char *stats_tmp;       /* --stats written here, renamed at the commit */

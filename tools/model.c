@@ -139,14 +139,13 @@ int model_load(const char *spec, uint8_t **data, size_t *size, char *path, size_
 }
 
 int model_load_rvm(const char *spec, uint8_t **json, size_t *json_size, uint8_t **weights, size_t *weights_size,
-                   char *path, size_t pathlen, char *err, size_t errlen)
+                   char *path, size_t pathlen, char *weights_path, size_t weights_pathlen, char *err, size_t errlen)
 {
     *json = *weights = NULL;
-    char weights_path[4096];
     if (!spec || !strcmp(spec, "rvm")) {
         if (load_named(&rvm_files[0], json, json_size, path, pathlen, err, errlen) < 0)
             return -1;
-        if (load_named(&rvm_files[1], weights, weights_size, weights_path, sizeof(weights_path), err, errlen) < 0) {
+        if (load_named(&rvm_files[1], weights, weights_size, weights_path, weights_pathlen, err, errlen) < 0) {
             free(*json);
             *json = NULL;
             return -1;
@@ -159,7 +158,7 @@ int model_load_rvm(const char *spec, uint8_t **json, size_t *json_size, uint8_t 
         return -1;
     const char *slash = strrchr(spec, '/');
     int dir_len = slash ? (int)(slash - spec + 1) : 0;
-    snprintf(weights_path, sizeof(weights_path), "%.*srvm.bin", dir_len, spec);
+    snprintf(weights_path, weights_pathlen, "%.*srvm.bin", dir_len, spec);
     if (read_file(weights_path, weights, weights_size, err, errlen) < 0) {
         free(*json);
         *json = NULL;

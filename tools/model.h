@@ -29,9 +29,9 @@ int model_load(const char *spec, uint8_t **data, size_t *size, char *path, size_
 /* Robust Video Matting: spec NULL or "rvm" reads rvm.json and rvm.bin
  * from the model cache (checksums checked); a path names a model.json,
  * whose weights are the file rvm.bin in the same directory. On success
- * *json and *weights (malloc'ed, caller frees) hold the files and path
- * the graph's location. Returns 0 or -1 with a one-line message. */
+ * *json and *weights (malloc'ed, caller frees) hold the files, path the
+ * graph's location and weights_path the weights'. Returns 0 or -1 with a one-line message. */
 int model_load_rvm(const char *spec, uint8_t **json, size_t *json_size, uint8_t **weights, size_t *weights_size,
-                   char *path, size_t pathlen, char *err, size_t errlen);
+                   char *path, size_t pathlen, char *weights_path, size_t weights_pathlen, char *err, size_t errlen);
 
 #endif

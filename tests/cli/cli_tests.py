@@ -3393,8 +3393,8 @@ def rvm_model_missing():
 def rvm_model_file_errors():
     """--model FILE.json for -m rvm, with rvm.bin beside it: a copy of
     rvm.json cut in half gives one line naming the file, 'model rejected'
-    and 'truncated'; weights cut short name the model and the weight that
-    does not fit; no rvm.bin beside it names the missing DIR/rvm.bin.
+    and 'truncated'; weights cut short name both files (the reader cannot
+    tell which one is wrong) and the weight that does not fit; no rvm.bin beside it names the missing DIR/rvm.bin.
     Nothing is written. The real model.json under another name (model.json)
     with rvm.bin beside it runs."""
     need_rvm()
@@ -3412,7 +3412,8 @@ def rvm_model_file_errors():
     open("named/model.json", "wb").write(good)
     os.symlink(bin_path, "named/rvm.bin")
     for model, mentions in (("half/rvm.json", ["half/rvm.json", "model rejected", "truncated"]),
-                            ("short/rvm.json", ["short/rvm.json", "model rejected", "needs", "bytes"]),
+                            ("short/rvm.json", ["short/rvm.json", "(weights short/rvm.bin)", "model rejected",
+                                                "needs", "bytes"]),
                             ("alone/rvm.json", ["alone/rvm.bin", "cannot open model"])):
         expect_error(["-m", "rvm", "--model", model, "talk.mp4", "-o", "out/x.mp4"], mentions)
     backdrop_ok(*(RVM_RUN + ["--model", "named/model.json", "talk.mp4", "-o", "out/x.mp4"]))

@@ -246,6 +246,9 @@ static int test_rvm_specialised_graph(void)
     printf("    640x360 ratio 0.75, to the coefficients: %d ops, %d CONCAT, %d SLICE, %d CONV_2D, %d ADD\n",
            cut->num_ops, graph_count_ops(cut, NN_OP_CONCAT), graph_count_ops(cut, NN_OP_SLICE),
            graph_count_ops(cut, NN_OP_CONV_2D), graph_count_ops(cut, NN_OP_ADD));
+    /* Without the folding (src/nn/optimise.c): 18 CONCAT, 19 SLICE. */
+    CHECK_INT(graph_count_ops(cut, NN_OP_CONCAT), 5);
+    CHECK_INT(graph_count_ops(cut, NN_OP_SLICE), 3);
     NnGraph *c;
     TRY(build(m, 640, 360, 0.25f, &c));
     TRY(check_shape(c, "r1i", 45, 80, 16));

@@ -1424,6 +1424,27 @@ static int node_dead(const Spec *S, int node)
     return 1;
 }
 
+/* Ops whose data-input count is fixed, checked once before any lowering
+ * or folding reads their inputs (the others check their own). */
+static const struct {
+    const char *op;
+    int inputs;
+} arity[] = {
+    { "StridedSlice", 4 }, { "Cast", 1 },    { "Squeeze", 1 }, { "Relu6", 1 },   { "Sigmoid", 1 },
+    { "Tanh", 1 },         { "Square", 1 },  { "Add", 2 },     { "AddV2", 2 },   { "Sub", 2 },
+    { "Mul", 2 },          { "RealDiv", 2 }, { "Maximum", 2 }, { "Minimum", 2 }, { "FloorMod", 2 },
+    { "Equal", 2 },
+};
+
+static int check_arity(Spec *S)
+{
+    const char *op = S->m->nodes[S->node].op;
+    for (size_t k = 0; k < sizeof(arity) / sizeof(arity[0]); k++)
+        if (!strcmp(op, arity[k].op))
+            return want_inputs(S, arity[k].inputs, arity[k].inputs);
+    return 0;
+}
+
 /* Lowers S->node: its Val(s) from its inputs' ones. */
 static int lower(Spec *S)
 {
@@ -1500,21 +1521,25 @@ static int lower(Spec *S)
         return fold_shape(S, x);
     }
 
+    int e = check_arity(S);
+    if (e)
+        return e;
+
     /* Shape arithmetic: every input constant. */
     int all_const = 1;
     for (int k = 0; k < nin; k++)
         all_const &= in_val(S, k)->kind == V_CONST;
     if (all_const && nin > 0) {
         if (!strcmp(op, "StridedSlice"))
-            return want_inputs(S, 4, 4) ? want_inputs(S, 4, 4) : fold_strided_slice(S, in_val(S, 0));
+            return fold_strided_slice(S, in_val(S, 0));
         if (!strcmp(op, "Pack"))
             return fold_pack(S, nin);
         if (!strcmp(op, "Cast"))
-            return want_inputs(S, 1, 1) ? want_inputs(S, 1, 1) : fold_cast(S, in_val(S, 0));
+            return fold_cast(S, in_val(S, 0));
         if (!strcmp(op, "Squeeze"))
-            return want_inputs(S, 1, 1) ? want_inputs(S, 1, 1) : fold_squeeze(S, in_val(S, 0));
+            return fold_squeeze(S, in_val(S, 0));
         if (is_binary_tf(op))
-            return want_inputs(S, 2, 2) ? want_inputs(S, 2, 2) : fold_binary(S, op, in_val(S, 0), in_val(S, 1));
+            return fold_binary(S, op, in_val(S, 0), in_val(S, 1));
         if (!strcmp(op, "BroadcastTo") || !strcmp(op, "Identity"))
             ; /* handled below */
         else
@@ -1532,13 +1557,13 @@ static int lower(Spec *S)
     if (is_binary_tf(op))
         return op_binary(S, op);
     if (!strcmp(op, "Relu6"))
-        return want_inputs(S, 1, 1) ? want_inputs(S, 1, 1) : op_relu6(S);
+        return op_relu6(S);
     if (!strcmp(op, "Sigmoid"))
-        return want_inputs(S, 1, 1) ? want_inputs(S, 1, 1) : op_unary(S, NN_OP_LOGISTIC);
+        return op_unary(S, NN_OP_LOGISTIC);
     if (!strcmp(op, "Tanh"))
-        return want_inputs(S, 1, 1) ? want_inputs(S, 1, 1) : op_unary(S, NN_OP_TANH);
+        return op_unary(S, NN_OP_TANH);
     if (!strcmp(op, "Square"))
-        return want_inputs(S, 1, 1) ? want_inputs(S, 1, 1) : op_unary(S, NN_OP_SQUARE);
+        return op_unary(S, NN_OP_SQUARE);
     if (!strcmp(op, "Pad"))
         return op_pad(S);
     if (!strcmp(op, "AvgPool"))

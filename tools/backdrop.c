@@ -174,6 +174,16 @@ static int library_has_method(const char *name)
     return 0;
 }
 
+/* Whether the method's alpha is the caller's matte (external). */
+static int method_takes_matte(const char *name)
+{
+    const BackdropComponent *c;
+    for (int i = 0; (c = backdrop_component(i)); i++)
+        if (c->kind == BACKDROP_COMPONENT_METHOD && !strcmp(c->name, name))
+            return (c->flags & BACKDROP_COMPONENT_MATTE_INPUT) != 0;
+    return 0;
+}
+
 /* Resolves the method and checks the options whose meaning depends on it,
  * before anything is opened: a bad command line is exit status 2. */
 static int check_method_options(Job *job)
@@ -200,6 +210,13 @@ static int check_method_options(Job *job)
     char err[ERRLEN];
     if (options_check_method(o, job->method, err, sizeof(err)) < 0) {
         say_error("%s", err);
+        return -1;
+    }
+    /* --matte-in belongs to external (options_check_method refuses it
+     * elsewhere); external has nothing to work with without it. */
+    if (!o->matte_in && method_takes_matte(job->method)) {
+        say_error("-m %s needs --matte-in FILE: the matte to use (grey video, image pattern or picture)",
+                  job->method);
         return -1;
     }
     return 0;
@@ -231,6 +248,18 @@ static int check_outputs(Job *job)
         }
         if (overlap_check_reads(&background, "background picture", job->opt.background, outputs, 3,
                                 err, sizeof(err)) < 0)
+            goto done;
+    }
+    /* So is the matte of method external: every file of its pattern. */
+    if (job->opt.matte_in) {
+        FileIdSet matte = { 0 };
+        const char *matte_name = strcmp(job->opt.matte_in, "-") ? job->opt.matte_in : "stdin";
+        int bad = overlap_input_files(job->opt.matte_in, &matte, err, sizeof(err)) < 0 ||
+                  overlap_input_files(job->opt.matte_in, &job->input_files, err, sizeof(err)) < 0 ||
+                  overlap_check_reads(&matte, "matte given to --matte-in", matte_name, outputs, 3, err,
+                                      sizeof(err)) < 0;
+        fileid_set_free(&matte);
+        if (bad)
             goto done;
     }
     if (overlap_check_outputs(outputs, 3, err, sizeof(err)) < 0)

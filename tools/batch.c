@@ -113,6 +113,23 @@ static int handle_audio(Job *job, const AVPacket *pkt)
     return 0;
 }
 
+/* --matte-in: the matte that goes with this input frame, handed to the
+ * library (which reads it during the next backdrop_process). */
+static int give_matte(Job *job, const AVFrame *frame)
+{
+    char err[ERRLEN];
+    const AVFrame *m;
+    if (matte_in_next(job->matte_in, frame->width, frame->height, &m, err, sizeof(err)) < 0) {
+        say_error("%s", err);
+        return -1;
+    }
+    BackdropFrame matte = wrap_frame(m);
+    int ret = backdrop_set_matte(job->ctx, &matte);
+    if (ret < 0 && !job->reported)
+        say_error("%s: cannot use as matte: %s", job->opt.matte_in, backdrop_strerror(ret));
+    return ret < 0 ? -1 : 0;
+}
+
 static int handle_video(Job *job, AVFrame *frame)
 {
     char err[ERRLEN];
@@ -134,6 +151,8 @@ static int handle_video(Job *job, AVFrame *frame)
     BackdropFrame in = wrap_frame(frame), out = wrap_frame(out_frame), matte;
     if (matte_frame)
         matte = wrap_frame(matte_frame);
+    if (job->matte_in && give_matte(job, frame) < 0)
+        return -1;
     int ret = backdrop_process(job->ctx, &in, &out, matte_frame ? &matte : NULL);
     double t1 = now_seconds();
     job->stage_seconds[STAGE_PROCESS] += t1 - t0;
@@ -262,6 +281,7 @@ void batch_cleanup(Job *job, int success)
         av_packet_free(&job->queued_audio[i]);
     free(job->queued_audio);
     backdrop_close(&job->ctx);
+    matte_in_close(&job->matte_in);
     reader_stop(&job->reader); /* before the input it reads from */
     input_close(&job->input);
 }
@@ -277,6 +297,12 @@ int batch_run(Job *job)
      * the decoder's format. */
     io.want_format = options_library_value(&job->opt, "seed-compat") ? AV_PIX_FMT_BGR24 : AV_PIX_FMT_NONE;
     if (input_open(&job->input, &io, err, sizeof(err)) < 0) {
+        say_error("%s", err);
+        return -1;
+    }
+    /* The second input, after the first (whose errors come first). */
+    if (job->opt.matte_in && matte_in_open(&job->matte_in, job->opt.matte_in, job->opt.on_error == ON_ERROR_STOP,
+                                           job->opt.threads != 1, err, sizeof(err)) < 0) {
         say_error("%s", err);
         return -1;
     }
@@ -327,6 +353,12 @@ int batch_run(Job *job)
     if (job->frames_out == 0) {
         say_error("%s: %lld frames are too few to produce any output", job->opt.input,
                   (long long)job->frames_in);
+        return -1;
+    }
+    /* A matte longer than the input was meant for another clip. Not after
+     * an interrupt: the input did not end. */
+    if (job->matte_in && !interrupted && matte_in_finish(job->matte_in, job->frames_in, err, sizeof(err)) < 0) {
+        say_error("%s", err);
         return -1;
     }
     /* The input is done with: stop decoding ahead (after an interrupt the

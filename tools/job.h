@@ -16,6 +16,7 @@
 #include "backdrop/backdrop.h"
 #include "input/input.h"
 #include "input/reader.h"
+#include "matte_in.h"
 #include "message.h"
 #include "options.h"
 #include "output/output.h"
@@ -31,6 +32,7 @@ typedef struct Job {
     Reader *reader;
     BackdropContext *ctx;
     Output *output, *matte_output;
+    MatteIn *matte_in;     /* --matte-in (method external), or NULL */
     int width, height, format; /* of the frames, fixed by the first */
     AVPacket **queued_audio;
     int queued_count;

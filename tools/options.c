@@ -49,9 +49,12 @@ static const OptionDef option_table[] = {
       on_error_choices, NULL },
 
     { "method", 'm', OPT_STRING, FIELD(method), "NAME",
-      "segmentation method: rvm (video matting, default), selfie (neural segmentation, lighter) or framediff; "
-      "their options are below",
+      "segmentation method: rvm (video matting, default), selfie (neural segmentation, lighter), framediff, "
+      "or external (a matte you have, --matte-in); their options are below",
       "Segmentation", 0, 0, NULL, NULL },
+    { "matte-in", 0, OPT_STRING, FIELD(matte_in), "FILE",
+      "external: the matte to use, frame for frame (grey video, pattern such as alpha/%06d.png, or one picture "
+      "for every frame; 255 = foreground)", "Segmentation", 0, 0, NULL, "external" },
     { "model", 0, OPT_STRING, FIELD(model), "general|landscape|FILE",
       "selfie: the model (default: general; landscape is 4x faster on 16:9, less accurate); rvm: a model.json "
       "with its rvm.bin beside it (default: the fetched one)", "Segmentation", 0, 0, NULL, "selfie,rvm" },

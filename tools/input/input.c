@@ -86,6 +86,7 @@ struct Input {
      * as their EXIF orientation says, turned into 'upright' (buffers from
      * upright_pool); video keeps its display matrix instead. */
     int is_picture;
+    int is_still; /* one picture file: not a pattern, not a pipe */
     FramePool upright_pool;
     AVFrame *upright;
     enum AVPixelFormat want;
@@ -285,7 +286,11 @@ static int converter_run(Converter *c, const AVFrame *src, enum AVPixelFormat ds
         return AVERROR_INVALIDDATA;
 
     enum AVPixelFormat src_fmt = src->format;
-    int dst_is_yuv = !is_rgb_like(dst_fmt);
+    /* A grey destination is a matte: alpha levels, full range whatever the
+     * source's range (limited video's 16..235 become 0..255; swscale takes
+     * grey itself as full range whatever its label, and so do we). */
+    int dst_is_grey = dst_fmt == AV_PIX_FMT_GRAY8;
+    int dst_is_yuv = !is_rgb_like(dst_fmt) && !dst_is_grey;
     int src_full = use_labels ? is_full_range(src) : -1;
     int src_space = use_labels ? (int)src->colorspace : -1;
 
@@ -329,7 +334,7 @@ static int converter_run(Converter *c, const AVFrame *src, enum AVPixelFormat ds
         return AVERROR_EXTERNAL;
 
     copy_frame_labels(out, src);
-    if (use_labels && dst_is_yuv && src_full)
+    if (use_labels && ((dst_is_yuv && src_full) || dst_is_grey))
         out->color_range = AVCOL_RANGE_JPEG;
     return 0;
 }
@@ -502,7 +507,7 @@ int input_open(Input **pin, const InputOptions *opt, char *err, size_t errlen)
         return AVERROR(EINVAL);
     }
     if (opt->want_format != AV_PIX_FMT_NONE && opt->want_format != AV_PIX_FMT_BGR24 &&
-        opt->want_format != AV_PIX_FMT_RGB24) {
+        opt->want_format != AV_PIX_FMT_RGB24 && opt->want_format != AV_PIX_FMT_GRAY8) {
         const char *fmt_name = av_get_pix_fmt_name(opt->want_format);
         set_error(err, errlen, "%s: cannot hand out pixel format %s", name,
                   fmt_name ? fmt_name : "(unknown)");
@@ -530,6 +535,7 @@ int input_open(Input **pin, const InputOptions *opt, char *err, size_t errlen)
     if (ret < 0)
         goto fail;
     in->is_picture = is_picture_demuxer(in->fmt->iformat);
+    in->is_still = in->is_picture && !strcmp(source_of(opt->url)->name, "file");
 
     ret = av_find_best_stream(in->fmt, AVMEDIA_TYPE_AUDIO, -1, in->video->index, NULL, 0);
     if (ret >= 0)
@@ -666,7 +672,8 @@ static int hand_out_frame(Input *in, InputEvent *ev, char *err, size_t errlen)
         ev->frame = f;
     } else {
         /* Forced BGR24/RGB24 must match OpenCV, so it ignores the labels. */
-        int ret = converter_run(&in->conv, f, target, in->want == AV_PIX_FMT_NONE);
+        int use_labels = in->want == AV_PIX_FMT_NONE || in->want == AV_PIX_FMT_GRAY8;
+        int ret = converter_run(&in->conv, f, target, use_labels);
         if (ret < 0) {
             const char *from = av_get_pix_fmt_name(f->format);
             set_error(err, errlen, "%s: cannot convert frame %" PRId64 " (%dx%d %s) to %s (%s)",
@@ -769,6 +776,11 @@ static double stream_rotation(const AVStream *st)
 double input_rotation(const Input *in)
 {
     return in ? stream_rotation(in->video) : 0;
+}
+
+int input_is_still(const Input *in)
+{
+    return in && in->is_still;
 }
 
 int64_t input_frame_estimate(const Input *in)

@@ -3534,6 +3534,276 @@ def rvm_foreground_soft_only():
     check(np.count_nonzero(differ & soft) > 0, "the predicted foreground changed no soft pixel")
 
 
+# ---- 13. external matte: -m external --matte-in FILE (issue 11)
+
+DISK_SIZE = (64, 48)
+DISK_FRAMES = 5
+# The disk of frame N: centre (20 + 4N, 24), radius 12; the matte is 255
+# up to radius 10, 0 from radius 14, a ramp of every level in between.
+DISK_DIST = "hypot(X-20-4*N\\,Y-24)"
+
+
+def make_disk_scene(pattern, pix_fmt="rgb24", size=DISK_SIZE, frames=DISK_FRAMES):
+    """A red disk on a blue scene (lavfi geq): RGB PNGs for a pattern, or a
+    lossless FFV1 clip of pix_fmt for a .mkv name."""
+    graph = ("nullsrc=s=%dx%d:r=25,format=rgb24,geq=r='if(lt(%s,12),255,0)':g=0:b='if(lt(%s,12),0,255)'"
+             % (size[0], size[1], DISK_DIST, DISK_DIST))
+    extra = ["-pix_fmt", "rgb24"] if pattern.endswith(".png") else ["-c:v", "ffv1", "-pix_fmt", pix_fmt]
+    ffmpeg(*(lavfi(graph) + ["-frames:v", frames] + extra + [pattern]))
+
+
+def make_disk_matte(pattern, size=DISK_SIZE, frames=DISK_FRAMES, soft=True):
+    """The disk's exact matte, a grey PNG sequence (or FFV1 gray for .mkv):
+    255 inside radius 10, 0 outside 14, a linear ramp between (soft), or a
+    hard edge at radius 12."""
+    lum = ("clip(255*(14-%s)/4\\,0\\,255)" % DISK_DIST) if soft else ("if(lt(%s\\,12)\\,255\\,0)" % DISK_DIST)
+    graph = "nullsrc=s=%dx%d:r=25,format=gray,geq=lum='%s'" % (size[0], size[1], lum)
+    extra = [] if pattern.endswith(".png") else ["-c:v", "ffv1"]
+    ffmpeg(*(lavfi(graph) + ["-frames:v", frames, "-pix_fmt", "gray"] + extra + [pattern]))
+
+
+def disk_test_media(soft=True):
+    """in/%03d.png (the scene) and m/%03d.png (its matte); returns the
+    scene and the mattes as arrays, checked to be what they should."""
+    os.mkdir("in")
+    os.mkdir("m")
+    make_disk_scene("in/%03d.png")
+    make_disk_matte("m/%03d.png", soft=soft)
+    scene = np.stack([read_png("in/" + n) for n in listing("in")])
+    m = mattes("m")
+    check(scene.shape == (DISK_FRAMES, DISK_SIZE[1], DISK_SIZE[0], 3) and m.shape == scene.shape[:3],
+          "test media: scene %s, mattes %s" % (scene.shape, m.shape))
+    red = np.all(scene == RED, axis=3)
+    check(np.all(red | np.all(scene == BLUE, axis=3)), "test media: the scene is not only red and blue")
+    check(np.all(red[m == 255]) and not np.any(red[m == 0]), "test media: the matte does not fit the disk")
+    levels = np.unique(m)
+    check(np.count_nonzero(m == 255) > 100 and np.count_nonzero(m == 0) > 100 and
+          (not soft or len(levels) > 20), "test media: matte levels %s" % levels)
+    return scene, m
+
+
+def expected_blend(scene, m, bg):
+    """round((a F + (255 - a) B) / 255) per channel, halves up: the
+    library's blend at every alpha."""
+    a = m.astype(np.int64)[..., None]
+    return ((a * scene.astype(np.int64) + (255 - a) * np.array(bg, np.int64) + 127) // 255).astype(np.uint8)
+
+
+@test
+def external_matte_exact_rgb():
+    """-m external --matte-in m/%03d.png -b green on an RGB PNG sequence
+    (a red disk on blue, its matte with a soft ramp of every level), with
+    --edge-color original: the output PNGs are, bit for bit, red where the
+    matte is 255, green where it is 0, and the exact rounded blend of the
+    scene's pixel and green at every soft value; --matte writes the given
+    matte back bit for bit. With the default edge colour (estimate) the
+    pixels at 0 and 255 are the same; at soft ones it differs somewhere."""
+    scene, m = disk_test_media()
+    os.mkdir("out")
+    os.mkdir("rt")
+    backdrop_ok("-m", "external", "--matte-in", "m/%03d.png", "-b", "green", "--edge-color", "original",
+                "in/%03d.png", "-o", "out/%03d.png", "--matte", "rt/%03d.png")
+    out = np.stack([read_png("out/" + n) for n in listing("out")])
+    check(out.shape == scene.shape, "output of shape %s, input %s" % (out.shape, scene.shape))
+    assert_colour(out[m == 255], RED, 0, "output where the matte is 255")
+    assert_colour(out[m == 0], GREEN, 0, "output where the matte is 0")
+    want = expected_blend(scene, m, GREEN)
+    wrong = np.any(out != want, axis=3)
+    check(not wrong.any(), "%d pixels differ from the exact blend (first at frame, row, column %s: "
+          "alpha %d, got %s, want %s)" % (np.count_nonzero(wrong), tuple(np.argwhere(wrong)[0]) if wrong.any()
+                                         else (), m[wrong][0] if wrong.any() else 0,
+                                         out[wrong][0] if wrong.any() else "", want[wrong][0] if wrong.any() else ""))
+    rt = mattes("rt")
+    check(np.array_equal(rt, m), "the --matte round trip differs in %d pixels" % np.count_nonzero(rt != m))
+
+    os.mkdir("est")
+    backdrop_ok("-m", "external", "--matte-in", "m/%03d.png", "-b", "green", "in/%03d.png", "-o", "est/%03d.png")
+    est = np.stack([read_png("est/" + n) for n in listing("est")])
+    hard = (m == 0) | (m == 255)
+    check(np.array_equal(est[hard], out[hard]), "edge-color estimate changed %d pixels where the matte is 0 or 255"
+          % np.count_nonzero(np.any(est != out, axis=3) & hard))
+    check(np.any(est[~hard] != out[~hard]), "edge-color estimate changed no soft pixel: is it on?")
+
+
+@test
+def external_matte_yuv_input():
+    """The disk scene as a YUV 4:2:0 clip (FFV1) with the same PNG matte and
+    a PNG output: inside the matte's 255 red, outside its 0 green, within
+    3 levels (pure colours through limited-range YUV and back), two pixels
+    away from the edge (the converters' chroma filters reach across it:
+    18 levels off one pixel away); the round-trip matte is the given one
+    exactly."""
+    _, m = disk_test_media(soft=False)
+    make_disk_scene("scene.mkv", "yuv420p")
+    os.mkdir("out")
+    os.mkdir("rt")
+    backdrop_ok("-m", "external", "--matte-in", "m/%03d.png", "-b", "green", "scene.mkv", "-o", "out/%03d.png",
+                "--matte", "rt/%03d.png")
+    out = np.stack([read_png("out/" + n) for n in listing("out")])
+    check(out.shape[:3] == m.shape, "output of shape %s, mattes %s" % (out.shape, m.shape))
+    check(np.array_equal(mattes("rt"), m), "the round-trip matte differs from the given one")
+    for i in range(DISK_FRAMES):
+        fg = square_morph(m[i], -2) == 255
+        bg = square_morph(m[i], 2) == 0
+        check(np.count_nonzero(fg) > 100 and np.count_nonzero(bg) > 100, "test media: frame %d too small" % i)
+        assert_colour(out[i][fg], RED, 3, "frame %d inside the matte" % (i + 1))
+        assert_colour(out[i][bg], GREEN, 3, "frame %d outside the matte" % (i + 1))
+
+
+@test
+def external_matte_round_trip():
+    """--matte with -m external writes the matte it was given: a matte with
+    every level 0..255 at every place over its frames (FFV1 gray video, 5
+    frames) comes back bit for bit as a PNG sequence."""
+    os.mkdir("in")
+    make_disk_scene("in/%03d.png")
+    graph = "nullsrc=s=64x48:r=25,format=gray,geq=lum='mod(X+64*Y+7*N\\,256)'"
+    ffmpeg(*(lavfi(graph) + ["-frames:v", DISK_FRAMES, "-c:v", "ffv1", "-pix_fmt", "gray", "levels.mkv"]))
+    given = decode_frames("levels.mkv", 64, 48, "gray")
+    check(len(np.unique(given)) == 256, "test media: %d levels" % len(np.unique(given)))
+    os.mkdir("rt")
+    backdrop_ok("-m", "external", "--matte-in", "levels.mkv", "in/%03d.png", "-o", "null", "--matte", "rt/%03d.png")
+    check(np.array_equal(mattes("rt"), given), "the PNG round trip differs in %d pixels"
+          % np.count_nonzero(mattes("rt") != given))
+
+
+@test
+def external_matte_errors():
+    """One line, exit 1, nothing written: a --matte-in that cannot be
+    opened (a missing pattern, a missing picture, a text file) names
+    --matte-in and the file; a matte of another size says
+    'FILE: the matte is 32x24, the input 64x48'; a matte of 3 frames for 5
+    'FILE: the matte has 3 frames, the input more'; of 7 frames
+    'FILE: the matte has 7 frames, the input 5'. Exit 2 before anything is
+    opened: -m external without --matte-in, --matte-in with -m framediff,
+    an output (-o or --matte) that would replace a file of the matte."""
+    disk_test_media()
+    os.mkdir("small")
+    make_disk_matte("small/%03d.png", size=(32, 24))
+    os.mkdir("three")
+    os.mkdir("seven")
+    for i in range(1, 8):
+        if i <= 3:
+            shutil.copy("m/%03d.png" % i, "three/%03d.png" % i)
+        shutil.copy("m/%03d.png" % min(i, 5), "seven/%03d.png" % i)
+    open("notes.txt", "w").write("not a matte\n" * 20)
+    run = ["-m", "external", "in/%03d.png", "-o", "out.mkv", "--matte", "rt.mkv"]
+    for matte_in, mentions in (
+            ("nosuch/%03d.png", ["--matte-in nosuch/%03d.png", "No such file"]),
+            ("nosuch.png", ["--matte-in nosuch.png", "No such file"]),
+            ("notes.txt", ["--matte-in notes.txt", "not a video file"]),
+            ("small/%03d.png", ["small/%03d.png: the matte is 32x24, the input 64x48"]),
+            ("three/%03d.png", ["three/%03d.png: the matte has 3 frames, the input more"]),
+            ("seven/%03d.png", ["seven/%03d.png: the matte has 7 frames, the input 5"])):
+        expect_error(run + ["--matte-in", matte_in], mentions)
+    expect_error(["-m", "external", "in/%03d.png", "-o", "out.mkv"], ["-m external needs --matte-in FILE"], rc=2)
+    expect_error(["-m", "framediff", "--matte-in", "m/%03d.png", "in/%03d.png", "-o", "out.mkv"],
+                 ["--matte-in", "only for -m external", "framediff"], rc=2)
+    for args, mentions in ((["-o", "m/%03d.png"], ["-o m/%03d.png", "matte given to --matte-in"]),
+                           (["-o", "out.mkv", "--matte", "m/002.png"],
+                            ["--matte m/002.png", "matte given to --matte-in (m/%03d.png)"])):
+        before = digests(["m/%03d.png" % i for i in range(1, 6)])
+        expect_error(["-m", "external", "--matte-in", "m/%03d.png", "in/%03d.png"] + args, mentions, rc=2)
+        check(digests(["m/%03d.png" % i for i in range(1, 6)]) == before, "the matte was changed")
+
+
+@test
+def external_matte_still():
+    """One picture as --matte-in is the matte of every frame: a 5-frame
+    input gives 5 outputs, each red where the picture's matte is 255 and
+    green where it is 0 (the scene is the same picture five times), and
+    --matte writes the picture back for every frame; also with --threads 1
+    (no decoding ahead). A picture of another size is refused as a
+    sequence is."""
+    disk_test_media(soft=False)
+    still = read_png("m/001.png")
+    os.mkdir("same")
+    for i in range(1, 6):
+        shutil.copy("in/001.png", "same/%03d.png" % i)
+    shutil.copy("m/001.png", "still.png")
+    for tag, extra in (("a", []), ("b", ["--threads", "1"])):
+        os.mkdir(tag)
+        os.mkdir(tag + "_m")
+        backdrop_ok(*(["-m", "external", "--matte-in", "still.png", "-b", "green", "same/%03d.png",
+                       "-o", tag + "/%03d.png", "--matte", tag + "_m/%03d.png"] + extra))
+        check(listing(tag) == numbered("%03d.png", 5), "%s: outputs %s" % (tag, listing(tag)))
+        for i, n in enumerate(listing(tag)):
+            out = read_png(os.path.join(tag, n))
+            assert_colour(out[still == 255], RED, 0, "%s frame %d inside" % (tag, i + 1))
+            assert_colour(out[still == 0], GREEN, 0, "%s frame %d outside" % (tag, i + 1))
+        check(np.array_equal(mattes(tag + "_m"), np.stack([still] * 5)), "%s: round trip differs" % tag)
+    ffmpeg("-i", "still.png", "-vf", "scale=32:24", "small.png")
+    expect_error(["-m", "external", "--matte-in", "small.png", "same/%03d.png", "-o", "x.mkv"],
+                 ["small.png: the matte is 32x24, the input 64x48"])
+
+
+@test
+def external_matte_grey_video():
+    """The matte as a video: FFV1 gray gives the PNG sequence's matte bit
+    for bit (the round trip through --matte); FFV1 yuv420p (limited range,
+    16..235) is expanded back to 0..255, exact at 0 and 255 and within one
+    level between; an RGB PNG sequence of the grey matte is taken by its
+    luma, exactly. Each composite is red at 255 and green at 0."""
+    scene, m = disk_test_media()
+    make_disk_matte("gray.mkv")
+    ffmpeg("-i", "gray.mkv", "-c:v", "ffv1", "-pix_fmt", "yuv420p", "yuv.mkv")
+    yuv = stream_of("yuv.mkv", "video")
+    check(yuv["pix_fmt"] == "yuv420p" and yuv.get("color_range") in (None, "tv", "unknown"),
+          "test media: yuv.mkv is %s, range %s" % (yuv["pix_fmt"], yuv.get("color_range")))
+    raw = np.frombuffer(ffmpeg("-i", "yuv.mkv", "-f", "rawvideo", "-pix_fmt", "yuv420p", "-"), np.uint8)
+    luma = raw.reshape(DISK_FRAMES, -1)[:, :DISK_SIZE[0] * DISK_SIZE[1]]
+    check((luma.min(), luma.max()) == (16, 235), "test media: yuv.mkv's luma spans %d..%d, not 16..235"
+          % (luma.min(), luma.max()))
+    os.mkdir("colour")
+    ffmpeg("-i", "m/%03d.png", "-pix_fmt", "rgb24", "colour/%03d.png")
+    check(read_png("colour/001.png").ndim == 3, "test media: colour/001.png is not RGB")
+    for tag, matte_in, tol in (("gray", "gray.mkv", 0), ("yuv", "yuv.mkv", 1), ("rgb", "colour/%03d.png", 0)):
+        os.mkdir(tag)
+        os.mkdir(tag + "_out")
+        backdrop_ok("-m", "external", "--matte-in", matte_in, "-b", "green", "in/%03d.png",
+                    "-o", tag + "_out/%03d.png", "--matte", tag + "/%03d.png")
+        got = mattes(tag).astype(int)
+        check(got.shape == m.shape, "%s: mattes of shape %s" % (tag, got.shape))
+        d = np.abs(got - m)
+        check(d.max() <= tol, "%s: the matte differs from the PNG one by up to %d (allowed %d)" % (tag, d.max(), tol))
+        check(np.array_equal(got[m == 0], m[m == 0]) and np.array_equal(got[m == 255], m[m == 255]),
+              "%s: 0 and 255 did not come back exactly" % tag)
+        out = np.stack([read_png(os.path.join(tag + "_out", n)) for n in listing(tag + "_out")])
+        assert_colour(out[m == 255], RED, 0, "%s: output where the matte is 255" % tag)
+        assert_colour(out[m == 0], GREEN, 0, "%s: output where the matte is 0" % tag)
+
+
+@test
+def external_matte_rotated_input():
+    """A clip stored 64x48 with a display matrix (rotation -90): the matte
+    is taken in the stored orientation (64x48, as the frames are decoded),
+    comes back unchanged through --matte, and the output keeps the matrix;
+    a matte of the upright size (48x64) is refused as of another size."""
+    os.mkdir("in")
+    make_disk_scene("in/%03d.png")
+    ffmpeg("-i", "in/%03d.png", "-c:v", "libx264", "-qp", 0, "-pix_fmt", "yuv420p", "plain.mp4")
+    ffmpeg("-i", "plain.mp4", "-c", "copy", "-metadata:s:v:0", "rotate=270", "turned.mp4")
+    check(rotation_of("turned.mp4") == -90, "test media: rotation %s" % rotation_of("turned.mp4"))
+    os.mkdir("m")
+    make_disk_matte("m/%03d.png")
+    os.mkdir("rt")
+    backdrop_ok("-m", "external", "--matte-in", "m/%03d.png", "-b", "green", "turned.mp4", "-o", "out.mp4",
+                "--matte", "rt/%03d.png")
+    check(np.array_equal(mattes("rt"), mattes("m")), "the matte of rotated video came back changed")
+    check(rotation_of("out.mp4") == -90, "output rotation %s" % rotation_of("out.mp4"))
+    os.mkdir("upright")
+    for i in range(1, 6):
+        cv2_write = read_png("m/%03d.png" % i)
+        write_grey("upright/%03d.png" % i, np.rot90(cv2_write, k=-1))
+    expect_error(["-m", "external", "--matte-in", "upright/%03d.png", "turned.mp4", "-o", "x.mp4"],
+                 ["upright/%03d.png: the matte is 48x64, the input 64x48"])
+
+
+def write_grey(path, img):
+    import cv2  # pylint: disable=import-outside-toplevel
+    check(cv2.imwrite(path, np.ascontiguousarray(img)), "cannot write %s" % path)
+
+
 def main(argv):
     if len(argv) == 2 and argv[1] == "--list":
         print("\n".join(TESTS))

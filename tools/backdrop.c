@@ -219,6 +219,10 @@ static int check_method_options(Job *job)
                   job->method);
         return -1;
     }
+    if (o->matte_in && !strcmp(o->matte_in, "-") && !strcmp(o->input, "-")) {
+        say_error("--matte-in -: the input is read from stdin already; give the matte a file");
+        return -1;
+    }
     return 0;
 }
 

@@ -1006,7 +1006,7 @@ def help_lists_every_option():
     as the library's own tables list them."""
     groups = [
         ("Input and output", ["output", "matte", "codec", "crf", "on-error"]),
-        ("Segmentation", ["method", "model"]),
+        ("Segmentation", ["method", "matte-in", "model"]),
         ("Background", ["background"]),
         ("Running", ["threads", "quiet", "verbose", "stats", "help", "version"]),
     ]
@@ -3676,7 +3676,8 @@ def external_matte_errors():
     'FILE: the matte has 3 frames, the input more'; of 7 frames
     'FILE: the matte has 7 frames, the input 5'. Exit 2 before anything is
     opened: -m external without --matte-in, --matte-in with -m framediff,
-    an output (-o or --matte) that would replace a file of the matte."""
+    the matte and the input both from stdin, an output (-o or --matte) that
+    would replace a file of the matte."""
     disk_test_media()
     os.mkdir("small")
     make_disk_matte("small/%03d.png", size=(32, 24))
@@ -3699,6 +3700,8 @@ def external_matte_errors():
     expect_error(["-m", "external", "in/%03d.png", "-o", "out.mkv"], ["-m external needs --matte-in FILE"], rc=2)
     expect_error(["-m", "framediff", "--matte-in", "m/%03d.png", "in/%03d.png", "-o", "out.mkv"],
                  ["--matte-in", "only for -m external", "framediff"], rc=2)
+    expect_error(["-m", "external", "--matte-in", "-", "-", "-o", "out.mkv"],
+                 ["--matte-in -", "stdin already"], rc=2)
     for args, mentions in ((["-o", "m/%03d.png"], ["-o m/%03d.png", "matte given to --matte-in"]),
                            (["-o", "out.mkv", "--matte", "m/002.png"],
                             ["--matte m/002.png", "matte given to --matte-in (m/%03d.png)"])):

@@ -62,6 +62,13 @@ static int open_outputs(Job *job, const AVFrame *first)
     job->height = first->height;
     job->format = first->format;
     fill_output_options(&oo, job, first, job->opt.output, first->format, input_audio_stream(job->input));
+    if (job->opt.view == VIEW_SIDE_BY_SIDE) {
+        if (view_open(&job->view, first->width, first->height, first->format, err, sizeof(err)) < 0) {
+            say_error("%s", err);
+            return -1;
+        }
+        oo.width = view_width(job->view);
+    }
     if (output_open(&job->output, &oo, err, sizeof(err)) < 0) {
         say_error("%s", err);
         return -1;
@@ -153,7 +160,12 @@ static int handle_video(Job *job, AVFrame *frame)
         matte = wrap_frame(matte_frame);
     if (job->matte_in && give_matte(job, frame) < 0)
         return -1;
-    int ret = backdrop_process(job->ctx, &in, &out, matte_frame ? &matte : NULL);
+    if (job->view) {
+        /* The library writes into the view's panels' buffers. */
+        out = view_result(job->view, &in);
+        matte = view_matte(job->view);
+    }
+    int ret = backdrop_process(job->ctx, &in, &out, matte_frame || job->view ? &matte : NULL);
     double t1 = now_seconds();
     job->stage_seconds[STAGE_PROCESS] += t1 - t0;
     if (ret == BACKDROP_EAGAIN)
@@ -161,6 +173,15 @@ static int handle_video(Job *job, AVFrame *frame)
     if (ret < 0) {
         say_error("frame %lld: %s", (long long)job->frames_in, backdrop_strerror(ret));
         return -1;
+    }
+    if (job->view) {
+        view_compose(job->view, out_frame, frame);
+        if (matte_frame) {
+            BackdropFrame m = view_matte(job->view);
+            for (int y = 0; y < m.height; y++)
+                memcpy(matte_frame->data[0] + y * matte_frame->linesize[0], m.data[0] + y * m.stride[0],
+                       (size_t)m.width);
+        }
     }
     out_frame->pts = frame->pts;
     if (output_write_video(job->output, out_frame, err, sizeof(err)) < 0) {
@@ -281,6 +302,7 @@ void batch_cleanup(Job *job, int success)
         av_packet_free(&job->queued_audio[i]);
     free(job->queued_audio);
     backdrop_close(&job->ctx);
+    view_close(&job->view);
     matte_in_close(&job->matte_in);
     reader_stop(&job->reader); /* before the input it reads from */
     input_close(&job->input);

@@ -21,6 +21,7 @@
 #include "options.h"
 #include "output/output.h"
 #include "paths.h"
+#include "view.h"
 
 #define ERRLEN MESSAGE_MAX
 
@@ -50,6 +51,7 @@ typedef struct Job {
     char *stats_tmp;       /* --stats written here, renamed at the commit */
     char *stats_final;
     int library_threads;   /* the library's threads (settings.threads) */
+    View *view;            /* --view side-by-side, or NULL */
 } Job;
 
 /* The signal that asked the run to stop (SIGINT, SIGTERM or SIGHUP), or 0. */

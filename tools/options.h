@@ -36,6 +36,7 @@ typedef struct CliOptions {
     int crf;                 /* -1 = encoder default */
     int threads;             /* 0 = all cores */
     int on_error;            /* OnErrorChoice */
+    int view;                /* ViewMode (view.h): 0 = the output only */
     int quiet;
     int verbose;
     const char *stats;       /* --stats FILE.json */

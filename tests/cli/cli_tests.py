@@ -1005,7 +1005,7 @@ def help_lists_every_option():
     and stage of the library, under a heading naming that component, exactly
     as the library's own tables list them."""
     groups = [
-        ("Input and output", ["output", "matte", "codec", "crf", "on-error"]),
+        ("Input and output", ["output", "matte", "codec", "crf", "on-error", "view"]),
         ("Segmentation", ["method", "matte-in", "model"]),
         ("Background", ["background"]),
         ("Running", ["threads", "quiet", "verbose", "stats", "help", "version"]),

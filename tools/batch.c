@@ -147,6 +147,10 @@ static int handle_video(Job *job, AVFrame *frame)
                   job->width, job->height, frame->width, frame->height);
         return -1;
     }
+    /* Before the clock starts: reading the matte is decoding, not
+     * processing (its decoder's time counts as decode in --stats). */
+    if (job->matte_in && give_matte(job, frame) < 0)
+        return -1;
     double t0 = now_seconds();
     /* The library writes straight into the encoders' pictures. */
     AVFrame *out_frame = output_frame(job->output, err, sizeof(err));
@@ -158,8 +162,6 @@ static int handle_video(Job *job, AVFrame *frame)
     BackdropFrame in = wrap_frame(frame), out = wrap_frame(out_frame), matte;
     if (matte_frame)
         matte = wrap_frame(matte_frame);
-    if (job->matte_in && give_matte(job, frame) < 0)
-        return -1;
     if (job->view) {
         /* The library writes into the view's panels' buffers. */
         out = view_result(job->view, &in);
@@ -385,7 +387,8 @@ int batch_run(Job *job)
     }
     /* The input is done with: stop decoding ahead (after an interrupt the
      * reader would go on) before finishing and reading its counters. */
-    job->stage_seconds[STAGE_DECODE] = reader_decode_seconds(job->reader);
+    job->stage_seconds[STAGE_DECODE] = reader_decode_seconds(job->reader) +
+                                       (job->matte_in ? matte_in_decode_seconds(job->matte_in) : 0);
     reader_stop(&job->reader);
     /* Every output is completed before any is renamed into place: a late
      * failure (the matte's encoder, a full disk, the stats) leaves none of

@@ -4,6 +4,7 @@
 
 #include <inttypes.h>
 #include <string.h>
+#include <time.h>
 
 #include <libavutil/mem.h>
 
@@ -17,7 +18,15 @@ struct MatteIn {
     Reader *reader;  /* NULL for a still */
     AVFrame *still;  /* one picture: the matte of every frame */
     int64_t frames;  /* mattes handed out so far */
+    double still_seconds; /* the still's decoding, at open */
 };
+
+static double now_seconds(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
+}
 
 /* The input module's messages name the file; ours say it is the matte. */
 static int input_failed(const char *message, char *err, size_t errlen)
@@ -50,6 +59,7 @@ int matte_in_open(MatteIn **pm, const char *path, int on_error_stop, int threade
         /* Decoded once, now: a picture that cannot be read fails before
          * any output is opened. */
         InputEvent ev;
+        double t0 = now_seconds();
         do {
             if (input_next(m->input, &ev, msg, sizeof(msg)) < 0) {
                 matte_in_close(&m);
@@ -62,6 +72,7 @@ int matte_in_open(MatteIn **pm, const char *path, int on_error_stop, int threade
             matte_in_close(&m);
             return -1;
         }
+        m->still_seconds = now_seconds() - t0;
     } else if (reader_start(&m->reader, m->input, threaded) < 0) {
         matte_in_close(&m);
         message_set(err, errlen, "out of memory");
@@ -135,6 +146,11 @@ int matte_in_finish(MatteIn *m, int64_t input_frames, char *err, size_t errlen)
     message_set(err, errlen, "%s: the matte has %" PRId64 " frames, the input %" PRId64, m->name, total,
                 input_frames);
     return -1;
+}
+
+double matte_in_decode_seconds(MatteIn *m)
+{
+    return m->reader ? reader_decode_seconds(m->reader) : m->still_seconds;
 }
 
 void matte_in_close(MatteIn **pm)

@@ -41,6 +41,9 @@ int matte_in_next(MatteIn *m, int width, int height, const AVFrame **frame, char
  * matte has frames left (it reads them, to say how many), else 0. */
 int matte_in_finish(MatteIn *m, int64_t input_frames, char *err, size_t errlen);
 
+/* Seconds spent decoding the matte so far (on whichever thread). */
+double matte_in_decode_seconds(MatteIn *m);
+
 /* Stops decoding ahead and frees. Accepts NULL and a pointer to NULL. */
 void matte_in_close(MatteIn **m);
 

@@ -48,6 +48,7 @@ typedef struct Job {
     char *stats_tmp;       /* --stats written here, renamed at the commit */
     char *stats_final;
     int library_threads;   /* the library's threads (settings.threads) */
+    int transparent;       /* -b transparent: -o gets the alpha variant of the frames' format */
 } Job;
 
 /* The signal that asked the run to stop (SIGINT, SIGTERM or SIGHUP), or 0. */

@@ -450,6 +450,10 @@ int out_open_video_encoder(Output *o, const AVCodec *codec, const OutputOptions 
         av_dict_set(&opts, "cpu-used", "5", 0);
         av_dict_set(&opts, "row-mt", "1", 0);
     }
+    /* libvpx codes VP8's alpha as a second stream, which alternate
+     * reference frames would break (it refuses to open with them). */
+    if (!strcmp(codec->name, "libvpx") && out_has_alpha(dst))
+        av_dict_set(&opts, "auto-alt-ref", "0", 0);
     /* ProRes carries alpha only in the 4444 profiles; prores_ks would pick
      * 4444 by itself for a 4:4:4 format, but that is its choice to change. */
     if (!strcmp(codec->name, "prores_ks") && out_has_alpha(dst))

@@ -3655,7 +3655,8 @@ def transparent_png_sequence():
     """-b transparent into a PNG sequence: 8-bit RGBA (straight alpha) whose
     alpha is the matte exactly, and whose colour where the matte is 255 is
     the input's (the YUV 4:2:0 input converted by swscale in both the tool
-    and the reference: within 1 level on flat areas; measured 0)."""
+    and the reference: within 1 level on flat areas; measured 0). TIFF and
+    WebP sequences: the alpha exactly too."""
     make_alpha_clip("clip.mkv")
     os.mkdir("o")
     out, matte, source = transparent_run("o/%03d.png")
@@ -3663,6 +3664,12 @@ def transparent_png_sequence():
     check_video_tags("o/001.png", "png", ("rgba",))
     check_alpha("o/%03d.png", out, matte, 0, 0)
     check_foreground_colour("o/%03d.png", out, matte, source, 1)
+    # TIFF (RGBA) and WebP (YUVA 4:2:0; libwebp codes the alpha losslessly)
+    # keep the alpha too.
+    for ext, pix_fmt in (("tiff", "rgba"), ("webp", "yuva420p")):
+        backdrop_ok("-m", "framediff", "-b", "transparent", "clip.mkv", "-o", "o/%03d." + ext)
+        check_video_tags("o/001." + ext, ext, (pix_fmt,))
+        check_alpha("o/%03d." + ext, decode_rgba("o/%03d." + ext, ALPHA_W, ALPHA_H), matte, 0, 0)
 
 
 @test

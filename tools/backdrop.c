@@ -92,6 +92,9 @@ int to_backdrop_format(int av_format)
     case AV_PIX_FMT_RGB24: return BACKDROP_PIXFMT_RGB24;
     case AV_PIX_FMT_BGR24: return BACKDROP_PIXFMT_BGR24;
     case AV_PIX_FMT_GRAY8: return BACKDROP_PIXFMT_GRAY8;
+    case AV_PIX_FMT_YUVA420P: return BACKDROP_PIXFMT_YUVA420P;
+    case AV_PIX_FMT_RGBA: return BACKDROP_PIXFMT_RGBA;
+    case AV_PIX_FMT_BGRA: return BACKDROP_PIXFMT_BGRA;
     default: return BACKDROP_PIXFMT_NONE;
     }
 }
@@ -105,7 +108,7 @@ BackdropFrame wrap_frame(const AVFrame *f)
     b.format = to_backdrop_format(f->format);
     b.width = f->width;
     b.height = f->height;
-    for (int p = 0; p < 3; p++) {
+    for (int p = 0; p < 4; p++) { /* [3]: YUVA420P's alpha; NULL otherwise */
         b.data[p] = f->data[p];
         b.stride[p] = f->linesize[p];
     }
@@ -122,6 +125,14 @@ static int load_background(Job *job)
     const char *spec = job->opt.background;
     if (!spec)
         return 0;
+    /* The colour channels carry the foreground, the alpha the matte; the
+     * outputs were opened with alpha (batch.c). */
+    if (job->transparent) {
+        int ret = backdrop_set_option(job->ctx, "background", "transparent");
+        if (ret < 0 && !job->reported)
+            say_error("--background transparent: %s", backdrop_strerror(ret));
+        return ret < 0 ? -1 : 0;
+    }
     /* A colour is whatever the library's background takes as one. */
     if (backdrop_option_validate("picture", "color", spec, NULL, 0) == 0)
         return backdrop_set_option(job->ctx, "color", spec) < 0 ? -1 : 0;
@@ -293,6 +304,25 @@ done:
     return ret;
 }
 
+/* -b transparent: the output keeps the matte as its alpha, so it must be a
+ * destination whose format carries alpha; refused now (exit 2), before the
+ * model is loaded or a frame decoded. The matte output is grey as always. */
+static int check_transparent(Job *job)
+{
+    char err[ERRLEN];
+    job->transparent = job->opt.background && !strcmp(job->opt.background, "transparent");
+    if (job->transparent && job->opt.view == VIEW_SIDE_BY_SIDE) {
+        say_error("--view side-by-side shows the result over a background; it cannot show -b transparent "
+                  "(use -b with a colour to see the matte's edges)");
+        return -1;
+    }
+    if (job->transparent && output_check_alpha(job->opt.output, job->opt.codec, err, sizeof(err)) < 0) {
+        say_error("%s", err);
+        return -1;
+    }
+    return 0;
+}
+
 /* For selfie, loads the model into the settings (the caller frees it). */
 static int load_model(Job *job, BackdropSettings *s)
 {
@@ -402,7 +432,7 @@ int main(int argc, char **argv)
     }
     if (check_method_options(&job) < 0)
         return 2;
-    if (check_outputs(&job) < 0) {
+    if (check_outputs(&job) < 0 || check_transparent(&job) < 0) {
         fileid_set_free(&job.input_files);
         return 2;
     }

@@ -49,11 +49,24 @@ static void fill_output_options(OutputOptions *oo, const Job *job, const AVFrame
     oo->protect = (FileIdSet *)&job->input_files;
 }
 
+/* The format the library composites a frame of fmt into when the output
+ * is transparent (the same planes plus alpha), or AV_PIX_FMT_NONE. */
+static enum AVPixelFormat alpha_variant(int fmt)
+{
+    switch (fmt) {
+    case AV_PIX_FMT_YUV420P: return AV_PIX_FMT_YUVA420P;
+    case AV_PIX_FMT_RGB24: return AV_PIX_FMT_RGBA;
+    case AV_PIX_FMT_BGR24: return AV_PIX_FMT_BGRA;
+    default: return AV_PIX_FMT_NONE;
+    }
+}
+
 static int open_outputs(Job *job, const AVFrame *first)
 {
     char err[ERRLEN];
     OutputOptions oo;
-    if (to_backdrop_format(first->format) == BACKDROP_PIXFMT_NONE) {
+    int out_format = job->transparent ? alpha_variant(first->format) : first->format;
+    if (to_backdrop_format(first->format) == BACKDROP_PIXFMT_NONE || out_format == AV_PIX_FMT_NONE) {
         say_error("%s: decoder gave pixel format %s, which was not converted", job->opt.input,
                   av_get_pix_fmt_name(first->format));
         return -1;
@@ -61,7 +74,10 @@ static int open_outputs(Job *job, const AVFrame *first)
     job->width = first->width;
     job->height = first->height;
     job->format = first->format;
-    fill_output_options(&oo, job, first, job->opt.output, first->format, input_audio_stream(job->input));
+    /* Transparent: the library writes the matte into the alpha of the
+     * output's own picture (no copy), converted only if the encoder needs
+     * another format (output.c). */
+    fill_output_options(&oo, job, first, job->opt.output, out_format, input_audio_stream(job->input));
     if (job->opt.view == VIEW_SIDE_BY_SIDE) {
         if (view_open(&job->view, first->width, first->height, first->format, err, sizeof(err)) < 0) {
             say_error("%s", err);

@@ -52,6 +52,7 @@ typedef struct Job {
     char *stats_final;
     int library_threads;   /* the library's threads (settings.threads) */
     View *view;            /* --view side-by-side, or NULL */
+    int transparent;       /* -b transparent: -o gets the alpha variant of the frames' format */
 } Job;
 
 /* The signal that asked the run to stop (SIGINT, SIGTERM or SIGHUP), or 0. */

@@ -15,7 +15,7 @@
    holds (1 - a) B of the old background) and estimate (blur-fusion), at
    several reaches. Reported over the soft pixels (0.05 < a < 0.95) of the
    frames with the person: mean and 95th percentile of |C - C*| (8-bit,
-   per channel), over a green and a white N.
+   per channel). N cancels out of C - C*, so one colour is used.
 
 3. Halo of the blur background, same clip and matte: around the person
    (a = 0 within 2 sigma of it), the distance of the output to the clean
@@ -45,11 +45,14 @@ import bench_framediff as bfd  # noqa: E402
 
 log = bfd.log
 
-COLOURS = {"green": (0, 177, 64), "white": (255, 255, 255)}
+# The new background cancels out of the error (both C and C* take (1 - a) N
+# from it), so one colour is enough.
+COLOURS = {"green": (0, 177, 64)}
 ESTIMATES = [("original", ["--edge-color", "original"]),
-             ("estimate (auto, height/6)", []),
-             ("estimate reach 20 px", ["--edge-radius", "20"]),
-             ("estimate reach 120 px", ["--edge-radius", "120"])]
+             ("estimate (auto, 4 px)", []),
+             ("estimate reach 2 px", ["--edge-radius", "2"]),
+             ("estimate reach 12 px", ["--edge-radius", "12"]),
+             ("estimate reach 60 px", ["--edge-radius", "60"])]
 
 
 def slug(name):

@@ -195,7 +195,7 @@ static const BdOption blend_options[] = {
     { { "edge-color", "colour at soft matte edges: estimate the person's own colour (blur-fusion), or keep "
         "the frame's, which carries some of the old background", BACKDROP_OPTION_CHOICE, "estimate", 0, 0,
         edge_choices, BACKDROP_OPTION_RUNTIME }, BLEND_FIELD(edge), 0 },
-    { { "edge-radius", "reach of the colour means of edge-color estimate, in pixels of the frame; 0 = height / 6",
+    { { "edge-radius", "reach of the colour means of edge-color estimate, in pixels of the frame; 0 = height / 30",
         BACKDROP_OPTION_FLOAT, "0", 0, 1000, NULL, BACKDROP_OPTION_RUNTIME }, BLEND_FIELD(edge_radius), 1 },
 };
 
@@ -232,7 +232,7 @@ static int blend_init(void *priv, const BdEnv *env, const BdShape *shape, BdMatt
 {
     BlendStage *bs = priv;
     int yuv = shape->format == BACKDROP_PIXFMT_YUV420P;
-    double radius = bs->opts.edge_radius > 0 ? bs->opts.edge_radius : shape->height / 6.0;
+    double radius = bs->opts.edge_radius > 0 ? bs->opts.edge_radius : shape->height / 30.0;
     double sigma = radius / 2;
     bs->planes = yuv ? 3 : 1;
     for (int p = 0; p < bs->planes; p++) {

@@ -34,6 +34,7 @@ void bd_wblur_free(BdWBlur *b)
 {
     free(b->grid);
     free(b->scratch);
+    free(b->copy);
     free(b->weights);
     free(b->sums);
     free(b->wide[0]);
@@ -47,7 +48,7 @@ void bd_wblur_free(BdWBlur *b)
 int bd_wblur_init(BdWBlur *b, int width, int height, int channels, int cell, int radius, int passes)
 {
     bd_wblur_free(b);
-    if (width < 1 || height < 1 || cell < 1 || radius < 0 || passes < 0 || channels < 1 || channels > 3)
+    if (width < 1 || height < 1 || cell < 1 || radius < 0 || passes < 0 || (channels != 1 && channels != 3))
         return BACKDROP_EINVAL;
     b->width = width;
     b->height = height;
@@ -59,8 +60,10 @@ int bd_wblur_init(BdWBlur *b, int width, int height, int channels, int cell, int
     b->grid_h = (height + cell - 1) / cell;
     b->wide_row[0] = b->wide_row[1] = -1;
     size_t c1 = (size_t)channels + 1, w = (size_t)width;
+    size_t cells = (size_t)b->grid_w * (size_t)b->grid_h;
     size_t line = (size_t)(b->grid_w > b->grid_h ? b->grid_w : b->grid_h);
-    b->grid = malloc(sizeof(float) * c1 * (size_t)b->grid_w * (size_t)b->grid_h);
+    b->grid = malloc(sizeof(float) * c1 * cells);
+    b->copy = malloc(sizeof(float) * c1 * cells);
     b->scratch = malloc(sizeof(float) * c1 * line);
     b->weights = malloc(sizeof(float) * w);
     b->sums = malloc(sizeof(float) * c1 * w);
@@ -69,7 +72,7 @@ int bd_wblur_init(BdWBlur *b, int width, int height, int channels, int cell, int
     b->mixed = malloc(sizeof(float) * c1 * w);
     b->x0 = malloc(sizeof(int) * w);
     b->fx = malloc(sizeof(float) * w);
-    if (!b->grid || !b->scratch || !b->weights || !b->sums || !b->wide[0] || !b->wide[1] || !b->mixed ||
+    if (!b->grid || !b->copy || !b->scratch || !b->weights || !b->sums || !b->wide[0] || !b->wide[1] || !b->mixed ||
         !b->x0 || !b->fx) {
         bd_wblur_free(b);
         return BACKDROP_ENOMEM;
@@ -89,24 +92,64 @@ int bd_wblur_init(BdWBlur *b, int width, int height, int channels, int cell, int
     return 0;
 }
 
-/* One box pass along a line of n elements, each c1 floats, 'step' floats
- * apart: line[i] = sum of line[i - r .. i + r], zero outside. The sums run
- * in a scratch copy so the line can be written in place. */
-static void box_line(float *line, ptrdiff_t step, int n, int c1, int r, float *scratch)
+/* One box pass along a grid row of n cells, c1 floats each:
+ * row[i] = sum of row[i - r .. i + r], zero outside. The sums run over a
+ * scratch copy so the row can be written in place. Inlined with a constant
+ * c1 (2 for a plane, 4 for packed RGB) so the channel loops unroll. */
+static inline __attribute__((always_inline)) void box_row_c(float *row, int n, const int c1, int r,
+                                                            float *scratch)
 {
-    for (int i = 0; i < n; i++)
-        memcpy(scratch + (size_t)i * c1, line + i * step, sizeof(float) * (size_t)c1);
-    for (int c = 0; c < c1; c++) {
-        float sum = 0;
-        for (int i = 0; i < r && i < n; i++)
-            sum += scratch[(size_t)i * c1 + c];
-        for (int i = 0; i < n; i++) {
-            if (i + r < n)
-                sum += scratch[(size_t)(i + r) * c1 + c];
-            line[i * step + c] = sum;
-            if (i - r >= 0)
-                sum -= scratch[(size_t)(i - r) * c1 + c];
-        }
+    memcpy(scratch, row, sizeof(float) * (size_t)n * (size_t)c1);
+    float sum[4] = { 0, 0, 0, 0 };
+    for (int i = 0; i < r && i < n; i++)
+        for (int c = 0; c < c1; c++)
+            sum[c] += scratch[i * c1 + c];
+    for (int i = 0; i < n; i++) {
+        if (i + r < n)
+            for (int c = 0; c < c1; c++)
+                sum[c] += scratch[(i + r) * c1 + c];
+        for (int c = 0; c < c1; c++)
+            row[i * c1 + c] = sum[c];
+        if (i - r >= 0)
+            for (int c = 0; c < c1; c++)
+                sum[c] -= scratch[(i - r) * c1 + c];
+    }
+}
+
+static void box_row(float *row, int n, int c1, int r, float *scratch)
+{
+    if (c1 == 2)
+        box_row_c(row, n, 2, r, scratch);
+    else
+        box_row_c(row, n, 4, r, scratch);
+}
+
+/* out += sign * row, n floats. */
+BD_VECTOR_CLONES
+static void add_scaled(float *out, const float *row, float sign, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        out[i] += sign * row[i];
+}
+
+/* One box pass down the columns, a whole grid row at a time (walking a
+ * column would touch one cache line per cell): a running sum of rows,
+ * read from a copy of the grid. */
+static void box_columns(BdWBlur *b)
+{
+    size_t line = (size_t)b->grid_w * (size_t)(b->channels + 1);
+    int n = b->grid_h, r = b->radius;
+    memcpy(b->copy, b->grid, sizeof(float) * line * (size_t)n);
+    float *sum = b->scratch;
+    memset(sum, 0, sizeof(float) * line);
+    for (int i = 0; i < r && i < n; i++)
+        add_scaled(sum, b->copy + (size_t)i * line, 1.0f, line);
+    for (int i = 0; i < n; i++) {
+        if (i + r < n)
+            add_scaled(sum, b->copy + (size_t)(i + r) * line, 1.0f, line);
+        memcpy(b->grid + (size_t)i * line, sum, sizeof(float) * line);
+        if (i - r >= 0)
+            add_scaled(sum, b->copy + (size_t)(i - r) * line, -1.0f, line);
     }
 }
 
@@ -176,10 +219,9 @@ void bd_wblur_update(BdWBlur *b, const uint8_t *plane, ptrdiff_t stride, const u
     }
     for (int pass = 0; pass < b->passes && b->radius > 0; pass++)
         for (int gy = 0; gy < b->grid_h; gy++)
-            box_line(b->grid + (size_t)gy * gw * c1, c1, gw, c1, b->radius, b->scratch);
+            box_row(b->grid + (size_t)gy * gw * c1, gw, c1, b->radius, b->scratch);
     for (int pass = 0; pass < b->passes && b->radius > 0; pass++)
-        for (int gx = 0; gx < gw; gx++)
-            box_line(b->grid + (size_t)gx * c1, (ptrdiff_t)gw * c1, b->grid_h, c1, b->radius, b->scratch);
+        box_columns(b);
     b->wide_row[0] = b->wide_row[1] = -1;
 }
 
@@ -201,6 +243,21 @@ static void grid_rows(const BdWBlur *b, int y, int *i, float *f)
 
 /* Grid row gy interpolated along x to the plane's width (planar), in one
  * of the two slots; the slot is returned. */
+/* Grid row g (c1 floats a cell) interpolated along x to width pixels,
+ * planar; inlined with a constant c1 like box_row. */
+static inline __attribute__((always_inline)) void widen_c(float *out, const float *g, const int c1, int gw,
+                                                          int width, const int *x0, const float *fx)
+{
+    for (int x = 0; x < width; x++) {
+        const float *a = g + (size_t)x0[x] * c1;
+        const float *n = gw > 1 ? a + c1 : a;
+        for (int c = 0; c < c1; c++)
+            out[(size_t)c * width + x] = a[c] + fx[x] * (n[c] - a[c]);
+    }
+}
+
+/* Grid row gy interpolated along x to the plane's width (planar), in one
+ * of the two slots, not the one holding row 'keep'; the slot is returned. */
 static const float *wide_row(BdWBlur *b, int gy, int keep)
 {
     for (int k = 0; k < 2; k++)
@@ -209,17 +266,12 @@ static const float *wide_row(BdWBlur *b, int gy, int keep)
     int slot = b->wide_row[0] == keep ? 1 : 0;
     int c1 = b->channels + 1, gw = b->grid_w;
     const float *g = b->grid + (size_t)gy * gw * c1;
-    float *out = b->wide[slot];
-    for (int c = 0; c < c1; c++) {
-        float *o = out + (size_t)c * b->width;
-        for (int x = 0; x < b->width; x++) {
-            const float *a = g + (size_t)b->x0[x] * c1 + c;
-            float right = gw > 1 ? a[c1] : a[0];
-            o[x] = a[0] + b->fx[x] * (right - a[0]);
-        }
-    }
+    if (c1 == 2)
+        widen_c(b->wide[slot], g, 2, gw, b->width, b->x0, b->fx);
+    else
+        widen_c(b->wide[slot], g, 4, gw, b->width, b->x0, b->fx);
     b->wide_row[slot] = gy;
-    return out;
+    return b->wide[slot];
 }
 
 BD_VECTOR_CLONES

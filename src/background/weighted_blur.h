@@ -56,6 +56,7 @@ typedef struct BdWBlur {
     int cell, radius, passes;
     int grid_w, grid_h;
     float *grid;    /* grid_h x grid_w x (channels + 1): numerators, then the denominator */
+    float *copy;    /* the grid before a pass down its columns */
     float *scratch; /* one line of the grid (the longer side) for the box passes */
     float *weights; /* one row of the plane's weights */
     float *sums;    /* (channels + 1) x width, planar: a cell row's weighted samples summed down */

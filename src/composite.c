@@ -179,6 +179,8 @@ enum { EDGE_ESTIMATE, EDGE_ORIGINAL };
 typedef struct BlendOptions {
     int edge;          /* EDGE_* */
     float edge_radius; /* frame pixels; 0 = automatic */
+    float wrap;        /* light wrap: 0 (off) .. 1 */
+    float wrap_radius; /* frame pixels; 0 = automatic */
 } BlendOptions;
 
 typedef struct BlendStage {
@@ -188,6 +190,7 @@ typedef struct BlendStage {
     uint8_t *chroma_alpha;
     ptrdiff_t chroma_stride;
     float *fm_row, *bm_row; /* one row of each mean (3 x width floats) */
+    BdWBlur wrap_bg[3], wrap_alpha[3]; /* light wrap: the background and the alpha blurred */
 } BlendStage;
 
 #define BLEND_FIELD(f) offsetof(BlendOptions, f)
@@ -197,6 +200,10 @@ static const BdOption blend_options[] = {
         edge_choices, BACKDROP_OPTION_RUNTIME }, BLEND_FIELD(edge), 0 },
     { { "edge-radius", "reach of the colour means of edge-color estimate, in pixels of the frame; 0 = height / 30",
         BACKDROP_OPTION_FLOAT, "0", 0, 1000, NULL, BACKDROP_OPTION_RUNTIME }, BLEND_FIELD(edge_radius), 1 },
+    { { "light-wrap", "how much of the new background's light falls on the person's edge (0: none)",
+        BACKDROP_OPTION_FLOAT, "0", 0, 1, NULL, BACKDROP_OPTION_RUNTIME }, BLEND_FIELD(wrap), 0 },
+    { { "light-wrap-radius", "how far into the person the light wraps, in pixels of the frame; 0 = height / 40",
+        BACKDROP_OPTION_FLOAT, "0", 0, 1000, NULL, BACKDROP_OPTION_RUNTIME }, BLEND_FIELD(wrap_radius), 1 },
 };
 
 typedef struct CompositeJob {
@@ -220,6 +227,8 @@ static void blend_uninit(void *priv)
     for (int p = 0; p < 3; p++) {
         bd_wblur_free(&bs->fg[p]);
         bd_wblur_free(&bs->bg[p]);
+        bd_wblur_free(&bs->wrap_bg[p]);
+        bd_wblur_free(&bs->wrap_alpha[p]);
     }
     free(bs->chroma_alpha);
     free(bs->fm_row);
@@ -234,6 +243,7 @@ static int blend_init(void *priv, const BdEnv *env, const BdShape *shape, BdMatt
     int yuv = shape->format == BACKDROP_PIXFMT_YUV420P;
     double radius = bs->opts.edge_radius > 0 ? bs->opts.edge_radius : shape->height / 30.0;
     double sigma = radius / 2;
+    double wrap_sigma = (bs->opts.wrap_radius > 0 ? bs->opts.wrap_radius : shape->height / 40.0) / 2;
     bs->planes = yuv ? 3 : 1;
     for (int p = 0; p < bs->planes; p++) {
         int w = bd_plane_width(shape->format, shape->width, p);
@@ -242,6 +252,10 @@ static int blend_init(void *priv, const BdEnv *env, const BdShape *shape, BdMatt
         bd_wblur_params(p ? sigma / 2 : sigma, EDGE_PASSES, &cell, &r);
         if ((err = bd_wblur_init(&bs->fg[p], w, h, yuv ? 1 : 3, cell, r, EDGE_PASSES)) < 0 ||
             (err = bd_wblur_init(&bs->bg[p], w, h, yuv ? 1 : 3, cell, r, EDGE_PASSES)) < 0)
+            return err;
+        bd_wblur_params(p ? wrap_sigma / 2 : wrap_sigma, EDGE_PASSES, &cell, &r);
+        if ((err = bd_wblur_init(&bs->wrap_bg[p], w, h, yuv ? 1 : 3, cell, r, EDGE_PASSES)) < 0 ||
+            (err = bd_wblur_init(&bs->wrap_alpha[p], w, h, 1, cell, r, EDGE_PASSES)) < 0)
             return err;
     }
     bs->fm_row = malloc(sizeof(float) * 3 * (size_t)shape->width);
@@ -334,6 +348,63 @@ static void estimate_edges(BlendStage *bs, const BdFrameJob *job)
     }
 }
 
+/*
+ * Light wrap: the new background's light spilling onto the person's edge,
+ * as it would on a real set. Where the person is (a > 0) but the blurred
+ * alpha As says the background is near, the output moves towards the
+ * blurred background Bb:
+ *
+ *     out += k m (Bb - out),   m = a (1 - As)
+ *
+ * (a and As in 0..1, k the option light-wrap). m is 0 outside the person
+ * and deep inside it, so only a band along the edge, about the wrap's
+ * radius wide, changes. Per plane, with that plane's alpha (the chroma
+ * alpha for 4:2:0 chroma); rows without a person are skipped.
+ */
+static void wrap_plane(BdWBlur *bgb, BdWBlur *ab, float *bg_row, float *a_row, float k, uint8_t *out,
+                       ptrdiff_t out_stride, int out_size, const uint8_t *alpha, ptrdiff_t alpha_stride)
+{
+    int ch = bgb->channels, width = bgb->width;
+    for (int y = 0; y < bgb->height; y++) {
+        const uint8_t *ar = alpha + y * alpha_stride;
+        int any = 0;
+        for (int x = 0; x < width; x++)
+            any |= ar[x];
+        if (!any)
+            continue;
+        bd_wblur_row_f32(bgb, y, bg_row);
+        bd_wblur_row_f32(ab, y, a_row);
+        uint8_t *o = out + y * out_stride;
+        for (int x = 0; x < width; x++) {
+            float m = ar[x] * (1.0f / 255.0f) * (1.0f - a_row[x] * (1.0f / 255.0f));
+            if (ar[x] == 0 || m <= 0)
+                continue;
+            for (int c = 0; c < ch; c++) {
+                float v = o[x * out_size + c];
+                o[x * out_size + c] = to_byte(v + k * m * (bg_row[c * width + x] - v));
+            }
+        }
+    }
+}
+
+static void light_wrap(BlendStage *bs, const BdFrameJob *job)
+{
+    const BackdropFrame *bg = job->bg, *out = job->out;
+    const uint8_t *alpha = job->matte.alpha;
+    ptrdiff_t alpha_stride = job->matte.alpha_stride;
+    if (bs->planes == 3)
+        bd_chroma_alpha(bs->chroma_alpha, bs->chroma_stride, alpha, alpha_stride, out->width, out->height);
+    int out_size = bs->planes == 3 ? 1 : bd_pixel_size(out->format);
+    for (int p = 0; p < bs->planes; p++) {
+        const uint8_t *a = p ? bs->chroma_alpha : alpha;
+        ptrdiff_t as = p ? bs->chroma_stride : alpha_stride;
+        bd_wblur_update(&bs->wrap_bg[p], bg->data[p], bg->stride[p], NULL, 0, BD_WEIGHT_UNIFORM);
+        bd_wblur_update(&bs->wrap_alpha[p], a, as, NULL, 0, BD_WEIGHT_UNIFORM);
+        wrap_plane(&bs->wrap_bg[p], &bs->wrap_alpha[p], bs->fm_row, bs->bm_row, bs->opts.wrap, out->data[p],
+                   out->stride[p], out_size, a, as);
+    }
+}
+
 static int blend_run(void *priv, const BdEnv *env, BdFrameJob *job)
 {
     BlendStage *bs = priv;
@@ -347,6 +418,8 @@ static int blend_run(void *priv, const BdEnv *env, BdFrameJob *job)
     /* A method's own foreground colour (job->fg is not the input) wins. */
     if (bs->opts.edge == EDGE_ESTIMATE && job->fg == job->in)
         estimate_edges(bs, job);
+    if (bs->opts.wrap > 0 && job->bg)
+        light_wrap(bs, job);
     return 0;
 }
 

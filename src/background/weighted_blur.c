@@ -165,6 +165,10 @@ static void weigh_row(float *w, const uint8_t *alpha, int width, BdWeight weight
         for (int x = 0; x < width; x++)
             w[x] = (float)(alpha[x] + 1);
         break;
+    case BD_WEIGHT_UNIFORM:
+        for (int x = 0; x < width; x++)
+            w[x] = 1.0f;
+        break;
     default:
         for (int x = 0; x < width; x++)
             w[x] = (float)(256 - alpha[x]);
@@ -202,7 +206,7 @@ void bd_wblur_update(BdWBlur *b, const uint8_t *plane, ptrdiff_t stride, const u
         memset(b->sums, 0, sizeof(float) * (size_t)c1 * (size_t)width);
         int y1 = (gy + 1) * cell < b->height ? (gy + 1) * cell : b->height;
         for (int y = gy * cell; y < y1; y++) {
-            weigh_row(b->weights, alpha + y * alpha_stride, width, weight);
+            weigh_row(b->weights, alpha ? alpha + y * alpha_stride : NULL, width, weight);
             add_row(b->sums, plane + y * stride, b->weights, width, ch);
         }
         float *g = b->grid + (size_t)gy * gw * c1;

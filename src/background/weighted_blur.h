@@ -26,7 +26,8 @@
  * within reach, V falls back to the plain blur (hidden there by alpha).
  * With w = alpha + 1 (BD_WEIGHT_ALPHA), or 256 - alpha (BD_WEIGHT_INVERSE)
  * it gives the local means of the foreground and the background colour of
- * the blur-fusion estimate (composite.c).
+ * the blur-fusion estimate (composite.c); with w = 1 (BD_WEIGHT_UNIFORM) a
+ * plain blur (the light wrap's).
  *
  * Three box passes of radius r have the variance of a Gaussian of
  * sigma^2 = passes r (r + 1) / 3 grid cells; bd_wblur_params picks cell and
@@ -49,6 +50,7 @@ typedef enum BdWeight {
     BD_WEIGHT_BACKGROUND, /* (255 - a)^2 + 1: the background, the person's pixels left out */
     BD_WEIGHT_ALPHA,      /* a + 1: the foreground's local mean */
     BD_WEIGHT_INVERSE,    /* 256 - a: the background's local mean (blur-fusion) */
+    BD_WEIGHT_UNIFORM,    /* 1: a plain blur (light wrap); alpha may be NULL */
 } BdWeight;
 
 typedef struct BdWBlur {
@@ -97,6 +99,7 @@ static inline float bd_wblur_weight(BdWeight weight, unsigned a)
     switch (weight) {
     case BD_WEIGHT_BACKGROUND: return (float)((255 - a) * (255 - a) + 1);
     case BD_WEIGHT_ALPHA: return (float)(a + 1);
+    case BD_WEIGHT_UNIFORM: return 1.0f;
     default: return (float)(256 - a);
     }
 }

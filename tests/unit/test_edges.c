@@ -361,6 +361,71 @@ static int test_edge_estimate_beats_original(void)
     return UNIT_PASS;
 }
 
+/* Light wrap: a white disk composited over red. Off, the disk is exactly
+ * white; on (k = 1, radius 8), the disk's rim takes some red, less the
+ * deeper inside, its centre (beyond the wrap's reach) and everything
+ * outside the disk exactly unchanged. */
+static int test_light_wrap(void)
+{
+    enum { W = 96, H = 64, R = 20 };
+    BackdropFrame in = frame_new(BACKDROP_PIXFMT_RGB24, W, H), red = frame_new(BACKDROP_PIXFMT_RGB24, W, H);
+    uint8_t *alpha = unit_alloc(W * H);
+    for (int y = 0; y < H; y++)
+        for (int x = 0; x < W; x++) {
+            int inside = (x - W / 2) * (x - W / 2) + (y - H / 2) * (y - H / 2) <= R * R;
+            alpha[y * W + x] = inside ? 255 : 0;
+            put_rgb(&in, x, y, inside ? 255 : 0, inside ? 255 : 0, inside ? 255 : 0);
+        }
+    fill_rgb(&red, 255, 0, 0);
+    BackdropFrame outs[2];
+    for (int on = 0; on < 2; on++) {
+        void *priv = stage_priv(&bd_composite_blend);
+        void *opts = (char *)priv + bd_composite_blend.options_offset;
+        const BdOption *t = bd_composite_blend.options;
+        size_t n = bd_composite_blend.option_count;
+        CHECK(bd_option_parse(bd_option_find(t, n, "light-wrap"), opts, on ? "1" : "0", NULL, 0) == 0 &&
+              bd_option_parse(bd_option_find(t, n, "light-wrap-radius"), opts, "8", NULL, 0) == 0, "options");
+        BdShape shape = { BACKDROP_PIXFMT_RGB24, W, H, BACKDROP_RANGE_LIMITED, BACKDROP_MATRIX_BT601 };
+        BdMatteInfo info = { 0 };
+        BdEnv env = { 0 };
+        CHECK(bd_composite_blend.init(priv, &env, &shape, &info) == 0, "init");
+        outs[on] = frame_new(BACKDROP_PIXFMT_RGB24, W, H);
+        BdFrameJob job = { 0 };
+        job.in = job.fg = &in;
+        job.bg = &red;
+        job.out = &outs[on];
+        job.matte.alpha = alpha;
+        job.matte.alpha_stride = W;
+        job.matte.alpha_valid = 1;
+        CHECK(bd_composite_blend.run(priv, &env, &job) == 0, "run");
+        bd_composite_blend.uninit(priv);
+    }
+    int c[3], prev_g = -1;
+    for (int y = 0; y < H; y++)
+        for (int x = 0; x < W; x++) {
+            get_rgb(&outs[0], x, y, c);
+            int inside = alpha[y * W + x];
+            CHECK(inside ? c[0] == 255 && c[1] == 255 && c[2] == 255 : c[0] == 255 && c[1] == 0 && c[2] == 0,
+                  "off: (%d,%d) is %d %d %d", x, y, c[0], c[1], c[2]);
+            int o[3];
+            get_rgb(&outs[1], x, y, o);
+            CHECK(inside || !memcmp(c, o, sizeof(c)), "on: (%d,%d) outside the disk changed", x, y);
+            CHECK(o[0] == 255, "on: (%d,%d) lost red (%d)", x, y, o[0]);
+        }
+    get_rgb(&outs[1], W / 2, H / 2, c);
+    CHECK(c[1] == 255 && c[2] == 255, "on: the centre, 20 px in, changed: %d %d %d", c[0], c[1], c[2]);
+    /* Along the row through the centre, from the rim inwards: red grows
+     * towards the rim (green falls), and the rim has clearly taken some. */
+    for (int x = W / 2 - R; x <= W / 2 - R + 10; x++) {
+        get_rgb(&outs[1], x, H / 2, c);
+        CHECK(prev_g < 0 || c[1] >= prev_g, "on: x %d green %d, less than %d nearer the rim", x, c[1], prev_g);
+        prev_g = c[1];
+    }
+    get_rgb(&outs[1], W / 2 - R, H / 2, c);
+    CHECK(c[1] < 200 && c[1] == c[2], "on: the rim pixel is %d %d %d, not tinted red", c[0], c[1], c[2]);
+    return UNIT_PASS;
+}
+
 /* ---- through the public API -------------------------------------------- */
 
 /* background transparent: an alpha output gets the frame's colour and the
@@ -427,6 +492,7 @@ const UnitTest edge_tests[] = {
     UNIT_TEST(blur_background_no_halo),
     UNIT_TEST(blur_plain_would_halo),
     UNIT_TEST(edge_estimate_beats_original),
+    UNIT_TEST(light_wrap),
     UNIT_TEST(transparent_output),
     UNIT_TEST(background_switch_running),
     UNIT_TESTS_END

@@ -124,6 +124,8 @@ static int handle_video(Job *job, AVFrame *frame)
         return -1;
     }
     double t0 = now_seconds();
+    if (job_update_background(job, frame) < 0)
+        return -1;
     /* The library writes straight into the encoders' pictures. */
     AVFrame *out_frame = output_frame(job->output, err, sizeof(err));
     AVFrame *matte_frame = job->matte_output ? output_frame(job->matte_output, err, sizeof(err)) : NULL;
@@ -262,6 +264,7 @@ void batch_cleanup(Job *job, int success)
         av_packet_free(&job->queued_audio[i]);
     free(job->queued_audio);
     backdrop_close(&job->ctx);
+    background_close(&job->background_video);
     reader_stop(&job->reader); /* before the input it reads from */
     input_close(&job->input);
 }

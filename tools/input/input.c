@@ -44,6 +44,7 @@ typedef struct Wording {
 static const Wording video_wording = {"", "not a video file", "no video stream"};
 static const Wording image_wording = {"cannot read background image: ", "not an image",
                                       "no picture in it"};
+static const Wording background_wording = {"", "not a picture or video", "no picture or video in it"};
 
 /* Destination frames on buffers from a pool of one size and format. The
  * reader moves handed-out frames into its queue, so a destination cannot
@@ -90,6 +91,16 @@ struct Input {
     AVFrame *upright;
     enum AVPixelFormat want;
     InputErrorPolicy on_error;
+    /* InputOptions.background: loop, no audio, labels, upright video. To
+     * open the input again, its url and decoder threads; the orientation
+     * that shows its video upright (1: as stored). */
+    int background;
+    char *url;
+    int threads;
+    int video_orientation;
+    int64_t pass_frames; /* background: frames of the current pass */
+    int passes;          /* background: passes started again */
+    int is_sequence;
     int64_t frames;   /* video frames decoded so far, i.e. the 0-based index of the next */
     int64_t skipped;
     int read_retries; /* consecutive read errors skipped */
@@ -334,6 +345,8 @@ static int converter_run(Converter *c, const AVFrame *src, enum AVPixelFormat ds
     return 0;
 }
 
+static double stream_rotation(const AVStream *st);
+
 /* The best real video stream. Cover art (an attached picture) is not video:
  * an audio file with a cover has no video stream for our purpose. */
 static int find_video_stream(AVFormatContext *fmt)
@@ -485,6 +498,16 @@ static int open_decoder(AVCodecContext **pdec, const AVStream *st, int threads, 
     return 0;
 }
 
+/* Lets the demuxer skip what input_next() would throw away anyway. */
+static void discard_other_streams(Input *in)
+{
+    for (unsigned i = 0; i < in->fmt->nb_streams; i++) {
+        AVStream *st = in->fmt->streams[i];
+        if (st != in->video && st != in->audio)
+            st->discard = AVDISCARD_ALL;
+    }
+}
+
 int input_open(Input **pin, const InputOptions *opt, char *err, size_t errlen)
 {
     if (!pin) {
@@ -522,25 +545,29 @@ int input_open(Input **pin, const InputOptions *opt, char *err, size_t errlen)
     }
     in->want = opt->want_format;
     in->on_error = opt->on_error;
+    in->background = opt->background;
+    in->threads = opt->threads;
+    if (in->background && !(in->url = av_strdup(opt->url))) {
+        set_error(err, errlen, "%s: out of memory", name);
+        input_close(&in);
+        return AVERROR(ENOMEM);
+    }
 
-    int ret = open_media(&in->fmt, &in->video, opt->url, in->name, &video_wording, err, errlen);
+    const Wording *w = in->background ? &background_wording : &video_wording;
+    int ret = open_media(&in->fmt, &in->video, opt->url, in->name, w, err, errlen);
     if (ret < 0)
         goto fail;
-    ret = open_decoder(&in->dec, in->video, opt->threads, 0, in->name, &video_wording, err, errlen);
+    ret = open_decoder(&in->dec, in->video, opt->threads, 0, in->name, w, err, errlen);
     if (ret < 0)
         goto fail;
     in->is_picture = is_picture_demuxer(in->fmt->iformat);
+    in->is_sequence = is_sequence_pattern(opt->url);
+    in->video_orientation = in->background ? orient_from_rotation(stream_rotation(in->video)) : 1;
 
-    ret = av_find_best_stream(in->fmt, AVMEDIA_TYPE_AUDIO, -1, in->video->index, NULL, 0);
+    ret = in->background ? -1 : av_find_best_stream(in->fmt, AVMEDIA_TYPE_AUDIO, -1, in->video->index, NULL, 0);
     if (ret >= 0)
         in->audio = in->fmt->streams[ret];
-
-    /* Let the demuxer skip what input_next() would throw away anyway. */
-    for (unsigned i = 0; i < in->fmt->nb_streams; i++) {
-        AVStream *st = in->fmt->streams[i];
-        if (st != in->video && st != in->audio)
-            st->discard = AVDISCARD_ALL;
-    }
+    discard_other_streams(in);
     *pin = in;
     return 0;
 
@@ -652,7 +679,7 @@ static int hand_out_frame(Input *in, InputEvent *ev, char *err, size_t errlen)
     AVFrame *f = in->decoded;
     f->pts = f->best_effort_timestamp;
     /* Read now: a converted frame gives the decoded one back below. */
-    int orientation = in->is_picture ? orient_of_frame(f) : 1;
+    int orientation = in->is_picture ? orient_of_frame(f) : in->video_orientation;
 
     enum AVPixelFormat target = in->want;
     if (target == AV_PIX_FMT_NONE)
@@ -665,8 +692,9 @@ static int hand_out_frame(Input *in, InputEvent *ev, char *err, size_t errlen)
         f->color_range = AVCOL_RANGE_JPEG;
         ev->frame = f;
     } else {
-        /* Forced BGR24/RGB24 must match OpenCV, so it ignores the labels. */
-        int ret = converter_run(&in->conv, f, target, in->want == AV_PIX_FMT_NONE);
+        /* Forced BGR24/RGB24 must match OpenCV, so it ignores the labels;
+         * a background's colours follow them. */
+        int ret = converter_run(&in->conv, f, target, in->want == AV_PIX_FMT_NONE || in->background);
         if (ret < 0) {
             const char *from = av_get_pix_fmt_name(f->format);
             set_error(err, errlen, "%s: cannot convert frame %" PRId64 " (%dx%d %s) to %s (%s)",
@@ -691,6 +719,39 @@ static int hand_out_frame(Input *in, InputEvent *ev, char *err, size_t errlen)
     return 0;
 }
 
+/* A background's stream from its start again: a seek to the first
+ * timestamp and a flushed decoder, or, when the demuxer cannot seek there,
+ * the input opened again (the converter and the pools are kept: the frames
+ * have the same shape). */
+static int start_again(Input *in, char *err, size_t errlen)
+{
+    int64_t start = in->video->start_time != AV_NOPTS_VALUE ? in->video->start_time : 0;
+    int ret = is_stdin(in->url) ? AVERROR(ESPIPE)
+                                : avformat_seek_file(in->fmt, in->video->index, INT64_MIN, start, start, 0);
+    if (ret >= 0) {
+        avcodec_flush_buffers(in->dec);
+    } else if (is_stdin(in->url)) {
+        set_error(err, errlen, "%s: cannot start the video again from a pipe; give a file", in->name);
+        return ret;
+    } else {
+        avcodec_free_context(&in->dec);
+        avformat_close_input(&in->fmt);
+        in->video = NULL;
+        ret = open_media(&in->fmt, &in->video, in->url, in->name, &background_wording, err, errlen);
+        if (ret >= 0)
+            ret = open_decoder(&in->dec, in->video, in->threads, 0, in->name, &background_wording, err, errlen);
+        if (ret < 0)
+            return ret; /* input_close() copes with what is left */
+        discard_other_streams(in);
+    }
+    in->flushing = 0;
+    in->done = 0;
+    in->read_retries = 0;
+    in->pass_frames = 0;
+    in->passes++;
+    return 0;
+}
+
 int input_next(Input *in, InputEvent *ev, char *err, size_t errlen)
 {
     if (!in || !ev) {
@@ -704,12 +765,24 @@ int input_next(Input *in, InputEvent *ev, char *err, size_t errlen)
 
     for (;;) {
         if (in->done) {
+            if (in->background && in->pass_frames > 0) {
+                int ret = start_again(in, err, errlen);
+                if (ret < 0)
+                    return ret;
+                ev->type = INPUT_EVENT_RESTART;
+                return 0;
+            }
+            if (in->background && in->passes > 0) {
+                set_error(err, errlen, "%s: no frame could be decoded after starting again", in->name);
+                return AVERROR_INVALIDDATA;
+            }
             ev->type = INPUT_EVENT_EOF;
             return 0;
         }
         int ret = avcodec_receive_frame(in->dec, in->decoded);
         if (ret == 0) {
             in->frames++;
+            in->pass_frames++;
             return hand_out_frame(in, ev, err, errlen);
         }
         if (ret == AVERROR_EOF || (ret == AVERROR(EAGAIN) && in->flushing)) {
@@ -789,6 +862,11 @@ int64_t input_frame_estimate(const Input *in)
     return 0;
 }
 
+int input_is_still(const Input *in)
+{
+    return in && in->is_picture && !in->is_sequence;
+}
+
 int64_t input_skipped(const Input *in)
 {
     return in ? in->skipped : 0;
@@ -807,6 +885,7 @@ void input_close(Input **pin)
     avcodec_free_context(&in->dec);
     avformat_close_input(&in->fmt);
     av_free(in->name);
+    av_free(in->url);
     av_free(in);
     *pin = NULL;
 }

@@ -42,12 +42,23 @@ typedef struct InputOptions {
      * FFmpeg capture does). Frames keep pts (best effort timestamp),
      * color_range and colorspace. */
     enum AVPixelFormat want_format;
+    /* A video background (tools/background.c): video only (no audio
+     * events); frames turned upright by the stream's display matrix, as
+     * input_load_image() turns a picture; a forced RGB24/BGR24 converted
+     * by the frames' range and matrix labels rather than swscale's
+     * defaults; and looped: when the stream ends after at least one frame,
+     * an INPUT_EVENT_RESTART, then its frames again from the start (a seek,
+     * or the input opened again when the demuxer cannot seek). A stream
+     * that ends without a frame gives EOF in its first pass and an error in
+     * later ones. */
+    int background;
 } InputOptions;
 
 typedef enum InputEventType {
     INPUT_EVENT_VIDEO = 1, /* ev->frame holds a decoded, converted video frame */
     INPUT_EVENT_AUDIO,     /* ev->packet holds an audio packet (input time base) */
     INPUT_EVENT_EOF,       /* all streams drained */
+    INPUT_EVENT_RESTART,   /* background: the stream ended and starts again */
 } InputEventType;
 
 typedef struct InputEvent {
@@ -70,6 +81,9 @@ AVStream *input_audio_stream(const Input *in);   /* NULL when there is none */
 double input_rotation(const Input *in);
 /* Total frames if known (nb_frames or duration x rate), else 0: for progress. */
 int64_t input_frame_estimate(const Input *in);
+/* Whether the input is one still picture: an image file or a picture on a
+ * pipe, not an image sequence (a pattern) nor anything else. */
+int input_is_still(const Input *in);
 /* How many packets/frames were skipped because they failed to decode. */
 int64_t input_skipped(const Input *in);
 void input_close(Input **in);

@@ -6,8 +6,10 @@
  * Hence a = 255 gives fg and a = 0 gives bg bit-exactly, which the
  * framediff tests (binary masks) rely on.
  */
+#include <stdlib.h>
 #include <string.h>
 
+#include "background/weighted_blur.h"
 #include "pipeline.h"
 
 /* All intermediate values fit 16 bits (t + (t >> 8) <= 65407), which lets
@@ -107,7 +109,94 @@ void bd_composite_rows(const BackdropFrame *out, const BackdropFrame *fg,
     }
 }
 
+void bd_chroma_alpha(uint8_t *dst, ptrdiff_t dst_stride, const uint8_t *alpha, ptrdiff_t alpha_stride,
+                     int width, int height)
+{
+    for (int y = 0; y < height; y += 2) {
+        const uint8_t *a0 = alpha + y * alpha_stride;
+        chroma_alpha_row(dst + (y >> 1) * dst_stride, a0, y + 1 < height ? a0 + alpha_stride : a0, width);
+    }
+}
+
+BD_VECTOR_CLONES
+static void add_alpha_row(uint8_t *out, const uint8_t *fg, const uint8_t *alpha, int width)
+{
+    for (int x = 0; x < width; x++) {
+        out[4 * x] = fg[3 * x];
+        out[4 * x + 1] = fg[3 * x + 1];
+        out[4 * x + 2] = fg[3 * x + 2];
+        out[4 * x + 3] = alpha[x];
+    }
+}
+
+void bd_foreground_rows(const BackdropFrame *out, const BackdropFrame *fg, const uint8_t *alpha,
+                        ptrdiff_t alpha_stride, int first_row, int rows)
+{
+    int width = out->width;
+    if (out->format == BACKDROP_PIXFMT_RGBA || out->format == BACKDROP_PIXFMT_BGRA) {
+        for (int y = first_row; y < first_row + rows; y++)
+            add_alpha_row(out->data[0] + y * out->stride[0], fg->data[0] + y * fg->stride[0],
+                          alpha + y * alpha_stride, width);
+        return;
+    }
+    /* YUVA420P; first_row is even, so the chroma rows are this slice's. */
+    for (int y = first_row; y < first_row + rows; y++) {
+        memcpy(out->data[0] + y * out->stride[0], fg->data[0] + y * fg->stride[0], (size_t)width);
+        memcpy(out->data[3] + y * out->stride[3], alpha + y * alpha_stride, (size_t)width);
+    }
+    int cw = (width + 1) >> 1;
+    for (int y = first_row; y < first_row + rows; y += 2)
+        for (int p = 1; p < 3; p++)
+            memcpy(out->data[p] + (y >> 1) * out->stride[p], fg->data[p] + (y >> 1) * fg->stride[p], (size_t)cw);
+}
+
 /* ---- the composite stage "blend" --------------------------------------- */
+
+/*
+ * Edge colours. Where the alpha is soft, the frame's pixel I mixes the
+ * person's colour F with the old background's B: I = a F + (1 - a) B.
+ * Blending I itself over a new background keeps (1 - a) a B of the old
+ * background in the edge (a grey or green fringe in hair). With
+ * edge-color "estimate" the composite uses an estimate of F there, by
+ * blur-fusion (Forte and Pitie, "Approximate Fast Foreground Colour
+ * Estimation", ICIP 2021): Fm and Bm are the local means of the foreground
+ * and of the background colour (blurs of I weighted by a and by 1 - a),
+ * and
+ *
+ *     F = Fm + a (I - a Fm - (1 - a) Bm)
+ *
+ * moves Fm so that the pixel's own mix is explained. The means come from
+ * the weighted blur on a coarse grid (weighted_blur.h), computed once per
+ * frame, and are read only at soft pixels. A method that predicts F itself
+ * (rvm) hands it on as job->fg; then nothing is estimated here.
+ */
+
+static const char *const edge_choices[] = { "estimate", "original", NULL };
+enum { EDGE_ESTIMATE, EDGE_ORIGINAL };
+
+#define EDGE_PASSES 3
+
+typedef struct BlendOptions {
+    int edge;          /* EDGE_* */
+    float edge_radius; /* frame pixels; 0 = automatic */
+} BlendOptions;
+
+typedef struct BlendStage {
+    BlendOptions opts;
+    int planes;         /* 3 for YUV420P, 1 for packed */
+    BdWBlur fg[3], bg[3];
+    uint8_t *chroma_alpha;
+    ptrdiff_t chroma_stride;
+} BlendStage;
+
+#define BLEND_FIELD(f) offsetof(BlendOptions, f)
+static const BdOption blend_options[] = {
+    { { "edge-color", "colour at soft matte edges: estimate the person's own colour (blur-fusion), or keep "
+        "the frame's, which carries some of the old background", BACKDROP_OPTION_CHOICE, "estimate", 0, 0,
+        edge_choices, BACKDROP_OPTION_RUNTIME }, BLEND_FIELD(edge), 0 },
+    { { "edge-radius", "reach of the colour means of edge-color estimate, in pixels of the frame; 0 = height / 6",
+        BACKDROP_OPTION_FLOAT, "0", 0, 1000, NULL, BACKDROP_OPTION_RUNTIME }, BLEND_FIELD(edge_radius), 1 },
+};
 
 typedef struct CompositeJob {
     const BackdropFrame *out, *fg, *bg;
@@ -118,23 +207,138 @@ typedef struct CompositeJob {
 static void composite_task(void *opaque, int first_row, int rows)
 {
     const CompositeJob *job = opaque;
-    bd_composite_rows(job->out, job->fg, job->bg, job->alpha, job->alpha_stride, first_row, rows);
+    if (job->bg)
+        bd_composite_rows(job->out, job->fg, job->bg, job->alpha, job->alpha_stride, first_row, rows);
+    else
+        bd_foreground_rows(job->out, job->fg, job->alpha, job->alpha_stride, first_row, rows);
+}
+
+static void blend_uninit(void *priv)
+{
+    BlendStage *bs = priv;
+    for (int p = 0; p < 3; p++) {
+        bd_wblur_free(&bs->fg[p]);
+        bd_wblur_free(&bs->bg[p]);
+    }
+    free(bs->chroma_alpha);
+    bs->chroma_alpha = NULL;
 }
 
 static int blend_init(void *priv, const BdEnv *env, const BdShape *shape, BdMatteInfo *info)
 {
+    BlendStage *bs = priv;
+    int yuv = shape->format == BACKDROP_PIXFMT_YUV420P;
+    double radius = bs->opts.edge_radius > 0 ? bs->opts.edge_radius : shape->height / 6.0;
+    double sigma = radius / 2;
+    bs->planes = yuv ? 3 : 1;
+    for (int p = 0; p < bs->planes; p++) {
+        int w = bd_plane_width(shape->format, shape->width, p);
+        int h = bd_plane_height(shape->format, shape->height, p);
+        int cell, r, err;
+        bd_wblur_params(p ? sigma / 2 : sigma, EDGE_PASSES, &cell, &r);
+        if ((err = bd_wblur_init(&bs->fg[p], w, h, yuv ? 1 : 3, cell, r, EDGE_PASSES)) < 0 ||
+            (err = bd_wblur_init(&bs->bg[p], w, h, yuv ? 1 : 3, cell, r, EDGE_PASSES)) < 0)
+            return err;
+    }
+    if (yuv) {
+        bs->chroma_stride = (shape->width + 1) / 2;
+        if (!(bs->chroma_alpha = malloc((size_t)bs->chroma_stride * (size_t)((shape->height + 1) / 2))))
+            return BACKDROP_ENOMEM;
+    }
     return 0;
+}
+
+static int has_soft(const uint8_t *alpha, ptrdiff_t stride, int width, int height)
+{
+    for (int y = 0; y < height; y++) {
+        const uint8_t *a = alpha + y * stride;
+        int soft = 0;
+        for (int x = 0; x < width; x++)
+            soft |= (uint8_t)(a[x] - 1) < 254;
+        if (soft)
+            return 1;
+    }
+    return 0;
+}
+
+static inline uint8_t to_byte(float v)
+{
+    v += 0.5f;
+    return (uint8_t)(v < 0 ? 0 : v > 255 ? 255 : v);
+}
+
+/* The estimated foreground colour at the soft pixels of one plane (ch
+ * interleaved channels; its alpha 'a'), composited over bg (or written as
+ * the colour itself when bg is NULL) into out, whose pixels are out_size
+ * bytes apart. */
+static void estimate_plane(BdWBlur *fgm, BdWBlur *bgm, const uint8_t *in, ptrdiff_t in_stride,
+                           const uint8_t *bg, ptrdiff_t bg_stride, uint8_t *out, ptrdiff_t out_stride,
+                           int out_size, const uint8_t *alpha, ptrdiff_t alpha_stride)
+{
+    int ch = fgm->channels;
+    for (int y = 0; y < fgm->height; y++) {
+        const uint8_t *ar = alpha + y * alpha_stride;
+        for (int x = 0; x < fgm->width; x++) {
+            unsigned a8 = ar[x];
+            if (a8 == 0 || a8 == 255)
+                continue;
+            float fm[3], bm[3], a = a8 / 255.0f;
+            bd_wblur_at(fgm, x, y, fm);
+            bd_wblur_at(bgm, x, y, bm);
+            const uint8_t *i = in + y * in_stride + x * ch;
+            uint8_t *o = out + y * out_stride + x * out_size;
+            for (int c = 0; c < ch; c++) {
+                uint8_t f = to_byte(fm[c] + a * (i[c] - a * fm[c] - (1 - a) * bm[c]));
+                o[c] = bg ? blend(f, bg[y * bg_stride + x * ch + c], (uint16_t)a8) : f;
+            }
+        }
+    }
+}
+
+static void estimate_edges(BlendStage *bs, const BdFrameJob *job)
+{
+    const BackdropFrame *in = job->fg, *bg = job->bg, *out = job->out;
+    const uint8_t *alpha = job->matte.alpha;
+    ptrdiff_t alpha_stride = job->matte.alpha_stride;
+    if (!has_soft(alpha, alpha_stride, in->width, in->height))
+        return;
+    if (bs->planes == 3)
+        bd_chroma_alpha(bs->chroma_alpha, bs->chroma_stride, alpha, alpha_stride, in->width, in->height);
+    int out_size = bs->planes == 3 ? 1 : bd_pixel_size(out->format);
+    for (int p = 0; p < bs->planes; p++) {
+        const uint8_t *a = p ? bs->chroma_alpha : alpha;
+        ptrdiff_t as = p ? bs->chroma_stride : alpha_stride;
+        bd_wblur_update(&bs->fg[p], in->data[p], in->stride[p], a, as, BD_WEIGHT_ALPHA);
+        bd_wblur_update(&bs->bg[p], in->data[p], in->stride[p], a, as, BD_WEIGHT_INVERSE);
+        estimate_plane(&bs->fg[p], &bs->bg[p], in->data[p], in->stride[p], bg ? bg->data[p] : NULL,
+                       bg ? bg->stride[p] : 0, out->data[p], out->stride[p], out_size, a, as);
+    }
 }
 
 static int blend_run(void *priv, const BdEnv *env, BdFrameJob *job)
 {
+    BlendStage *bs = priv;
+    if (!job->bg && bd_without_alpha(job->out->format) == job->out->format) {
+        bd_log(env->log, BACKDROP_LOG_ERROR,
+               "background transparent needs an output format with alpha (YUVA420P, RGBA or BGRA)");
+        return BACKDROP_EINVAL;
+    }
     CompositeJob cj = { job->out, job->fg, job->bg, job->matte.alpha, job->matte.alpha_stride };
     bd_run_rows(env->pool, composite_task, &cj, job->out->height, 2);
+    /* A method's own foreground colour (job->fg is not the input) wins. */
+    if (bs->opts.edge == EDGE_ESTIMATE && job->fg == job->in)
+        estimate_edges(bs, job);
     return 0;
 }
 
 const BdComponent bd_composite_blend = {
     .pub = { "blend", BD_KIND(BD_STAGE_COMPOSITE), "alpha blend over the background, in the frame's format" },
+    .priv_size = sizeof(BlendStage),
+    .options = blend_options,
+    .option_count = sizeof(blend_options) / sizeof(blend_options[0]),
+    .options_offset = offsetof(BlendStage, opts),
     .init = blend_init,
     .run = blend_run,
+    .uninit = blend_uninit,
+    .close = blend_uninit,
 };

@@ -145,6 +145,14 @@ int bd_resize_area(const BackdropFrame *dst, int dx, int dy, int dw, int dh,
 void bd_composite_rows(const BackdropFrame *out, const BackdropFrame *fg,
                        const BackdropFrame *bg, const uint8_t *alpha,
                        ptrdiff_t alpha_stride, int first_row, int rows);
+/* No background (transparent): out, an alpha format, gets fg's colour and
+ * alpha as its alpha. Same rows rule as bd_composite_rows. */
+void bd_foreground_rows(const BackdropFrame *out, const BackdropFrame *fg, const uint8_t *alpha,
+                        ptrdiff_t alpha_stride, int first_row, int rows);
+/* The 4:2:0 chroma alpha of a whole width x height alpha: each value the
+ * rounded mean of the 2x2 alphas it covers (the composite's rule). */
+void bd_chroma_alpha(uint8_t *dst, ptrdiff_t dst_stride, const uint8_t *alpha, ptrdiff_t alpha_stride,
+                     int width, int height);
 
 /* ---- logging ----------------------------------------------------------- */
 

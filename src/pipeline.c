@@ -30,6 +30,7 @@ typedef struct ContextOptions {
     int refine;   /* index into the choices of the stage selectors */
     int stabilise;
     int cleanup;
+    int background;
 } ContextOptions;
 
 struct BdPipeline {
@@ -60,6 +61,7 @@ static const char *const rotation_choices[] = { "0", "90", "180", "270", NULL };
 extern const char *const bd_refine_names[];
 extern const char *const bd_stabilise_names[];
 extern const char *const bd_cleanup_names[];
+extern const char *const bd_background_names[];
 
 #define CTX_FIELD(f) offsetof(ContextOptions, f)
 static const BdOption context_options[] = {
@@ -72,6 +74,9 @@ static const BdOption context_options[] = {
         bd_stabilise_names, 0 }, CTX_FIELD(stabilise), 1 },
     { { "cleanup", "removal of specks and holes, expansion of the matte", BACKDROP_OPTION_CHOICE, "regions", 0,
         0, bd_cleanup_names, 0 }, CTX_FIELD(cleanup), 1 },
+    { { "background", "what replaces the background: the picture or colour, the frame blurred, or nothing "
+        "(transparent: the matte becomes the output's alpha)", BACKDROP_OPTION_CHOICE, "picture", 0, 0,
+        bd_background_names, BACKDROP_OPTION_RUNTIME }, CTX_FIELD(background), 1 },
 };
 #define CONTEXT_OPTION_COUNT (sizeof(context_options) / sizeof(context_options[0]))
 
@@ -84,6 +89,7 @@ static const struct {
     { "refine", BD_STAGE_REFINE, CTX_FIELD(refine) },
     { "stabilise", BD_STAGE_STABILISE, CTX_FIELD(stabilise) },
     { "cleanup", BD_STAGE_CLEANUP, CTX_FIELD(cleanup) },
+    { "background", BD_STAGE_BACKGROUND, CTX_FIELD(background) },
 };
 #define SELECTOR_COUNT (sizeof(selectors) / sizeof(selectors[0]))
 

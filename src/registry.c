@@ -37,7 +37,10 @@
     X(bd_stabilise_adaptive, "adaptive") \
     X(bd_stabilise_ema, "ema")
 #define CLEANUP_STAGES(X) X(bd_cleanup_regions, "regions")
-#define BACKGROUND_STAGES(X) X(bd_background_picture, "picture")
+#define BACKGROUND_STAGES(X)          \
+    X(bd_background_picture, "picture") \
+    X(bd_background_blur, "blur")       \
+    X(bd_background_transparent, "transparent")
 #define COMPOSITE_STAGES(X) X(bd_composite_blend, "blend")
 
 #define DECLARE(symbol, name) extern const BdComponent symbol;
@@ -63,6 +66,7 @@ const BdComponent *const bd_components[] = {
 const char *const bd_refine_names[] = { REFINE_STAGES(NAME) NULL };
 const char *const bd_stabilise_names[] = { STABILISE_STAGES(NAME) "none", NULL };
 const char *const bd_cleanup_names[] = { CLEANUP_STAGES(NAME) "none", NULL };
+const char *const bd_background_names[] = { BACKGROUND_STAGES(NAME) NULL };
 
 const BdComponent *bd_component_find(BdStageKind kind, const char *name)
 {

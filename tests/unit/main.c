@@ -24,6 +24,7 @@ static const UnitTest *const suites[] = {
     scale_tests,
     matte_tests,
     matte_stage_tests,
+    edge_tests,
     NULL,
 };
 

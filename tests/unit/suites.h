@@ -24,5 +24,6 @@ extern const UnitTest cpu_tests[];
 extern const UnitTest scale_tests[];
 extern const UnitTest matte_tests[];
 extern const UnitTest matte_stage_tests[];
+extern const UnitTest edge_tests[];
 
 #endif

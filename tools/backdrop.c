@@ -238,8 +238,15 @@ static int load_background(Job *job)
     if (still)
         return load_picture(job, spec);
     /* Decoded ahead on a thread of its own, like the input, unless the
-     * run is to use one thread. */
-    if (background_open(&job->background_video, spec, job->opt.threads != 1,
+     * run is to use one thread; scaled there to the frames' size as
+     * displayed when it has their aspect ratio (the stream's size: the
+     * frames are not decoded yet; should they differ, the library fits). */
+    const AVCodecParameters *par = input_video_stream(job->input)->codecpar;
+    char rotation[16] = "0";
+    backdrop_get_option(job->ctx, "rotation", rotation, sizeof(rotation));
+    int turned = !strcmp(rotation, "90") || !strcmp(rotation, "270");
+    int fit_w = turned ? par->height : par->width, fit_h = turned ? par->width : par->height;
+    if (background_open(&job->background_video, spec, fit_w, fit_h, job->opt.threads != 1,
                         job->opt.on_error == ON_ERROR_STOP ? INPUT_ON_ERROR_STOP : INPUT_ON_ERROR_SKIP, err,
                         sizeof(err)) < 0) {
         say_error("%s", err);

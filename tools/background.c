@@ -61,8 +61,8 @@ int background_is_still(const char *path, char *err, size_t errlen)
     return still;
 }
 
-int background_open(BackgroundVideo **out, const char *path, int threaded, InputErrorPolicy on_error,
-                    char *err, size_t errlen)
+int background_open(BackgroundVideo **out, const char *path, int fit_width, int fit_height, int threaded,
+                    InputErrorPolicy on_error, char *err, size_t errlen)
 {
     *out = NULL;
     BackgroundVideo *bg = calloc(1, sizeof(*bg));
@@ -83,6 +83,8 @@ int background_open(BackgroundVideo **out, const char *path, int threaded, Input
      * thread, spares the main loop the conversion. */
     io.want_format = AV_PIX_FMT_RGB24;
     io.background = 1;
+    io.fit_width = fit_width;
+    io.fit_height = fit_height;
     char why[MESSAGE_MAX];
     int ret = input_open(&bg->in, &io, why, sizeof(why));
     if (ret < 0) {

@@ -39,11 +39,16 @@
 typedef struct BackgroundVideo BackgroundVideo;
 
 /* Opens path as a video background and starts decoding ahead (on a thread
- * when threaded). On failure returns a negative AVERROR with a one-line
- * message naming the file in err. A still picture is not a video: the
- * caller asks input_is_still() first (see background_is_still()). */
-int background_open(BackgroundVideo **bg, const char *path, int threaded, InputErrorPolicy on_error,
-                    char *err, size_t errlen);
+ * when threaded). fit_width x fit_height: the input's frames as displayed
+ * (0 x 0: unknown); a background of that aspect ratio is scaled to it on
+ * the decoding thread (swscale, bicubic), so that the library's picture
+ * stage finds a picture of the frame's size and only converts it; one of
+ * another aspect ratio is handed over at its own size and fitted by the
+ * library (--fit), at a higher cost on the main loop. On failure returns a
+ * negative AVERROR with a one-line message naming the file in err. A still
+ * picture is not a video: the caller asks background_is_still() first. */
+int background_open(BackgroundVideo **bg, const char *path, int fit_width, int fit_height, int threaded,
+                    InputErrorPolicy on_error, char *err, size_t errlen);
 
 /* 1 when path is one still picture (an image file, not a sequence),
  * 0 when it is video, or a negative AVERROR with err filled when it cannot

@@ -3605,7 +3605,8 @@ def videobg_higher_rate_yuv():
     """A 50 fps background of 25 colours (0.5 s) under a 25 fps input of 40
     frames (1.6 s): every other background frame is dropped (frame i shows
     background frame 2i mod 25) and it loops three times. The background is
-    32x24, scaled 2x to the frame for every new picture, and the input is
+    32x24, of the frame's aspect ratio, so scaled 2x on its decoding thread
+    (swscale; solid colours stay solid), and the input is
     YUV 4:2:0, so each colour is converted to limited-range YUV (the
     library) and back to RGB for the PNG (swscale), each step rounding:
     within 3 levels (neighbouring frames differ by 9 or more in green), and
@@ -3617,6 +3618,26 @@ def videobg_higher_rate_yuv():
     os.mkdir("out")
     backdrop_ok("-m", "framediff", "-b", "bg.mkv", "in.mkv", "-o", "out/%03d.png")
     check_background_sequence("out", colours, expected, 3, "50 fps under 25 fps")
+
+
+@test
+def videobg_fit_contain():
+    """A background video of another aspect ratio is fitted by the library
+    for every new frame: 48x48 colours (10 fps) under 64x48 RGB frames (25
+    fps) with --fit contain show unscaled in columns 8-55, between bars of
+    the background colour (black); the colour follows time as always."""
+    colour_clip("bg.mkv", 10, 10, size="48x48")
+    grey_clip("in.mkv", 25, 12)
+    colours = solid_colours("bg.mkv", 48, 48)
+    os.mkdir("out")
+    backdrop_ok("-m", "framediff", "--fit", "contain", "-b", "bg.mkv", "in.mkv", "-o", "out/%03d.png")
+    check(listing("out") == numbered("%03d.png", 12), "outputs: %s" % listing("out"))
+    for i, name in enumerate(listing("out")):
+        out = read_png("out/" + name).astype(int)
+        want = colours[(40 * i) // 100]
+        assert_colour(out[:, 8:56], want, 0, "%s picture (background frame %d)" % (name, (40 * i) // 100))
+        assert_colour(out[:, :8], (0, 0, 0), 0, "%s left bar" % name)
+        assert_colour(out[:, 56:], (0, 0, 0), 0, "%s right bar" % name)
 
 
 @test

@@ -66,7 +66,7 @@ typedef struct Converter {
     struct SwsContext *sws;
     /* What sws was made for; -1 in src_full / src_space means that the
      * context runs on swscale's defaults instead of the frame's labels. */
-    int src_w, src_h;
+    int src_w, src_h, dst_w, dst_h;
     enum AVPixelFormat src_fmt, dst_fmt;
     int src_full;
     int src_space;
@@ -98,6 +98,7 @@ struct Input {
     char *url;
     int threads;
     int video_orientation;
+    int fit_width, fit_height; /* background: InputOptions.fit_width/height */
     int64_t pass_frames; /* background: frames of the current pass */
     int passes;          /* background: passes started again */
     int is_sequence;
@@ -282,14 +283,15 @@ static void converter_free(Converter *c)
     frame_pool_free(&c->pool);
 }
 
-/* Converts src into c->out in dst_fmt, at the same size.
+/* Converts src into c->out in dst_fmt, at dst_w x dst_h (the source's size
+ * but for a background scaled to the frames').
  *
  * With use_labels, the source's range and matrix come from the frame's
  * labels; a YUV destination keeps the source's range (full in, full out), so
  * that no levels are squeezed, and is labelled accordingly. Without, swscale
  * sees the decoder's format as is and applies its defaults, exactly as
  * OpenCV's capture does (needed for bit-exact seed compatibility). */
-static int converter_run(Converter *c, const AVFrame *src, enum AVPixelFormat dst_fmt,
+static int converter_run(Converter *c, const AVFrame *src, enum AVPixelFormat dst_fmt, int dst_w, int dst_h,
                          int use_labels)
 {
     if (src->width <= 0 || src->height <= 0)
@@ -301,11 +303,15 @@ static int converter_run(Converter *c, const AVFrame *src, enum AVPixelFormat ds
     int src_space = use_labels ? (int)src->colorspace : -1;
 
     if (!c->sws || c->src_w != src->width || c->src_h != src->height || c->src_fmt != src_fmt ||
-        c->dst_fmt != dst_fmt || c->src_full != src_full || c->src_space != src_space) {
+        c->dst_fmt != dst_fmt || c->dst_w != dst_w || c->dst_h != dst_h || c->src_full != src_full ||
+        c->src_space != src_space) {
+        /* Scaling (backgrounds only) is bilinear: enough for a background
+         * and half the work of bicubic on the decoding thread. */
+        int scaled = dst_w != src->width || dst_h != src->height;
         sws_freeContext(c->sws);
         c->sws = sws_getContext(src->width, src->height,
                                 use_labels ? without_jpeg_label(src_fmt) : src_fmt,
-                                src->width, src->height, dst_fmt, SWS_BICUBIC, NULL, NULL, NULL);
+                                dst_w, dst_h, dst_fmt, scaled ? SWS_BILINEAR : SWS_BICUBIC, NULL, NULL, NULL);
         if (!c->sws)
             return AVERROR(ENOSYS);
         /* The same table on both sides: YUV to YUV keeps the matrix, and
@@ -322,13 +328,15 @@ static int converter_run(Converter *c, const AVFrame *src, enum AVPixelFormat ds
         }
         c->src_w = src->width;
         c->src_h = src->height;
+        c->dst_w = dst_w;
+        c->dst_h = dst_h;
         c->src_fmt = src_fmt;
         c->dst_fmt = dst_fmt;
         c->src_full = src_full;
         c->src_space = src_space;
     }
 
-    int ret = frame_pool_get(&c->pool, &c->out, src->width, src->height, dst_fmt);
+    int ret = frame_pool_get(&c->pool, &c->out, dst_w, dst_h, dst_fmt);
     if (ret < 0)
         return ret;
     AVFrame *out = c->out;
@@ -336,7 +344,7 @@ static int converter_run(Converter *c, const AVFrame *src, enum AVPixelFormat ds
                     out->data, out->linesize);
     if (ret < 0)
         return ret;
-    if (ret != src->height)
+    if (ret != dst_h)
         return AVERROR_EXTERNAL;
 
     copy_frame_labels(out, src);
@@ -547,6 +555,10 @@ int input_open(Input **pin, const InputOptions *opt, char *err, size_t errlen)
     in->on_error = opt->on_error;
     in->background = opt->background;
     in->threads = opt->threads;
+    if (in->background && opt->fit_width > 0 && opt->fit_height > 0) {
+        in->fit_width = opt->fit_width;
+        in->fit_height = opt->fit_height;
+    }
     if (in->background && !(in->url = av_strdup(opt->url))) {
         set_error(err, errlen, "%s: out of memory", name);
         input_close(&in);
@@ -685,16 +697,29 @@ static int hand_out_frame(Input *in, InputEvent *ev, char *err, size_t errlen)
     if (target == AV_PIX_FMT_NONE)
         target = is_rgb_like(f->format) ? AV_PIX_FMT_RGB24 : AV_PIX_FMT_YUV420P;
 
-    if (f->format == target) {
+    /* A background of the frames' aspect ratio (upright) is scaled to
+     * their size here, on the reader thread, so that the library only
+     * converts it; any other keeps its size and is fitted by the library. */
+    int out_w = f->width, out_h = f->height;
+    if (in->fit_width) {
+        int swap = orient_swaps_axes(orientation);
+        int fw = swap ? in->fit_height : in->fit_width, fh = swap ? in->fit_width : in->fit_height;
+        if ((int64_t)f->width * fh == (int64_t)f->height * fw) {
+            out_w = fw;
+            out_h = fh;
+        }
+    }
+    int same_size = out_w == f->width && out_h == f->height;
+    if (f->format == target && same_size) {
         ev->frame = f;
-    } else if (f->format == AV_PIX_FMT_YUVJ420P && target == AV_PIX_FMT_YUV420P) {
+    } else if (f->format == AV_PIX_FMT_YUVJ420P && target == AV_PIX_FMT_YUV420P && same_size) {
         f->format = AV_PIX_FMT_YUV420P;
         f->color_range = AVCOL_RANGE_JPEG;
         ev->frame = f;
     } else {
         /* Forced BGR24/RGB24 must match OpenCV, so it ignores the labels;
          * a background's colours follow them. */
-        int ret = converter_run(&in->conv, f, target, in->want == AV_PIX_FMT_NONE || in->background);
+        int ret = converter_run(&in->conv, f, target, out_w, out_h, in->want == AV_PIX_FMT_NONE || in->background);
         if (ret < 0) {
             const char *from = av_get_pix_fmt_name(f->format);
             set_error(err, errlen, "%s: cannot convert frame %" PRId64 " (%dx%d %s) to %s (%s)",
@@ -1034,7 +1059,7 @@ int input_load_image(const char *path, AVFrame **out, char *err, size_t errlen)
                   frame->height);
         goto done;
     }
-    ret = converter_run(&conv, frame, AV_PIX_FMT_RGB24, 1);
+    ret = converter_run(&conv, frame, AV_PIX_FMT_RGB24, frame->width, frame->height, 1);
     if (ret < 0) {
         const char *from = av_get_pix_fmt_name(frame->format);
         set_error(err, errlen, "%s: %scannot convert %s to rgb24 (%s)", name, prefix,

@@ -52,6 +52,11 @@ typedef struct InputOptions {
      * that ends without a frame gives EOF in its first pass and an error in
      * later ones. */
     int background;
+    /* A background only: the frames' size as displayed (upright). Frames
+     * of exactly its aspect ratio are scaled to it while converted (the
+     * picture stage then has nothing to fit, only to convert); others keep
+     * their size. 0: keep every size. */
+    int fit_width, fit_height;
 } InputOptions;
 
 typedef enum InputEventType {

@@ -3664,6 +3664,31 @@ def videobg_sequence_input():
 
 
 @test
+def videobg_loop_reopen():
+    """A background the demuxer cannot seek back in (a raw H.264 stream) is
+    opened again at its end instead: under 40 frames at 25 fps its 10 grey
+    levels at 10 fps show exactly as the same stream in MP4 (which seeks),
+    frame for frame, loop included (output 25, at 1.0 s, is background frame
+    0 again)."""
+    graph = "color=black:s=64x48:r=10,format=yuv420p,geq=lum='16+N*20':cb=128:cr=128"
+    ffmpeg(*(lavfi(graph) + ["-frames:v", 10, "-c:v", "libx264", "-qp", 0, "bg.mp4"]))
+    ffmpeg("-i", "bg.mp4", "-c", "copy", "-bsf:v", "h264_mp4toannexb", "bg.h264")
+    grey_clip("in.mkv", 25, 40)
+    for name in ("bg.mp4", "bg.h264"):
+        os.mkdir(name + ".out")
+        backdrop_ok("-m", "framediff", "-b", name, "in.mkv", "-o", name + ".out/%03d.png")
+    seek = np.stack([read_png("bg.mp4.out/" + n) for n in listing("bg.mp4.out")])
+    reopen = np.stack([read_png("bg.h264.out/" + n) for n in listing("bg.h264.out")])
+    check(seek.shape == reopen.shape == (40, 48, 64, 3), "outputs %s and %s" % (seek.shape, reopen.shape))
+    levels = [int(f[0, 0, 1]) for f in seek]
+    check(len(set(levels)) == 10 and levels[25] == levels[0] and levels[24] != levels[0],
+          "the MP4 background does not step through its 10 levels and loop at 1.0 s: %s" % levels)
+    for i in range(40):
+        check(np.array_equal(seek[i], reopen[i]), "frame %d: raw H.264 (opened again) shows %s, MP4 (seek) %s"
+              % (i, list(reopen[i][0, 0]), list(seek[i][0, 0])))
+
+
+@test
 def videobg_single_frame():
     """A video of one frame is a still: it shows under every frame (and is
     not decoded again per loop)."""

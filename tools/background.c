@@ -21,6 +21,7 @@ struct BackgroundVideo {
     AVRational time_base;    /* of the video stream, read at open (a reopen keeps the file) */
     int64_t period;          /* per frame, for frames without timestamp or duration */
     int64_t first_pts;       /* of the first frame of the first pass; AV_NOPTS_VALUE before it */
+    int pass;                /* passes through the file completed */
     int64_t pass_index;      /* frames of the current pass taken so far */
     int64_t pass_offset;     /* the durations of the passes before this one */
     int64_t pass_end;        /* the current pass so far: the latest end of a frame, in pass time */
@@ -112,7 +113,7 @@ int background_open(BackgroundVideo **out, const char *path, int fit_width, int 
 static int64_t pass_time(BackgroundVideo *bg, const AVFrame *f, int64_t *end)
 {
     int64_t t;
-    if (f->pts != AV_NOPTS_VALUE && bg->first_pts == AV_NOPTS_VALUE && bg->pass_offset == 0)
+    if (f->pts != AV_NOPTS_VALUE && bg->first_pts == AV_NOPTS_VALUE && bg->pass == 0)
         bg->first_pts = f->pts;
     if (f->pts != AV_NOPTS_VALUE && bg->first_pts != AV_NOPTS_VALUE)
         t = av_rescale_q(f->pts - bg->first_pts, bg->time_base, AV_TIME_BASE_Q);
@@ -145,7 +146,7 @@ static int fetch(BackgroundVideo *bg, char *err, size_t errlen)
             return 0;
         }
         case INPUT_EVENT_RESTART:
-            if (bg->pass_offset == 0 && bg->pass_index == 1) {
+            if (bg->pass == 0 && bg->pass_index == 1) {
                 bg->still = 1;
                 return 0;
             }
@@ -153,6 +154,7 @@ static int fetch(BackgroundVideo *bg, char *err, size_t errlen)
             bg->pass_offset += bg->pass_end;
             bg->pass_end = 0;
             bg->pass_index = 0;
+            bg->pass++;
             continue;
         case INPUT_EVENT_EOF: /* only a first pass without frames ends */
             bg_error(err, errlen, "background %s: no video frame could be decoded", bg->name);

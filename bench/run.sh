@@ -10,6 +10,9 @@
 #   rvm        Robust Video Matting: the network at 640x360 / 0.75, 1 and all
 #              threads, against TF.js WASM; -m rvm fps at 720p and 1080p; the
 #              per-operator profile (bench_rvm.py)
+#   edges      the blur background and the edge-colour estimate: ms per frame at
+#              720p/1080p (one thread, against the plain composite), the edge
+#              colour error and the blur's halo on the synthetic clip (bench_edges.py)
 #   quality    matte quality of -m selfie settings on ../shared/data: IoU,
 #              boundary F, MAE, flicker, ghosting, specks, cost; the official
 #              TFLite runtime as reference; plots in bench/plots (quality.py)
@@ -24,7 +27,7 @@
 #   BENCH_RESOLUTIONS=720p,1080p
 #   BENCH_CACHE=DIR         clip cache (default ${XDG_CACHE_HOME:-$HOME/.cache}/backdrop/bench)
 #   BENCH_CSV=FILE          results file to update (default bench/results.csv; "-" = none)
-#   BENCH_ONLY=LIST         comma-separated subset of inference,framediff,selfie,matte,rvm,quality (default: all)
+#   BENCH_ONLY=LIST         comma-separated subset of inference,framediff,selfie,matte,rvm,edges,quality (default: all)
 #   BENCH_SKIP=LIST         comma-separated benchmarks to leave out
 #   BENCH_INFERENCE_RUNS=200    timed inferences per process (>= 50); BENCH_INFERENCE_WARMUP=20
 #   BENCH_INFERENCE_REPEAT=3    anchor processes per configuration, alternating with ours
@@ -52,12 +55,12 @@ if ! "$PY" -c 'import cv2, numpy' 2>/dev/null; then
     exit 2
 fi
 
-only=${BENCH_ONLY:-inference,framediff,selfie,matte,rvm,quality}
+only=${BENCH_ONLY:-inference,framediff,selfie,matte,rvm,edges,quality}
 skip=${BENCH_SKIP:-}
 for b in $(echo "$only,$skip" | tr ',' ' '); do
     case $b in
-        inference|framediff|selfie|matte|rvm|quality) ;;
-        *) echo "bench: unknown benchmark '$b' in BENCH_ONLY/BENCH_SKIP (known: inference, framediff, selfie, matte, rvm, quality)" >&2
+        inference|framediff|selfie|matte|rvm|edges|quality) ;;
+        *) echo "bench: unknown benchmark '$b' in BENCH_ONLY/BENCH_SKIP (known: inference, framediff, selfie, matte, rvm, edges, quality)" >&2
            exit 2 ;;
     esac
 done
@@ -89,6 +92,10 @@ fi
 if wanted rvm; then
     echo
     "$PY" "$here/bench_rvm.py" --build "$build" || status=1
+fi
+if wanted edges; then
+    echo
+    "$PY" "$here/bench_edges.py" "$build" || status=1
 fi
 if wanted quality; then
     echo

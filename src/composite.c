@@ -187,6 +187,7 @@ typedef struct BlendStage {
     BdWBlur fg[3], bg[3];
     uint8_t *chroma_alpha;
     ptrdiff_t chroma_stride;
+    float *fm_row, *bm_row; /* one row of each mean (3 x width floats) */
 } BlendStage;
 
 #define BLEND_FIELD(f) offsetof(BlendOptions, f)
@@ -194,7 +195,7 @@ static const BdOption blend_options[] = {
     { { "edge-color", "colour at soft matte edges: estimate the person's own colour (blur-fusion), or keep "
         "the frame's, which carries some of the old background", BACKDROP_OPTION_CHOICE, "estimate", 0, 0,
         edge_choices, BACKDROP_OPTION_RUNTIME }, BLEND_FIELD(edge), 0 },
-    { { "edge-radius", "reach of the colour means of edge-color estimate, in pixels of the frame; 0 = height / 6",
+    { { "edge-radius", "reach of the colour means of edge-color estimate, in pixels of the frame; 0 = height / 30",
         BACKDROP_OPTION_FLOAT, "0", 0, 1000, NULL, BACKDROP_OPTION_RUNTIME }, BLEND_FIELD(edge_radius), 1 },
 };
 
@@ -221,14 +222,17 @@ static void blend_uninit(void *priv)
         bd_wblur_free(&bs->bg[p]);
     }
     free(bs->chroma_alpha);
+    free(bs->fm_row);
+    free(bs->bm_row);
     bs->chroma_alpha = NULL;
+    bs->fm_row = bs->bm_row = NULL;
 }
 
 static int blend_init(void *priv, const BdEnv *env, const BdShape *shape, BdMatteInfo *info)
 {
     BlendStage *bs = priv;
     int yuv = shape->format == BACKDROP_PIXFMT_YUV420P;
-    double radius = bs->opts.edge_radius > 0 ? bs->opts.edge_radius : shape->height / 6.0;
+    double radius = bs->opts.edge_radius > 0 ? bs->opts.edge_radius : shape->height / 30.0;
     double sigma = radius / 2;
     bs->planes = yuv ? 3 : 1;
     for (int p = 0; p < bs->planes; p++) {
@@ -240,6 +244,10 @@ static int blend_init(void *priv, const BdEnv *env, const BdShape *shape, BdMatt
             (err = bd_wblur_init(&bs->bg[p], w, h, yuv ? 1 : 3, cell, r, EDGE_PASSES)) < 0)
             return err;
     }
+    bs->fm_row = malloc(sizeof(float) * 3 * (size_t)shape->width);
+    bs->bm_row = malloc(sizeof(float) * 3 * (size_t)shape->width);
+    if (!bs->fm_row || !bs->bm_row)
+        return BACKDROP_ENOMEM;
     if (yuv) {
         bs->chroma_stride = (shape->width + 1) / 2;
         if (!(bs->chroma_alpha = malloc((size_t)bs->chroma_stride * (size_t)((shape->height + 1) / 2))))
@@ -248,16 +256,21 @@ static int blend_init(void *priv, const BdEnv *env, const BdShape *shape, BdMatt
     return 0;
 }
 
+/* Whether a row of alphas has a value other than 0 and 255. */
+BD_VECTOR_CLONES
+static int row_has_soft(const uint8_t *a, int width)
+{
+    int soft = 0;
+    for (int x = 0; x < width; x++)
+        soft |= (uint8_t)(a[x] - 1) < 254;
+    return soft;
+}
+
 static int has_soft(const uint8_t *alpha, ptrdiff_t stride, int width, int height)
 {
-    for (int y = 0; y < height; y++) {
-        const uint8_t *a = alpha + y * stride;
-        int soft = 0;
-        for (int x = 0; x < width; x++)
-            soft |= (uint8_t)(a[x] - 1) < 254;
-        if (soft)
+    for (int y = 0; y < height; y++)
+        if (row_has_soft(alpha + y * stride, width))
             return 1;
-    }
     return 0;
 }
 
@@ -270,26 +283,31 @@ static inline uint8_t to_byte(float v)
 /* The estimated foreground colour at the soft pixels of one plane (ch
  * interleaved channels; its alpha 'a'), composited over bg (or written as
  * the colour itself when bg is NULL) into out, whose pixels are out_size
- * bytes apart. */
-static void estimate_plane(BdWBlur *fgm, BdWBlur *bgm, const uint8_t *in, ptrdiff_t in_stride,
-                           const uint8_t *bg, ptrdiff_t bg_stride, uint8_t *out, ptrdiff_t out_stride,
-                           int out_size, const uint8_t *alpha, ptrdiff_t alpha_stride)
+ * bytes apart. The means are made a row at a time, for rows that have a
+ * soft pixel (fm_row, bm_row: ch x width floats each). */
+static void estimate_plane(BdWBlur *fgm, BdWBlur *bgm, float *fm_row, float *bm_row, const uint8_t *in,
+                           ptrdiff_t in_stride, const uint8_t *bg, ptrdiff_t bg_stride, uint8_t *out,
+                           ptrdiff_t out_stride, int out_size, const uint8_t *alpha, ptrdiff_t alpha_stride)
 {
-    int ch = fgm->channels;
+    int ch = fgm->channels, width = fgm->width;
     for (int y = 0; y < fgm->height; y++) {
         const uint8_t *ar = alpha + y * alpha_stride;
-        for (int x = 0; x < fgm->width; x++) {
+        if (!row_has_soft(ar, width))
+            continue;
+        bd_wblur_row_f32(fgm, y, fm_row);
+        bd_wblur_row_f32(bgm, y, bm_row);
+        const uint8_t *ir = in + y * in_stride;
+        const uint8_t *br = bg ? bg + y * bg_stride : NULL;
+        uint8_t *orow = out + y * out_stride;
+        for (int x = 0; x < width; x++) {
             unsigned a8 = ar[x];
             if (a8 == 0 || a8 == 255)
                 continue;
-            float fm[3], bm[3], a = a8 / 255.0f;
-            bd_wblur_at(fgm, x, y, fm);
-            bd_wblur_at(bgm, x, y, bm);
-            const uint8_t *i = in + y * in_stride + x * ch;
-            uint8_t *o = out + y * out_stride + x * out_size;
+            float a = a8 * (1.0f / 255.0f);
             for (int c = 0; c < ch; c++) {
-                uint8_t f = to_byte(fm[c] + a * (i[c] - a * fm[c] - (1 - a) * bm[c]));
-                o[c] = bg ? blend(f, bg[y * bg_stride + x * ch + c], (uint16_t)a8) : f;
+                float fm = fm_row[c * width + x], bm = bm_row[c * width + x];
+                uint8_t f = to_byte(fm + a * (ir[x * ch + c] - a * fm - (1 - a) * bm));
+                orow[x * out_size + c] = br ? blend(f, br[x * ch + c], (uint16_t)a8) : f;
             }
         }
     }
@@ -310,7 +328,8 @@ static void estimate_edges(BlendStage *bs, const BdFrameJob *job)
         ptrdiff_t as = p ? bs->chroma_stride : alpha_stride;
         bd_wblur_update(&bs->fg[p], in->data[p], in->stride[p], a, as, BD_WEIGHT_ALPHA);
         bd_wblur_update(&bs->bg[p], in->data[p], in->stride[p], a, as, BD_WEIGHT_INVERSE);
-        estimate_plane(&bs->fg[p], &bs->bg[p], in->data[p], in->stride[p], bg ? bg->data[p] : NULL,
+        estimate_plane(&bs->fg[p], &bs->bg[p], bs->fm_row, bs->bm_row, in->data[p], in->stride[p],
+                       bg ? bg->data[p] : NULL,
                        bg ? bg->stride[p] : 0, out->data[p], out->stride[p], out_size, a, as);
     }
 }

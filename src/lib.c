@@ -218,6 +218,23 @@ int backdrop_set_background_color(BackdropContext *ctx, uint8_t r, uint8_t g, ui
     return bd_pipeline_set_option(ctx->pipeline, "picture.color", text);
 }
 
+int backdrop_set_matte(BackdropContext *ctx, const BackdropFrame *matte)
+{
+    if (!ctx)
+        return BACKDROP_EINVAL;
+    /* The format and the planes here, the size against the frame it goes
+     * with in the method (the next frame may change size). */
+    if (matte) {
+        int err = bd_frame_check(matte);
+        if (err < 0 || matte->format != BACKDROP_PIXFMT_GRAY8) {
+            bd_log(&ctx->log, BACKDROP_LOG_ERROR, "backdrop_set_matte: %s",
+                   err < 0 ? "not a valid frame (planes, strides or size)" : "the matte must be GRAY8");
+            return err < 0 ? err : BACKDROP_EINVAL;
+        }
+    }
+    return bd_pipeline_set_matte(ctx->pipeline, matte);
+}
+
 /* Checks out (and matte) against in: same size, out in in's format or its
  * alpha variant, matte GRAY8. */
 static int check_outputs(const BackdropFrame *in, const BackdropFrame *out, const BackdropFrame *matte)

@@ -42,6 +42,10 @@ struct BdPipeline {
     BdShape shape;
     BdMatteInfo info;
     Picture picture;          /* the caller's background picture, or empty */
+    /* The caller's matte for the next frame (backdrop_set_matte): its
+     * description only; the pixels stay the caller's. */
+    BackdropFrame matte_in;
+    int have_matte_in;
     uint8_t *alpha;
     ptrdiff_t alpha_stride;
     size_t alpha_capacity;
@@ -337,6 +341,20 @@ int bd_pipeline_set_picture(BdPipeline *pl, const BackdropFrame *bg)
     return 0;
 }
 
+int bd_pipeline_set_matte(BdPipeline *pl, const BackdropFrame *matte)
+{
+    const BdComponent *method = pl->stage[BD_STAGE_SEGMENT].c;
+    if (!(method->pub.flags & BACKDROP_COMPONENT_MATTE_INPUT)) {
+        bd_log(pl->env.log, BACKDROP_LOG_ERROR, "backdrop_set_matte: method %s makes its own matte; "
+               "a given matte is for method external", method->pub.name);
+        return BACKDROP_EINVAL;
+    }
+    pl->have_matte_in = matte != NULL;
+    if (matte)
+        pl->matte_in = *matte;
+    return 0;
+}
+
 /* ---------------------------------------------------------------------- */
 /* Frames */
 
@@ -442,6 +460,9 @@ int bd_pipeline_process(BdPipeline *pl, const BackdropFrame *in, BackdropFrame *
         shape.range = in->range;
         shape.matrix = in->matrix;
     }
+    /* A given matte belongs to this frame alone, whatever happens to it. */
+    int have_matte_in = pl->have_matte_in;
+    pl->have_matte_in = 0;
     int err = prepare(pl, &shape);
     if (err < 0)
         return err;
@@ -449,7 +470,9 @@ int bd_pipeline_process(BdPipeline *pl, const BackdropFrame *in, BackdropFrame *
     BdFrameJob job;
     start_job(pl, &job, in, out);
     Stage *seg = &pl->stage[BD_STAGE_SEGMENT];
+    pl->env.matte_in = have_matte_in ? &pl->matte_in : NULL;
     err = seg->c->run(seg->priv, &pl->env, &job);
+    pl->env.matte_in = NULL;
     if (err < 0)
         return err;
     return finish_job(pl, &job, out, matte);

@@ -101,6 +101,10 @@ typedef struct BdEnv {
     int quarter_turns;
     /* The background picture (RGB24 or BGR24, upright), or NULL. */
     const BackdropFrame *picture;
+    /* The segment stage's run() only: the caller's matte for this frame
+     * (backdrop_set_matte(): a checked GRAY8 frame of any size; the method
+     * compares it with the frame), or NULL when none was given. */
+    const BackdropFrame *matte_in;
 } BdEnv;
 
 /* One frame on its way through the stages. */
@@ -172,6 +176,11 @@ const char *bd_pipeline_method(const BdPipeline *pl);
 int bd_pipeline_set_option(BdPipeline *pl, const char *name, const char *value);
 int bd_pipeline_get_option(BdPipeline *pl, const char *name, char *buf, size_t size);
 int bd_pipeline_set_picture(BdPipeline *pl, const BackdropFrame *picture);
+/* The caller's matte for the next frame (checked GRAY8, or NULL to
+ * withdraw it); BACKDROP_EINVAL, logged, unless the method has
+ * BACKDROP_COMPONENT_MATTE_INPUT. The next bd_pipeline_process() hands it
+ * to the method and forgets it. */
+int bd_pipeline_set_matte(BdPipeline *pl, const BackdropFrame *matte);
 
 /* One frame: out (and matte, when not NULL) written, out->pts set to the
  * composited frame's; or BACKDROP_EAGAIN (input taken, no output yet). */

@@ -28,6 +28,7 @@
 #define METHODS(X)                        \
     X(bd_segment_framediff, "framediff")  \
     NEURAL_METHODS(X)                     \
+    X(bd_segment_external, "external")    \
     TEST_METHODS(X)
 #define REFINE_STAGES(X)              \
     X(bd_refine_bilinear, "bilinear") \

@@ -92,6 +92,9 @@ int to_backdrop_format(int av_format)
     case AV_PIX_FMT_RGB24: return BACKDROP_PIXFMT_RGB24;
     case AV_PIX_FMT_BGR24: return BACKDROP_PIXFMT_BGR24;
     case AV_PIX_FMT_GRAY8: return BACKDROP_PIXFMT_GRAY8;
+    case AV_PIX_FMT_YUVA420P: return BACKDROP_PIXFMT_YUVA420P;
+    case AV_PIX_FMT_RGBA: return BACKDROP_PIXFMT_RGBA;
+    case AV_PIX_FMT_BGRA: return BACKDROP_PIXFMT_BGRA;
     default: return BACKDROP_PIXFMT_NONE;
     }
 }
@@ -105,7 +108,7 @@ BackdropFrame wrap_frame(const AVFrame *f)
     b.format = to_backdrop_format(f->format);
     b.width = f->width;
     b.height = f->height;
-    for (int p = 0; p < 3; p++) {
+    for (int p = 0; p < 4; p++) { /* [3]: YUVA420P's alpha; NULL otherwise */
         b.data[p] = f->data[p];
         b.stride[p] = f->linesize[p];
     }
@@ -225,6 +228,8 @@ static int load_background(Job *job)
             return -1;
         return 0;
     case BACKGROUND_TRANSPARENT:
+        /* The colour channels carry the foreground, the alpha the matte;
+         * the outputs are opened with alpha (check_transparent, batch.c). */
         return set_option(job, "background", "transparent");
     case BACKGROUND_FILE:
         break;
@@ -319,6 +324,16 @@ static int library_has_method(const char *name)
     return 0;
 }
 
+/* Whether the method's alpha is the caller's matte (external). */
+static int method_takes_matte(const char *name)
+{
+    const BackdropComponent *c;
+    for (int i = 0; (c = backdrop_component(i)); i++)
+        if (c->kind == BACKDROP_COMPONENT_METHOD && !strcmp(c->name, name))
+            return (c->flags & BACKDROP_COMPONENT_MATTE_INPUT) != 0;
+    return 0;
+}
+
 /* Resolves the method and checks the options whose meaning depends on it,
  * before anything is opened: a bad command line is exit status 2. */
 static int check_method_options(Job *job)
@@ -345,6 +360,17 @@ static int check_method_options(Job *job)
     char err[ERRLEN];
     if (options_check_method(o, job->method, err, sizeof(err)) < 0) {
         say_error("%s", err);
+        return -1;
+    }
+    /* --matte-in belongs to external (options_check_method refuses it
+     * elsewhere); external has nothing to work with without it. */
+    if (!o->matte_in && method_takes_matte(job->method)) {
+        say_error("-m %s needs --matte-in FILE: the matte to use (grey video, image pattern or picture)",
+                  job->method);
+        return -1;
+    }
+    if (o->matte_in && !strcmp(o->matte_in, "-") && !strcmp(o->input, "-")) {
+        say_error("--matte-in -: the input is read from stdin already; give the matte a file");
         return -1;
     }
     return 0;
@@ -380,6 +406,18 @@ static int check_outputs(Job *job)
                                 err, sizeof(err)) < 0)
             goto done;
     }
+    /* So is the matte of method external: every file of its pattern. */
+    if (job->opt.matte_in) {
+        FileIdSet matte = { 0 };
+        const char *matte_name = strcmp(job->opt.matte_in, "-") ? job->opt.matte_in : "stdin";
+        int bad = overlap_input_files(job->opt.matte_in, &matte, err, sizeof(err)) < 0 ||
+                  overlap_input_files(job->opt.matte_in, &job->input_files, err, sizeof(err)) < 0 ||
+                  overlap_check_reads(&matte, "matte given to --matte-in", matte_name, outputs, 3, err,
+                                      sizeof(err)) < 0;
+        fileid_set_free(&matte);
+        if (bad)
+            goto done;
+    }
     if (overlap_check_outputs(outputs, 3, err, sizeof(err)) < 0)
         goto done;
     /* --stats is written at the very end: a directory that cannot take it
@@ -405,6 +443,25 @@ done:
         say_error("%s", err);
     fileid_set_free(&background);
     return ret;
+}
+
+/* -b transparent: the output keeps the matte as its alpha, so it must be a
+ * destination whose format carries alpha; refused now (exit 2), before the
+ * model is loaded or a frame decoded. The matte output is grey as always. */
+static int check_transparent(Job *job)
+{
+    char err[ERRLEN];
+    job->transparent = job->opt.background && !strcmp(job->opt.background, "transparent");
+    if (job->transparent && job->opt.view == VIEW_SIDE_BY_SIDE) {
+        say_error("--view side-by-side shows the result over a background; it cannot show -b transparent "
+                  "(use -b with a colour to see the matte's edges)");
+        return -1;
+    }
+    if (job->transparent && output_check_alpha(job->opt.output, job->opt.codec, err, sizeof(err)) < 0) {
+        say_error("%s", err);
+        return -1;
+    }
+    return 0;
 }
 
 /* For selfie, loads the model into the settings (the caller frees it). */
@@ -516,7 +573,7 @@ int main(int argc, char **argv)
     }
     if (check_method_options(&job) < 0 || check_background(&job) < 0)
         return 2;
-    if (check_outputs(&job) < 0) {
+    if (check_outputs(&job) < 0 || check_transparent(&job) < 0) {
         fileid_set_free(&job.input_files);
         return 2;
     }

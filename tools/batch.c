@@ -49,11 +49,24 @@ static void fill_output_options(OutputOptions *oo, const Job *job, const AVFrame
     oo->protect = (FileIdSet *)&job->input_files;
 }
 
+/* The format the library composites a frame of fmt into when the output
+ * is transparent (the same planes plus alpha), or AV_PIX_FMT_NONE. */
+static enum AVPixelFormat alpha_variant(int fmt)
+{
+    switch (fmt) {
+    case AV_PIX_FMT_YUV420P: return AV_PIX_FMT_YUVA420P;
+    case AV_PIX_FMT_RGB24: return AV_PIX_FMT_RGBA;
+    case AV_PIX_FMT_BGR24: return AV_PIX_FMT_BGRA;
+    default: return AV_PIX_FMT_NONE;
+    }
+}
+
 static int open_outputs(Job *job, const AVFrame *first)
 {
     char err[ERRLEN];
     OutputOptions oo;
-    if (to_backdrop_format(first->format) == BACKDROP_PIXFMT_NONE) {
+    int out_format = job->transparent ? alpha_variant(first->format) : first->format;
+    if (to_backdrop_format(first->format) == BACKDROP_PIXFMT_NONE || out_format == AV_PIX_FMT_NONE) {
         say_error("%s: decoder gave pixel format %s, which was not converted", job->opt.input,
                   av_get_pix_fmt_name(first->format));
         return -1;
@@ -61,7 +74,17 @@ static int open_outputs(Job *job, const AVFrame *first)
     job->width = first->width;
     job->height = first->height;
     job->format = first->format;
-    fill_output_options(&oo, job, first, job->opt.output, first->format, input_audio_stream(job->input));
+    /* Transparent: the library writes the matte into the alpha of the
+     * output's own picture (no copy), converted only if the encoder needs
+     * another format (output.c). */
+    fill_output_options(&oo, job, first, job->opt.output, out_format, input_audio_stream(job->input));
+    if (job->opt.view == VIEW_SIDE_BY_SIDE) {
+        if (view_open(&job->view, first->width, first->height, first->format, err, sizeof(err)) < 0) {
+            say_error("%s", err);
+            return -1;
+        }
+        oo.width = view_width(job->view);
+    }
     if (output_open(&job->output, &oo, err, sizeof(err)) < 0) {
         say_error("%s", err);
         return -1;
@@ -113,6 +136,23 @@ static int handle_audio(Job *job, const AVPacket *pkt)
     return 0;
 }
 
+/* --matte-in: the matte that goes with this input frame, handed to the
+ * library (which reads it during the next backdrop_process). */
+static int give_matte(Job *job, const AVFrame *frame)
+{
+    char err[ERRLEN];
+    const AVFrame *m;
+    if (matte_in_next(job->matte_in, frame->width, frame->height, &m, err, sizeof(err)) < 0) {
+        say_error("%s", err);
+        return -1;
+    }
+    BackdropFrame matte = wrap_frame(m);
+    int ret = backdrop_set_matte(job->ctx, &matte);
+    if (ret < 0 && !job->reported)
+        say_error("%s: cannot use as matte: %s", job->opt.matte_in, backdrop_strerror(ret));
+    return ret < 0 ? -1 : 0;
+}
+
 static int handle_video(Job *job, AVFrame *frame)
 {
     char err[ERRLEN];
@@ -123,6 +163,10 @@ static int handle_video(Job *job, AVFrame *frame)
                   job->width, job->height, frame->width, frame->height);
         return -1;
     }
+    /* Before the clock starts: reading the matte is decoding, not
+     * processing (its decoder's time counts as decode in --stats). */
+    if (job->matte_in && give_matte(job, frame) < 0)
+        return -1;
     double t0 = now_seconds();
     if (job_update_background(job, frame) < 0)
         return -1;
@@ -136,7 +180,12 @@ static int handle_video(Job *job, AVFrame *frame)
     BackdropFrame in = wrap_frame(frame), out = wrap_frame(out_frame), matte;
     if (matte_frame)
         matte = wrap_frame(matte_frame);
-    int ret = backdrop_process(job->ctx, &in, &out, matte_frame ? &matte : NULL);
+    if (job->view) {
+        /* The library writes into the view's panels' buffers. */
+        out = view_result(job->view, &in);
+        matte = view_matte(job->view);
+    }
+    int ret = backdrop_process(job->ctx, &in, &out, matte_frame || job->view ? &matte : NULL);
     double t1 = now_seconds();
     job->stage_seconds[STAGE_PROCESS] += t1 - t0;
     if (ret == BACKDROP_EAGAIN)
@@ -144,6 +193,15 @@ static int handle_video(Job *job, AVFrame *frame)
     if (ret < 0) {
         say_error("frame %lld: %s", (long long)job->frames_in, backdrop_strerror(ret));
         return -1;
+    }
+    if (job->view) {
+        view_compose(job->view, out_frame, frame);
+        if (matte_frame) {
+            BackdropFrame m = view_matte(job->view);
+            for (int y = 0; y < m.height; y++)
+                memcpy(matte_frame->data[0] + y * matte_frame->linesize[0], m.data[0] + y * m.stride[0],
+                       (size_t)m.width);
+        }
     }
     out_frame->pts = frame->pts;
     if (output_write_video(job->output, out_frame, err, sizeof(err)) < 0) {
@@ -265,6 +323,8 @@ void batch_cleanup(Job *job, int success)
     free(job->queued_audio);
     backdrop_close(&job->ctx);
     background_close(&job->background_video);
+    view_close(&job->view);
+    matte_in_close(&job->matte_in);
     reader_stop(&job->reader); /* before the input it reads from */
     input_close(&job->input);
 }
@@ -280,6 +340,12 @@ int batch_run(Job *job)
      * the decoder's format. */
     io.want_format = options_library_value(&job->opt, "seed-compat") ? AV_PIX_FMT_BGR24 : AV_PIX_FMT_NONE;
     if (input_open(&job->input, &io, err, sizeof(err)) < 0) {
+        say_error("%s", err);
+        return -1;
+    }
+    /* The second input, after the first (whose errors come first). */
+    if (job->opt.matte_in && matte_in_open(&job->matte_in, job->opt.matte_in, job->opt.on_error == ON_ERROR_STOP,
+                                           job->opt.threads != 1, err, sizeof(err)) < 0) {
         say_error("%s", err);
         return -1;
     }
@@ -332,9 +398,16 @@ int batch_run(Job *job)
                   (long long)job->frames_in);
         return -1;
     }
+    /* A matte longer than the input was meant for another clip. Not after
+     * an interrupt: the input did not end. */
+    if (job->matte_in && !interrupted && matte_in_finish(job->matte_in, job->frames_in, err, sizeof(err)) < 0) {
+        say_error("%s", err);
+        return -1;
+    }
     /* The input is done with: stop decoding ahead (after an interrupt the
      * reader would go on) before finishing and reading its counters. */
-    job->stage_seconds[STAGE_DECODE] = reader_decode_seconds(job->reader);
+    job->stage_seconds[STAGE_DECODE] = reader_decode_seconds(job->reader) +
+                                       (job->matte_in ? matte_in_decode_seconds(job->matte_in) : 0);
     reader_stop(&job->reader);
     /* Every output is completed before any is renamed into place: a late
      * failure (the matte's encoder, a full disk, the stats) leaves none of

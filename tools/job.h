@@ -17,10 +17,12 @@
 #include "background.h"
 #include "input/input.h"
 #include "input/reader.h"
+#include "matte_in.h"
 #include "message.h"
 #include "options.h"
 #include "output/output.h"
 #include "paths.h"
+#include "view.h"
 
 #define ERRLEN MESSAGE_MAX
 
@@ -41,6 +43,7 @@ typedef struct Job {
     Reader *reader;
     BackdropContext *ctx;
     Output *output, *matte_output;
+    MatteIn *matte_in;     /* --matte-in (method external), or NULL */
     int width, height, format; /* of the frames, fixed by the first */
     AVPacket **queued_audio;
     int queued_count;
@@ -62,6 +65,8 @@ typedef struct Job {
     const char *blur_strength;     /* -b blur:STRENGTH: the STRENGTH, else NULL */
     BackgroundVideo *background_video; /* -b names a video: its frames, decoded ahead */
     int64_t first_pts;             /* of the input's first frame, for the background's time */
+    View *view;            /* --view side-by-side, or NULL */
+    int transparent;       /* -b transparent: -o gets the alpha variant of the frames' format */
 } Job;
 
 /* The signal that asked the run to stop (SIGINT, SIGTERM or SIGHUP), or 0. */

@@ -31,6 +31,7 @@ typedef struct OptionDef {
 } OptionDef;
 
 static const char *const on_error_choices[] = { "skip", "stop", NULL };
+static const char *const view_choices[] = { "output", "side-by-side", NULL }; /* ViewMode order */
 
 #define FIELD(f) offsetof(CliOptions, f)
 
@@ -47,11 +48,17 @@ static const OptionDef option_table[] = {
     { "on-error", 0, OPT_CHOICE, FIELD(on_error), "skip|stop",
       "undecodable input data: skip it and go on, or stop (default: skip)", "Input and output", 0, 0,
       on_error_choices, NULL },
+    { "view", 0, OPT_CHOICE, FIELD(view), "output|side-by-side",
+      "what each frame of -o shows: the result (default), or input | matte | result side by side, three "
+      "times as wide (for tuning and bug reports)", "Input and output", 0, 0, view_choices, NULL },
 
     { "method", 'm', OPT_STRING, FIELD(method), "NAME",
-      "segmentation method: rvm (video matting, default), selfie (neural segmentation, lighter) or framediff; "
-      "their options are below",
+      "segmentation method: rvm (video matting, default), selfie (neural segmentation, lighter), framediff, "
+      "or external (a matte you have, --matte-in); their options are below",
       "Segmentation", 0, 0, NULL, NULL },
+    { "matte-in", 0, OPT_STRING, FIELD(matte_in), "FILE",
+      "external: the matte to use, frame for frame (grey video, pattern such as alpha/%06d.png, or one picture "
+      "for every frame; 255 = foreground)", "Segmentation", 0, 0, NULL, "external" },
     { "model", 0, OPT_STRING, FIELD(model), "general|landscape|FILE",
       "selfie: the model (default: general; landscape is 4x faster on 16:9, less accurate); rvm: a model.json "
       "with its rvm.bin beside it (default: the fetched one)", "Segmentation", 0, 0, NULL, "selfie,rvm" },
@@ -286,6 +293,16 @@ static const BackdropComponent *method_component(const char *method)
  * for "none". */
 static const char *stage_in_use(const CliOptions *o, BackdropComponentKind kind, const char *selector)
 {
+    /* The library's "background" is chosen by the CLI's own -b: blur[:S]
+     * and transparent name its stages, anything else is a picture or a
+     * colour. */
+    if (selector && !strcmp(selector, "background")) {
+        const char *b = o ? o->background : NULL;
+        if (b && (!strcmp(b, "transparent") || !strncmp(b, "blur", 4)) && (b[4] == '\0' || b[4] == ':' ||
+                                                                            !strcmp(b, "transparent")))
+            return !strcmp(b, "transparent") ? "transparent" : "blur";
+        return "picture";
+    }
     if (selector) {
         const char *name = o ? options_library_value(o, selector) : NULL;
         const BackdropOption *opt;
@@ -319,7 +336,7 @@ const char *options_owner(const CliOptions *o, const char *method, const char *n
         { BACKDROP_COMPONENT_STABILISE, "stabilise", 1 },
         { BACKDROP_COMPONENT_CLEANUP, "cleanup", 0 },
         { BACKDROP_COMPONENT_REFINE, "refine", 1 },
-        { BACKDROP_COMPONENT_BACKGROUND, NULL, 0 },
+        { BACKDROP_COMPONENT_BACKGROUND, "background", 0 },
         { BACKDROP_COMPONENT_COMPOSITE, NULL, 0 },
     };
     for (size_t k = 0; k < sizeof(stages) / sizeof(stages[0]); k++) {
@@ -355,6 +372,7 @@ static const char *selector_of(BackdropComponentKind kind)
     case BACKDROP_COMPONENT_REFINE: return "refine";
     case BACKDROP_COMPONENT_STABILISE: return "stabilise";
     case BACKDROP_COMPONENT_CLEANUP: return "cleanup";
+    case BACKDROP_COMPONENT_BACKGROUND: return "background";
     default: return NULL;
     }
 }
@@ -404,6 +422,9 @@ int options_check_method(const CliOptions *o, const char *method, char *err, siz
             char methods[128];
             methods_having(o, o->lib[i].name, methods, sizeof(methods));
             const BackdropComponent *stage = selectable_stage_having(o->lib[i].name);
+            if (!methods[0] && stage && stage->kind == BACKDROP_COMPONENT_BACKGROUND)
+                return fail(err, errlen, "--%s: an option of the %s background, which is not in use (add -b %s)",
+                            o->lib[i].name, stage->name, stage->name);
             if (!methods[0] && stage)
                 return fail(err, errlen, "--%s: an option of %s stage %s, which is not in use (add --%s %s)",
                             o->lib[i].name, selector_of(stage->kind), stage->name, selector_of(stage->kind),
@@ -520,6 +541,10 @@ void options_print_help(void *stream, const char *program)
         fprintf(f, "\n%s %s (%s):\n", kind_word(c->kind), c->name, c->help);
         const BackdropOption *opt;
         for (int j = 0; (opt = backdrop_option(c->name, j)); j++) {
+            /* The context's "background" is the CLI's own -b (blur[:S],
+             * transparent, a picture or a colour). */
+            if (find_long(opt->name, strlen(opt->name)))
+                continue;
             char arg[96], left[160], help[512];
             library_arg(opt, arg, sizeof(arg));
             snprintf(left, sizeof(left), "    --%s%s%s", opt->name, arg[0] ? " " : "", arg);

@@ -28,6 +28,7 @@ typedef struct CliOptions {
     const char *input;       /* positional: file, URL, pattern or "-" */
     const char *output;      /* -o */
     const char *matte;       /* --matte, NULL if absent */
+    const char *matte_in;    /* --matte-in: method external's matte, NULL if absent */
     const char *method;      /* -m, NULL = selfie (framediff with --seed-compat) */
     const char *background;  /* -b: picture path or colour; NULL = colour default */
     const char *model;       /* selfie: "general", "landscape", a file, or NULL = general */
@@ -35,6 +36,7 @@ typedef struct CliOptions {
     int crf;                 /* -1 = encoder default */
     int threads;             /* 0 = all cores */
     int on_error;            /* OnErrorChoice */
+    int view;                /* ViewMode (view.h): 0 = the output only */
     int quiet;
     int verbose;
     const char *stats;       /* --stats FILE.json */

@@ -146,8 +146,9 @@ typedef enum BackdropLogLevel {
 typedef struct BackdropSettings {
     /* Segmentation method by name: "framediff" (the tutorial's frame
      * differencing), "selfie" (neural person segmentation; needs
-     * model_data) or "rvm" (video matting; needs model_data and
-     * model_weights). See backdrop_method_name(). NULL selects "framediff",
+     * model_data), "rvm" (video matting; needs model_data and
+     * model_weights) or "external" (the caller's own matte, given per frame
+     * with backdrop_set_matte()). See backdrop_method_name(). NULL selects "framediff",
      * the one method that needs nothing else (the CLI defaults to rvm).
      * Default: NULL. */
     const char *method;
@@ -238,12 +239,15 @@ typedef enum BackdropComponentKind {
  * the refine and stabilise stages' options, and the cleanup stage's specks
  * and holes, apply to it. */
 #define BACKDROP_COMPONENT_SOFT_MAP 1u
+/* A method whose alpha is the caller's matte, given for each frame with
+ * backdrop_set_matte() ("external"). */
+#define BACKDROP_COMPONENT_MATTE_INPUT 2u
 
 typedef struct BackdropComponent {
     const char *name;          /* "context", "framediff", "selfie", "bilinear", ... */
     BackdropComponentKind kind;
     const char *help;          /* one line */
-    unsigned flags;            /* BACKDROP_COMPONENT_SOFT_MAP */
+    unsigned flags;            /* BACKDROP_COMPONENT_SOFT_MAP, _MATTE_INPUT */
 } BackdropComponent;
 
 /* The components, for i = 0, 1, ... until NULL; 0 is "context", then the
@@ -284,6 +288,32 @@ BACKDROP_API int backdrop_set_background(BackdropContext *ctx, const BackdropFra
  * "contain"): the option "color". */
 BACKDROP_API int backdrop_set_background_color(BackdropContext *ctx, uint8_t r, uint8_t g, uint8_t b);
 
+/* Gives the matte of the next frame to the method "external", whose alpha
+ * is the caller's matte instead of one it computes (a matte from an editor,
+ * a first pass, a test with a known answer).
+ *
+ * matte: a GRAY8 frame of the frames' size, 255 = foreground, 0 =
+ *        background, values between blended. It is in the frames' stored
+ *        orientation: the option "rotation" does not turn it. The library
+ *        keeps the frame description, not the pixels: they must stay valid
+ *        and unchanged until the next backdrop_process(), which copies them
+ *        once into its own alpha and forgets the matte, whether it succeeds
+ *        or not. Each frame needs its own call (a matte that does not
+ *        change is given again). NULL withdraws a matte given since the
+ *        last frame.
+ *
+ * The later stages take the matte as they take framediff's alpha: the
+ * cleanup stage's "expand" applies to it; stabilise, refine and the specks
+ * and holes, which work on a soft map, do not.
+ *
+ * Returns 0, or BACKDROP_EINVAL with the reason logged: a matte that is not
+ * a valid GRAY8 frame (BACKDROP_ERANGE: larger than BACKDROP_MAX_DIMENSION),
+ * or a method other than "external" (which would ignore it; see
+ * BACKDROP_COMPONENT_MATTE_INPUT). backdrop_process() with
+ * "external" fails with BACKDROP_EINVAL, logged, when no matte was given
+ * since the previous frame or when its size differs from the frame's. */
+BACKDROP_API int backdrop_set_matte(BackdropContext *ctx, const BackdropFrame *matte);
+
 /* Processes one input frame (YUV420P, RGB24 or BGR24).
  *
  * out:   caller-allocated, same size as in; must not overlap it. Same
@@ -298,7 +328,9 @@ BACKDROP_API int backdrop_set_background_color(BackdropContext *ctx, uint8_t r, 
  * input was taken but gives no output (framediff with seed_compat emits
  * nothing for the first two frames), or a negative error code; then out is
  * unspecified. A change of frame size or format restarts the method (as if
- * the context had just been opened) and prepares the background again. */
+ * the context had just been opened) and prepares the background again.
+ * With the method "external", each call needs a matte given by
+ * backdrop_set_matte() since the previous one. */
 BACKDROP_API int backdrop_process(BackdropContext *ctx, const BackdropFrame *in,
                                   BackdropFrame *out, BackdropFrame *matte);
 

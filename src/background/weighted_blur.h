@@ -56,12 +56,18 @@ typedef struct BdWBlur {
     int cell, radius, passes;
     int grid_w, grid_h;
     float *grid;    /* grid_h x grid_w x (channels + 1): numerators, then the denominator */
+    float *copy;    /* the grid before a pass down its columns */
     float *scratch; /* one line of the grid (the longer side) for the box passes */
     float *weights; /* one row of the plane's weights */
-    float *pair;    /* one row of the grid interpolated vertically */
+    float *sums;    /* (channels + 1) x width, planar: a cell row's weighted samples summed down */
+    /* Grid rows interpolated along x to the plane's width, planar
+     * ((channels + 1) x width each), two slots; the grid row each holds
+     * (-1: none). A plane row mixes two of them. */
+    float *wide[2];
+    int wide_row[2];
+    float *mixed;   /* (channels + 1) x width: one plane row before the division */
     int *x0;        /* per pixel: left cell of its interpolation */
     float *fx;      /* per pixel: weight of the right cell */
-    int pair_row;   /* the plane row 'pair' holds, or -1 */
 } BdWBlur;
 
 /* Cell size and box radius for a blur of standard deviation sigma pixels
@@ -80,6 +86,8 @@ void bd_wblur_update(BdWBlur *b, const uint8_t *plane, ptrdiff_t stride, const u
 /* Row y of V, rounded and clamped to bytes, interleaved like the plane.
  * Any order; consecutive rows reuse the vertical interpolation. */
 void bd_wblur_row(BdWBlur *b, int y, uint8_t *out);
+/* Row y of V as floats, planar: out[c * width + x]. Same order rule. */
+void bd_wblur_row_f32(BdWBlur *b, int y, float *out);
 /* V at one pixel, as floats (channels values). */
 void bd_wblur_at(const BdWBlur *b, int x, int y, float *out);
 

@@ -6,6 +6,7 @@ static const UnitTest *const suites[] = {
     option_tests,
     validation_tests,
     framediff_tests,
+    external_tests,
     composite_tests,
     resize_tests,
     background_tests,

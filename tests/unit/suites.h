@@ -8,6 +8,7 @@ extern const UnitTest api_tests[];
 extern const UnitTest option_tests[];
 extern const UnitTest validation_tests[];
 extern const UnitTest framediff_tests[];
+extern const UnitTest external_tests[];
 extern const UnitTest composite_tests[];
 extern const UnitTest resize_tests[];
 extern const UnitTest background_tests[];

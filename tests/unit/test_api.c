@@ -201,7 +201,8 @@ static int test_strerror_codes(void)
     return UNIT_PASS;
 }
 
-/* selfie and rvm are there when the library was built with XNNPACK (meson option). */
+/* selfie and rvm are there when the library was built with XNNPACK (meson
+ * option); framediff and external always. */
 static int test_method_names(void)
 {
     CHECK(backdrop_method_name(0) != NULL, "no method 0");
@@ -211,10 +212,15 @@ static int test_method_names(void)
           backdrop_method_name(1) ? backdrop_method_name(1) : "(none)");
     CHECK(backdrop_method_name(2) && !strcmp(backdrop_method_name(2), "rvm"), "method 2 is '%s'",
           backdrop_method_name(2) ? backdrop_method_name(2) : "(none)");
-    const int test_method = 3;
+    const int external = 3;
 #else
-    const int test_method = 1;
+    const int external = 1;
 #endif
+    /* external needs nothing to build and is there in every build. */
+    CHECK(backdrop_method_name(external) && !strcmp(backdrop_method_name(external), "external"),
+          "method %d is '%s'", external,
+          backdrop_method_name(external) ? backdrop_method_name(external) : "(none)");
+    const int test_method = external + 1;
     /* The unit tests' registry adds the test-only method (test_method.c). */
     CHECK(backdrop_method_name(test_method) && !strcmp(backdrop_method_name(test_method), "constant"),
           "method %d is '%s'", test_method,

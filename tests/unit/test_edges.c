@@ -299,6 +299,11 @@ static int test_edge_estimate_beats_original(void)
             CHECK(bd_option_parse(bd_option_find(bd_composite_blend.options, bd_composite_blend.option_count,
                                                  "edge-color"), (char *)priv + bd_composite_blend.options_offset,
                                   mode ? "original" : "estimate", NULL, 0) == 0, "edge-color");
+            /* The automatic reach is height / 30: 3 pixels here, too short
+             * for a 10-pixel band. */
+            CHECK(bd_option_parse(bd_option_find(bd_composite_blend.options, bd_composite_blend.option_count,
+                                                 "edge-radius"), (char *)priv + bd_composite_blend.options_offset,
+                                  "20", NULL, 0) == 0, "edge-radius");
             BdShape shape = { fmts[f], W, H, in.range, in.matrix };
             BdMatteInfo info = { 0 };
             BdEnv env = { 0 };

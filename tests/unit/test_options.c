@@ -142,8 +142,8 @@ static int test_option_enumeration(void)
         }
         CHECK(backdrop_option(c->name, -1) == NULL, "option -1 of %s", c->name);
     }
-    /* framediff, selfie and rvm (with XNNPACK), and the test-only constant */
-    CHECK_INT(methods, BD_HAVE_XNNPACK ? 4 : 2);
+    /* framediff, selfie and rvm (with XNNPACK), external, and the test-only constant */
+    CHECK_INT(methods, BD_HAVE_XNNPACK ? 5 : 3);
     CHECK_INT(kinds_seen, (1 << BACKDROP_COMPONENT_CONTEXT) | (1 << BACKDROP_COMPONENT_METHOD) |
                               (1 << BACKDROP_COMPONENT_REFINE) | (1 << BACKDROP_COMPONENT_STABILISE) |
                               (1 << BACKDROP_COMPONENT_BACKGROUND) | (1 << BACKDROP_COMPONENT_COMPOSITE) |

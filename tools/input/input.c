@@ -87,6 +87,7 @@ struct Input {
      * as their EXIF orientation says, turned into 'upright' (buffers from
      * upright_pool); video keeps its display matrix instead. */
     int is_picture;
+    int is_still; /* one picture file: not a pattern, not a pipe */
     FramePool upright_pool;
     AVFrame *upright;
     enum AVPixelFormat want;
@@ -101,7 +102,6 @@ struct Input {
     int fit_width, fit_height; /* background: InputOptions.fit_width/height */
     int64_t pass_frames; /* background: frames of the current pass */
     int passes;          /* background: passes started again */
-    int is_sequence;
     int64_t frames;   /* video frames decoded so far, i.e. the 0-based index of the next */
     int64_t skipped;
     int read_retries; /* consecutive read errors skipped */
@@ -298,7 +298,11 @@ static int converter_run(Converter *c, const AVFrame *src, enum AVPixelFormat ds
         return AVERROR_INVALIDDATA;
 
     enum AVPixelFormat src_fmt = src->format;
-    int dst_is_yuv = !is_rgb_like(dst_fmt);
+    /* A grey destination is a matte: alpha levels, full range whatever the
+     * source's range (limited video's 16..235 become 0..255; swscale takes
+     * grey itself as full range whatever its label, and so do we). */
+    int dst_is_grey = dst_fmt == AV_PIX_FMT_GRAY8;
+    int dst_is_yuv = !is_rgb_like(dst_fmt) && !dst_is_grey;
     int src_full = use_labels ? is_full_range(src) : -1;
     int src_space = use_labels ? (int)src->colorspace : -1;
 
@@ -348,7 +352,7 @@ static int converter_run(Converter *c, const AVFrame *src, enum AVPixelFormat ds
         return AVERROR_EXTERNAL;
 
     copy_frame_labels(out, src);
-    if (use_labels && dst_is_yuv && src_full)
+    if (use_labels && ((dst_is_yuv && src_full) || dst_is_grey))
         out->color_range = AVCOL_RANGE_JPEG;
     return 0;
 }
@@ -533,7 +537,7 @@ int input_open(Input **pin, const InputOptions *opt, char *err, size_t errlen)
         return AVERROR(EINVAL);
     }
     if (opt->want_format != AV_PIX_FMT_NONE && opt->want_format != AV_PIX_FMT_BGR24 &&
-        opt->want_format != AV_PIX_FMT_RGB24) {
+        opt->want_format != AV_PIX_FMT_RGB24 && opt->want_format != AV_PIX_FMT_GRAY8) {
         const char *fmt_name = av_get_pix_fmt_name(opt->want_format);
         set_error(err, errlen, "%s: cannot hand out pixel format %s", name,
                   fmt_name ? fmt_name : "(unknown)");
@@ -573,7 +577,7 @@ int input_open(Input **pin, const InputOptions *opt, char *err, size_t errlen)
     if (ret < 0)
         goto fail;
     in->is_picture = is_picture_demuxer(in->fmt->iformat);
-    in->is_sequence = is_sequence_pattern(opt->url);
+    in->is_still = in->is_picture && !strcmp(source_of(opt->url)->name, "file");
     in->video_orientation = in->background ? orient_from_rotation(stream_rotation(in->video)) : 1;
 
     ret = in->background ? -1 : av_find_best_stream(in->fmt, AVMEDIA_TYPE_AUDIO, -1, in->video->index, NULL, 0);
@@ -718,8 +722,9 @@ static int hand_out_frame(Input *in, InputEvent *ev, char *err, size_t errlen)
         ev->frame = f;
     } else {
         /* Forced BGR24/RGB24 must match OpenCV, so it ignores the labels;
-         * a background's colours follow them. */
-        int ret = converter_run(&in->conv, f, target, out_w, out_h, in->want == AV_PIX_FMT_NONE || in->background);
+         * mattes (GRAY8) and a background's colours follow them. */
+        int use_labels = in->want == AV_PIX_FMT_NONE || in->want == AV_PIX_FMT_GRAY8 || in->background;
+        int ret = converter_run(&in->conv, f, target, out_w, out_h, use_labels);
         if (ret < 0) {
             const char *from = av_get_pix_fmt_name(f->format);
             set_error(err, errlen, "%s: cannot convert frame %" PRId64 " (%dx%d %s) to %s (%s)",
@@ -869,6 +874,11 @@ double input_rotation(const Input *in)
     return in ? stream_rotation(in->video) : 0;
 }
 
+int input_is_still(const Input *in)
+{
+    return in && in->is_still;
+}
+
 int64_t input_frame_estimate(const Input *in)
 {
     if (!in)
@@ -885,11 +895,6 @@ int64_t input_frame_estimate(const Input *in)
     if (in->fmt->duration > 0)
         return av_rescale_q(in->fmt->duration, AV_TIME_BASE_Q, av_inv_q(rate));
     return 0;
-}
-
-int input_is_still(const Input *in)
-{
-    return in && in->is_picture && !in->is_sequence;
 }
 
 int64_t input_skipped(const Input *in)

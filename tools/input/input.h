@@ -39,8 +39,12 @@ typedef struct InputOptions {
      * made on the first frame (and again only if the size/format changes).
      * AV_PIX_FMT_BGR24 or AV_PIX_FMT_RGB24 force that packed format for
      * every frame (seed-compat uses BGR24 with SWS_BICUBIC, as OpenCV's
-     * FFmpeg capture does). Frames keep pts (best effort timestamp),
-     * color_range and colorspace. */
+     * FFmpeg capture does). AV_PIX_FMT_GRAY8 (mattes) hands out one
+     * full-range plane: 8-bit grey as decoded (taken as full range
+     * whatever its label, as swscale and FFmpeg's own conversions do),
+     * anything else converted by its labels (YUV's luma with limited range
+     * expanded to 0..255, RGB's BT.601 luma). Frames
+     * keep pts (best effort timestamp), color_range and colorspace. */
     enum AVPixelFormat want_format;
     /* A video background (tools/background.c): video only (no audio
      * events); frames turned upright by the stream's display matrix, as
@@ -84,11 +88,11 @@ AVStream *input_audio_stream(const Input *in);   /* NULL when there is none */
 /* Display rotation in degrees (0, 90, 180, 270, or other) from the stream's
  * display matrix; 0 when absent. */
 double input_rotation(const Input *in);
+/* 1 when the input is one picture file (named, not a frame-number
+ * pattern, not stdin), which holds one frame: a still. */
+int input_is_still(const Input *in);
 /* Total frames if known (nb_frames or duration x rate), else 0: for progress. */
 int64_t input_frame_estimate(const Input *in);
-/* Whether the input is one still picture: an image file or a picture on a
- * pipe, not an image sequence (a pattern) nor anything else. */
-int input_is_still(const Input *in);
 /* How many packets/frames were skipped because they failed to decode. */
 int64_t input_skipped(const Input *in);
 void input_close(Input **in);

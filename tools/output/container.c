@@ -14,7 +14,23 @@
 #include <libavutil/channel_layout.h>
 #include <libavutil/mathematics.h>
 
-static int find_video_encoder(const Output *o, const AVOutputFormat *ofmt, const char *name,
+/* Transparent video by container (AVOutputFormat.name), when --codec names
+ * none: what editors import with its alpha. ProRes 4444 is the editing
+ * codec of .mov (alpha coded losslessly); VP9 the one codec with alpha in
+ * WebM (browsers play it); FFV1 for .mkv, lossless, so the matte and the
+ * colour survive exactly, and FFmpeg's own decoder returns its alpha (VP9's
+ * alpha in Matroska needs the libvpx-vp9 decoder). Every other container
+ * has no default: --codec must name an encoder with alpha. */
+static const struct {
+    const char *format;
+    const char *encoder;
+} alpha_encoders[] = {
+    { "mov", "prores_ks" },
+    { "webm", "libvpx-vp9" },
+    { "matroska", "ffv1" },
+};
+
+static int find_video_encoder(const char *path, const AVOutputFormat *ofmt, const char *name, int alpha,
                               const AVCodec **codec, char *err, size_t errlen)
 {
     const AVCodec *c = NULL;
@@ -22,10 +38,22 @@ static int find_video_encoder(const Output *o, const AVOutputFormat *ofmt, const
         c = avcodec_find_encoder_by_name(name);
         if (!c)
             return out_fail(err, errlen, AVERROR_ENCODER_NOT_FOUND,
-                        "%s: unknown video encoder '%s'", o->path, name);
+                        "%s: unknown video encoder '%s'", path, name);
         if (c->type != AVMEDIA_TYPE_VIDEO)
             return out_fail(err, errlen, AVERROR(EINVAL), "%s: '%s' is not a video encoder",
-                        o->path, name);
+                        path, name);
+    } else if (alpha) {
+        const char *enc = NULL;
+        for (size_t i = 0; i < sizeof alpha_encoders / sizeof alpha_encoders[0]; i++)
+            if (!strcmp(ofmt->name, alpha_encoders[i].format))
+                enc = alpha_encoders[i].encoder;
+        if (!enc)
+            return out_fail(err, errlen, AVERROR(EINVAL), "%s: format '%s' has no video codec with alpha "
+                            "by default; " OUT_ALPHA_FORMATS, path, ofmt->name);
+        c = avcodec_find_encoder_by_name(enc);
+        if (!c)
+            return out_fail(err, errlen, AVERROR_ENCODER_NOT_FOUND,
+                            "%s: this FFmpeg has no '%s' encoder for transparent %s", path, enc, ofmt->name);
     } else if (ofmt->video_codec == AV_CODEC_ID_VP8 || ofmt->video_codec == AV_CODEC_ID_VP9) {
         c = avcodec_find_encoder_by_name("libvpx-vp9");
     } else if (avformat_query_codec(ofmt, AV_CODEC_ID_H264, FF_COMPLIANCE_NORMAL) == 1) {
@@ -35,13 +63,47 @@ static int find_video_encoder(const Output *o, const AVOutputFormat *ofmt, const
         c = avcodec_find_encoder(ofmt->video_codec);
     if (!c)
         return out_fail(err, errlen, AVERROR_ENCODER_NOT_FOUND,
-                    "%s: no video encoder available for format '%s'", o->path, ofmt->name);
+                    "%s: no video encoder available for format '%s'", path, ofmt->name);
+    int ret = alpha ? out_check_alpha_encoder(path, c, err, errlen) : 0;
+    if (ret < 0)
+        return ret;
     /* 1 = accepted, 0 = refused, negative = the muxer does not say. */
     if (avformat_query_codec(ofmt, c->id, FF_COMPLIANCE_NORMAL) == 0)
         return out_fail(err, errlen, AVERROR(EINVAL), "%s: format '%s' cannot hold %s video",
-                    o->path, ofmt->name, avcodec_get_name(c->id));
+                    path, ofmt->name, avcodec_get_name(c->id));
     *codec = c;
     return 0;
+}
+
+/* The muxer for path, by its extension. */
+static int find_format(const char *path, const AVOutputFormat **format, char *err, size_t errlen)
+{
+    const char *ext = out_extension_of(path);
+    const AVOutputFormat *ofmt = av_guess_format(NULL, path, NULL);
+    if (!ofmt && !ext)
+        return out_fail(err, errlen, AVERROR_MUXER_NOT_FOUND,
+                    "%s: no file extension to choose the output format by "
+                    "(use mp4, mkv, webm, mov, or an image pattern)", path);
+    if (!ofmt)
+        return out_fail(err, errlen, AVERROR_MUXER_NOT_FOUND,
+                    "%s: unknown output format '.%s' (use mp4, mkv, webm, mov, or an image pattern)",
+                    path, ext);
+    /* Muxers that do their own file handling (image2, hls, segment, ...)
+     * would write names of their own choosing, beyond our temp-and-rename. */
+    if (ofmt->flags & AVFMT_NOFILE)
+        return out_fail(err, errlen, AVERROR(EINVAL),
+                    "%s: output format '%s' is not supported (use mp4, mkv, webm, mov, or an image pattern)",
+                    path, ofmt->name);
+    *format = ofmt;
+    return 0;
+}
+
+static int container_encoder(const char *path, const char *codec_name, int alpha, const AVCodec **codec,
+                             char *err, size_t errlen)
+{
+    const AVOutputFormat *ofmt = NULL;
+    int ret = find_format(path, &ofmt, err, errlen);
+    return ret < 0 ? ret : find_video_encoder(path, ofmt, codec_name, alpha, codec, err, errlen);
 }
 
 /* ---------------------------------------------------------------------- */
@@ -215,28 +277,14 @@ static int container_open(Output *o, const OutputOptions *opt, char *err, size_t
     int ret = out_prepare_single(o, err, errlen);
     if (ret < 0)
         return ret;
-    const char *ext = out_extension_of(o->path);
-    const AVOutputFormat *ofmt = av_guess_format(NULL, o->path, NULL);
+    const AVOutputFormat *ofmt = NULL;
     const AVCodec *codec = NULL;
-
-    if (!ofmt && !ext)
-        return out_fail(err, errlen, AVERROR_MUXER_NOT_FOUND,
-                    "%s: no file extension to choose the output format by "
-                    "(use mp4, mkv, webm, mov, or an image pattern)", o->path);
-    if (!ofmt)
-        return out_fail(err, errlen, AVERROR_MUXER_NOT_FOUND,
-                    "%s: unknown output format '.%s' (use mp4, mkv, webm, mov, or an image pattern)",
-                    o->path, ext);
-    /* Muxers that do their own file handling (image2, hls, segment, ...)
-     * would write names of their own choosing, beyond our temp-and-rename. */
-    if (ofmt->flags & AVFMT_NOFILE)
-        return out_fail(err, errlen, AVERROR(EINVAL),
-                    "%s: output format '%s' is not supported (use mp4, mkv, webm, mov, or an image pattern)",
-                    o->path, ofmt->name);
+    if ((ret = find_format(o->path, &ofmt, err, errlen)) < 0)
+        return ret;
     if (opt->time_base.num <= 0 || opt->time_base.den <= 0)
         return out_fail(err, errlen, AVERROR(EINVAL), "%s: invalid time base %d/%d",
                     o->path, opt->time_base.num, opt->time_base.den);
-    ret = find_video_encoder(o, ofmt, opt->codec, &codec, err, errlen);
+    ret = find_video_encoder(o->path, ofmt, opt->codec, out_has_alpha(opt->pix_fmt), &codec, err, errlen);
     if (ret < 0)
         return ret;
 
@@ -503,6 +551,7 @@ const OutputSink output_sink_container = {
     .name = "container",
     .probe = container_probe,
     .open = container_open,
+    .encoder = container_encoder,
     .packet = container_packet,
     .audio = container_audio,
     .complete = container_complete,

@@ -18,31 +18,48 @@
 
 #include "../paths.h"
 
-static int images_open(Output *o, const OutputOptions *opt, char *err, size_t errlen)
+/* The encoder of a picture named path. A known image extension names the
+ * file type, so its encoder writes the files: --codec and --crf are
+ * video-file settings (the CLI hands them to the matte too) and would
+ * otherwise put, say, H.264 packets into .png files. Only an unknown
+ * extension takes the --codec. Transparent pictures need a type that keeps
+ * alpha (png, tiff, webp) or, by --codec, an encoder with alpha. */
+static int images_encoder(const char *path, const char *codec_name, int alpha, const AVCodec **codec,
+                          char *err, size_t errlen)
 {
-    const char *ext = out_extension_of(o->path);
-    /* A known image extension names the file type, so its encoder writes
-     * the files: --codec and --crf are video-file settings (the CLI hands
-     * them to the matte too) and would otherwise put, say, H.264 packets
-     * into .png files. Only an unknown extension takes the --codec. */
+    const char *ext = out_extension_of(path);
     const char *name = out_image_encoder_for(ext);
     int by_extension = name != NULL;
     if (!name)
-        name = opt->codec;
-    const AVCodec *codec;
-    int ret;
-
+        name = codec_name;
     if (!name)
         return out_fail(err, errlen, AVERROR(EINVAL),
                     "%s: unknown image format '%s%s' (use png, jpg, bmp, webp, tiff, pgm or ppm)",
-                    o->path, ext ? "." : "", ext ? ext : "");
-    codec = avcodec_find_encoder_by_name(name);
-    if (!codec)
+                    path, ext ? "." : "", ext ? ext : "");
+    if (alpha && by_extension && !out_image_keeps_alpha(ext))
+        return out_fail(err, errlen, AVERROR(EINVAL), "%s: .%s pictures have no alpha; " OUT_ALPHA_FORMATS,
+                        path, ext);
+    const AVCodec *c = avcodec_find_encoder_by_name(name);
+    if (!c)
         return out_fail(err, errlen, AVERROR_ENCODER_NOT_FOUND, "%s: %s video encoder '%s'",
-                    o->path, opt->codec ? "unknown" : "missing", name);
-    if (codec->type != AVMEDIA_TYPE_VIDEO)
+                    path, by_extension ? "missing" : "unknown", name);
+    if (c->type != AVMEDIA_TYPE_VIDEO)
         return out_fail(err, errlen, AVERROR(EINVAL), "%s: '%s' is not a video encoder",
-                    o->path, name);
+                    path, name);
+    int ret = alpha ? out_check_alpha_encoder(path, c, err, errlen) : 0;
+    if (ret < 0)
+        return ret;
+    *codec = c;
+    return 0;
+}
+
+static int images_open(Output *o, const OutputOptions *opt, char *err, size_t errlen)
+{
+    const AVCodec *codec;
+    int by_extension = out_image_encoder_for(out_extension_of(o->path)) != NULL;
+    int ret = images_encoder(o->path, opt->codec, out_has_alpha(opt->pix_fmt), &codec, err, errlen);
+    if (ret < 0)
+        return ret;
     if (o->sink == &output_sink_image) {
         /* The picture's temporary exists from now on (and is filled when
          * the encoder delivers): a failure to create it shows now. */
@@ -188,6 +205,7 @@ const OutputSink output_sink_image = {
     .name = "image",
     .probe = image_probe,
     .open = image_open,
+    .encoder = images_encoder,
     .frame = image_frame,
     .packet = image_packet,
     .complete = image_complete,
@@ -198,6 +216,7 @@ const OutputSink output_sink_sequence = {
     .name = "sequence",
     .probe = out_has_frame_pattern,
     .open = sequence_open,
+    .encoder = images_encoder,
     .packet = sequence_packet,
     .commit = sequence_commit,
 };

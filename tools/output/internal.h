@@ -30,6 +30,13 @@ typedef struct OutputSink {
      * out_open_video_encoder); fails early for a destination that cannot be
      * written. */
     int (*open)(Output *o, const OutputOptions *opt, char *err, size_t errlen);
+    /* Optional (null has no encoder): the video encoder this destination
+     * gets, by its name and the --codec name (NULL: the sink's default);
+     * alpha: the frames carry transparency, so the encoder must keep it.
+     * Fails with the one-line reason. Used by open, and before any frame by
+     * output_check_alpha(). */
+    int (*encoder)(const char *path, const char *codec_name, int alpha, const AVCodec **codec,
+                   char *err, size_t errlen);
     /* Optional: may refuse a frame before it is encoded. */
     int (*frame)(Output *o, char *err, size_t errlen);
     /* An encoded video packet; consumed. */
@@ -118,6 +125,17 @@ const char *out_extension_of(const char *file);
 char *out_temp_name(const char *file);
 int out_has_frame_pattern(const char *s);
 const char *out_image_encoder_for(const char *ext);
+/* The image type of ext keeps an alpha channel that readers take as such
+ * (png, tiff, webp); false for unknown extensions. */
+int out_image_keeps_alpha(const char *ext);
+/* The pixel format carries alpha. */
+int out_has_alpha(enum AVPixelFormat fmt);
+/* For transparent frames: the encoder has a pixel format with alpha, else
+ * fails saying which destinations carry alpha. */
+int out_check_alpha_encoder(const char *path, const AVCodec *codec, char *err, size_t errlen);
+/* The end of every message that refuses a transparent destination. */
+#define OUT_ALPHA_FORMATS "transparent output needs .png (picture or %%d sequence), .mov (ProRes 4444), " \
+                          ".webm (VP9 with alpha) or .mkv (FFV1)"
 int out_write_file(const char *path, const uint8_t *data, size_t size);
 int out_check_destination(const char *name, const char *file, char *err, size_t errlen);
 int out_create_empty(const char *name, const char *file, char *err, size_t errlen);

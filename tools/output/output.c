@@ -103,25 +103,59 @@ int out_has_frame_pattern(const char *s)
     return 0;
 }
 
-/* Image extensions and the encoder that writes a complete file of that type. */
+/* Image extensions, the encoder that writes a complete file of that type,
+ * and whether the type keeps an alpha channel that readers take as such
+ * (a 32-bit BMP's fourth byte is widely ignored; JPEG, PGM, PPM have none). */
 static const struct {
     const char *ext;
     const char *encoder;
+    int alpha;
 } image_types[] = {
-    { "png", "png" },   { "jpg", "mjpeg" }, { "jpeg", "mjpeg" },
-    { "bmp", "bmp" },   { "webp", "libwebp" },
-    { "tif", "tiff" },  { "tiff", "tiff" },
-    { "pgm", "pgm" },   { "ppm", "ppm" },
+    { "png", "png", 1 },   { "jpg", "mjpeg", 0 }, { "jpeg", "mjpeg", 0 },
+    { "bmp", "bmp", 0 },   { "webp", "libwebp", 1 },
+    { "tif", "tiff", 1 },  { "tiff", "tiff", 1 },
+    { "pgm", "pgm", 0 },   { "ppm", "ppm", 0 },
 };
+
+static int image_type_of(const char *ext)
+{
+    if (!ext)
+        return -1;
+    for (size_t i = 0; i < sizeof image_types / sizeof image_types[0]; i++)
+        if (!av_strcasecmp(ext, image_types[i].ext))
+            return (int)i;
+    return -1;
+}
 
 const char *out_image_encoder_for(const char *ext)
 {
-    if (!ext)
-        return NULL;
-    for (size_t i = 0; i < sizeof image_types / sizeof image_types[0]; i++)
-        if (!av_strcasecmp(ext, image_types[i].ext))
-            return image_types[i].encoder;
-    return NULL;
+    int i = image_type_of(ext);
+    return i < 0 ? NULL : image_types[i].encoder;
+}
+
+int out_image_keeps_alpha(const char *ext)
+{
+    int i = image_type_of(ext);
+    return i >= 0 && image_types[i].alpha;
+}
+
+int out_has_alpha(enum AVPixelFormat fmt)
+{
+    const AVPixFmtDescriptor *d = av_pix_fmt_desc_get(fmt);
+    return d && (d->flags & AV_PIX_FMT_FLAG_ALPHA);
+}
+
+/* An encoder that does not list its formats is taken at its word in
+ * choose_pix_fmt, but for alpha it must say: nothing else shows that it
+ * keeps the fourth channel. */
+int out_check_alpha_encoder(const char *path, const AVCodec *codec, char *err, size_t errlen)
+{
+    for (const enum AVPixelFormat *p = codec->pix_fmts; p && *p != AV_PIX_FMT_NONE; p++)
+        if (out_has_alpha(*p))
+            return 0;
+    return out_fail(err, errlen, AVERROR(EINVAL),
+                    "%s: encoder '%s' has no pixel format with alpha; " OUT_ALPHA_FORMATS, path,
+                    codec->name);
 }
 
 /* Writes a whole file (size 0: an empty one). On failure nothing is left
@@ -301,21 +335,27 @@ static int prefers_420(enum AVCodecID id)
 /* The encoder's pixel format for frames in src: src itself when the encoder
  * takes it (so the GRAY8 matte stays grey where possible); else 4:2:0 for
  * delivery codecs, and for grey sources (their chroma is flat, so 4:2:0
- * loses nothing); else the format that loses least. AV_PIX_FMT_NONE when
- * the encoder has no usable format for this size. */
+ * loses nothing); else the format that loses least. A source with alpha
+ * (transparent output) only ever gets a format with alpha, 4:2:0 being
+ * YUVA420P. AV_PIX_FMT_NONE when the encoder has no usable format for this
+ * size (or, for alpha, none with alpha). */
 static enum AVPixelFormat choose_pix_fmt(const AVCodec *codec, enum AVPixelFormat src,
                                          int width, int height)
 {
     enum { MAX_CANDIDATES = 256 };
     enum AVPixelFormat usable[MAX_CANDIDATES + 1];
     int n = 0, exact = 0, has_420 = 0;
+    int alpha = out_has_alpha(src);
+    enum AVPixelFormat fmt_420 = alpha ? AV_PIX_FMT_YUVA420P : AV_PIX_FMT_YUV420P;
 
-    if (!codec->pix_fmts)
-        return src; /* the encoder does not say: assume it takes anything */
+    if (!codec->pix_fmts) /* the encoder does not say: assume it takes anything but alpha */
+        return alpha ? AV_PIX_FMT_NONE : src;
     for (const enum AVPixelFormat *p = codec->pix_fmts;
          *p != AV_PIX_FMT_NONE && n < MAX_CANDIDATES; p++) {
         const AVPixFmtDescriptor *d = av_pix_fmt_desc_get(*p);
         if (!d || (d->flags & AV_PIX_FMT_FLAG_HWACCEL) || is_yuvj(*p))
+            continue;
+        if (alpha && !(d->flags & AV_PIX_FMT_FLAG_ALPHA))
             continue;
         if (needs_whole_chroma(codec->id) &&
             ((width & ((1 << d->log2_chroma_w) - 1)) ||
@@ -323,13 +363,13 @@ static enum AVPixelFormat choose_pix_fmt(const AVCodec *codec, enum AVPixelForma
             continue;
         usable[n++] = *p;
         exact |= *p == src;
-        has_420 |= *p == AV_PIX_FMT_YUV420P;
+        has_420 |= *p == fmt_420;
     }
     usable[n] = AV_PIX_FMT_NONE;
     if (exact)
         return src;
     if (has_420 && (prefers_420(codec->id) || family_of(src) == FAMILY_GRAY))
-        return AV_PIX_FMT_YUV420P;
+        return fmt_420;
     return n ? avcodec_find_best_pix_fmt_of_list(usable, src, 0, NULL) : AV_PIX_FMT_NONE;
 }
 
@@ -339,6 +379,11 @@ int out_open_video_encoder(Output *o, const AVCodec *codec, const OutputOptions 
                               int global_header, char *err, size_t errlen)
 {
     enum AVPixelFormat dst = choose_pix_fmt(codec, opt->pix_fmt, opt->width, opt->height);
+    /* Transparent frames: an encoder without alpha says so (the sinks
+     * check this first; this is the last guard). */
+    if (dst == AV_PIX_FMT_NONE && out_has_alpha(opt->pix_fmt) &&
+        out_check_alpha_encoder(o->path, codec, err, errlen) < 0)
+        return AVERROR(EINVAL);
     if (dst == AV_PIX_FMT_NONE)
         return out_fail(err, errlen, AVERROR(EINVAL),
                     "%s: encoder '%s' has no pixel format for %dx%d %s frames",
@@ -405,6 +450,14 @@ int out_open_video_encoder(Output *o, const AVCodec *codec, const OutputOptions 
         av_dict_set(&opts, "cpu-used", "5", 0);
         av_dict_set(&opts, "row-mt", "1", 0);
     }
+    /* libvpx codes VP8's alpha as a second stream, which alternate
+     * reference frames would break (it refuses to open with them). */
+    if (!strcmp(codec->name, "libvpx") && out_has_alpha(dst))
+        av_dict_set(&opts, "auto-alt-ref", "0", 0);
+    /* ProRes carries alpha only in the 4444 profiles; prores_ks would pick
+     * 4444 by itself for a 4:4:4 format, but that is its choice to change. */
+    if (!strcmp(codec->name, "prores_ks") && out_has_alpha(dst))
+        av_dict_set(&opts, "profile", "4444", 0);
     if (opt->crf >= 0) {
         av_dict_set_int(&opts, "crf", opt->crf, 0);
         if (codec->id == AV_CODEC_ID_VP8 || codec->id == AV_CODEC_ID_VP9)
@@ -462,6 +515,24 @@ int out_open_video_encoder(Output *o, const AVCodec *codec, const OutputOptions 
     return 0;
 }
 
+/* The first sink whose probe claims path; the container sink claims all. */
+static const OutputSink *sink_for(const char *path)
+{
+    for (size_t i = 0; i < sizeof(sinks) / sizeof(sinks[0]) - 1; i++)
+        if (sinks[i]->probe(path))
+            return sinks[i];
+    return &output_sink_container;
+}
+
+int output_check_alpha(const char *path, const char *codec, char *err, size_t errlen)
+{
+    if (!path || !*path)
+        return out_fail(err, errlen, AVERROR(EINVAL), "output: no destination given");
+    const OutputSink *sink = sink_for(path);
+    const AVCodec *enc;
+    return sink->encoder ? sink->encoder(path, codec, 1, &enc, err, errlen) : 0;
+}
+
 /* The default video encoder for a container, or the one named by the
  * caller; checks that the container can hold what it makes. */
 int output_open(Output **out, const OutputOptions *opt, char *err, size_t errlen)
@@ -485,9 +556,7 @@ int output_open(Output **out, const OutputOptions *opt, char *err, size_t errlen
     o->last_pts = AV_NOPTS_VALUE;
     o->protect = opt->protect;
 
-    for (size_t i = 0; i < sizeof(sinks) / sizeof(sinks[0]) && !o->sink; i++)
-        if (sinks[i]->probe(o->path))
-            o->sink = sinks[i];
+    o->sink = sink_for(o->path);
     int ret = o->sink->open(o, opt, err, errlen);
     if (ret < 0) {
         output_abort(&o);

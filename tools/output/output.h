@@ -32,7 +32,13 @@ typedef struct OutputOptions {
     int threads;                 /* encoder threads; 0 = automatic */
     /* The frames that will be written. */
     int width, height;
-    enum AVPixelFormat pix_fmt;  /* YUV420P, RGB24, BGR24 or GRAY8 */
+    /* YUV420P, RGB24, BGR24 or GRAY8; or, for transparent output, their
+     * alpha variants YUVA420P, RGBA, BGRA (straight alpha): the encoder
+     * then gets a format with alpha, the destination's default encoder is
+     * one that has alpha (.mov ProRes 4444, .webm VP9, .mkv FFV1; .png,
+     * .tiff, .webp pictures), and a destination that cannot keep the
+     * alpha is refused (see output_check_alpha). */
+    enum AVPixelFormat pix_fmt;
     AVRational time_base;        /* of the frames' pts */
     AVRational frame_rate;       /* nominal; {0,1} if unknown */
     AVRational sample_aspect_ratio;
@@ -51,6 +57,11 @@ typedef struct OutputOptions {
 } OutputOptions;
 
 int output_open(Output **out, const OutputOptions *opt, char *err, size_t errlen);
+/* Whether output_open() would accept transparent frames for path with
+ * codec (NULL: the default): 0, or a negative AVERROR with the reason in
+ * err. Looks at names only (no file is touched), so a run can check its
+ * command line before the first frame is decoded. */
+int output_check_alpha(const char *path, const char *codec, char *err, size_t errlen);
 /* The frame to fill for the next output_write_video(): writable, of the
  * size and format given at open. When the encoder takes that format it is
  * the encoder's own picture, which output_write_video() then sends without a

@@ -322,7 +322,10 @@ int bd_pipeline_set_picture(BdPipeline *pl, const BackdropFrame *bg)
         return 0;
     }
     /* Kept as RGB24 (or BGR24 as given) so resizing works on whole pixels;
-     * the conversion to the frames' format happens once per shape. */
+     * the conversion to the frames' format happens once per shape and
+     * picture. A caller that sets a picture per frame (a video background)
+     * allocates nothing after the first: bd_picture_alloc keeps its
+     * capacity, and the background stage keeps its buffers across inits. */
     BackdropPixelFormat keep = bg->format == BACKDROP_PIXFMT_BGR24 ? BACKDROP_PIXFMT_BGR24 : BACKDROP_PIXFMT_RGB24;
     int err = bd_picture_alloc(&pl->picture, keep, bg->width, bg->height);
     if (err < 0) {

@@ -192,4 +192,11 @@ int bd_pipeline_drain(BdPipeline *pl, BackdropFrame *out, const BackdropFrame *m
 /* The context's own options (rotation, stage selectors). */
 const BdOption *bd_context_options(size_t *count);
 
+/* Test-only (tests/unit/test_background.c): the buffers of a background
+ * "picture" stage's state (turned, scaled, prepared, the scaler's x
+ * weights; NULL when not allocated), to check that a new picture of the
+ * same size moves none of them. */
+extern const BdComponent bd_background_picture;
+void bd_background_picture_buffers(const void *priv, const void *buffers[4]);
+
 #endif

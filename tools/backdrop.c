@@ -120,29 +120,84 @@ BackdropFrame wrap_frame(const AVFrame *f)
     return b;
 }
 
-static int load_background(Job *job)
+static int set_option(Job *job, const char *name, const char *value);
+
+/* The library option 'name' of component, or NULL. */
+static const BackdropOption *library_option(const char *component, const char *name)
+{
+    const BackdropOption *opt;
+    for (int j = 0; (opt = backdrop_option(component, j)); j++)
+        if (!strcmp(opt->name, name))
+            return opt;
+    return NULL;
+}
+
+/* Whether the context option "background" offers choice. */
+static int library_has_background(const char *choice)
+{
+    const BackdropOption *opt = library_option("context", "background");
+    for (int i = 0; opt && opt->choices && opt->choices[i]; i++)
+        if (!strcmp(opt->choices[i], choice))
+            return 1;
+    return 0;
+}
+
+/* Says what -b names, before anything is opened (a bad kind is a command
+ * line error, exit 2): a colour, "blur" or "blur:STRENGTH", "transparent",
+ * or else a file, picture or video, which is opened later. The words come
+ * first: a file called "blur" is named "./blur". */
+static int check_background(Job *job)
 {
     const char *spec = job->opt.background;
-    if (!spec)
+    if (!spec) {
+        job->background_kind = BACKGROUND_DEFAULT;
         return 0;
-    /* The colour channels carry the foreground, the alpha the matte; the
-     * outputs were opened with alpha (batch.c). */
-    if (job->transparent) {
-        int ret = backdrop_set_option(job->ctx, "background", "transparent");
-        if (ret < 0 && !job->reported)
-            say_error("--background transparent: %s", backdrop_strerror(ret));
-        return ret < 0 ? -1 : 0;
+    }
+    if (!strcmp(spec, "blur") || !strncmp(spec, "blur:", 5)) {
+        job->background_kind = BACKGROUND_BLUR;
+        const BackdropOption *strength = library_option("blur", "strength");
+        if (!library_has_background("blur") || !strength) {
+            say_error("-b %s: this libbackdrop has no blur background", spec);
+            return -1;
+        }
+        if (spec[4] == ':') {
+            const char *value = spec + 5;
+            if (!*value || backdrop_option_validate("blur", "strength", value, NULL, 0) < 0) {
+                say_error("-b %s: the blur strength must be a number from %g to %g (its radius in pixels of "
+                          "the frame; 0 = automatic)", spec, strength->min, strength->max);
+                return -1;
+            }
+            job->blur_strength = value;
+        }
+        return 0;
+    }
+    if (!strcmp(spec, "transparent")) {
+        job->background_kind = BACKGROUND_TRANSPARENT;
+        if (!library_has_background("transparent")) {
+            say_error("-b transparent: this libbackdrop has no transparent background");
+            return -1;
+        }
+        return 0;
     }
     /* A colour is whatever the library's background takes as one. */
-    if (backdrop_option_validate("picture", "color", spec, NULL, 0) == 0)
-        return backdrop_set_option(job->ctx, "color", spec) < 0 ? -1 : 0;
+    if (backdrop_option_validate("picture", "color", spec, NULL, 0) == 0) {
+        job->background_kind = BACKGROUND_COLOR;
+        return 0;
+    }
     if (spec[0] == '#') {
         say_error("--background: '%s' is not a colour (use #RRGGBB)", spec);
         return -1;
     }
+    job->background_kind = BACKGROUND_FILE;
+    return 0;
+}
+
+/* A picture file as the background: decoded once, copied by the library. */
+static int load_picture(Job *job, const char *path)
+{
     char err[ERRLEN];
     AVFrame *picture = NULL;
-    if (input_load_image(spec, &picture, err, sizeof(err)) < 0) {
+    if (input_load_image(path, &picture, err, sizeof(err)) < 0) {
         say_error("%s", err);
         return -1;
     }
@@ -150,7 +205,91 @@ static int load_background(Job *job)
     int ret = backdrop_set_background(job->ctx, &bg);
     av_frame_free(&picture);
     if (ret < 0) {
-        say_error("%s: cannot use as background: %s", spec, backdrop_strerror(ret));
+        say_error("%s: cannot use as background: %s", path, backdrop_strerror(ret));
+        return -1;
+    }
+    return 0;
+}
+
+/* Sets the library up for what -b named (check_background). A file is a
+ * picture when it is one still image ("-", a picture on stdin, too: it
+ * cannot be read twice), else a video, decoded ahead from now on. */
+static int load_background(Job *job)
+{
+    const char *spec = job->opt.background;
+    switch (job->background_kind) {
+    case BACKGROUND_DEFAULT:
+        return 0;
+    case BACKGROUND_COLOR:
+        return set_option(job, "color", spec);
+    case BACKGROUND_BLUR:
+        if (set_option(job, "background", "blur") < 0 ||
+            (job->blur_strength && set_option(job, "blur.strength", job->blur_strength) < 0))
+            return -1;
+        return 0;
+    case BACKGROUND_TRANSPARENT:
+        /* The colour channels carry the foreground, the alpha the matte;
+         * the outputs are opened with alpha (check_transparent, batch.c). */
+        return set_option(job, "background", "transparent");
+    case BACKGROUND_FILE:
+        break;
+    }
+    char err[ERRLEN];
+    int still = strcmp(spec, "-") ? background_is_still(spec, err, sizeof(err)) : 1;
+    if (still < 0) {
+        say_error("%s", err);
+        return -1;
+    }
+    if (still)
+        return load_picture(job, spec);
+    /* Decoded ahead on a thread of its own, like the input, unless the
+     * run is to use one thread; scaled there to the frames' size as
+     * displayed when it has their aspect ratio (the stream's size: the
+     * frames are not decoded yet; should they differ, the library fits). */
+    const AVCodecParameters *par = input_video_stream(job->input)->codecpar;
+    char rotation[16] = "0";
+    backdrop_get_option(job->ctx, "rotation", rotation, sizeof(rotation));
+    int turned = !strcmp(rotation, "90") || !strcmp(rotation, "270");
+    int fit_w = turned ? par->height : par->width, fit_h = turned ? par->width : par->height;
+    if (background_open(&job->background_video, spec, fit_w, fit_h, job->opt.threads != 1,
+                        job->opt.on_error == ON_ERROR_STOP ? INPUT_ON_ERROR_STOP : INPUT_ON_ERROR_SKIP, err,
+                        sizeof(err)) < 0) {
+        say_error("%s", err);
+        return -1;
+    }
+    job->first_pts = AV_NOPTS_VALUE;
+    return 0;
+}
+
+int job_update_background(Job *job, const AVFrame *frame)
+{
+    if (!job->background_video)
+        return 0;
+    /* The input frame's time from its timestamp, or from its index at the
+     * stream's frame rate when it has none. */
+    const AVStream *st = input_video_stream(job->input);
+    int64_t t; /* microseconds */
+    if (frame->pts != AV_NOPTS_VALUE && job->first_pts == AV_NOPTS_VALUE)
+        job->first_pts = frame->pts;
+    if (frame->pts != AV_NOPTS_VALUE) {
+        t = av_rescale_q(frame->pts - job->first_pts, st->time_base, AV_TIME_BASE_Q);
+    } else {
+        AVRational rate = av_guess_frame_rate(input_format(job->input), (AVStream *)st, NULL);
+        t = av_rescale_q(job->frames_in, rate.num > 0 && rate.den > 0 ? av_inv_q(rate) : (AVRational){ 1, 25 },
+                         AV_TIME_BASE_Q);
+    }
+    char err[ERRLEN];
+    const AVFrame *bg_frame;
+    if (background_frame(job->background_video, t, &bg_frame, err, sizeof(err)) < 0) {
+        say_error("%s", err);
+        return -1;
+    }
+    if (!bg_frame)
+        return 0;
+    BackdropFrame bg = wrap_frame(bg_frame);
+    int ret = backdrop_set_background(job->ctx, &bg);
+    if (ret < 0) {
+        say_error("background %s: cannot use frame: %s", job->opt.background, backdrop_strerror(ret));
         return -1;
     }
     return 0;
@@ -255,8 +394,10 @@ static int check_outputs(Job *job)
     if (overlap_input_files(job->opt.input, &job->input_files, err, sizeof(err)) < 0 ||
         overlap_check_reads(&job->input_files, "input", input_name, outputs, 3, err, sizeof(err)) < 0)
         goto done;
-    /* The background picture is read too: replacing it would destroy it. */
-    if (job->opt.background && path_file_id(job->opt.background, &id)) {
+    /* The background picture or video is read too: replacing it would
+     * destroy it. (A colour or "blur" names no file, even when a file of
+     * that name is here.) */
+    if (job->background_kind == BACKGROUND_FILE && path_file_id(job->opt.background, &id)) {
         if (fileid_set_add(&background, id) < 0 || fileid_set_add(&job->input_files, id) < 0) {
             message_set(err, sizeof(err), "out of memory");
             goto done;
@@ -430,7 +571,7 @@ int main(int argc, char **argv)
                av_version_info());
         return 0;
     }
-    if (check_method_options(&job) < 0)
+    if (check_method_options(&job) < 0 || check_background(&job) < 0)
         return 2;
     if (check_outputs(&job) < 0 || check_transparent(&job) < 0) {
         fileid_set_free(&job.input_files);

@@ -168,6 +168,8 @@ static int handle_video(Job *job, AVFrame *frame)
     if (job->matte_in && give_matte(job, frame) < 0)
         return -1;
     double t0 = now_seconds();
+    if (job_update_background(job, frame) < 0)
+        return -1;
     /* The library writes straight into the encoders' pictures. */
     AVFrame *out_frame = output_frame(job->output, err, sizeof(err));
     AVFrame *matte_frame = job->matte_output ? output_frame(job->matte_output, err, sizeof(err)) : NULL;
@@ -320,6 +322,7 @@ void batch_cleanup(Job *job, int success)
         av_packet_free(&job->queued_audio[i]);
     free(job->queued_audio);
     backdrop_close(&job->ctx);
+    background_close(&job->background_video);
     view_close(&job->view);
     matte_in_close(&job->matte_in);
     reader_stop(&job->reader); /* before the input it reads from */

@@ -14,6 +14,7 @@
 #include <libavutil/frame.h>
 
 #include "backdrop/backdrop.h"
+#include "background.h"
 #include "input/input.h"
 #include "input/reader.h"
 #include "matte_in.h"
@@ -26,6 +27,15 @@
 #define ERRLEN MESSAGE_MAX
 
 typedef enum Stage { STAGE_DECODE, STAGE_PROCESS, STAGE_ENCODE, STAGE_COUNT } Stage;
+
+/* What -b names (backdrop.c check_background). */
+typedef enum BackgroundKind {
+    BACKGROUND_DEFAULT,     /* no -b: the library's default colour */
+    BACKGROUND_COLOR,       /* a colour the library's option "color" takes */
+    BACKGROUND_BLUR,        /* "blur" or "blur:STRENGTH" */
+    BACKGROUND_TRANSPARENT, /* "transparent" */
+    BACKGROUND_FILE,        /* anything else: a picture or a video */
+} BackgroundKind;
 
 typedef struct Job {
     CliOptions opt;
@@ -51,6 +61,10 @@ typedef struct Job {
     char *stats_tmp;       /* --stats written here, renamed at the commit */
     char *stats_final;
     int library_threads;   /* the library's threads (settings.threads) */
+    BackgroundKind background_kind;
+    const char *blur_strength;     /* -b blur:STRENGTH: the STRENGTH, else NULL */
+    BackgroundVideo *background_video; /* -b names a video: its frames, decoded ahead */
+    int64_t first_pts;             /* of the input's first frame, for the background's time */
     View *view;            /* --view side-by-side, or NULL */
     int transparent;       /* -b transparent: -o gets the alpha variant of the frames' format */
 } Job;
@@ -69,6 +83,11 @@ int to_backdrop_format(int av_format);
 /* backdrop.c: opens the library for the job's method and options (after the
  * input, whose rotation it needs) and sets the background. */
 int job_open_library(Job *job);
+
+/* backdrop.c: before the input frame is processed, the video background's
+ * frame for its time (see background.h), given to the library when it
+ * changed; nothing without a video background. 0, or -1 after saying why. */
+int job_update_background(Job *job, const AVFrame *frame);
 
 /* batch.c: the throughput loop, file in, files out: every frame decoded
  * (ahead, on the reader thread), processed, encoded; 0, or -1 after saying

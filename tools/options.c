@@ -63,10 +63,12 @@ static const OptionDef option_table[] = {
       "selfie: the model (default: general; landscape is 4x faster on 16:9, less accurate); rvm: a model.json "
       "with its rvm.bin beside it (default: the fetched one)", "Segmentation", 0, 0, NULL, "selfie,rvm" },
 
-    { "background", 'b', OPT_STRING, FIELD(background), "FILE|COLOR",
-      "picture (jpg, png, webp, bmp, ...) or colour: #RRGGBB, black, white, green, blue, red, gray "
-      "(default: black); --fit says how a picture is fitted", "Background", 0, 0, NULL,
-      NULL },
+    { "background", 'b', OPT_STRING, FIELD(background), "FILE|COLOR|blur[:N]|transparent",
+      "colour: #RRGGBB, black, white, green, blue, red, gray (default: black); blur: the frame blurred, "
+      "blur:N with radius N pixels (0..1000, 0 = automatic); transparent: the matte as the output's alpha; "
+      "else a picture (jpg, png, webp, ...) or a video (looped, frame at the input's time modulo its "
+      "length); ./blur names a file called blur; --fit says how a picture or video is fitted",
+      "Background", 0, 0, NULL, NULL },
 
     { "threads", 0, OPT_INT, FIELD(threads), "N",
       "threads for decoding, processing and encoding; 0 = all usable CPUs (default: 0)", "Running", 0, 256,

@@ -6,10 +6,19 @@
  * (stretch, cover or contain, against the frame as displayed), area-scaled
  * and converted. Changing the fit or the colour rebuilds it on the next
  * frame; nothing is done per frame.
+ *
+ * A caller may also give a new picture every frame (a video background):
+ * each one re-runs init. Its buffers (turned, scaled, prepared) and the
+ * scaler's tables are therefore kept from one init to the next and only
+ * grow or are rebuilt when the sizes change, so that a stream of pictures
+ * of one size costs no allocation; close frees them. A picture of exactly
+ * the frame's size is not resampled (the area kernel at ratio 1 is the
+ * identity) but converted straight from the source.
  */
 #include <string.h>
 
 #include "../pipeline.h"
+#include "../scale.h"
 
 static const char *const fit_choices[] = { "stretch", "cover", "contain", NULL };
 
@@ -18,11 +27,20 @@ typedef struct PictureOptions {
     uint8_t color[3]; /* R, G, B */
 } PictureOptions;
 
+/* What a kept scaler was built for: it is reused while these match. */
+typedef struct ScalerKey {
+    int channels, src_w, src_h;
+    BdFitRect rect;
+} ScalerKey;
+
 typedef struct PictureStage {
     PictureOptions opts;
     Picture turned;   /* the picture in stored orientation (rotated video only) */
     Picture scaled;   /* the picture at frame size, in its packed format */
     Picture prepared; /* the background in the frames' shape */
+    BdScaler scaler;  /* valid when have_scaler; built for key */
+    ScalerKey key;
+    int have_scaler;
 } PictureStage;
 
 #define FIELD(f) offsetof(PictureOptions, f)
@@ -65,6 +83,34 @@ static BdFitRect stored_fit_rect(BdFit fit, int turns, int pic_w, int pic_h, int
     return r;
 }
 
+/* r's source rectangle of src into r's destination rectangle of dst
+ * (OpenCV's INTER_AREA, as bd_resize_area), on the kept scaler: built
+ * again only when the geometry differs from the last picture's. */
+static int resize(PictureStage *ps, const BackdropFrame *dst, const BackdropFrame *src, const BdFitRect *r)
+{
+    ScalerKey key;
+    memset(&key, 0, sizeof(key)); /* compared with memcmp: no stray padding */
+    key.channels = bd_pixel_size(src->format);
+    key.src_w = src->width;
+    key.src_h = src->height;
+    key.rect = *r;
+    if (!ps->have_scaler || memcmp(&key, &ps->key, sizeof(key))) {
+        if (ps->have_scaler)
+            bd_scaler_free(&ps->scaler);
+        ps->have_scaler = 0;
+        BdScaleRect rect = { r->src_x, r->src_y, r->src_w, r->src_h };
+        int err = bd_scaler_init(&ps->scaler, BD_KERNEL_OPENCV_AREA, key.channels, src->width, src->height, rect,
+                                 r->dst_w, r->dst_h);
+        if (err < 0)
+            return err;
+        ps->key = key;
+        ps->have_scaler = 1;
+    }
+    bd_scaler_run_u8(&ps->scaler, src->data[0], src->stride[0],
+                     dst->data[0] + r->dst_y * dst->stride[0] + (ptrdiff_t)r->dst_x * key.channels, dst->stride[0]);
+    return 0;
+}
+
 static int picture_init(void *opaque, const BdEnv *env, const BdShape *shape, BdMatteInfo *info)
 {
     PictureStage *ps = opaque;
@@ -89,25 +135,27 @@ static int picture_init(void *opaque, const BdEnv *env, const BdShape *shape, Bd
         bd_frame_turn_to_stored(&ps->turned.frame, pic, turns);
         pic = &ps->turned.frame;
     }
-    /* Scale in the picture's packed format, then convert the whole frame
-     * (bars included) to the frames' format. */
-    if ((err = bd_picture_alloc(&ps->scaled, pic->format, shape->width, shape->height)) < 0)
-        return err;
     BdFitRect r = stored_fit_rect((BdFit)ps->opts.fit, turns, pic->width, pic->height, shape->width,
                                   shape->height);
-    if (r.dst_w != shape->width || r.dst_h != shape->height)
-        bd_fill_rgb(&ps->scaled.frame, rgb[0], rgb[1], rgb[2]);
-    err = bd_resize_area(&ps->scaled.frame, r.dst_x, r.dst_y, r.dst_w, r.dst_h, pic, r.src_x, r.src_y, r.src_w,
-                         r.src_h);
-    if (err < 0)
-        return err;
-    if (ps->scaled.frame.format == shape->format)
-        bd_frame_copy(&ps->prepared.frame, &ps->scaled.frame);
+    const BackdropFrame *fitted = pic;
+    int identity = r.src_x == 0 && r.src_y == 0 && r.src_w == pic->width && r.src_h == pic->height &&
+                   r.dst_x == 0 && r.dst_y == 0 && r.dst_w == shape->width && r.dst_h == shape->height &&
+                   pic->width == shape->width && pic->height == shape->height;
+    if (!identity) {
+        /* Scale in the picture's packed format, then convert the whole
+         * frame (bars included) to the frames' format. */
+        if ((err = bd_picture_alloc(&ps->scaled, pic->format, shape->width, shape->height)) < 0)
+            return err;
+        if (r.dst_w != shape->width || r.dst_h != shape->height)
+            bd_fill_rgb(&ps->scaled.frame, rgb[0], rgb[1], rgb[2]);
+        if ((err = resize(ps, &ps->scaled.frame, pic, &r)) < 0)
+            return err;
+        fitted = &ps->scaled.frame;
+    }
+    if (fitted->format == shape->format)
+        bd_frame_copy(&ps->prepared.frame, fitted);
     else
-        bd_convert(&ps->prepared.frame, &ps->scaled.frame);
-    /* Only the prepared frame is needed from here on. */
-    bd_picture_free(&ps->scaled);
-    bd_picture_free(&ps->turned);
+        bd_convert(&ps->prepared.frame, fitted);
     return 0;
 }
 
@@ -124,6 +172,18 @@ static void picture_close(void *opaque)
     bd_picture_free(&ps->prepared);
     bd_picture_free(&ps->scaled);
     bd_picture_free(&ps->turned);
+    if (ps->have_scaler)
+        bd_scaler_free(&ps->scaler);
+    ps->have_scaler = 0;
+}
+
+void bd_background_picture_buffers(const void *priv, const void *buffers[4])
+{
+    const PictureStage *ps = priv;
+    buffers[0] = ps->turned.buffer;
+    buffers[1] = ps->scaled.buffer;
+    buffers[2] = ps->prepared.buffer;
+    buffers[3] = ps->have_scaler ? ps->scaler.x.weight : NULL;
 }
 
 const BdComponent bd_background_picture = {

@@ -1252,10 +1252,11 @@ def error_background_truncated():
 
 @test
 def error_bad_colour():
-    """-b '#12345' (five digits) is neither a colour nor a file: exit 1, one
-    line quoting it, nothing written."""
+    """-b '#12345' (five digits) is neither a colour nor a file: a command
+    line error (exit 2, like every -b that names no valid kind), one line
+    quoting it, nothing written."""
     small_clip()
-    expect_error(["-b", "#12345", "talk.mp4", "-o", "out/x.mp4"], ["#12345"])
+    expect_error(["-b", "#12345", "talk.mp4", "-o", "out/x.mp4"], ["#12345"], rc=2)
 
 
 @test
@@ -4111,6 +4112,287 @@ def external_matte_rotated_input():
 def write_grey(path, img):
     import cv2  # pylint: disable=import-outside-toplevel
     check(cv2.imwrite(path, np.ascontiguousarray(img)), "cannot write %s" % path)
+
+
+# --------------------------------------------------------------------------
+# 15. The kinds of -b: blur, transparent, and video backgrounds
+
+def colour_clip(path, rate, frames, size="64x48"):
+    """A lossless RGB clip (FFV1, planar GBR: decoded to RGB24 exactly) whose
+    frame N is one solid colour, different for every N < 28."""
+    graph = ("color=black:s=%s:r=%d,format=gbrp,geq=r='mod(N*20\\,256)':g='255-N*9':b='mod(N*37\\,256)'"
+             % (size, rate))
+    ffmpeg(*(lavfi(graph) + ["-frames:v", frames, "-c:v", "ffv1", "-pix_fmt", "gbrp", path]))
+
+
+def grey_clip(path, rate, frames, pix_fmt="gbrp", size="64x48"):
+    """A lossless clip of identical grey frames: under framediff every frame
+    after the first equals the one before, so the matte is 0 everywhere and
+    the output is the background alone."""
+    ffmpeg(*(lavfi("color=gray:s=%s:r=%d" % (size, rate))
+             + ["-frames:v", frames, "-c:v", "ffv1", "-pix_fmt", pix_fmt, path]))
+
+
+def solid_colours(path, width, height):
+    """The one colour of every frame of a colour_clip, decoded by ffmpeg."""
+    frames = decode_frames(path, width, height, "rgb24")
+    for i, f in enumerate(frames):
+        check(np.all(f == f[0, 0]), "test media: %s frame %d is not one colour" % (path, i))
+    return frames[:, 0, 0].astype(int)
+
+
+def check_background_sequence(out_dir, colours, expected, tol, what):
+    """Output frame i (out_dir/%03d.png) is colour colours[expected[i]]
+    everywhere (within tol), and closer to it than to any other frame's."""
+    names = listing(out_dir)
+    check(names == numbered("%03d.png", len(expected)), "%s: outputs %s" % (what, names))
+    for i, name in enumerate(names):
+        out = read_png(os.path.join(out_dir, name)).astype(int)
+        want = expected[i]
+        diff = np.abs(out - colours[want]).max()
+        mean = out.reshape(-1, 3).mean(axis=0)
+        nearest = int(np.argmin(np.abs(colours - mean).sum(axis=1)))
+        check(diff <= tol and nearest == want,
+              "%s: output frame %d should show background frame %d %s (within %d), shows %s "
+              "(nearest background frame %d, max difference %d)"
+              % (what, i, want, list(colours[want]), tol, list(out[0, 0]), nearest, diff))
+
+
+@test
+def videobg_time_aligned():
+    """-b with a video: a 10 fps background of 10 solid colours (1 s) under a
+    25 fps input of 40 frames (1.6 s, so the background loops once): output
+    frame i, at t = i / 25 s, shows background frame floor((t mod 1) * 10),
+    the last one whose time is <= t mod the background's duration: each
+    background frame 2 or 3 times, and frame 0 again at 1.0 s. Everything is
+    RGB and lossless and the picture is the frame's size, so the pixels are
+    exact. The same with --threads 1 (no decode-ahead thread)."""
+    colour_clip("bg.mkv", 10, 10)
+    grey_clip("in.mkv", 25, 40)
+    colours = solid_colours("bg.mkv", 64, 48)
+    expected = [(40 * i % 1000) // 100 for i in range(40)]
+    os.mkdir("out")
+    backdrop_ok("-m", "framediff", "-b", "bg.mkv", "in.mkv", "-o", "out/%03d.png")
+    check_background_sequence("out", colours, expected, 0, "10 fps under 25 fps")
+    os.mkdir("one")
+    backdrop_ok("-m", "framediff", "--threads", "1", "-b", "bg.mkv", "in.mkv", "-o", "one/%03d.png")
+    check_background_sequence("one", colours, expected, 0, "--threads 1")
+
+
+@test
+def videobg_higher_rate_yuv():
+    """A 50 fps background of 25 colours (0.5 s) under a 25 fps input of 40
+    frames (1.6 s): every other background frame is dropped (frame i shows
+    background frame 2i mod 25) and it loops three times. The background is
+    32x24, of the frame's aspect ratio, so scaled 2x on its decoding thread
+    (swscale; solid colours stay solid), and the input is
+    YUV 4:2:0, so each colour is converted to limited-range YUV (the
+    library) and back to RGB for the PNG (swscale), each step rounding:
+    within 3 levels (neighbouring frames differ by 9 or more in green), and
+    nearest to the right frame's colour."""
+    colour_clip("bg.mkv", 50, 25, size="32x24")
+    grey_clip("in.mkv", 25, 40, pix_fmt="yuv420p")
+    colours = solid_colours("bg.mkv", 32, 24)
+    expected = [(40 * i % 500) // 20 for i in range(40)]
+    os.mkdir("out")
+    backdrop_ok("-m", "framediff", "-b", "bg.mkv", "in.mkv", "-o", "out/%03d.png")
+    check_background_sequence("out", colours, expected, 3, "50 fps under 25 fps")
+
+
+@test
+def videobg_fit_contain():
+    """A background video of another aspect ratio is fitted by the library
+    for every new frame: 48x48 colours (10 fps) under 64x48 RGB frames (25
+    fps) with --fit contain show unscaled in columns 8-55, between bars of
+    the background colour (black); the colour follows time as always."""
+    colour_clip("bg.mkv", 10, 10, size="48x48")
+    grey_clip("in.mkv", 25, 12)
+    colours = solid_colours("bg.mkv", 48, 48)
+    os.mkdir("out")
+    backdrop_ok("-m", "framediff", "--fit", "contain", "-b", "bg.mkv", "in.mkv", "-o", "out/%03d.png")
+    check(listing("out") == numbered("%03d.png", 12), "outputs: %s" % listing("out"))
+    for i, name in enumerate(listing("out")):
+        out = read_png("out/" + name).astype(int)
+        want = colours[(40 * i) // 100]
+        assert_colour(out[:, 8:56], want, 0, "%s picture (background frame %d)" % (name, (40 * i) // 100))
+        assert_colour(out[:, :8], (0, 0, 0), 0, "%s left bar" % name)
+        assert_colour(out[:, 56:], (0, 0, 0), 0, "%s right bar" % name)
+
+
+@test
+def videobg_sequence_input():
+    """An image sequence as input has no container timestamps of its own: its
+    frames are timed by index / frame rate (25 by default, 10 with
+    -framerate given to ffmpeg's demuxer is not ours to set). Under it, the
+    10 fps background advances one frame every 2.5 input frames, and an
+    animated background given as a PNG sequence loops too."""
+    colour_clip("bg.mkv", 10, 6)
+    os.mkdir("in")
+    os.mkdir("bgseq")
+    ffmpeg(*(lavfi("color=gray:s=64x48:r=25") + ["-frames:v", 20, "-pix_fmt", "rgb24", "in/%03d.png"]))
+    ffmpeg("-i", "bg.mkv", "-pix_fmt", "rgb24", "bgseq/%03d.png")
+    colours = solid_colours("bg.mkv", 64, 48)
+    expected = [(40 * i % 600) // 100 for i in range(20)]
+    os.mkdir("out")
+    backdrop_ok("-m", "framediff", "-b", "bg.mkv", "in/%03d.png", "-o", "out/%03d.png")
+    check_background_sequence("out", colours, expected, 0, "video under a sequence")
+    # A sequence background runs at the image demuxer's 25 fps: 6 frames, 0.24 s.
+    os.mkdir("out2")
+    backdrop_ok("-m", "framediff", "-b", "bgseq/%03d.png", "in/%03d.png", "-o", "out2/%03d.png")
+    check_background_sequence("out2", colours, [i % 6 for i in range(20)], 0, "sequence under a sequence")
+
+
+@test
+def videobg_loop_reopen():
+    """A background the demuxer cannot seek back in (a raw H.264 stream) is
+    opened again at its end instead: under 40 frames at 25 fps its 10 grey
+    levels at 10 fps show exactly as the same stream in MP4 (which seeks),
+    frame for frame, loop included (output 25, at 1.0 s, is background frame
+    0 again)."""
+    graph = "color=black:s=64x48:r=10,format=yuv420p,geq=lum='16+N*20':cb=128:cr=128"
+    ffmpeg(*(lavfi(graph) + ["-frames:v", 10, "-c:v", "libx264", "-qp", 0, "bg.mp4"]))
+    ffmpeg("-i", "bg.mp4", "-c", "copy", "-bsf:v", "h264_mp4toannexb", "bg.h264")
+    grey_clip("in.mkv", 25, 40)
+    for name in ("bg.mp4", "bg.h264"):
+        os.mkdir(name + ".out")
+        backdrop_ok("-m", "framediff", "-b", name, "in.mkv", "-o", name + ".out/%03d.png")
+    seek = np.stack([read_png("bg.mp4.out/" + n) for n in listing("bg.mp4.out")])
+    reopen = np.stack([read_png("bg.h264.out/" + n) for n in listing("bg.h264.out")])
+    check(seek.shape == reopen.shape == (40, 48, 64, 3), "outputs %s and %s" % (seek.shape, reopen.shape))
+    levels = [int(f[0, 0, 1]) for f in seek]
+    check(len(set(levels)) == 10 and levels[25] == levels[0] and levels[24] != levels[0],
+          "the MP4 background does not step through its 10 levels and loop at 1.0 s: %s" % levels)
+    for i in range(40):
+        check(np.array_equal(seek[i], reopen[i]), "frame %d: raw H.264 (opened again) shows %s, MP4 (seek) %s"
+              % (i, list(reopen[i][0, 0]), list(seek[i][0, 0])))
+
+
+@test
+def videobg_single_frame():
+    """A video of one frame is a still: it shows under every frame (and is
+    not decoded again per loop)."""
+    colour_clip("one.mkv", 10, 1)
+    grey_clip("in.mkv", 25, 12)
+    colours = solid_colours("one.mkv", 64, 48)
+    os.mkdir("out")
+    backdrop_ok("-m", "framediff", "-b", "one.mkv", "in.mkv", "-o", "out/%03d.png")
+    check_background_sequence("out", colours, [0] * 12, 0, "one-frame video")
+
+
+@test
+def videobg_errors():
+    """A video background that cannot be used: exit 1, one line naming the
+    file, nothing written (the outputs are removed when it fails mid-run):
+    missing; not media; audio only (no video stream); every packet corrupt
+    (no frame decodable); and corrupt from its middle on with --on-error
+    stop, which fails when the run reaches the damage (after the first
+    frames were written to the output's temporary file). With the default
+    --on-error skip the damaged frames are skipped and the run succeeds."""
+    grey_clip("in.mkv", 25, 30)
+    # FFV1 with slice checksums: damage is detected, not decoded as pixels.
+    ffmpeg(*(lavfi("testsrc2=s=64x48:r=10") + ["-frames:v", 10, "-c:v", "ffv1", "-slicecrc", 1, "bg.mkv"]))
+    data = open("bg.mkv", "rb").read()
+    cluster = data.find(bytes.fromhex("1F43B675"))  # Matroska's first cluster
+    check(cluster > 0, "test media: no cluster in bg.mkv")
+
+    def damaged(name, start):
+        b = bytearray(data)
+        for k in range(start, len(b) - 200):
+            b[k] ^= 0x5A
+        open(name, "wb").write(bytes(b))
+
+    damaged("none.mkv", cluster + 64)
+    damaged("half.mkv", cluster + (len(data) - cluster) // 2)
+    with open("text.mp4", "w") as f:
+        f.write("not a video\n")
+    ffmpeg(*(lavfi("sine=d=0.5") + ["audio.mkv"]))
+    os.mkdir("out")
+    for name, mentions in (("missing.mp4", ["No such file"]), ("text.mp4", ["not a picture or video"]),
+                           ("audio.mkv", ["no picture or video in it"]),
+                           ("none.mkv", ["no video frame could be decoded"])):
+        expect_error(["-m", "framediff", "-b", name, "in.mkv", "-o", "out/x.mkv"],
+                     ["background " + name] + mentions)
+    r = expect_error(["-m", "framediff", "--on-error", "stop", "-b", "half.mkv", "in.mkv", "-o", "out/x.mkv"],
+                     ["background half.mkv", "corrupt video data at frame"])
+    backdrop_ok("-m", "framediff", "-b", "half.mkv", "in.mkv", "-o", "out/x.mkv")
+    check(frame_count("out/x.mkv") == 30, "with --on-error skip: %d frames" % frame_count("out/x.mkv"))
+
+
+@test
+def background_blur_kinds():
+    """-b blur and -b blur:STRENGTH select the library's blur background
+    (option background = blur, blur.strength = STRENGTH). On a uniform
+    frame the blurred frame is that colour: the output equals the input
+    exactly, not the default black. On a still frame of black and white
+    halves (framediff: all background from the second frame on) the
+    band of mixed columns around the edge widens with the strength, and
+    blur:0 is the automatic strength, exactly as plain blur."""
+    ffmpeg(*(lavfi("color=c=0x3070a0:s=64x48:r=25") + ["-frames:v", 4, "-c:v", "ffv1", "-pix_fmt", "gbrp",
+                                                      "uni.mkv"]))
+    colour = tuple(int(v) for v in decode_frames("uni.mkv", 64, 48, "rgb24")[0, 0, 0])
+    for spec in ("blur", "blur:8"):
+        out = "uni_%s" % spec.replace(":", "_")
+        os.mkdir(out)
+        backdrop_ok("-m", "framediff", "-b", spec, "uni.mkv", "-o", out + "/%03d.png")
+        for name in listing(out):
+            assert_colour(read_png(out + "/" + name), colour, 0, "%s: %s" % (spec, name))
+    graph = "nullsrc=s=96x48:r=25,format=gray,geq=lum='if(lt(X\\,48)\\,0\\,255)',format=gbrp"
+    ffmpeg(*(lavfi(graph) + ["-frames:v", 3, "-c:v", "ffv1", "-pix_fmt", "gbrp", "halves.mkv"]))
+    bands, last = {}, {}
+    for spec in ("blur", "blur:0", "blur:3", "blur:12"):
+        out = "h_%s" % spec.replace(":", "_")
+        os.mkdir(out)
+        backdrop_ok("-m", "framediff", "-b", spec, "halves.mkv", "-o", out + "/%03d.png")
+        frame = read_png(out + "/003.png").astype(int)
+        row = frame[24, :, 0]
+        bands[spec] = int(np.count_nonzero((row > 2) & (row < 253)))
+        last[spec] = frame
+    check(np.array_equal(last["blur"], last["blur:0"]), "blur:0 differs from the automatic blur")
+    check(0 < bands["blur:3"] < bands["blur:12"], "mixed columns around the edge: %s, expected more for "
+          "a stronger blur" % bands)
+
+
+@test
+def background_transparent_kind():
+    """-b transparent selects the library's transparent background (option
+    background = transparent), not a file of that name: the library either
+    writes the frame with the matte as alpha (an output that holds alpha)
+    or refuses an output without alpha, naming alpha. It is never opened
+    as a file."""
+    grey_clip("in.mkv", 25, 3)
+    os.mkdir("out")
+    r = backdrop("-m", "framediff", "-b", "transparent", "in.mkv", "-o", "out/%03d.png")
+    check("No such file" not in r.err and "cannot read" not in r.err,
+          "transparent was taken for a file\n" + r.describe())
+    if r.rc != 0:
+        check("alpha" in r.err, "transparent refused without naming alpha\n" + r.describe())
+        return
+    import cv2  # pylint: disable=import-outside-toplevel
+    img = cv2.imread("out/003.png", cv2.IMREAD_UNCHANGED)
+    check(img is not None and img.ndim == 3 and img.shape[2] == 4, "out/003.png has no alpha channel")
+    check(int(img[:, :, 3].max()) == 0, "all-background frame: alpha should be 0 everywhere")
+
+
+@test
+def background_kind_errors():
+    """Bad kinds are command-line errors (exit 2, one line, before anything
+    is opened: the missing input is never reached): a strength that is not
+    a number, negative, too large or empty names the valid range. A file
+    called "blur" does not change what -b blur means; ./blur names it."""
+    for spec in ("blur:abc", "blur:-3", "blur:1001", "blur:", "blur:nan"):
+        expect_error(["-m", "framediff", "-b", spec, "missing.mkv", "-o", "x.mkv"],
+                     ["-b " + spec, "blur strength", "from 0 to 1000"], rc=2)
+    ffmpeg(*(lavfi("color=c=0x3070a0:s=64x48:r=25") + ["-frames:v", 3, "-c:v", "ffv1", "-pix_fmt", "gbrp",
+                                                      "uni.mkv"]))
+    ffmpeg(*(lavfi("color=c=red:s=64x48") + ["-frames:v", 1, "-f", "image2", "-c:v", "png", "-pix_fmt", "rgb24",
+                                            "blur"]))
+    os.mkdir("a")
+    os.mkdir("b")
+    backdrop_ok("-m", "framediff", "-b", "blur", "uni.mkv", "-o", "a/%03d.png")
+    backdrop_ok("-m", "framediff", "-b", "./blur", "uni.mkv", "-o", "b/%03d.png")
+    colour = tuple(int(v) for v in decode_frames("uni.mkv", 64, 48, "rgb24")[0, 0, 0])
+    assert_colour(read_png("a/003.png"), colour, 0, "-b blur with a file called blur")
+    check(np.array_equal(read_png("b/003.png"), read_png("blur")), "-b ./blur does not show the picture")
 
 
 def main(argv):

@@ -5,8 +5,10 @@
  * before it.
  */
 #include <stdlib.h>
+#include <string.h>
 
 #include "internal.h"
+#include "pipeline.h"
 #include "suites.h"
 #include "util.h"
 
@@ -505,6 +507,125 @@ static int test_background_rotation_fit(void)
     return UNIT_PASS;
 }
 
+/* ---- A new picture every frame (a video background) ---- */
+
+/* Picture i of a stream: 6x4, columns 0-2 one colour, 3-5 another, both
+ * changing with i. */
+static void stream_colours(int i, int a[3], int b[3])
+{
+    a[0] = 40 * i % 256, a[1] = 255 - 30 * i, a[2] = 7 * i;
+    b[0] = 200 - 20 * i, b[1] = 11 * i, b[2] = (90 + 25 * i) % 256;
+}
+
+static void fill_stream_picture(const BackdropFrame *pic, int i)
+{
+    int a[3], b[3];
+    stream_colours(i, a, b);
+    for (int y = 0; y < pic->height; y++)
+        for (int x = 0; x < pic->width; x++) {
+            const int *c = x < 3 ? a : b;
+            put_rgb(pic, x, y, c[0], c[1], c[2]);
+        }
+}
+
+/* After the first frame, a new picture of the same size before every frame
+ * gives exactly that picture's composite each time: through the identity
+ * (picture of the frame's size), the scaler (contain: unscaled between
+ * bars; stretch: enlarged 2x), and the turn of rotated video. Two picture
+ * buffers alternate, so a library that kept a pointer to the caller's
+ * pixels would show the wrong one. */
+static int test_background_picture_per_frame(void)
+{
+    static const struct {
+        const char *fit;
+        int rotation, w, h; /* the frame as stored */
+    } cases[] = {
+        { "contain", 0, 6, 4 },  /* identity */
+        { "contain", 0, 12, 4 }, /* columns 3-8, bars 0-2 and 9-11 */
+        { "stretch", 0, 12, 8 }, /* each picture pixel a 2x2 block */
+        { "contain", 90, 4, 12 }, /* shown 12x4: as the second case, turned */
+    };
+    const int bar[3] = { 10, 20, 30 };
+    for (size_t c = 0; c < sizeof(cases) / sizeof(cases[0]); c++) {
+        BackdropContext *ctx = open_with(BD_FIT_CONTAIN, bar[0], bar[1], bar[2]);
+        CHECK(ctx != NULL, "open failed");
+        CHECK_INT(context_set(ctx, "fit", cases[c].fit, NULL), 0);
+        CHECK_INT(context_set_int(ctx, "rotation", cases[c].rotation), 0);
+        BackdropFrame pics[2] = { frame_new(BACKDROP_PIXFMT_RGB24, 6, 4),
+                                  frame_new(BACKDROP_PIXFMT_RGB24, 6, 4) };
+        int w = cases[c].w, h = cases[c].h, r = cases[c].rotation;
+        int shown_w = r % 180 ? h : w, shown_h = r % 180 ? w : h;
+        BackdropFrame in = frame_new(BACKDROP_PIXFMT_RGB24, w, h);
+        fill_rgb(&in, 128, 128, 128);
+        BackdropFrame out = frame_new(BACKDROP_PIXFMT_RGB24, w, h);
+        for (int i = 0; i < 8; i++) {
+            fill_stream_picture(&pics[i % 2], i);
+            CHECK_INT(backdrop_set_background(ctx, &pics[i % 2]), 0);
+            CHECK_INT(backdrop_process(ctx, &in, &out, NULL), 0);
+            int a[3], b[3];
+            stream_colours(i, a, b);
+            for (int y = 0; y < h; y++)
+                for (int x = 0; x < w; x++) {
+                    int u, v, got[3];
+                    displayed_at(r, w, h, x, y, &u, &v);
+                    /* The picture's column under displayed column u. */
+                    int px = shown_w == 6 ? u : !strcmp(cases[c].fit, "stretch") ? u / 2 : u - 3;
+                    const int *want = px < 0 || px >= 6 ? bar : px < 3 ? a : b;
+                    get_rgb(&out, x, y, got);
+                    CHECK(got[0] == want[0] && got[1] == want[1] && got[2] == want[2],
+                          "case %zu (%s, %d deg, %dx%d), frame %d: (%d,%d) is (%d,%d,%d), expected (%d,%d,%d)",
+                          c, cases[c].fit, r, w, h, i, x, y, got[0], got[1], got[2], want[0], want[1], want[2]);
+                }
+            (void)shown_h;
+        }
+    }
+    return UNIT_PASS;
+}
+
+static void release_picture_stage(void *priv)
+{
+    bd_background_picture.close(priv);
+    free(priv);
+}
+
+/* The stage itself, initialised once per picture as the pipeline does for
+ * a video background: after the first picture, pictures of the same size
+ * move none of its buffers (turned, scaled, prepared, the scaler's
+ * tables), so a stream of them allocates nothing. A picture of another
+ * size may move them. */
+static int test_background_picture_buffers_kept(void)
+{
+    const BdComponent *c = &bd_background_picture;
+    void *priv = calloc(1, c->priv_size);
+    CHECK(priv != NULL, "out of memory");
+    unit_defer(release_picture_stage, priv);
+    bd_options_defaults(c->options, c->option_count, (char *)priv + c->options_offset);
+    BackdropFrame pic = frame_new(BACKDROP_PIXFMT_RGB24, 6, 4);
+    BdEnv env;
+    memset(&env, 0, sizeof(env));
+    env.picture = &pic;
+    env.quarter_turns = 1; /* frames stored 4x12, shown 12x4: turned and scaled */
+    BdShape shape = { BACKDROP_PIXFMT_YUV420P, 4, 12, BACKDROP_RANGE_LIMITED, BACKDROP_MATRIX_BT601 };
+    BdMatteInfo info;
+    memset(&info, 0, sizeof(info));
+    const void *first[4], *now[4];
+    for (int i = 0; i < 6; i++) {
+        fill_stream_picture(&pic, i);
+        CHECK_INT(c->init(priv, &env, &shape, &info), 0);
+        BdFrameJob job;
+        memset(&job, 0, sizeof(job));
+        CHECK_INT(c->run(priv, &env, &job), 0);
+        CHECK(job.bg != NULL, "no background prepared");
+        bd_background_picture_buffers(priv, i ? now : first);
+        for (int k = 0; k < 4; k++) {
+            CHECK(first[k] != NULL, "picture %d: buffer %d not allocated", i, k);
+            CHECK(!i || now[k] == first[k], "picture %d: buffer %d moved (%p to %p)", i, k, first[k], now[k]);
+        }
+        CHECK(job.bg->data[0] == first[2], "picture %d: the prepared frame is not the kept buffer", i);
+    }
+    return UNIT_PASS;
+}
+
 const UnitTest background_tests[] = {
     UNIT_TEST(background_fit_stretch),
     UNIT_TEST(background_fit_cover),
@@ -516,5 +637,7 @@ const UnitTest background_tests[] = {
     UNIT_TEST(background_picture_on_yuv),
     UNIT_TEST(background_rotation_quadrants),
     UNIT_TEST(background_rotation_fit),
+    UNIT_TEST(background_picture_per_frame),
+    UNIT_TEST(background_picture_buffers_kept),
     UNIT_TESTS_END
 };

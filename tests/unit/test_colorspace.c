@@ -110,9 +110,79 @@ static int test_convert_chroma_block_mean(void)
     return UNIT_PASS;
 }
 
+/* The definition, one pixel at a time in float, written out here: kr, kb by
+ * matrix; Y = offset + (kr R + kg G + kb B) / y_scale; U and V from the
+ * mean of the 2x2 block's R, G, B (summed row by row), each
+ * 128 + (B - luma) / (2 (1 - kb)) / c_scale (R and kr for V); rounded
+ * half up, clamped. */
+static uint8_t reference_round(float v)
+{
+    return v <= 0.0f ? 0 : v >= 255.0f ? 255 : (uint8_t)(v + 0.5f);
+}
+
+static void reference_yuv(BackdropColorRange range, BackdropColorMatrix matrix, const float rgb[3], float yuv[3])
+{
+    float kr = matrix == BACKDROP_MATRIX_BT709 ? 0.2126f : 0.299f;
+    float kb = matrix == BACKDROP_MATRIX_BT709 ? 0.0722f : 0.114f;
+    float kg = 1.0f - kr - kb;
+    int full = range == BACKDROP_RANGE_FULL;
+    float y_scale = full ? 1.0f : 255.0f / 219.0f, c_scale = full ? 1.0f : 255.0f / 224.0f;
+    float luma = kr * rgb[0] + kg * rgb[1] + kb * rgb[2];
+    yuv[0] = (full ? 0.0f : 16.0f) + luma / y_scale;
+    yuv[1] = 128.0f + (rgb[2] - luma) / (2.0f * (1.0f - kb)) / c_scale;
+    yuv[2] = 128.0f + (rgb[0] - luma) / (2.0f * (1.0f - kr)) / c_scale;
+}
+
+/* Packed RGB and BGR to YUV 4:2:0 (the conversion every new picture of a
+ * video background goes through) equal the definition bit for bit, on
+ * random pixels, odd and even sizes, both ranges and matrices. */
+static int test_convert_packed_exact(void)
+{
+    static const int sizes[][2] = { { 1, 1 }, { 2, 2 }, { 7, 5 }, { 64, 3 }, { 33, 34 } };
+    uint32_t seed = 7;
+    for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+        int w = sizes[i][0], h = sizes[i][1];
+        for (int variant = 0; variant < 8; variant++) {
+            BackdropPixelFormat fmt = variant & 1 ? BACKDROP_PIXFMT_BGR24 : BACKDROP_PIXFMT_RGB24;
+            BackdropFrame src = frame_new(fmt, w, h), dst = frame_new(BACKDROP_PIXFMT_YUV420P, w, h);
+            dst.range = variant & 2 ? BACKDROP_RANGE_FULL : BACKDROP_RANGE_LIMITED;
+            dst.matrix = variant & 4 ? BACKDROP_MATRIX_BT709 : BACKDROP_MATRIX_BT601;
+            fill_random(&src, &seed);
+            bd_convert(&dst, &src);
+            for (int cy = 0; cy < (h + 1) / 2; cy++)
+                for (int cx = 0; cx < (w + 1) / 2; cx++) {
+                    float sum[3] = { 0 }, yuv[3];
+                    int n = 0;
+                    for (int y = 2 * cy; y < 2 * cy + 2 && y < h; y++)
+                        for (int x = 2 * cx; x < 2 * cx + 2 && x < w; x++) {
+                            int rgb_i[3];
+                            get_rgb(&src, x, y, rgb_i);
+                            float rgb[3] = { (float)rgb_i[0], (float)rgb_i[1], (float)rgb_i[2] };
+                            reference_yuv(dst.range, dst.matrix, rgb, yuv);
+                            CHECK(*sample(&dst, 0, x, y) == reference_round(yuv[0]),
+                                  "%dx%d variant %d: Y(%d,%d) is %d, expected %d", w, h, variant, x, y,
+                                  *sample(&dst, 0, x, y), reference_round(yuv[0]));
+                            for (int k = 0; k < 3; k++)
+                                sum[k] += rgb[k];
+                            n++;
+                        }
+                    float mean[3] = { sum[0] / n, sum[1] / n, sum[2] / n };
+                    reference_yuv(dst.range, dst.matrix, mean, yuv);
+                    CHECK(*sample(&dst, 1, cx, cy) == reference_round(yuv[1]) &&
+                              *sample(&dst, 2, cx, cy) == reference_round(yuv[2]),
+                          "%dx%d variant %d: UV(%d,%d) is (%d,%d), expected (%d,%d)", w, h, variant, cx, cy,
+                          *sample(&dst, 1, cx, cy), *sample(&dst, 2, cx, cy), reference_round(yuv[1]),
+                          reference_round(yuv[2]));
+                }
+        }
+    }
+    return UNIT_PASS;
+}
+
 const UnitTest colorspace_tests[] = {
     UNIT_TEST(convert_roundtrip_gradient),
     UNIT_TEST(convert_rgb_bgr_swap),
     UNIT_TEST(convert_chroma_block_mean),
+    UNIT_TEST(convert_packed_exact),
     UNIT_TESTS_END
 };

@@ -44,6 +44,7 @@ typedef struct Wording {
 static const Wording video_wording = {"", "not a video file", "no video stream"};
 static const Wording image_wording = {"cannot read background image: ", "not an image",
                                       "no picture in it"};
+static const Wording background_wording = {"", "not a picture or video", "no picture or video in it"};
 
 /* Destination frames on buffers from a pool of one size and format. The
  * reader moves handed-out frames into its queue, so a destination cannot
@@ -65,7 +66,7 @@ typedef struct Converter {
     struct SwsContext *sws;
     /* What sws was made for; -1 in src_full / src_space means that the
      * context runs on swscale's defaults instead of the frame's labels. */
-    int src_w, src_h;
+    int src_w, src_h, dst_w, dst_h;
     enum AVPixelFormat src_fmt, dst_fmt;
     int src_full;
     int src_space;
@@ -91,6 +92,16 @@ struct Input {
     AVFrame *upright;
     enum AVPixelFormat want;
     InputErrorPolicy on_error;
+    /* InputOptions.background: loop, no audio, labels, upright video. To
+     * open the input again, its url and decoder threads; the orientation
+     * that shows its video upright (1: as stored). */
+    int background;
+    char *url;
+    int threads;
+    int video_orientation;
+    int fit_width, fit_height; /* background: InputOptions.fit_width/height */
+    int64_t pass_frames; /* background: frames of the current pass */
+    int passes;          /* background: passes started again */
     int64_t frames;   /* video frames decoded so far, i.e. the 0-based index of the next */
     int64_t skipped;
     int read_retries; /* consecutive read errors skipped */
@@ -272,14 +283,15 @@ static void converter_free(Converter *c)
     frame_pool_free(&c->pool);
 }
 
-/* Converts src into c->out in dst_fmt, at the same size.
+/* Converts src into c->out in dst_fmt, at dst_w x dst_h (the source's size
+ * but for a background scaled to the frames').
  *
  * With use_labels, the source's range and matrix come from the frame's
  * labels; a YUV destination keeps the source's range (full in, full out), so
  * that no levels are squeezed, and is labelled accordingly. Without, swscale
  * sees the decoder's format as is and applies its defaults, exactly as
  * OpenCV's capture does (needed for bit-exact seed compatibility). */
-static int converter_run(Converter *c, const AVFrame *src, enum AVPixelFormat dst_fmt,
+static int converter_run(Converter *c, const AVFrame *src, enum AVPixelFormat dst_fmt, int dst_w, int dst_h,
                          int use_labels)
 {
     if (src->width <= 0 || src->height <= 0)
@@ -295,11 +307,15 @@ static int converter_run(Converter *c, const AVFrame *src, enum AVPixelFormat ds
     int src_space = use_labels ? (int)src->colorspace : -1;
 
     if (!c->sws || c->src_w != src->width || c->src_h != src->height || c->src_fmt != src_fmt ||
-        c->dst_fmt != dst_fmt || c->src_full != src_full || c->src_space != src_space) {
+        c->dst_fmt != dst_fmt || c->dst_w != dst_w || c->dst_h != dst_h || c->src_full != src_full ||
+        c->src_space != src_space) {
+        /* Scaling (backgrounds only) is bilinear: enough for a background
+         * and half the work of bicubic on the decoding thread. */
+        int scaled = dst_w != src->width || dst_h != src->height;
         sws_freeContext(c->sws);
         c->sws = sws_getContext(src->width, src->height,
                                 use_labels ? without_jpeg_label(src_fmt) : src_fmt,
-                                src->width, src->height, dst_fmt, SWS_BICUBIC, NULL, NULL, NULL);
+                                dst_w, dst_h, dst_fmt, scaled ? SWS_BILINEAR : SWS_BICUBIC, NULL, NULL, NULL);
         if (!c->sws)
             return AVERROR(ENOSYS);
         /* The same table on both sides: YUV to YUV keeps the matrix, and
@@ -316,13 +332,15 @@ static int converter_run(Converter *c, const AVFrame *src, enum AVPixelFormat ds
         }
         c->src_w = src->width;
         c->src_h = src->height;
+        c->dst_w = dst_w;
+        c->dst_h = dst_h;
         c->src_fmt = src_fmt;
         c->dst_fmt = dst_fmt;
         c->src_full = src_full;
         c->src_space = src_space;
     }
 
-    int ret = frame_pool_get(&c->pool, &c->out, src->width, src->height, dst_fmt);
+    int ret = frame_pool_get(&c->pool, &c->out, dst_w, dst_h, dst_fmt);
     if (ret < 0)
         return ret;
     AVFrame *out = c->out;
@@ -330,7 +348,7 @@ static int converter_run(Converter *c, const AVFrame *src, enum AVPixelFormat ds
                     out->data, out->linesize);
     if (ret < 0)
         return ret;
-    if (ret != src->height)
+    if (ret != dst_h)
         return AVERROR_EXTERNAL;
 
     copy_frame_labels(out, src);
@@ -338,6 +356,8 @@ static int converter_run(Converter *c, const AVFrame *src, enum AVPixelFormat ds
         out->color_range = AVCOL_RANGE_JPEG;
     return 0;
 }
+
+static double stream_rotation(const AVStream *st);
 
 /* The best real video stream. Cover art (an attached picture) is not video:
  * an audio file with a cover has no video stream for our purpose. */
@@ -490,6 +510,16 @@ static int open_decoder(AVCodecContext **pdec, const AVStream *st, int threads, 
     return 0;
 }
 
+/* Lets the demuxer skip what input_next() would throw away anyway. */
+static void discard_other_streams(Input *in)
+{
+    for (unsigned i = 0; i < in->fmt->nb_streams; i++) {
+        AVStream *st = in->fmt->streams[i];
+        if (st != in->video && st != in->audio)
+            st->discard = AVDISCARD_ALL;
+    }
+}
+
 int input_open(Input **pin, const InputOptions *opt, char *err, size_t errlen)
 {
     if (!pin) {
@@ -527,26 +557,33 @@ int input_open(Input **pin, const InputOptions *opt, char *err, size_t errlen)
     }
     in->want = opt->want_format;
     in->on_error = opt->on_error;
+    in->background = opt->background;
+    in->threads = opt->threads;
+    if (in->background && opt->fit_width > 0 && opt->fit_height > 0) {
+        in->fit_width = opt->fit_width;
+        in->fit_height = opt->fit_height;
+    }
+    if (in->background && !(in->url = av_strdup(opt->url))) {
+        set_error(err, errlen, "%s: out of memory", name);
+        input_close(&in);
+        return AVERROR(ENOMEM);
+    }
 
-    int ret = open_media(&in->fmt, &in->video, opt->url, in->name, &video_wording, err, errlen);
+    const Wording *w = in->background ? &background_wording : &video_wording;
+    int ret = open_media(&in->fmt, &in->video, opt->url, in->name, w, err, errlen);
     if (ret < 0)
         goto fail;
-    ret = open_decoder(&in->dec, in->video, opt->threads, 0, in->name, &video_wording, err, errlen);
+    ret = open_decoder(&in->dec, in->video, opt->threads, 0, in->name, w, err, errlen);
     if (ret < 0)
         goto fail;
     in->is_picture = is_picture_demuxer(in->fmt->iformat);
     in->is_still = in->is_picture && !strcmp(source_of(opt->url)->name, "file");
+    in->video_orientation = in->background ? orient_from_rotation(stream_rotation(in->video)) : 1;
 
-    ret = av_find_best_stream(in->fmt, AVMEDIA_TYPE_AUDIO, -1, in->video->index, NULL, 0);
+    ret = in->background ? -1 : av_find_best_stream(in->fmt, AVMEDIA_TYPE_AUDIO, -1, in->video->index, NULL, 0);
     if (ret >= 0)
         in->audio = in->fmt->streams[ret];
-
-    /* Let the demuxer skip what input_next() would throw away anyway. */
-    for (unsigned i = 0; i < in->fmt->nb_streams; i++) {
-        AVStream *st = in->fmt->streams[i];
-        if (st != in->video && st != in->audio)
-            st->discard = AVDISCARD_ALL;
-    }
+    discard_other_streams(in);
     *pin = in;
     return 0;
 
@@ -658,22 +695,36 @@ static int hand_out_frame(Input *in, InputEvent *ev, char *err, size_t errlen)
     AVFrame *f = in->decoded;
     f->pts = f->best_effort_timestamp;
     /* Read now: a converted frame gives the decoded one back below. */
-    int orientation = in->is_picture ? orient_of_frame(f) : 1;
+    int orientation = in->is_picture ? orient_of_frame(f) : in->video_orientation;
 
     enum AVPixelFormat target = in->want;
     if (target == AV_PIX_FMT_NONE)
         target = is_rgb_like(f->format) ? AV_PIX_FMT_RGB24 : AV_PIX_FMT_YUV420P;
 
-    if (f->format == target) {
+    /* A background of the frames' aspect ratio (upright) is scaled to
+     * their size here, on the reader thread, so that the library only
+     * converts it; any other keeps its size and is fitted by the library. */
+    int out_w = f->width, out_h = f->height;
+    if (in->fit_width) {
+        int swap = orient_swaps_axes(orientation);
+        int fw = swap ? in->fit_height : in->fit_width, fh = swap ? in->fit_width : in->fit_height;
+        if ((int64_t)f->width * fh == (int64_t)f->height * fw) {
+            out_w = fw;
+            out_h = fh;
+        }
+    }
+    int same_size = out_w == f->width && out_h == f->height;
+    if (f->format == target && same_size) {
         ev->frame = f;
-    } else if (f->format == AV_PIX_FMT_YUVJ420P && target == AV_PIX_FMT_YUV420P) {
+    } else if (f->format == AV_PIX_FMT_YUVJ420P && target == AV_PIX_FMT_YUV420P && same_size) {
         f->format = AV_PIX_FMT_YUV420P;
         f->color_range = AVCOL_RANGE_JPEG;
         ev->frame = f;
     } else {
-        /* Forced BGR24/RGB24 must match OpenCV, so it ignores the labels. */
-        int use_labels = in->want == AV_PIX_FMT_NONE || in->want == AV_PIX_FMT_GRAY8;
-        int ret = converter_run(&in->conv, f, target, use_labels);
+        /* Forced BGR24/RGB24 must match OpenCV, so it ignores the labels;
+         * mattes (GRAY8) and a background's colours follow them. */
+        int use_labels = in->want == AV_PIX_FMT_NONE || in->want == AV_PIX_FMT_GRAY8 || in->background;
+        int ret = converter_run(&in->conv, f, target, out_w, out_h, use_labels);
         if (ret < 0) {
             const char *from = av_get_pix_fmt_name(f->format);
             set_error(err, errlen, "%s: cannot convert frame %" PRId64 " (%dx%d %s) to %s (%s)",
@@ -698,6 +749,39 @@ static int hand_out_frame(Input *in, InputEvent *ev, char *err, size_t errlen)
     return 0;
 }
 
+/* A background's stream from its start again: a seek to the first
+ * timestamp and a flushed decoder, or, when the demuxer cannot seek there,
+ * the input opened again (the converter and the pools are kept: the frames
+ * have the same shape). */
+static int start_again(Input *in, char *err, size_t errlen)
+{
+    int64_t start = in->video->start_time != AV_NOPTS_VALUE ? in->video->start_time : 0;
+    int ret = is_stdin(in->url) ? AVERROR(ESPIPE)
+                                : avformat_seek_file(in->fmt, in->video->index, INT64_MIN, start, start, 0);
+    if (ret >= 0) {
+        avcodec_flush_buffers(in->dec);
+    } else if (is_stdin(in->url)) {
+        set_error(err, errlen, "%s: cannot start the video again from a pipe; give a file", in->name);
+        return ret;
+    } else {
+        avcodec_free_context(&in->dec);
+        avformat_close_input(&in->fmt);
+        in->video = NULL;
+        ret = open_media(&in->fmt, &in->video, in->url, in->name, &background_wording, err, errlen);
+        if (ret >= 0)
+            ret = open_decoder(&in->dec, in->video, in->threads, 0, in->name, &background_wording, err, errlen);
+        if (ret < 0)
+            return ret; /* input_close() copes with what is left */
+        discard_other_streams(in);
+    }
+    in->flushing = 0;
+    in->done = 0;
+    in->read_retries = 0;
+    in->pass_frames = 0;
+    in->passes++;
+    return 0;
+}
+
 int input_next(Input *in, InputEvent *ev, char *err, size_t errlen)
 {
     if (!in || !ev) {
@@ -711,12 +795,24 @@ int input_next(Input *in, InputEvent *ev, char *err, size_t errlen)
 
     for (;;) {
         if (in->done) {
+            if (in->background && in->pass_frames > 0) {
+                int ret = start_again(in, err, errlen);
+                if (ret < 0)
+                    return ret;
+                ev->type = INPUT_EVENT_RESTART;
+                return 0;
+            }
+            if (in->background && in->passes > 0) {
+                set_error(err, errlen, "%s: no frame could be decoded after starting again", in->name);
+                return AVERROR_INVALIDDATA;
+            }
             ev->type = INPUT_EVENT_EOF;
             return 0;
         }
         int ret = avcodec_receive_frame(in->dec, in->decoded);
         if (ret == 0) {
             in->frames++;
+            in->pass_frames++;
             return hand_out_frame(in, ev, err, errlen);
         }
         if (ret == AVERROR_EOF || (ret == AVERROR(EAGAIN) && in->flushing)) {
@@ -819,6 +915,7 @@ void input_close(Input **pin)
     avcodec_free_context(&in->dec);
     avformat_close_input(&in->fmt);
     av_free(in->name);
+    av_free(in->url);
     av_free(in);
     *pin = NULL;
 }
@@ -967,7 +1064,7 @@ int input_load_image(const char *path, AVFrame **out, char *err, size_t errlen)
                   frame->height);
         goto done;
     }
-    ret = converter_run(&conv, frame, AV_PIX_FMT_RGB24, 1);
+    ret = converter_run(&conv, frame, AV_PIX_FMT_RGB24, frame->width, frame->height, 1);
     if (ret < 0) {
         const char *from = av_get_pix_fmt_name(frame->format);
         set_error(err, errlen, "%s: %scannot convert %s to rgb24 (%s)", name, prefix,

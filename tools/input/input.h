@@ -46,12 +46,28 @@ typedef struct InputOptions {
      * expanded to 0..255, RGB's BT.601 luma). Frames
      * keep pts (best effort timestamp), color_range and colorspace. */
     enum AVPixelFormat want_format;
+    /* A video background (tools/background.c): video only (no audio
+     * events); frames turned upright by the stream's display matrix, as
+     * input_load_image() turns a picture; a forced RGB24/BGR24 converted
+     * by the frames' range and matrix labels rather than swscale's
+     * defaults; and looped: when the stream ends after at least one frame,
+     * an INPUT_EVENT_RESTART, then its frames again from the start (a seek,
+     * or the input opened again when the demuxer cannot seek). A stream
+     * that ends without a frame gives EOF in its first pass and an error in
+     * later ones. */
+    int background;
+    /* A background only: the frames' size as displayed (upright). Frames
+     * of exactly its aspect ratio are scaled to it while converted (the
+     * picture stage then has nothing to fit, only to convert); others keep
+     * their size. 0: keep every size. */
+    int fit_width, fit_height;
 } InputOptions;
 
 typedef enum InputEventType {
     INPUT_EVENT_VIDEO = 1, /* ev->frame holds a decoded, converted video frame */
     INPUT_EVENT_AUDIO,     /* ev->packet holds an audio packet (input time base) */
     INPUT_EVENT_EOF,       /* all streams drained */
+    INPUT_EVENT_RESTART,   /* background: the stream ended and starts again */
 } InputEventType;
 
 typedef struct InputEvent {

@@ -5,7 +5,9 @@
  * is a plain pass-through to input_next(), for --threads 1.
  *
  * Events come out in the order input_next() produced them; an event (and the
- * frame or packet in it) stays valid until the next reader_next() call.
+ * frame or packet in it) stays valid until the next reader_next() call. The
+ * caller may also take the frame's references out (av_frame_move_ref): the
+ * slot is then released empty.
  */
 #ifndef BACKDROP_TOOLS_READER_H
 #define BACKDROP_TOOLS_READER_H

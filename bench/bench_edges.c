@@ -3,7 +3,7 @@
  * what the blur background and the foreground-colour estimate add to the
  * composite.
  *
- *   build/bench/bench_edges [--frames N] [--sizes 720p,1080p] [--format yuv|rgb]
+ *   build/bench/bench_edges [--frames N] [--sizes 720p,1080p] [--format yuv|rgb] [--edge-radius PX]
  *
  * The stages run as the pipeline runs them (init once per shape, run per
  * frame, called directly, no thread pool) on a synthetic frame: a textured
@@ -81,11 +81,14 @@ int main(int argc, char **argv)
     int frames = 30;
     const char *sizes = "720p,1080p";
     BackdropPixelFormat fmt = BACKDROP_PIXFMT_YUV420P;
+    const char *edge_radius = "0";
     for (int i = 1; i + 1 < argc; i += 2) {
         if (!strcmp(argv[i], "--frames"))
             frames = atoi(argv[i + 1]);
         else if (!strcmp(argv[i], "--sizes"))
             sizes = argv[i + 1];
+        else if (!strcmp(argv[i], "--edge-radius"))
+            edge_radius = argv[i + 1];
         else if (!strcmp(argv[i], "--format"))
             fmt = !strcmp(argv[i + 1], "rgb") ? BACKDROP_PIXFMT_RGB24 : BACKDROP_PIXFMT_YUV420P;
     }
@@ -108,6 +111,9 @@ int main(int argc, char **argv)
             const Config *cfg = &configs[c];
             void *bg = open_stage(cfg->background, NULL, NULL);
             void *comp = open_stage(&bd_composite_blend, "edge-color", cfg->edge);
+            bd_option_parse(bd_option_find(bd_composite_blend.options, bd_composite_blend.option_count,
+                                           "edge-radius"), (char *)comp + bd_composite_blend.options_offset,
+                            edge_radius, NULL, 0);
             if (cfg->background->init(bg, &env, &shape, &info) < 0 ||
                 bd_composite_blend.init(comp, &env, &shape, &info) < 0) {
                 fprintf(stderr, "bench_edges: cannot start %s at %dx%d\n", cfg->name, w, h);

@@ -49,9 +49,9 @@ log = bfd.log
 # from it), so one colour is enough.
 COLOURS = {"green": (0, 177, 64)}
 ESTIMATES = [("original", ["--edge-color", "original"]),
-             ("estimate (auto, 4 px)", []),
+             ("estimate (default, 12 px)", []),
              ("estimate reach 2 px", ["--edge-radius", "2"]),
-             ("estimate reach 12 px", ["--edge-radius", "12"]),
+             ("estimate reach 4 px", ["--edge-radius", "4"]),
              ("estimate reach 60 px", ["--edge-radius", "60"])]
 
 
@@ -208,7 +208,10 @@ def main():
         status |= quality(build, data, add)
     csv_path = os.environ.get("BENCH_CSV", os.path.join(bfd.REPO, "bench", "results.csv"))
     if csv_path != "-" and rows:
-        bfd.update_csv(csv_path, rows)
+        # Settings renamed or dropped leave no stale rows behind.
+        ran = set(r["benchmark"].split("_")[1] for r in rows)
+        bfd.update_csv(csv_path, rows, drop=lambda r: r["benchmark"].startswith("edges_")
+                       and r["benchmark"].split("_")[1] in ran)
         log("bench edges: updated %s (%d rows)" % (os.path.relpath(csv_path, os.getcwd()), len(rows)))
     return status
 

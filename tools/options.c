@@ -562,6 +562,8 @@ void options_print_help(void *stream, const char *program)
                "  %s -b beach.jpg talk.mp4 -o out.mp4\n"
                "  %s -m framediff --threshold 3 -b '#00b140' clip.mkv -o frames/%%06d.png\n"
                "  %s -b beach.jpg --matte matte.mkv talk.mp4 -o out.mp4\n"
+               "  %s -b blur:30 talk.mp4 -o out.mp4\n"
+               "  %s -b transparent talk.mp4 -o cut.mov\n"
                "  cat talk.mp4 | %s -b beach.jpg - -o out.mkv\n",
-            program, program, program, program);
+            program, program, program, program, program, program);
 }

@@ -3538,45 +3538,6 @@ def rvm_foreground_soft_only():
     check(np.count_nonzero(differ & soft) > 0, "the predicted foreground changed no soft pixel")
 
 
-# ---- 13. Views
-
-@test
-def view_side_by_side():
-    """--view side-by-side: input | matte | result in one frame, each panel the
-    input's width rounded up to even (95 -> 96; the odd column is black). A
-    framediff square clip (binary matte known exactly): the left panel is the
-    input, the middle the matte as grey, the right exactly what a run without
-    the view writes; --matte beside it is unchanged."""
-    make_binary_clip("square.mkv", "95x64", "if(between(X,8+8*N,23+8*N)*between(Y,24,39),255,0)", 6)
-    luma, expected = expected_masks("square.mkv", 95, 64)
-    for d in ("plain", "view", "m"):
-        os.mkdir(d)
-    backdrop_ok("-m", "framediff", "-b", "#0000ff", "square.mkv", "-o", "plain/%02d.png")
-    backdrop_ok("-m", "framediff", "-b", "#0000ff", "--view", "side-by-side", "square.mkv", "-o", "view/%02d.png",
-                "--matte", "m/%02d.png")
-    check(listing("view") == numbered("%02d.png", 6), "view frames: %s" % listing("view"))
-    for i in range(6):
-        name = "%02d.png" % (i + 1)
-        v = read_png("view/" + name).astype(int)
-        check(v.shape == (64, 3 * 96, 3), "%s: view of shape %s, expected (64, 288, 3)" % (name, v.shape))
-        left, middle, right = v[:, 0:95], v[:, 96:191], v[:, 192:287]
-        d = np.abs(left - luma[i][:, :, None]).max()
-        check(d <= 2, "%s: the input panel differs from the input by %d" % (name, d))
-        d = np.abs(middle - expected[i][:, :, None].astype(int)).max()
-        check(d <= 2, "%s: the matte panel differs from the matte by %d" % (name, d))
-        plain = read_png("plain/" + name).astype(int)
-        check(np.array_equal(right, plain), "%s: the result panel differs from the plain run in %d values"
-              % (name, np.count_nonzero(right != plain)))
-        # The gap columns are black luma; their chroma is the neighbouring
-        # panel's (4:2:0 pairs them), neutral for the input and the matte.
-        for x in (95, 191):
-            check(v[:, x].max() <= 2, "%s: gap column %d is not black (max %d)" % (name, x, v[:, x].max()))
-        matte = read_png("m/" + name)
-        check(np.array_equal(matte, expected[i]), "m/%s: the matte output changed with the view" % name)
-    expect_error(["-m", "framediff", "--view", "sideways", "square.mkv", "-o", "null"],
-                 ["--view", "sideways", "output|side-by-side"], rc=2)
-    expect_error(["-m", "framediff", "--view", "side-by-side", "-b", "transparent", "square.mkv", "-o", "t.mov"],
-                 ["--view side-by-side", "-b transparent"], rc=2)
 # --------------------------------------------------------------------------
 # 13. Transparent outputs (-b transparent): the matte as the output's alpha
 
@@ -4393,6 +4354,47 @@ def background_kind_errors():
     colour = tuple(int(v) for v in decode_frames("uni.mkv", 64, 48, "rgb24")[0, 0, 0])
     assert_colour(read_png("a/003.png"), colour, 0, "-b blur with a file called blur")
     check(np.array_equal(read_png("b/003.png"), read_png("blur")), "-b ./blur does not show the picture")
+
+
+# ---- 16. Views
+
+@test
+def view_side_by_side():
+    """--view side-by-side: input | matte | result in one frame, each panel the
+    input's width rounded up to even (95 -> 96; the odd column is black). A
+    framediff square clip (binary matte known exactly): the left panel is the
+    input, the middle the matte as grey, the right exactly what a run without
+    the view writes; --matte beside it is unchanged."""
+    make_binary_clip("square.mkv", "95x64", "if(between(X,8+8*N,23+8*N)*between(Y,24,39),255,0)", 6)
+    luma, expected = expected_masks("square.mkv", 95, 64)
+    for d in ("plain", "view", "m"):
+        os.mkdir(d)
+    backdrop_ok("-m", "framediff", "-b", "#0000ff", "square.mkv", "-o", "plain/%02d.png")
+    backdrop_ok("-m", "framediff", "-b", "#0000ff", "--view", "side-by-side", "square.mkv", "-o", "view/%02d.png",
+                "--matte", "m/%02d.png")
+    check(listing("view") == numbered("%02d.png", 6), "view frames: %s" % listing("view"))
+    for i in range(6):
+        name = "%02d.png" % (i + 1)
+        v = read_png("view/" + name).astype(int)
+        check(v.shape == (64, 3 * 96, 3), "%s: view of shape %s, expected (64, 288, 3)" % (name, v.shape))
+        left, middle, right = v[:, 0:95], v[:, 96:191], v[:, 192:287]
+        d = np.abs(left - luma[i][:, :, None]).max()
+        check(d <= 2, "%s: the input panel differs from the input by %d" % (name, d))
+        d = np.abs(middle - expected[i][:, :, None].astype(int)).max()
+        check(d <= 2, "%s: the matte panel differs from the matte by %d" % (name, d))
+        plain = read_png("plain/" + name).astype(int)
+        check(np.array_equal(right, plain), "%s: the result panel differs from the plain run in %d values"
+              % (name, np.count_nonzero(right != plain)))
+        # The gap columns are black luma; their chroma is the neighbouring
+        # panel's (4:2:0 pairs them), neutral for the input and the matte.
+        for x in (95, 191):
+            check(v[:, x].max() <= 2, "%s: gap column %d is not black (max %d)" % (name, x, v[:, x].max()))
+        matte = read_png("m/" + name)
+        check(np.array_equal(matte, expected[i]), "m/%s: the matte output changed with the view" % name)
+    expect_error(["-m", "framediff", "--view", "sideways", "square.mkv", "-o", "null"],
+                 ["--view", "sideways", "output|side-by-side"], rc=2)
+    expect_error(["-m", "framediff", "--view", "side-by-side", "-b", "transparent", "square.mkv", "-o", "t.mov"],
+                 ["--view side-by-side", "-b transparent"], rc=2)
 
 
 def main(argv):

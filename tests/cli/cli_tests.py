@@ -4273,7 +4273,7 @@ def videobg_errors():
                            ("none.mkv", ["no video frame could be decoded"])):
         expect_error(["-m", "framediff", "-b", name, "in.mkv", "-o", "out/x.mkv"],
                      ["background " + name] + mentions)
-    r = expect_error(["-m", "framediff", "--on-error", "stop", "-b", "half.mkv", "in.mkv", "-o", "out/x.mkv"],
+    expect_error(["-m", "framediff", "--on-error", "stop", "-b", "half.mkv", "in.mkv", "-o", "out/x.mkv"],
                      ["background half.mkv", "corrupt video data at frame"])
     backdrop_ok("-m", "framediff", "-b", "half.mkv", "in.mkv", "-o", "out/x.mkv")
     check(frame_count("out/x.mkv") == 30, "with --on-error skip: %d frames" % frame_count("out/x.mkv"))

@@ -148,48 +148,38 @@ static int library_has_background(const char *choice)
  * first: a file called "blur" is named "./blur". */
 static int check_background(Job *job)
 {
-    const char *spec = job->opt.background;
-    if (!spec) {
-        job->background_kind = BACKGROUND_DEFAULT;
-        return 0;
-    }
-    if (!strcmp(spec, "blur") || !strncmp(spec, "blur:", 5)) {
-        job->background_kind = BACKGROUND_BLUR;
-        const BackdropOption *strength = library_option("blur", "strength");
-        if (!library_has_background("blur") || !strength) {
+    const char *spec = job->opt.background, *strength;
+    job->background_kind = options_background_kind(spec, &strength);
+    switch (job->background_kind) {
+    case BACKGROUND_BLUR: {
+        const BackdropOption *opt = library_option("blur", "strength");
+        if (!library_has_background("blur") || !opt) {
             say_error("-b %s: this libbackdrop has no blur background", spec);
             return -1;
         }
-        if (spec[4] == ':') {
-            const char *value = spec + 5;
-            if (!*value || backdrop_option_validate("blur", "strength", value, NULL, 0) < 0) {
-                say_error("-b %s: the blur strength must be a number from %g to %g (its radius in pixels of "
-                          "the frame; 0 = automatic)", spec, strength->min, strength->max);
-                return -1;
-            }
-            job->blur_strength = value;
+        if (strength && (!*strength || backdrop_option_validate("blur", "strength", strength, NULL, 0) < 0)) {
+            say_error("-b %s: the blur strength must be a number from %g to %g (its radius in pixels of "
+                      "the frame; 0 = automatic)", spec, opt->min, opt->max);
+            return -1;
         }
+        job->blur_strength = strength;
         return 0;
     }
-    if (!strcmp(spec, "transparent")) {
-        job->background_kind = BACKGROUND_TRANSPARENT;
+    case BACKGROUND_TRANSPARENT:
         if (!library_has_background("transparent")) {
             say_error("-b transparent: this libbackdrop has no transparent background");
             return -1;
         }
         return 0;
-    }
-    /* A colour is whatever the library's background takes as one. */
-    if (backdrop_option_validate("picture", "color", spec, NULL, 0) == 0) {
-        job->background_kind = BACKGROUND_COLOR;
+    case BACKGROUND_FILE:
+        if (spec[0] == '#') {
+            say_error("--background: '%s' is not a colour (use #RRGGBB)", spec);
+            return -1;
+        }
+        return 0;
+    default:
         return 0;
     }
-    if (spec[0] == '#') {
-        say_error("--background: '%s' is not a colour (use #RRGGBB)", spec);
-        return -1;
-    }
-    job->background_kind = BACKGROUND_FILE;
-    return 0;
 }
 
 /* A picture file as the background: decoded once, copied by the library. */

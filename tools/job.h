@@ -28,14 +28,6 @@
 
 typedef enum Stage { STAGE_DECODE, STAGE_PROCESS, STAGE_ENCODE, STAGE_COUNT } Stage;
 
-/* What -b names (backdrop.c check_background). */
-typedef enum BackgroundKind {
-    BACKGROUND_DEFAULT,     /* no -b: the library's default colour */
-    BACKGROUND_COLOR,       /* a colour the library's option "color" takes */
-    BACKGROUND_BLUR,        /* "blur" or "blur:STRENGTH" */
-    BACKGROUND_TRANSPARENT, /* "transparent" */
-    BACKGROUND_FILE,        /* anything else: a picture or a video */
-} BackgroundKind;
 
 typedef struct Job {
     CliOptions opt;

@@ -182,6 +182,25 @@ static int add_library(CliOptions *o, const BackdropOption *opt, const char *val
     return 0;
 }
 
+BackgroundKind options_background_kind(const char *spec, const char **strength)
+{
+    if (strength)
+        *strength = NULL;
+    if (!spec)
+        return BACKGROUND_DEFAULT;
+    if (!strcmp(spec, "blur") || !strncmp(spec, "blur:", 5)) {
+        if (strength && spec[4] == ':')
+            *strength = spec + 5;
+        return BACKGROUND_BLUR;
+    }
+    if (!strcmp(spec, "transparent"))
+        return BACKGROUND_TRANSPARENT;
+    /* A colour is whatever the library's background takes as one. */
+    if (backdrop_option_validate("picture", "color", spec, NULL, 0) == 0)
+        return BACKGROUND_COLOR;
+    return BACKGROUND_FILE;
+}
+
 int options_parse(CliOptions *o, int argc, char **argv, char *err, size_t errlen)
 {
     set_defaults(o);
@@ -297,11 +316,11 @@ static const char *stage_in_use(const CliOptions *o, BackdropComponentKind kind,
      * and transparent name its stages, anything else is a picture or a
      * colour. */
     if (selector && !strcmp(selector, "background")) {
-        const char *b = o ? o->background : NULL;
-        if (b && (!strcmp(b, "transparent") || !strncmp(b, "blur", 4)) && (b[4] == '\0' || b[4] == ':' ||
-                                                                            !strcmp(b, "transparent")))
-            return !strcmp(b, "transparent") ? "transparent" : "blur";
-        return "picture";
+        switch (options_background_kind(o ? o->background : NULL, NULL)) {
+        case BACKGROUND_BLUR: return "blur";
+        case BACKGROUND_TRANSPARENT: return "transparent";
+        default: return "picture";
+        }
     }
     if (selector) {
         const char *name = o ? options_library_value(o, selector) : NULL;

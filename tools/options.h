@@ -64,6 +64,20 @@ int options_check_method(const CliOptions *o, const char *method, char *err, siz
  * the stages in pipeline order; or NULL. */
 const char *options_owner(const CliOptions *o, const char *method, const char *name);
 
+typedef enum BackgroundKind {
+    BACKGROUND_DEFAULT,     /* no -b: the library's default colour */
+    BACKGROUND_COLOR,       /* a colour the library's option "color" takes */
+    BACKGROUND_BLUR,        /* "blur" or "blur:STRENGTH" */
+    BACKGROUND_TRANSPARENT, /* "transparent" */
+    BACKGROUND_FILE,        /* anything else: a picture or a video */
+} BackgroundKind;
+
+/* What -b names, by its words alone (no file is looked at): NULL is the
+ * default, "blur" and "blur:STRENGTH" the blur (*strength: the text after
+ * the colon, unchecked, or NULL), "transparent", a colour the library
+ * takes; anything else a file (a file called "blur" is "./blur"). */
+BackgroundKind options_background_kind(const char *spec, const char **strength);
+
 /* Writes the grouped --help text to f (a FILE *). */
 void options_print_help(void *f, const char *program);
 

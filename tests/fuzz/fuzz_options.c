@@ -47,6 +47,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         abort(); /* a successful parse always has an input and an output */
     }
     for (int i = 1; i < argc; i++) {
+        /* What -b names: a strength only for the blur, and inside the text. */
+        const char *strength;
+        BackgroundKind kind = options_background_kind(argv[i], &strength);
+        if (strength && (kind != BACKGROUND_BLUR || strength < argv[i] || strength > argv[i] + strlen(argv[i])))
+            abort();
         /* The library's option parser: every option of every component. */
         const BackdropComponent *c;
         for (int k = 0; (c = backdrop_component(k)); k++) {

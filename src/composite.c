@@ -297,8 +297,8 @@ static inline uint8_t to_byte(float v)
 /* The estimated foreground colour at the soft pixels of one plane (ch
  * interleaved channels; its alpha 'a'), composited over bg (or written as
  * the colour itself when bg is NULL) into out, whose pixels are out_size
- * bytes apart. The means are made a row at a time, for rows that have a
- * soft pixel (fm_row, bm_row: ch x width floats each). */
+ * bytes apart. The means are made a row at a time, over the span of the
+ * row's soft pixels (fm_row, bm_row: room for ch x width floats each). */
 static void estimate_plane(BdWBlur *fgm, BdWBlur *bgm, float *fm_row, float *bm_row, const uint8_t *in,
                            ptrdiff_t in_stride, const uint8_t *bg, ptrdiff_t bg_stride, uint8_t *out,
                            ptrdiff_t out_stride, int out_size, const uint8_t *alpha, ptrdiff_t alpha_stride)
@@ -308,18 +308,25 @@ static void estimate_plane(BdWBlur *fgm, BdWBlur *bgm, float *fm_row, float *bm_
         const uint8_t *ar = alpha + y * alpha_stride;
         if (!row_has_soft(ar, width))
             continue;
-        bd_wblur_row_f32(fgm, y, fm_row);
-        bd_wblur_row_f32(bgm, y, bm_row);
+        /* The means only over the span of the row's soft pixels. */
+        int x0 = 0, x1 = width;
+        while ((uint8_t)(ar[x0] - 1) >= 254)
+            x0++;
+        while ((uint8_t)(ar[x1 - 1] - 1) >= 254)
+            x1--;
+        int n = x1 - x0;
+        bd_wblur_span_f32(fgm, y, x0, x1, fm_row);
+        bd_wblur_span_f32(bgm, y, x0, x1, bm_row);
         const uint8_t *ir = in + y * in_stride;
         const uint8_t *br = bg ? bg + y * bg_stride : NULL;
         uint8_t *orow = out + y * out_stride;
-        for (int x = 0; x < width; x++) {
+        for (int x = x0; x < x1; x++) {
             unsigned a8 = ar[x];
             if (a8 == 0 || a8 == 255)
                 continue;
             float a = a8 * (1.0f / 255.0f);
             for (int c = 0; c < ch; c++) {
-                float fm = fm_row[c * width + x], bm = bm_row[c * width + x];
+                float fm = fm_row[c * n + x - x0], bm = bm_row[c * n + x - x0];
                 uint8_t f = to_byte(fm + a * (ir[x * ch + c] - a * fm - (1 - a) * bm));
                 orow[x * out_size + c] = br ? blend(f, br[x * ch + c], (uint16_t)a8) : f;
             }
@@ -340,8 +347,12 @@ static void estimate_edges(BlendStage *bs, const BdFrameJob *job)
     for (int p = 0; p < bs->planes; p++) {
         const uint8_t *a = p ? bs->chroma_alpha : alpha;
         ptrdiff_t as = p ? bs->chroma_stride : alpha_stride;
-        bd_wblur_update(&bs->fg[p], in->data[p], in->stride[p], a, as, BD_WEIGHT_ALPHA);
-        bd_wblur_update(&bs->bg[p], in->data[p], in->stride[p], a, as, BD_WEIGHT_INVERSE);
+        /* Only the cells the soft pixels read are summed (both blurs
+         * share the grid). */
+        if (!bd_wblur_mark_soft(&bs->fg[p], a, as))
+            continue;
+        bd_wblur_update_cells(&bs->fg[p], in->data[p], in->stride[p], a, as, BD_WEIGHT_ALPHA, &bs->fg[p]);
+        bd_wblur_update_cells(&bs->bg[p], in->data[p], in->stride[p], a, as, BD_WEIGHT_INVERSE, &bs->fg[p]);
         estimate_plane(&bs->fg[p], &bs->bg[p], bs->fm_row, bs->bm_row, in->data[p], in->stride[p],
                        bg ? bg->data[p] : NULL,
                        bg ? bg->stride[p] : 0, out->data[p], out->stride[p], out_size, a, as);

@@ -70,6 +70,10 @@ typedef struct BdWBlur {
     float *mixed;   /* (channels + 1) x width: one plane row before the division */
     int *x0;        /* per pixel: left cell of its interpolation */
     float *fx;      /* per pixel: weight of the right cell */
+    uint8_t *need;  /* grid_h x grid_w: the cells bd_wblur_mark_soft found needed */
+    int need_box[4]; /* their bounding box: x0, x1, y0, y1 (cells, ends excluded) */
+    uint8_t *need_tmp;
+    int *cell_of;   /* per pixel: its cell's column */
 } BdWBlur;
 
 /* Cell size and box radius for a blur of standard deviation sigma pixels
@@ -85,11 +89,29 @@ void bd_wblur_free(BdWBlur *b);
 void bd_wblur_update(BdWBlur *b, const uint8_t *plane, ptrdiff_t stride, const uint8_t *alpha,
                      ptrdiff_t alpha_stride, BdWeight weight);
 
+/* The cells whose sums V needs at the soft pixels of an alpha (width x
+ * height; soft: neither 0 nor 255): each cell holding one, grown by the
+ * reach of the interpolation and the box passes (1 + passes radius
+ * cells), into b->need. Returns their count (0: no soft pixel). */
+int bd_wblur_mark_soft(BdWBlur *b, const uint8_t *alpha, ptrdiff_t alpha_stride);
+/* bd_wblur_update summing only the cells bd_wblur_mark_soft marked on
+ * 'marked' (b itself, or another blur of the same plane size and
+ * cell; NULL: every cell), the others taken as zero, and filtering only
+ * within their bounding box. V at the soft pixels the marks were made for
+ * is then what the full update gives, up to float rounding; elsewhere it
+ * is not defined. For an estimate read only at soft pixels, it skips the
+ * frame away from the edges. */
+void bd_wblur_update_cells(BdWBlur *b, const uint8_t *plane, ptrdiff_t stride, const uint8_t *alpha,
+                           ptrdiff_t alpha_stride, BdWeight weight, const BdWBlur *marked);
+
 /* Row y of V, rounded and clamped to bytes, interleaved like the plane.
  * Any order; consecutive rows reuse the vertical interpolation. */
 void bd_wblur_row(BdWBlur *b, int y, uint8_t *out);
 /* Row y of V as floats, planar: out[c * width + x]. Same order rule. */
 void bd_wblur_row_f32(BdWBlur *b, int y, float *out);
+/* V at pixels [x0, x1) of row y as floats, planar: out[c * (x1 - x0) + x]
+ * (what bd_wblur_at gives there, computed the same way); no state. */
+void bd_wblur_span_f32(const BdWBlur *b, int y, int x0, int x1, float *out);
 /* V at one pixel, as floats (channels values). */
 void bd_wblur_at(const BdWBlur *b, int x, int y, float *out);
 

@@ -127,6 +127,59 @@ static int test_wblur_matches_reference(void)
     return UNIT_PASS;
 }
 
+/* Summing only the cells the soft pixels need (bd_wblur_mark_soft, then
+ * bd_wblur_update_cells) gives, at every soft pixel, what the full update
+ * gives (up to float rounding, 1e-4 of the value); spans give what single
+ * pixels give; and an alpha without soft pixels marks nothing. */
+static int test_wblur_cells_match_full(void)
+{
+    enum { W = 150, H = 90 };
+    uint32_t seed = 7;
+    uint8_t *plane = unit_alloc(W * H * 3), *alpha = unit_alloc(W * H);
+    for (int i = 0; i < W * H * 3; i++)
+        plane[i] = lcg_byte(&seed);
+    for (int ch = 1; ch <= 3; ch += 2)
+        for (int cell = 1; cell <= 7; cell += 3) {
+            /* Hard everywhere, soft only on two short strokes. */
+            for (int i = 0; i < W * H; i++)
+                alpha[i] = (i % W) < 60 ? 255 : 0;
+            for (int y = 10; y < 14; y++)
+                for (int x = 40; x < 70; x++)
+                    alpha[y * W + x] = (uint8_t)(1 + lcg_byte(&seed) % 254);
+            alpha[80 * W + 140] = 128;
+            BdWBlur full = { 0 }, part = { 0 };
+            CHECK(bd_wblur_init(&full, W, H, ch, cell, 2, 3) == 0 && bd_wblur_init(&part, W, H, ch, cell, 2, 3) == 0,
+                  "init");
+            bd_wblur_update(&full, plane, W * ch, alpha, W, BD_WEIGHT_ALPHA);
+            int marked = bd_wblur_mark_soft(&part, alpha, W);
+            CHECK(marked > 0 && marked < part.grid_w * part.grid_h, "cell %d: %d of %d cells marked", cell, marked,
+                  part.grid_w * part.grid_h);
+            bd_wblur_update_cells(&part, plane, W * ch, alpha, W, BD_WEIGHT_ALPHA, &part);
+            for (int y = 0; y < H; y++)
+                for (int x = 0; x < W; x++) {
+                    if (alpha[y * W + x] == 0 || alpha[y * W + x] == 255)
+                        continue;
+                    float a[3], b[3], span[3];
+                    bd_wblur_at(&full, x, y, a);
+                    bd_wblur_at(&part, x, y, b);
+                    bd_wblur_span_f32(&part, y, x, x + 1, span);
+                    for (int c = 0; c < ch; c++) {
+                        if (fabsf(a[c] - b[c]) > 1e-4f * fabsf(a[c]) + 1e-3f || span[c] != b[c]) {
+                            bd_wblur_free(&full);
+                            bd_wblur_free(&part);
+                            CHECK(0, "ch %d cell %d (%d,%d,%d): full %g, marked cells %g, span %g", ch, cell, x,
+                                  y, c, a[c], b[c], span[c]);
+                        }
+                    }
+                }
+            memset(alpha, 255, W * H);
+            CHECK(bd_wblur_mark_soft(&part, alpha, W) == 0, "a hard alpha marked cells");
+            bd_wblur_free(&full);
+            bd_wblur_free(&part);
+        }
+    return UNIT_PASS;
+}
+
 /* Cell and radius give the asked standard deviation: within 15 % from two
  * pixels up (small sigmas are rounded to whole radii on single pixels). */
 static int test_wblur_params(void)
@@ -489,6 +542,7 @@ static int test_background_switch_running(void)
 const UnitTest edge_tests[] = {
     UNIT_TEST(wblur_matches_reference),
     UNIT_TEST(wblur_params),
+    UNIT_TEST(wblur_cells_match_full),
     UNIT_TEST(blur_background_no_halo),
     UNIT_TEST(blur_plain_would_halo),
     UNIT_TEST(edge_estimate_beats_original),

@@ -261,8 +261,14 @@ int bd_wblur_mark_soft(BdWBlur *b, const uint8_t *alpha, ptrdiff_t alpha_stride)
         if (!any_soft(a, b->width)) /* most rows, away from the person's outline */
             continue;
         any = 1;
-        for (int x = 0; x < b->width; x++)
-            m[b->cell_of[x]] |= (uint8_t)(a[x] - 1) < 254;
+        /* Blocks of 64 pixels checked as vectors; soft ones pixel by pixel. */
+        for (int x0 = 0; x0 < b->width; x0 += 64) {
+            int n = x0 + 64 < b->width ? 64 : b->width - x0;
+            if (!any_soft(a + x0, n))
+                continue;
+            for (int x = x0; x < x0 + n; x++)
+                m[b->cell_of[x]] |= (uint8_t)(a[x] - 1) < 254;
+        }
     }
     if (!any) {
         memset(b->need, 0, (size_t)gw * (size_t)gh);
@@ -301,9 +307,10 @@ void bd_wblur_update_cells(BdWBlur *b, const uint8_t *plane, ptrdiff_t stride, c
         const uint8_t *nr = need ? need + (size_t)gy * gw : NULL;
         float *g = b->grid + (size_t)gy * gw * c1;
         int y0 = gy * cell, y1 = (gy + 1) * cell < b->height ? (gy + 1) * cell : b->height;
+        if (nr)
+            memset(g, 0, sizeof(float) * (size_t)gw * (size_t)c1);
         for (int gx = 0; gx < gw;) {
             if (nr && !nr[gx]) {
-                memset(g + (size_t)gx * c1, 0, sizeof(float) * (size_t)c1);
                 gx++;
                 continue;
             }

@@ -415,13 +415,21 @@ static void divide_row(uint8_t *out, const float *top, const float *bottom, floa
     }
 }
 
-void bd_wblur_row(BdWBlur *b, int y, uint8_t *out)
+/* The two widened grid rows around plane row y and the weight of the
+ * second. */
+static void rows_around(BdWBlur *b, int y, const float **top, const float **bottom, float *f)
 {
     int i;
+    grid_rows(b, y, &i, f);
+    *top = wide_row(b, i, i + 1);
+    *bottom = b->grid_h > 1 ? wide_row(b, i + 1, i) : *top;
+}
+
+void bd_wblur_row(BdWBlur *b, int y, uint8_t *out)
+{
+    const float *top, *bottom;
     float f;
-    grid_rows(b, y, &i, &f);
-    const float *top = wide_row(b, i, i + 1);
-    const float *bottom = b->grid_h > 1 ? wide_row(b, i + 1, i) : top;
+    rows_around(b, y, &top, &bottom, &f);
     divide_row(out, top, bottom, f, b->width, b->channels);
 }
 
@@ -439,11 +447,9 @@ static void divide_row_f32(float *out, const float *top, const float *bottom, fl
 
 void bd_wblur_row_f32(BdWBlur *b, int y, float *out)
 {
-    int i;
+    const float *top, *bottom;
     float f;
-    grid_rows(b, y, &i, &f);
-    const float *top = wide_row(b, i, i + 1);
-    const float *bottom = b->grid_h > 1 ? wide_row(b, i + 1, i) : top;
+    rows_around(b, y, &top, &bottom, &f);
     divide_row_f32(out, top, bottom, f, b->width, b->channels);
 }
 
@@ -470,20 +476,6 @@ void bd_wblur_span_f32(const BdWBlur *b, int y, int x0, int x1, float *out)
 
 void bd_wblur_at(const BdWBlur *b, int x, int y, float *out)
 {
-    int ch = b->channels, c1 = ch + 1, gw = b->grid_w;
-    int i;
-    float fy;
-    grid_rows(b, y, &i, &fy);
-    const float *r0 = b->grid + (size_t)i * gw * c1;
-    const float *r1 = b->grid_h > 1 ? r0 + (size_t)gw * c1 : r0;
-    int x0 = b->x0[x], x1 = gw > 1 ? x0 + 1 : x0;
-    float fx = b->fx[x];
-    float v[4];
-    for (int c = 0; c < c1; c++) {
-        float left = r0[x0 * c1 + c] + fy * (r1[x0 * c1 + c] - r0[x0 * c1 + c]);
-        float right = r0[x1 * c1 + c] + fy * (r1[x1 * c1 + c] - r0[x1 * c1 + c]);
-        v[c] = left + fx * (right - left);
-    }
-    for (int c = 0; c < ch; c++)
-        out[c] = v[c] / v[ch];
+    /* A span of one pixel: its planar layout is the pixel's channels. */
+    bd_wblur_span_f32(b, y, x, x + 1, out);
 }

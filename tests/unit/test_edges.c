@@ -4,6 +4,7 @@
  * the composite's foreground-colour estimate.
  */
 #include <math.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -223,6 +224,43 @@ static void *stage_priv(const BdComponent *c)
     return priv;
 }
 
+/* Runs the composite stage once on in over bg with an alpha of in's size
+ * (stride = width), its options set from name, value pairs (NULL-ended);
+ * out must be of in's shape. 0, or -1 when an option or the stage
+ * failed. */
+static int run_blend(const BackdropFrame *in, const BackdropFrame *bg, const BackdropFrame *out,
+                     const uint8_t *alpha, ...)
+{
+    const BdComponent *c = &bd_composite_blend;
+    void *priv = stage_priv(c), *opts = (char *)priv + c->options_offset;
+    va_list ap;
+    va_start(ap, alpha);
+    for (const char *name; (name = va_arg(ap, const char *));) {
+        const char *value = va_arg(ap, const char *);
+        const BdOption *o = bd_option_find(c->options, c->option_count, name);
+        if (!o || bd_option_parse(o, opts, value, NULL, 0) < 0) {
+            va_end(ap);
+            return -1;
+        }
+    }
+    va_end(ap);
+    BdShape shape = { in->format, in->width, in->height, in->range, in->matrix };
+    BdMatteInfo info = { 0 };
+    BdEnv env = { 0 };
+    BdFrameJob job = { 0 };
+    job.in = job.fg = in;
+    job.bg = bg;
+    job.out = out;
+    job.matte.alpha = (uint8_t *)alpha;
+    job.matte.alpha_stride = in->width;
+    job.matte.alpha_valid = 1;
+    int err = c->init(priv, &env, &shape, &info);
+    if (err >= 0)
+        err = c->run(priv, &env, &job);
+    c->uninit(priv);
+    return err < 0 ? -1 : 0;
+}
+
 /* The blurred background next to a red disk holds no red: every sample
  * outside the disk is the scene's blue within one level, although the disk is in
  * the frame that was blurred: inside it, where no background is in reach,
@@ -348,30 +386,12 @@ static int test_edge_estimate_beats_original(void)
         int soft = 0;
         BackdropFrame outs[2];
         for (int mode = 0; mode < 2; mode++) {
-            void *priv = stage_priv(&bd_composite_blend);
-            CHECK(bd_option_parse(bd_option_find(bd_composite_blend.options, bd_composite_blend.option_count,
-                                                 "edge-color"), (char *)priv + bd_composite_blend.options_offset,
-                                  mode ? "original" : "estimate", NULL, 0) == 0, "edge-color");
-            /* The automatic reach is height / 30: 3 pixels here, too short
-             * for a 10-pixel band. */
-            CHECK(bd_option_parse(bd_option_find(bd_composite_blend.options, bd_composite_blend.option_count,
-                                                 "edge-radius"), (char *)priv + bd_composite_blend.options_offset,
-                                  "20", NULL, 0) == 0, "edge-radius");
-            BdShape shape = { fmts[f], W, H, in.range, in.matrix };
-            BdMatteInfo info = { 0 };
-            BdEnv env = { 0 };
-            CHECK(bd_composite_blend.init(priv, &env, &shape, &info) == 0, "init");
             outs[mode] = frame_new(fmts[f], W, H);
             outs[mode].range = in.range;
-            BdFrameJob job = { 0 };
-            job.in = job.fg = &in;
-            job.bg = &black;
-            job.out = &outs[mode];
-            job.matte.alpha = alpha;
-            job.matte.alpha_stride = W;
-            job.matte.alpha_valid = 1;
-            CHECK(bd_composite_blend.run(priv, &env, &job) == 0, "run");
-            bd_composite_blend.uninit(priv);
+            /* The automatic reach is height / 30: 3 pixels here, too short
+             * for a 10-pixel band. */
+            CHECK(run_blend(&in, &black, &outs[mode], alpha, "edge-color", mode ? "original" : "estimate",
+                            "edge-radius", "20", NULL) == 0, "composite");
             BackdropFrame got = outs[mode];
             if (fmts[f] == BACKDROP_PIXFMT_YUV420P) {
                 got = frame_new(BACKDROP_PIXFMT_RGB24, W, H);
@@ -432,26 +452,9 @@ static int test_light_wrap(void)
     fill_rgb(&red, 255, 0, 0);
     BackdropFrame outs[2];
     for (int on = 0; on < 2; on++) {
-        void *priv = stage_priv(&bd_composite_blend);
-        void *opts = (char *)priv + bd_composite_blend.options_offset;
-        const BdOption *t = bd_composite_blend.options;
-        size_t n = bd_composite_blend.option_count;
-        CHECK(bd_option_parse(bd_option_find(t, n, "light-wrap"), opts, on ? "1" : "0", NULL, 0) == 0 &&
-              bd_option_parse(bd_option_find(t, n, "light-wrap-radius"), opts, "8", NULL, 0) == 0, "options");
-        BdShape shape = { BACKDROP_PIXFMT_RGB24, W, H, BACKDROP_RANGE_LIMITED, BACKDROP_MATRIX_BT601 };
-        BdMatteInfo info = { 0 };
-        BdEnv env = { 0 };
-        CHECK(bd_composite_blend.init(priv, &env, &shape, &info) == 0, "init");
         outs[on] = frame_new(BACKDROP_PIXFMT_RGB24, W, H);
-        BdFrameJob job = { 0 };
-        job.in = job.fg = &in;
-        job.bg = &red;
-        job.out = &outs[on];
-        job.matte.alpha = alpha;
-        job.matte.alpha_stride = W;
-        job.matte.alpha_valid = 1;
-        CHECK(bd_composite_blend.run(priv, &env, &job) == 0, "run");
-        bd_composite_blend.uninit(priv);
+        CHECK(run_blend(&in, &red, &outs[on], alpha, "light-wrap", on ? "1" : "0", "light-wrap-radius", "8",
+                        NULL) == 0, "composite");
     }
     int c[3], prev_g = -1;
     for (int y = 0; y < H; y++)

@@ -10,25 +10,11 @@
 #include "suites.h"
 #include "util.h"
 
-typedef struct Log {
-    int errors;
-    char last[256];
-} Log;
-
-static void keep_log(void *opaque, BackdropLogLevel level, const char *msg)
-{
-    Log *log = opaque;
-    if (level != BACKDROP_LOG_ERROR)
-        return;
-    log->errors++;
-    snprintf(log->last, sizeof(log->last), "%s", msg);
-}
-
-static BackdropContext *open_with_log(const char *method, int threads, Log *log)
+static BackdropContext *open_with_log(const char *method, int threads, UnitLog *log)
 {
     BackdropSettings s = settings_with_threads(threads);
     s.method = method;
-    s.logger = keep_log;
+    s.logger = unit_keep_log;
     s.logger_opaque = log;
     return context_open(&s);
 }
@@ -65,7 +51,7 @@ static void fill_matte(const BackdropFrame *m, uint32_t seed)
 static int run_passthrough(BackdropPixelFormat fmt, int width, int height, int threads, int bottom_up,
                            int estimate)
 {
-    Log log = { 0 };
+    UnitLog log = { 0 };
     BackdropContext *ctx = open_with_log("external", threads, &log);
     CHECK(ctx != NULL, "open failed");
     CHECK_INT(backdrop_set_background_color(ctx, 10, 200, 30), 0);
@@ -152,7 +138,7 @@ static int test_external_alpha_passthrough(void)
  * needs its own, also after a failed frame; NULL withdraws it. */
 static int test_external_errors(void)
 {
-    Log log = { 0 };
+    UnitLog log = { 0 };
     BackdropContext *ctx = open_with_log("external", 1, &log);
     CHECK(ctx != NULL, "open failed");
     BackdropFrame in = frame_new(BACKDROP_PIXFMT_RGB24, 8, 6), out = frame_new(BACKDROP_PIXFMT_RGB24, 8, 6);
@@ -206,7 +192,7 @@ static int test_external_errors(void)
     CHECK_INT(backdrop_process(ctx, &in, &out, NULL), 0);
 
     /* Another method refuses a matte rather than ignore it. */
-    Log other = { 0 };
+    UnitLog other = { 0 };
     BackdropContext *fd = open_with_log("framediff", 1, &other);
     CHECK(fd != NULL, "open failed");
     CHECK_INT(backdrop_set_matte(fd, &m), BACKDROP_EINVAL);
@@ -223,7 +209,7 @@ static int test_external_errors(void)
  * matte. */
 static int test_external_later_stages(void)
 {
-    Log log = { 0 };
+    UnitLog log = { 0 };
     BackdropContext *ctx = open_with_log("external", 1, &log);
     CHECK(ctx != NULL, "open failed");
     CHECK_INT(backdrop_set_option(ctx, "expand", "2"), 0);
@@ -251,7 +237,7 @@ static int test_external_later_stages(void)
     CHECK(frames_equal(&m2, &got2), "the matte of the second size did not come back as given");
 
     /* Rotated video: the matte is in the stored orientation, as given. */
-    Log rlog = { 0 };
+    UnitLog rlog = { 0 };
     BackdropContext *rot = open_with_log("external", 1, &rlog);
     CHECK(rot != NULL, "open failed");
     CHECK_INT(backdrop_set_option(rot, "rotation", "90"), 0);

@@ -8,26 +8,11 @@
 #include "suites.h"
 #include "util.h"
 
-/* Counts the library's error messages; keeps the last. */
-typedef struct Log {
-    int errors;
-    char last[256];
-} Log;
-
-static void keep_log(void *opaque, BackdropLogLevel level, const char *msg)
-{
-    Log *log = opaque;
-    if (level != BACKDROP_LOG_ERROR)
-        return;
-    log->errors++;
-    snprintf(log->last, sizeof(log->last), "%s", msg);
-}
-
-static BackdropContext *open_method(const char *method, Log *log)
+static BackdropContext *open_method(const char *method, UnitLog *log)
 {
     BackdropSettings s = settings_with_threads(1);
     s.method = method;
-    s.logger = keep_log;
+    s.logger = unit_keep_log;
     s.logger_opaque = log;
     return context_open(&s);
 }
@@ -36,7 +21,7 @@ static BackdropContext *open_method(const char *method, Log *log)
  * refused with EINVAL and a log line naming the option and its range. */
 static int test_option_set_and_get(void)
 {
-    Log log = { 0 };
+    UnitLog log = { 0 };
     BackdropContext *ctx = open_method("framediff", &log);
     CHECK(ctx != NULL, "open failed");
     char value[32];
@@ -82,7 +67,7 @@ static int test_option_set_and_get(void)
  * refused with ENOTSUP once a frame went through. */
 static int test_option_runtime(void)
 {
-    Log log = { 0 };
+    UnitLog log = { 0 };
     BackdropContext *ctx = open_method("framediff", &log);
     CHECK(ctx != NULL, "open failed");
     /* Pixel 0 changes by grey 10 between frames, pixel 1 by grey 2. */
@@ -173,7 +158,7 @@ static int test_option_enumeration(void)
  * stabiliser, which would hold the still picture's matte.) */
 static int test_pipeline_test_method(void)
 {
-    Log log = { 0 };
+    UnitLog log = { 0 };
     BackdropContext *ctx = open_method("constant", &log);
     CHECK(ctx != NULL, "open failed");
     CHECK_INT(context_set(ctx, "stabilise", "none", NULL), 0);
@@ -198,7 +183,7 @@ static int test_pipeline_test_method(void)
  * compat composites the odd frame of the pair: its timestamp comes out). */
 static int test_pipeline_pts(void)
 {
-    Log log = { 0 };
+    UnitLog log = { 0 };
     BackdropContext *ctx = open_method("framediff", &log);
     CHECK(ctx != NULL, "open failed");
     BackdropFrame in = frame_new(BACKDROP_PIXFMT_RGB24, 4, 2), out = frame_new(BACKDROP_PIXFMT_RGB24, 4, 2);
@@ -238,7 +223,7 @@ static int test_pipeline_alpha_formats(void)
     };
     uint32_t seed = 77;
     for (int f = 0; f < 3; f++) {
-        Log log = { 0 };
+        UnitLog log = { 0 };
         BackdropContext *plain = open_method("framediff", &log), *alpha = open_method("framediff", &log);
         CHECK(plain && alpha, "open failed");
         CHECK_INT(context_set(plain, "threshold", "0", "color", "green", NULL), 0);

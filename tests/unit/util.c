@@ -272,3 +272,12 @@ float *read_golden(const char *set, const char *file, size_t count)
     }
     return data;
 }
+
+void unit_keep_log(void *opaque, BackdropLogLevel level, const char *msg)
+{
+    UnitLog *log = opaque;
+    if (level != BACKDROP_LOG_ERROR)
+        return;
+    log->errors++;
+    snprintf(log->last, sizeof(log->last), "%s", msg);
+}

@@ -44,6 +44,14 @@ void copy_frame(const BackdropFrame *dst, const BackdropFrame *src);
 /* 1 when the pixels of two frames of the same format and size are equal. */
 int frames_equal(const BackdropFrame *a, const BackdropFrame *b);
 
+/* A logger for BackdropSettings (logger_opaque: a UnitLog): counts the
+ * library's error messages and keeps the last. */
+typedef struct UnitLog {
+    int errors;
+    char last[256];
+} UnitLog;
+void unit_keep_log(void *opaque, BackdropLogLevel level, const char *msg);
+
 /* Opens a context (closed after the test); NULL if backdrop_open failed. */
 BackdropContext *context_open(const BackdropSettings *s);
 

@@ -442,6 +442,12 @@ static int check_transparent(Job *job)
 {
     char err[ERRLEN];
     job->transparent = job->opt.background && !strcmp(job->opt.background, "transparent");
+    /* (Checked here with the other combinations of outputs and modes.) */
+    if (job->opt.realtime && job->opt.matte_in) {
+        say_error("--realtime drops the frames it cannot process in time; --matte-in needs every frame "
+                  "(its frames go with the input's one by one)");
+        return -1;
+    }
     if (job->transparent && job->opt.view == VIEW_SIDE_BY_SIDE) {
         say_error("--view side-by-side shows the result over a background; it cannot show -b transparent "
                   "(use -b with a colour to see the matte's edges)");

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <libavutil/avstring.h>
@@ -77,7 +78,9 @@ static int open_outputs(Job *job, const AVFrame *first)
     /* Transparent: the library writes the matte into the alpha of the
      * output's own picture (no copy), converted only if the encoder needs
      * another format (output.c). */
-    fill_output_options(&oo, job, first, job->opt.output, out_format, input_audio_stream(job->input));
+    /* Live frames may be dropped: the output is video only. */
+    fill_output_options(&oo, job, first, job->opt.output, out_format,
+                        job->live ? NULL : input_audio_stream(job->input));
     if (job->opt.view == VIEW_SIDE_BY_SIDE) {
         if (view_open(&job->view, first->width, first->height, first->format, err, sizeof(err)) < 0) {
             say_error("%s", err);
@@ -243,6 +246,46 @@ static void show_progress(Job *job, int final)
     job->progress_shown = !final;
 }
 
+/* Capture-to-output latency: a histogram of LATENCY_BINS bins of
+ * LATENCY_BIN_MS (the last also holds everything longer), allocated once,
+ * so that a live run of any length records every frame without growing. */
+#define LATENCY_BIN_MS 0.1
+#define LATENCY_BINS 100000
+
+static void record_latency(Job *job, double seconds)
+{
+    long bin = (long)(seconds * 1000.0 / LATENCY_BIN_MS);
+    if (bin < 0)
+        bin = 0;
+    if (bin >= LATENCY_BINS)
+        bin = LATENCY_BINS - 1;
+    job->latency_bins[bin]++;
+    job->latency_count++;
+}
+
+/* The latency below which a fraction q of the frames fell: the upper edge
+ * of the bin where the count reaches q of all, in ms. */
+static double latency_quantile(const Job *job, double q)
+{
+    if (job->latency_count == 0)
+        return 0;
+    int64_t want = (int64_t)(q * (double)job->latency_count + 0.999999), seen = 0;
+    for (long b = 0; b < LATENCY_BINS; b++) {
+        seen += job->latency_bins[b];
+        if (seen >= want)
+            return (double)(b + 1) * LATENCY_BIN_MS;
+    }
+    return LATENCY_BINS * LATENCY_BIN_MS;
+}
+
+static double cpu_seconds(void)
+{
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    return (double)ru.ru_utime.tv_sec + ru.ru_utime.tv_usec * 1e-6 + (double)ru.ru_stime.tv_sec +
+           ru.ru_stime.tv_usec * 1e-6;
+}
+
 /* Writes all of text to fd and closes it; 0 or an errno value. */
 static int write_all_and_close(int fd, const char *text, size_t len)
 {
@@ -278,8 +321,14 @@ static int write_stats(Job *job, double seconds)
     for (int s = 0; s < STAGE_COUNT; s++)
         len += snprintf(text + len, sizeof(text) - (size_t)len, "%s\"%s\": %.3f", s ? ", " : "",
                         stage_names[s], job->stage_seconds[s] * 1000.0);
-    len += snprintf(text + len, sizeof(text) - (size_t)len, "}, \"threads\": {\"library\": %d}}\n",
+    len += snprintf(text + len, sizeof(text) - (size_t)len, "}, \"threads\": {\"library\": %d}",
                     job->library_threads);
+    if (job->live)
+        len += snprintf(text + len, sizeof(text) - (size_t)len,
+                        ", \"latency_ms\": {\"p50\": %.1f, \"p99\": %.1f}, \"dropped\": %lld, \"cpu_seconds\": %.3f",
+                        latency_quantile(job, 0.50), latency_quantile(job, 0.99),
+                        (long long)job->frames_dropped, cpu_seconds() - job->cpu_start);
+    len += snprintf(text + len, sizeof(text) - (size_t)len, "}\n");
 
     int e = 0;
     if (path_is_special(path)) {
@@ -326,12 +375,16 @@ void batch_cleanup(Job *job, int success)
     view_close(&job->view);
     matte_in_close(&job->matte_in);
     reader_stop(&job->reader); /* before the input it reads from */
+    capture_stop(&job->capture);
+    free(job->latency_bins);
+    job->latency_bins = NULL;
     input_close(&job->input);
 }
 
 int batch_run(Job *job)
 {
     char err[ERRLEN];
+    job->live = job->opt.realtime;
     InputOptions io = { 0 };
     io.url = job->opt.input;
     io.threads = job->opt.threads;
@@ -355,8 +408,18 @@ int batch_run(Job *job)
     /* Read before the reader thread starts demuxing. */
     job->show_progress = !job->opt.quiet && isatty(STDERR_FILENO);
     job->total_frames = input_frame_estimate(job->input);
-    /* With more than one thread, decoding runs ahead on its own thread. */
-    if (reader_start(&job->reader, job->input, job->opt.threads != 1) < 0) {
+    /* With more than one thread, decoding runs ahead on its own thread;
+     * live, a capture thread keeps the newest frame. */
+    if (job->live) {
+        const char *delay = getenv("BACKDROP_TEST_PROCESS_DELAY_MS");
+        job->delay_ms = delay ? atoi(delay) : 0;
+        job->cpu_start = cpu_seconds();
+        if (!(job->latency_bins = calloc(LATENCY_BINS, sizeof(uint32_t))) ||
+            capture_start(&job->capture, job->input, job->opt.realtime) < 0) {
+            say_error("out of memory");
+            return -1;
+        }
+    } else if (reader_start(&job->reader, job->input, job->opt.threads != 1) < 0) {
         say_error("out of memory");
         return -1;
     }
@@ -370,7 +433,9 @@ int batch_run(Job *job)
             break;
         }
         InputEvent ev;
-        int ret = reader_next(job->reader, &ev, err, sizeof(err));
+        double captured = 0;
+        int ret = job->live ? capture_next(job->capture, &ev, &captured, err, sizeof(err))
+                            : reader_next(job->reader, &ev, err, sizeof(err));
         if (ret < 0) {
             if (job->progress_shown)
                 fputc('\n', stderr);
@@ -384,8 +449,13 @@ int batch_run(Job *job)
                 return -1;
             continue;
         }
+        int64_t written = job->frames_out;
         if (handle_video(job, ev.frame) < 0)
             return -1;
+        if (job->live && job->delay_ms > 0) /* the tests' stand-in for a slow method */
+            usleep((useconds_t)job->delay_ms * 1000);
+        if (job->live && job->frames_out > written)
+            record_latency(job, now_seconds() - captured);
         job->frames_in++;
         show_progress(job, 0);
     }
@@ -406,9 +476,16 @@ int batch_run(Job *job)
     }
     /* The input is done with: stop decoding ahead (after an interrupt the
      * reader would go on) before finishing and reading its counters. */
-    job->stage_seconds[STAGE_DECODE] = reader_decode_seconds(job->reader) +
+    job->stage_seconds[STAGE_DECODE] = (job->live ? capture_decode_seconds(job->capture)
+                                                   : reader_decode_seconds(job->reader)) +
                                        (job->matte_in ? matte_in_decode_seconds(job->matte_in) : 0);
     reader_stop(&job->reader);
+    if (job->live) {
+        /* Its counters first: stopping frees it (after an interrupt the
+         * paced thread would go on dropping). */
+        job->frames_dropped = capture_dropped(job->capture);
+        capture_stop(&job->capture);
+    }
     /* Every output is completed before any is renamed into place: a late
      * failure (the matte's encoder, a full disk, the stats) leaves none of
      * them half-committed. */

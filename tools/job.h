@@ -23,6 +23,7 @@
 #include "output/output.h"
 #include "paths.h"
 #include "view.h"
+#include "capture.h"
 
 #define ERRLEN MESSAGE_MAX
 
@@ -58,6 +59,15 @@ typedef struct Job {
     BackgroundVideo *background_video; /* -b names a video: its frames, decoded ahead */
     int64_t first_pts;             /* of the input's first frame, for the background's time */
     View *view;            /* --view side-by-side, or NULL */
+    /* The live loop (--realtime): the newest-frame capture instead of the
+     * reader, and what --stats adds for it. */
+    int live;
+    Capture *capture;
+    uint32_t *latency_bins;  /* capture-to-output latency, LATENCY_BIN_MS wide */
+    int64_t latency_count;
+    int64_t frames_dropped;  /* by the capture thread (counted when it stops) */
+    double cpu_start;        /* process CPU seconds at the start */
+    int delay_ms;            /* BACKDROP_TEST_PROCESS_DELAY_MS: slow processing, for the tests */
     int transparent;       /* -b transparent: -o gets the alpha variant of the frames' format */
 } Job;
 

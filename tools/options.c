@@ -73,6 +73,10 @@ static const OptionDef option_table[] = {
     { "threads", 0, OPT_INT, FIELD(threads), "N",
       "threads for decoding, processing and encoding; 0 = all usable CPUs (default: 0)", "Running", 0, 256,
       NULL, NULL },
+    { "realtime", 0, OPT_FLAG, FIELD(realtime), NULL,
+      "run live on a file: frames arrive at their timestamps as from a camera, the newest is processed, those "
+      "it could not take are dropped (counted in --stats, with latency and CPU); no audio", "Running", 0, 0,
+      NULL, NULL },
     { "quiet", 'q', OPT_FLAG, FIELD(quiet), NULL, "no progress line, warnings only", "Running", 0, 0, NULL, NULL },
     { "verbose", 'v', OPT_FLAG, FIELD(verbose), NULL, "also show FFmpeg's own warnings and errors", "Running", 0, 0,
       NULL, NULL },

@@ -37,6 +37,7 @@ typedef struct CliOptions {
     int threads;             /* 0 = all cores */
     int on_error;            /* OnErrorChoice */
     int view;                /* ViewMode (view.h): 0 = the output only */
+    int realtime;            /* --realtime: pace the input, process live (capture.h) */
     int quiet;
     int verbose;
     const char *stats;       /* --stats FILE.json */

@@ -1008,7 +1008,7 @@ def help_lists_every_option():
         ("Input and output", ["output", "matte", "codec", "crf", "on-error", "view"]),
         ("Segmentation", ["method", "matte-in", "model"]),
         ("Background", ["background"]),
-        ("Running", ["threads", "quiet", "verbose", "stats", "help", "version"]),
+        ("Running", ["threads", "realtime", "quiet", "verbose", "stats", "help", "version"]),
     ]
     shorts = {"output": "o", "method": "m", "background": "b", "quiet": "q",
               "verbose": "v", "help": "h", "version": "V"}
@@ -4395,6 +4395,109 @@ def view_side_by_side():
                  ["--view", "sideways", "output|side-by-side"], rc=2)
     expect_error(["-m", "framediff", "--view", "side-by-side", "-b", "transparent", "square.mkv", "-o", "t.mov"],
                  ["--view side-by-side", "-b transparent"], rc=2)
+
+
+# ---- 17. Live: --realtime (a file paced as a camera; issue 12)
+
+def live_clip(path, frames=50, rate=25):
+    """A lossless clip whose frame N shows N as a grey level (5 N, N < 52),
+    so that an output frame names the input frame it came from, and
+    framediff (threshold 3) sees every frame change."""
+    graph = "nullsrc=s=64x48:r=%d,format=gray,geq=lum='5*N',format=yuv420p" % rate
+    ffmpeg(*(lavfi(graph) + ["-frames:v", frames, "-c:v", "ffv1", path]))
+
+
+def live_stats(path):
+    with open(path) as f:
+        stats = json.load(f)
+    for key in ("latency_ms", "dropped", "cpu_seconds"):
+        check(key in stats, "--stats has no %r: %s" % (key, stats))
+    check(set(stats["latency_ms"]) == {"p50", "p99"}, "latency_ms: %s" % stats["latency_ms"])
+    return stats
+
+
+def frame_levels(path):
+    """The grey level / 5 of each frame of path as stored (no frame rate
+    conversion: a live output has gaps), and their pts. framediff shows its
+    first frame as background (black), so it is left out of both lists."""
+    r = subprocess.run(["ffmpeg", "-v", "error", "-i", path, "-fps_mode", "passthrough", "-f", "rawvideo",
+                        "-pix_fmt", "gray", "-"], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    check(r.returncode == 0, "ffmpeg cannot decode %s" % path)
+    luma = np.frombuffer(r.stdout, np.uint8).reshape(-1, 48, 64)
+    info = ffprobe_json(path, "-select_streams", "v:0", "-show_entries", "frame=pts")
+    pts = [int(f["pts"]) for f in info["frames"]]
+    check(len(pts) == len(luma), "%d frames decoded, %d listed" % (len(luma), len(pts)))
+    return [int(round(f.mean() / 5)) for f in luma][1:], pts[1:]
+
+
+@test
+def live_realtime_paced():
+    """--realtime paces a 2-second 25 fps file at its timestamps (the run
+    cannot be shorter than the clip; unpaced it takes a fraction of it),
+    and with fast processing takes every frame in order: the accounting
+    frames + dropped = 50 holds, --stats gets latency p50 <= p99, dropped
+    and a positive CPU time, and the output has no audio."""
+    live_clip("in.mkv")
+    ffmpeg("-i", "in.mkv", *(lavfi("sine=d=2") + ["-c:v", "copy", "-c:a", "flac", "-shortest", "av.mkv"]))
+    start = time.monotonic()
+    backdrop_ok("-m", "framediff", "--realtime", "av.mkv", "-o", "out.mkv", "--stats", "s.json")
+    wall = time.monotonic() - start
+    check(wall >= 1.7, "a 2-second clip ran live in %.2f s: not paced" % wall)
+    stats = live_stats("s.json")
+    check(stats["frames"] + stats["dropped"] == 50, "frames %d + dropped %d != 50" % (stats["frames"],
+                                                                                    stats["dropped"]))
+    check(stats["frames"] >= 40, "only %d of 50 frames processed with fast processing" % stats["frames"])
+    check(0 < stats["latency_ms"]["p50"] <= stats["latency_ms"]["p99"], "latency %s" % stats["latency_ms"])
+    check(stats["cpu_seconds"] > 0, "cpu_seconds %s" % stats["cpu_seconds"])
+    levels, pts = frame_levels("out.mkv")
+    check(levels == sorted(levels) and len(set(levels)) == len(levels), "frames out of order: %s" % levels)
+    check(all(a < b for a, b in zip(pts, pts[1:])), "timestamps not increasing: %s" % pts)
+    check(stream_of("out.mkv", "audio") is None, "a live output carries audio")
+
+
+@test
+def live_drops_when_slow():
+    """Processing slower than the input (the test hook
+    BACKDROP_TEST_PROCESS_DELAY_MS=100 against 40 ms a frame): the newest
+    frame is always the one processed and the others are dropped, not
+    queued: about a third of the frames come out, each the input frame of
+    its own timestamp, in order, with gaps; frames + dropped = 50; the
+    latency includes the slow processing (p50 >= 100 ms) but stays bounded
+    (p99 under a second: nothing waits behind a queue)."""
+    live_clip("in.mkv")
+    r = backdrop("-m", "framediff", "--realtime", "in.mkv", "-o", "out.mkv", "--stats", "s.json",
+                 env={"BACKDROP_TEST_PROCESS_DELAY_MS": "100"})
+    check(r.rc == 0, r.describe())
+    stats = live_stats("s.json")
+    check(stats["frames"] + stats["dropped"] == 50, "frames %d + dropped %d != 50" % (stats["frames"],
+                                                                                    stats["dropped"]))
+    check(10 <= stats["frames"] <= 30 and stats["dropped"] >= 20, "frames %d, dropped %d: expected about a "
+          "third processed" % (stats["frames"], stats["dropped"]))
+    check(100 <= stats["latency_ms"]["p50"] <= stats["latency_ms"]["p99"] < 1000, "latency %s"
+          % stats["latency_ms"])
+    levels, pts = frame_levels("out.mkv")
+    check(len(levels) + 1 == stats["frames"], "%d output frames, stats say %d" % (len(levels) + 1,
+                                                                                  stats["frames"]))
+    check(all(a < b for a, b in zip(levels, levels[1:])), "frames out of order: %s" % levels)
+    check(max(b - a for a, b in zip(levels, levels[1:])) >= 2, "no frame was skipped: %s" % levels)
+    # Each output frame is the input frame of its timestamp (25 fps, ms).
+    tb = ffprobe_json("out.mkv", "-select_streams", "v:0", "-show_entries", "stream=time_base")
+    num, den = (int(x) for x in tb["streams"][0]["time_base"].split("/"))
+    for level, p in zip(levels, pts):
+        check(abs(p * num / den - level / 25.0) < 0.02, "frame showing input %d has time %.3f s"
+              % (level, p * num / den))
+
+
+@test
+def live_errors():
+    """--realtime with --matte-in is refused (dropped frames would take
+    the matte out of step); --realtime takes no value."""
+    live_clip("in.mkv", frames=5)
+    os.mkdir("m")
+    ffmpeg(*(lavfi("color=c=white:s=64x48:r=25") + ["-frames:v", 5, "m/%02d.png"]))
+    expect_error(["-m", "external", "--matte-in", "m/%02d.png", "--realtime", "in.mkv", "-o", "null"],
+                 ["--realtime", "--matte-in"], rc=2)
+    expect_error(["-m", "framediff", "--realtime=1", "in.mkv", "-o", "null"], ["--realtime takes no value"], rc=2)
 
 
 def main(argv):

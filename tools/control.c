@@ -238,10 +238,14 @@ ControlLineResult control_lines_next(ControlLines *l, char *line, size_t *len, i
             l->discarding = 0;
             continue;
         }
-        /* A line of CONTROL_LINE_MAX bytes may still have its "\r". */
-        size_t limit = CONTROL_LINE_MAX + 1;
+        /* The line's bytes: up to its "\n" (or, at the end, all), a "\r"
+         * before that dropped. Without "\n" yet, CONTROL_LINE_MAX bytes and
+         * a "\r" may still be a line of the limit. */
         size_t n = nl ? (size_t)(nl - l->buf) : l->len;
-        if (n > limit || (n == limit && l->buf[n - 1] != '\r')) {
+        size_t content = n;
+        if ((nl || at_end) && content && l->buf[content - 1] == '\r')
+            content--;
+        if (content > (size_t)CONTROL_LINE_MAX + (nl || at_end ? 0 : 1)) {
             if (nl) {
                 lines_drop(l, n + 1);
             } else {
@@ -252,9 +256,9 @@ ControlLineResult control_lines_next(ControlLines *l, char *line, size_t *len, i
         }
         if (!nl && !(at_end && l->len))
             return CONTROL_LINE_NONE;
-        memcpy(line, l->buf, n);
-        line[n] = '\0';
-        *len = n;
+        memcpy(line, l->buf, content);
+        line[content] = '\0';
+        *len = content;
         lines_drop(l, nl ? n + 1 : n);
         return CONTROL_LINE_OK;
     }

@@ -91,7 +91,8 @@ typedef enum ControlLineResult {
 size_t control_lines_space(const ControlLines *l);
 /* Appends up to n bytes; returns how many were taken (<= space). */
 size_t control_lines_append(ControlLines *l, const void *data, size_t n);
-/* Takes the next line out into line (CONTROL_LINE_MAX + 1 bytes). With
+/* Takes the next line out into line (CONTROL_LINE_MAX + 1 bytes), its
+ * "\n" and a "\r" before it dropped: *len <= CONTROL_LINE_MAX. With
  * at_end (the peer sent everything) a last line without "\n" counts. */
 ControlLineResult control_lines_next(ControlLines *l, char *line, size_t *len, int at_end);
 

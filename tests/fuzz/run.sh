@@ -7,7 +7,7 @@ build=$1 seconds=$2
 here=$(dirname "$0")
 seed=$(date +%s)
 status=0
-for target in options; do
+for target in options control; do
     echo "fuzz: $target for $seconds s (seed $seed)"
     "$build/tests/fuzz/fuzz_$target" "$seconds" "$seed" "$here"/corpus/$target/* || status=1
 done

@@ -26,6 +26,7 @@ static const UnitTest *const suites[] = {
     matte_tests,
     matte_stage_tests,
     edge_tests,
+    control_tests,
     NULL,
 };
 

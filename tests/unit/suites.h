@@ -26,5 +26,6 @@ extern const UnitTest scale_tests[];
 extern const UnitTest matte_tests[];
 extern const UnitTest matte_stage_tests[];
 extern const UnitTest edge_tests[];
+extern const UnitTest control_tests[];
 
 #endif

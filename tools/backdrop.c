@@ -28,6 +28,7 @@
 #include "job.h"
 #include "model.h"
 #include "overlap.h"
+#include "ctl.h"
 
 
 /* The signal that asked us to stop (SIGINT, SIGTERM or SIGHUP), or 0. */
@@ -71,7 +72,7 @@ void say_error(const char *fmt, ...)
 static void library_log(void *opaque, BackdropLogLevel level, const char *msg)
 {
     Job *job = opaque;
-    if (level > BACKDROP_LOG_WARNING)
+    if (level > BACKDROP_LOG_WARNING || job->quiet_library)
         return;
     if (level == BACKDROP_LOG_ERROR && job->model_path[0] && !strncmp(msg, "selfie: model", 13))
         fprintf(stderr, "backdrop: %s: %s\n", job->model_path, msg + 8);
@@ -443,6 +444,10 @@ static int check_transparent(Job *job)
     char err[ERRLEN];
     job->transparent = job->opt.background && !strcmp(job->opt.background, "transparent");
     /* (Checked here with the other combinations of outputs and modes.) */
+    if (job->opt.control && !job->opt.realtime) {
+        say_error("--control needs the live loop (--realtime): a file job has no time to change");
+        return -1;
+    }
     if (job->opt.realtime && job->opt.matte_in) {
         say_error("--realtime drops the frames it cannot process in time; --matte-in needs every frame "
                   "(its frames go with the input's one by one)");
@@ -551,6 +556,9 @@ int job_open_library(Job *job)
 
 int main(int argc, char **argv)
 {
+    /* backdrop ctl PATH COMMAND...: the control socket's client. */
+    if (argc > 1 && !strcmp(argv[1], "ctl"))
+        return ctl_main(argc - 1, argv + 1);
     Job job;
     memset(&job, 0, sizeof(job));
     char err[ERRLEN];

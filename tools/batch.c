@@ -223,6 +223,127 @@ static int handle_video(Job *job, AVFrame *frame)
     return 0;
 }
 
+static double latency_quantile(const Job *job, double q);
+
+/* ---- the control socket (--control; live only) ---------------------- */
+
+/* A new background while running, from the words -b takes: a colour,
+ * blur[:S], or a picture file (transparent needs an output with alpha,
+ * chosen at the start; a video background cannot be started mid-run yet).
+ * 0, or -1 with the reason in err. */
+static int control_background(Job *job, const char *spec, char *err, size_t errlen)
+{
+    const char *strength;
+    BackdropContext *ctx = job->ctx;
+    switch (options_background_kind(spec, &strength)) {
+    case BACKGROUND_COLOR:
+        if (backdrop_set_option(ctx, "background", "picture") < 0 || backdrop_set_background(ctx, NULL) < 0 ||
+            backdrop_set_option(ctx, "color", spec) < 0)
+            return message_set(err, errlen, "cannot set the colour %s", spec), -1;
+        break;
+    case BACKGROUND_BLUR:
+        if (backdrop_set_option(ctx, "background", "blur") < 0 ||
+            (strength && backdrop_set_option(ctx, "blur.strength", strength) < 0))
+            return message_set(err, errlen, "blur strength '%s': a number of pixels from 0 to 1000",
+                               strength ? strength : ""), -1;
+        break;
+    case BACKGROUND_TRANSPARENT:
+        if (!job->transparent)
+            return message_set(err, errlen, "transparent needs an output with alpha, chosen at the start "
+                               "(-b transparent)"), -1;
+        break;
+    default: {
+        int still = background_is_still(spec, err, errlen);
+        if (still < 0)
+            return -1;
+        if (!still)
+            return message_set(err, errlen, "%s: a video background cannot be started while running (yet)",
+                               spec), -1;
+        AVFrame *picture = NULL;
+        if (input_load_image(spec, &picture, err, errlen) < 0)
+            return -1;
+        BackdropFrame bg = wrap_frame(picture);
+        int ret = backdrop_set_background(ctx, &bg);
+        av_frame_free(&picture);
+        if (ret < 0 || backdrop_set_option(ctx, "background", "picture") < 0)
+            return message_set(err, errlen, "%s: cannot use as background: %s", spec, backdrop_strerror(ret)), -1;
+        break;
+    }
+    }
+    background_close(&job->background_video); /* a video background gives way */
+    return 0;
+}
+
+/* Answers every command waiting on the control socket, between frames:
+ * each is applied through the library's runtime options and answered
+ * with what the library said. -1 when the socket itself failed. */
+static int poll_control(Job *job)
+{
+    ControlCommand cmd;
+    int client, ret;
+    char err[ERRLEN];
+    /* A refused command is answered on the socket; the library's own
+     * message about it is not the run's error. */
+    job->quiet_library = 1;
+    while ((ret = control_poll(job->control, &cmd, &client, err, sizeof(err))) == 1) {
+        char answer[ERRLEN + 16] = "ok";
+        int ok = 1;
+        switch (cmd.kind) {
+        case CONTROL_SET_BACKGROUND:
+            ok = control_background(job, cmd.value, err, sizeof(err)) == 0;
+            break;
+        case CONTROL_SET_BLUR:
+        case CONTROL_SET_OPTION:
+            ok = control_apply_option(job->ctx, &cmd, err, sizeof(err)) == 0;
+            break;
+        case CONTROL_SET_METHOD:
+            ok = !strcmp(cmd.value, job->method);
+            if (!ok)
+                message_set(err, sizeof(err), "switching the method while running is not supported yet "
+                            "(the method is %s)", job->method);
+            break;
+        case CONTROL_PAUSE:
+            job->paused = 1;
+            break;
+        case CONTROL_RESUME:
+            job->paused = 0;
+            break;
+        case CONTROL_STATS:
+            snprintf(answer, sizeof(answer),
+                     "{\"frames\": %lld, \"dropped\": %lld, \"latency_ms\": {\"p50\": %.1f, \"p99\": %.1f}, "
+                     "\"paused\": %s}", (long long)job->frames_out, (long long)capture_dropped(job->capture),
+                     latency_quantile(job, 0.50), latency_quantile(job, 0.99), job->paused ? "true" : "false");
+            break;
+        case CONTROL_QUIT:
+            job->quit = 1;
+            break;
+        }
+        if (!ok) /* control_apply_option's reasons have the prefix already */
+            snprintf(answer, sizeof(answer), "%s%s", strncmp(err, "error: ", 7) ? "error: " : "", err);
+        control_reply(job->control, client, answer);
+    }
+    job->quiet_library = 0;
+    if (ret < 0) {
+        say_error("%s", err);
+        return -1;
+    }
+    return 0;
+}
+
+/* Paused: the input goes out as it came. */
+static int pass_through(Job *job, AVFrame *frame)
+{
+    char err[ERRLEN];
+    if (!job->output && open_outputs(job, frame) < 0)
+        return -1;
+    if (output_write_video(job->output, frame, err, sizeof(err)) < 0) {
+        say_error("%s", err);
+        return -1;
+    }
+    job->frames_out++;
+    return 0;
+}
+
 static void show_progress(Job *job, int final)
 {
     if (!job->show_progress)
@@ -376,6 +497,7 @@ void batch_cleanup(Job *job, int success)
     matte_in_close(&job->matte_in);
     reader_stop(&job->reader); /* before the input it reads from */
     capture_stop(&job->capture);
+    control_close(&job->control);
     free(job->latency_bins);
     job->latency_bins = NULL;
     input_close(&job->input);
@@ -419,6 +541,10 @@ int batch_run(Job *job)
             say_error("out of memory");
             return -1;
         }
+        if (job->opt.control && control_open(&job->control, job->opt.control, err, sizeof(err)) < 0) {
+            say_error("%s", err);
+            return -1;
+        }
     } else if (reader_start(&job->reader, job->input, job->opt.threads != 1) < 0) {
         say_error("out of memory");
         return -1;
@@ -450,7 +576,9 @@ int batch_run(Job *job)
             continue;
         }
         int64_t written = job->frames_out;
-        if (handle_video(job, ev.frame) < 0)
+        if (job->control && poll_control(job) < 0)
+            return -1;
+        if (job->paused ? pass_through(job, ev.frame) < 0 : handle_video(job, ev.frame) < 0)
             return -1;
         if (job->live && job->delay_ms > 0) /* the tests' stand-in for a slow method */
             usleep((useconds_t)job->delay_ms * 1000);
@@ -458,6 +586,8 @@ int batch_run(Job *job)
             record_latency(job, now_seconds() - captured);
         job->frames_in++;
         show_progress(job, 0);
+        if (job->quit)
+            break;
     }
     if (!job->output) {
         say_error("%s: no video frames could be decoded", job->opt.input);

@@ -24,6 +24,7 @@
 #include "paths.h"
 #include "view.h"
 #include "capture.h"
+#include "control.h"
 
 #define ERRLEN MESSAGE_MAX
 
@@ -68,6 +69,10 @@ typedef struct Job {
     int64_t frames_dropped;  /* by the capture thread (counted when it stops) */
     double cpu_start;        /* process CPU seconds at the start */
     int delay_ms;            /* BACKDROP_TEST_PROCESS_DELAY_MS: slow processing, for the tests */
+    Control *control;        /* --control, or NULL */
+    int paused;              /* control "pause": frames pass through unchanged */
+    int quit;                /* control "quit": end the run after this frame */
+    int quiet_library;       /* applying a control command: the library's errors are the answer's */
     int transparent;       /* -b transparent: -o gets the alpha variant of the frames' format */
 } Job;
 

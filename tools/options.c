@@ -77,6 +77,9 @@ static const OptionDef option_table[] = {
       "run live on a file: frames arrive at their timestamps as from a camera, the newest is processed, those "
       "it could not take are dropped (counted in --stats, with latency and CPU); no audio", "Running", 0, 0,
       NULL, NULL },
+    { "control", 0, OPT_STRING, FIELD(control), "PATH",
+      "live (--realtime): take commands on this UNIX socket while running (set background, set blur, pause, "
+      "resume, stats, quit; see backdrop ctl)", "Running", 0, 0, NULL, NULL },
     { "quiet", 'q', OPT_FLAG, FIELD(quiet), NULL, "no progress line, warnings only", "Running", 0, 0, NULL, NULL },
     { "verbose", 'v', OPT_FLAG, FIELD(verbose), NULL, "also show FFmpeg's own warnings and errors", "Running", 0, 0,
       NULL, NULL },

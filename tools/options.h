@@ -38,6 +38,7 @@ typedef struct CliOptions {
     int on_error;            /* OnErrorChoice */
     int view;                /* ViewMode (view.h): 0 = the output only */
     int realtime;            /* --realtime: pace the input, process live (capture.h) */
+    const char *control;     /* --control PATH: the control socket (control.h), live only */
     int quiet;
     int verbose;
     const char *stats;       /* --stats FILE.json */

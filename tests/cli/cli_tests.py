@@ -4500,6 +4500,70 @@ def live_errors():
     expect_error(["-m", "framediff", "--realtime=1", "in.mkv", "-o", "null"], ["--realtime takes no value"], rc=2)
 
 
+@test
+def live_control_socket():
+    """--control: commands reach a live run between frames. A still grey
+    scene (framediff: all background) over blue; mid-run `set background
+    red`, `pause` (frames pass through unchanged: grey), `stats` (JSON,
+    paused), `resume`, a refused value (an error line, exit 1 from
+    backdrop ctl, the run goes on), `quit` (the run ends early, exit 0).
+    The output's frames show the phases in order: blue, red, grey, red;
+    the socket file is gone afterwards."""
+    ffmpeg(*(lavfi("color=c=gray:s=64x48:r=25") + ["-frames:v", 250, "-c:v", "ffv1", "still.mkv"]))
+    cmd = [os.environ["BACKDROP"], "-q", "-m", "framediff", "--realtime", "-b", "blue", "--control", "ctl.sock",
+           "still.mkv", "-o", "out.mkv"]
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        for _ in range(100):
+            if os.path.exists("ctl.sock"):
+                break
+            time.sleep(0.05)
+        check(os.path.exists("ctl.sock"), "no control socket after 5 s")
+        time.sleep(0.4)
+
+        def ctl(*words):
+            r = subprocess.run([os.environ["BACKDROP"], "ctl", "ctl.sock"] + list(words), stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, timeout=20)
+            return r.returncode, r.stdout.decode().strip(), r.stderr.decode().strip()
+
+        check(ctl("set", "background", "red") == (0, "ok", ""), "set background red")
+        time.sleep(0.4)
+        check(ctl("pause") == (0, "ok", ""), "pause")
+        time.sleep(0.4)
+        rc, out, _ = ctl("stats")
+        check(rc == 0, "stats exit %d" % rc)
+        stats = json.loads(out)
+        check(stats["paused"] is True and stats["frames"] > 0, "stats %s" % stats)
+        check(ctl("resume") == (0, "ok", ""), "resume")
+        rc, _, err = ctl("set", "blur", "abc")
+        check(rc == 1 and err.startswith("error: ") and "abc" in err, "set blur abc: exit %d, %r" % (rc, err))
+        time.sleep(0.4)
+        check(ctl("quit") == (0, "ok", ""), "quit")
+        rc = proc.wait(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    err = proc.stderr.read().decode()
+    check(rc == 0, "the run ended with %d: %s" % (rc, err))
+    check(not os.path.exists("ctl.sock"), "the socket file is left behind")
+    rgb = decode_frames("out.mkv", 64, 48, "rgb24").reshape(-1, 48, 64, 3).astype(int)
+    def phase(f):
+        """The nearest of the three colours (the YUV round trip moves pure
+        blue most), if the frame is near one at all."""
+        m = f.reshape(-1, 3).mean(axis=0)
+        named = (("blue", (0, 0, 255)), ("red", (255, 0, 0)), ("grey", (128, 128, 128)))
+        d, name = min((np.abs(m - c).max(), n) for n, c in named)
+        return name if d < 90 else "other %s" % m
+    runs = []
+    for f in rgb:
+        p = phase(f)
+        if not runs or runs[-1] != p:
+            runs.append(p)
+    check(runs == ["blue", "red", "grey", "red"], "phases %s, expected blue, red, grey, red" % runs)
+    check(len(rgb) < 250, "quit did not end the run early (%d frames)" % len(rgb))
+
+
 def main(argv):
     if len(argv) == 2 and argv[1] == "--list":
         print("\n".join(TESTS))

@@ -28,6 +28,7 @@
 #include "job.h"
 #include "model.h"
 #include "overlap.h"
+#include "v4l2dev.h"
 
 
 /* The signal that asked us to stop (SIGINT, SIGTERM or SIGHUP), or 0. */
@@ -454,6 +455,35 @@ static int check_transparent(Job *job)
     return 0;
 }
 
+/* --list-devices: the V4L2 devices on stdout; none is exit status 1 with
+ * the reason, so that a script can tell. */
+static int list_devices(void)
+{
+    char err[ERRLEN];
+    if (v4l2dev_list(stdout, err, sizeof(err)) > 0)
+        return 0;
+    say_error("%s", err);
+    return 1;
+}
+
+/* The camera's options need a camera input, --v4l2-format a virtual camera
+ * output: given elsewhere they would silently do nothing. */
+static int check_devices(const Job *job)
+{
+    const CliOptions *o = &job->opt;
+    const char *camera_option = o->size ? "--size" : o->fps ? "--fps" : o->input_format ? "--input-format" : NULL;
+    if (camera_option && !v4l2dev_is_device_name(o->input)) {
+        say_error("%s applies to a camera input (/dev/videoN or v4l2:PATH), not to %s", camera_option,
+                  strcmp(o->input, "-") ? o->input : "stdin");
+        return -1;
+    }
+    if (o->v4l2_format && !v4l2dev_is_device_name(o->output) && !v4l2dev_is_device_name(o->matte)) {
+        say_error("--v4l2-format applies to a virtual camera output (-o /dev/videoN), not to %s", o->output);
+        return -1;
+    }
+    return 0;
+}
+
 /* For selfie, loads the model into the settings (the caller frees it). */
 static int load_model(Job *job, BackdropSettings *s)
 {
@@ -561,7 +591,9 @@ int main(int argc, char **argv)
                av_version_info());
         return 0;
     }
-    if (check_method_options(&job) < 0 || check_background(&job) < 0)
+    if (job.opt.list_devices)
+        return list_devices();
+    if (check_devices(&job) < 0 || check_method_options(&job) < 0 || check_background(&job) < 0)
         return 2;
     if (check_outputs(&job) < 0 || check_transparent(&job) < 0) {
         fileid_set_free(&job.input_files);

@@ -47,6 +47,7 @@ static void fill_output_options(OutputOptions *oo, const Job *job, const AVFrame
     oo->display_matrix = av_stream_get_side_data(video, AV_PKT_DATA_DISPLAYMATRIX, NULL);
     oo->audio = audio;
     oo->protect = (FileIdSet *)&job->input_files;
+    oo->v4l2_format = job->opt.v4l2_format; /* a virtual camera's; ignored elsewhere */
 }
 
 /* The format the library composites a frame of fmt into when the output
@@ -336,6 +337,9 @@ int batch_run(Job *job)
     io.url = job->opt.input;
     io.threads = job->opt.threads;
     io.on_error = job->opt.on_error == ON_ERROR_STOP ? INPUT_ON_ERROR_STOP : INPUT_ON_ERROR_SKIP;
+    io.video_size = job->opt.size; /* a camera's; refused for others (backdrop.c) */
+    io.framerate = job->opt.fps;
+    io.input_format = job->opt.input_format;
     /* The tutorial works on OpenCV's BGR frames; everything else stays in
      * the decoder's format. */
     io.want_format = options_library_value(&job->opt, "seed-compat") ? AV_PIX_FMT_BGR24 : AV_PIX_FMT_NONE;

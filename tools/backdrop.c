@@ -29,6 +29,7 @@
 #include "model.h"
 #include "overlap.h"
 #include "ctl.h"
+#include "v4l2dev.h"
 
 
 /* The signal that asked us to stop (SIGINT, SIGTERM or SIGHUP), or 0. */
@@ -444,8 +445,8 @@ static int check_transparent(Job *job)
     char err[ERRLEN];
     job->transparent = job->opt.background && !strcmp(job->opt.background, "transparent");
     /* (Checked here with the other combinations of outputs and modes.) */
-    if (job->opt.control && !job->opt.realtime) {
-        say_error("--control needs the live loop (--realtime): a file job has no time to change");
+    if (job->opt.control && !job->opt.realtime && !v4l2dev_is_device_name(job->opt.input)) {
+        say_error("--control needs the live loop (a camera, or --realtime): a file job has no time to change");
         return -1;
     }
     if (job->opt.realtime && job->opt.matte_in) {
@@ -460,6 +461,35 @@ static int check_transparent(Job *job)
     }
     if (job->transparent && output_check_alpha(job->opt.output, job->opt.codec, err, sizeof(err)) < 0) {
         say_error("%s", err);
+        return -1;
+    }
+    return 0;
+}
+
+/* --list-devices: the V4L2 devices on stdout; none is exit status 1 with
+ * the reason, so that a script can tell. */
+static int list_devices(void)
+{
+    char err[ERRLEN];
+    if (v4l2dev_list(stdout, err, sizeof(err)) > 0)
+        return 0;
+    say_error("%s", err);
+    return 1;
+}
+
+/* The camera's options need a camera input, --v4l2-format a virtual camera
+ * output: given elsewhere they would silently do nothing. */
+static int check_devices(const Job *job)
+{
+    const CliOptions *o = &job->opt;
+    const char *camera_option = o->size ? "--size" : o->fps ? "--fps" : o->input_format ? "--input-format" : NULL;
+    if (camera_option && !v4l2dev_is_device_name(o->input)) {
+        say_error("%s applies to a camera input (/dev/videoN or v4l2:PATH), not to %s", camera_option,
+                  strcmp(o->input, "-") ? o->input : "stdin");
+        return -1;
+    }
+    if (o->v4l2_format && !v4l2dev_is_device_name(o->output) && !v4l2dev_is_device_name(o->matte)) {
+        say_error("--v4l2-format applies to a virtual camera output (-o /dev/videoN), not to %s", o->output);
         return -1;
     }
     return 0;
@@ -575,7 +605,9 @@ int main(int argc, char **argv)
                av_version_info());
         return 0;
     }
-    if (check_method_options(&job) < 0 || check_background(&job) < 0)
+    if (job.opt.list_devices)
+        return list_devices();
+    if (check_devices(&job) < 0 || check_method_options(&job) < 0 || check_background(&job) < 0)
         return 2;
     if (check_outputs(&job) < 0 || check_transparent(&job) < 0) {
         fileid_set_free(&job.input_files);

@@ -19,6 +19,7 @@
 #include <libavutil/pixdesc.h>
 
 #include "job.h"
+#include "v4l2dev.h"
 
 /* Audio packets held until the outputs open; a video stream whose first
  * frame comes later than this is not a file we can sensibly keep in sync. */
@@ -48,6 +49,7 @@ static void fill_output_options(OutputOptions *oo, const Job *job, const AVFrame
     oo->display_matrix = av_stream_get_side_data(video, AV_PKT_DATA_DISPLAYMATRIX, NULL);
     oo->audio = audio;
     oo->protect = (FileIdSet *)&job->input_files;
+    oo->v4l2_format = job->opt.v4l2_format; /* a virtual camera's; ignored elsewhere */
 }
 
 /* The format the library composites a frame of fmt into when the output
@@ -506,11 +508,15 @@ void batch_cleanup(Job *job, int success)
 int batch_run(Job *job)
 {
     char err[ERRLEN];
-    job->live = job->opt.realtime;
+    /* A camera is live by nature; a file with --realtime is paced as one. */
+    job->live = job->opt.realtime || v4l2dev_is_device_name(job->opt.input);
     InputOptions io = { 0 };
     io.url = job->opt.input;
     io.threads = job->opt.threads;
     io.on_error = job->opt.on_error == ON_ERROR_STOP ? INPUT_ON_ERROR_STOP : INPUT_ON_ERROR_SKIP;
+    io.video_size = job->opt.size; /* a camera's; refused for others (backdrop.c) */
+    io.framerate = job->opt.fps;
+    io.input_format = job->opt.input_format;
     /* The tutorial works on OpenCV's BGR frames; everything else stays in
      * the decoder's format. */
     io.want_format = options_library_value(&job->opt, "seed-compat") ? AV_PIX_FMT_BGR24 : AV_PIX_FMT_NONE;
@@ -537,7 +543,7 @@ int batch_run(Job *job)
         job->delay_ms = delay ? atoi(delay) : 0;
         job->cpu_start = cpu_seconds();
         if (!(job->latency_bins = calloc(LATENCY_BINS, sizeof(uint32_t))) ||
-            capture_start(&job->capture, job->input, job->opt.realtime) < 0) {
+            capture_start(&job->capture, job->input, !v4l2dev_is_device_name(job->opt.input)) < 0) {
             say_error("out of memory");
             return -1;
         }

@@ -31,6 +31,7 @@ typedef struct OptionDef {
 } OptionDef;
 
 static const char *const on_error_choices[] = { "skip", "stop", NULL };
+static const char *const v4l2_format_choices[] = { "yuyv", "i420", NULL }; /* V4l2OutFormat order */
 static const char *const view_choices[] = { "output", "side-by-side", NULL }; /* ViewMode order */
 
 #define FIELD(f) offsetof(CliOptions, f)
@@ -51,6 +52,22 @@ static const OptionDef option_table[] = {
     { "view", 0, OPT_CHOICE, FIELD(view), "output|side-by-side",
       "what each frame of -o shows: the result (default), or input | matte | result side by side, three "
       "times as wide (for tuning and bug reports)", "Input and output", 0, 0, view_choices, NULL },
+
+    { "size", 0, OPT_STRING, FIELD(size), "WxH",
+      "camera: capture size, such as 1280x720 (default: the camera's current one; refused if it has no such size)",
+      "Camera and virtual camera", 0, 0, NULL, NULL },
+    { "fps", 0, OPT_STRING, FIELD(fps), "N",
+      "camera: frames per second, such as 30 or 30000/1001 (default: the camera's current rate)",
+      "Camera and virtual camera", 0, 0, NULL, NULL },
+    { "input-format", 0, OPT_STRING, FIELD(input_format), "mjpeg|yuyv422|...",
+      "camera: what it sends (mjpeg is needed for 720p30 on most USB cameras; --list-devices shows them)",
+      "Camera and virtual camera", 0, 0, NULL, NULL },
+    { "v4l2-format", 0, OPT_CHOICE, FIELD(v4l2_format), "yuyv|i420",
+      "virtual camera (-o /dev/videoN, v4l2loopback): the pixel format written (default: yuyv)",
+      "Camera and virtual camera", 0, 0, v4l2_format_choices, NULL },
+    { "list-devices", 0, OPT_FLAG, FIELD(list_devices), NULL,
+      "list the V4L2 devices (cameras with their formats, sizes, rates; virtual cameras) and exit; "
+      "exit status 1 when there are none", "Camera and virtual camera", 0, 0, NULL, NULL },
 
     { "method", 'm', OPT_STRING, FIELD(method), "NAME",
       "segmentation method: rvm (video matting, default), selfie (neural segmentation, lighter), framediff, "
@@ -208,6 +225,37 @@ BackgroundKind options_background_kind(const char *spec, const char **strength)
     return BACKGROUND_FILE;
 }
 
+/* "WxH", each a whole number 1..16384. */
+static int valid_size(const char *s)
+{
+    char *end;
+    errno = 0;
+    long w = strtol(s, &end, 10);
+    if (end == s || *end != 'x' || errno || w < 1 || w > 16384 || s[0] < '0' || s[0] > '9')
+        return 0;
+    const char *h_start = end + 1;
+    long h = strtol(h_start, &end, 10);
+    return end != h_start && !*end && !errno && h >= 1 && h <= 16384 && *h_start >= '0' && *h_start <= '9';
+}
+
+/* A rate: "N", "N.M" or "N/M", above 0 and at most 1000. */
+static int valid_rate(const char *s)
+{
+    char *end;
+    if (*s < '0' || *s > '9')
+        return 0;
+    errno = 0;
+    double v = strtod(s, &end);
+    if (*end == '/') {
+        const char *d = end + 1;
+        if (*d < '0' || *d > '9' || strchr(s, '.'))
+            return 0;
+        double den = strtod(d, &end);
+        v = den > 0 ? v / den : 0;
+    }
+    return end != s && !*end && !errno && v > 0 && v <= 1000;
+}
+
 int options_parse(CliOptions *o, int argc, char **argv, char *err, size_t errlen)
 {
     set_defaults(o);
@@ -277,7 +325,12 @@ int options_parse(CliOptions *o, int argc, char **argv, char *err, size_t errlen
         if (apply(o, def, value, err, errlen) < 0)
             return -1;
     }
-    if (o->help || o->version)
+    if (o->size && !valid_size(o->size))
+        return fail(err, errlen, "--size: '%s' is not WIDTHxHEIGHT (such as 1280x720; each 1..16384)", o->size);
+    if (o->fps && !valid_rate(o->fps))
+        return fail(err, errlen, "--fps: '%s' is not a frame rate (a number above 0 and up to 1000, such as 30 "
+                    "or 30000/1001)", o->fps);
+    if (o->help || o->version || o->list_devices)
         return 0;
     if (!o->input)
         return fail(err, errlen, "no input given (see --help)");

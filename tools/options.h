@@ -42,6 +42,13 @@ typedef struct CliOptions {
     int quiet;
     int verbose;
     const char *stats;       /* --stats FILE.json */
+    /* A camera input (/dev/videoN, v4l2:PATH): the demuxer's video_size,
+     * framerate and input_format, checked for form here, NULL if absent. */
+    const char *size;        /* --size WxH, both 1..16384 */
+    const char *fps;         /* --fps N, N.M or N/M, > 0 and <= 1000 */
+    const char *input_format; /* --input-format mjpeg|yuyv422|... */
+    int v4l2_format;         /* --v4l2-format: V4l2OutFormat (v4l2dev.h), 0 = yuyv */
+    int list_devices;        /* --list-devices: list, then exit */
     int help, version;
     unsigned long long given; /* bit i: the CLI table's entry i was given */
     LibraryOption lib[MAX_LIBRARY_OPTIONS];

@@ -37,6 +37,7 @@ Conventions the tests rely on (from tools/backdrop.c and tools/options.c):
     temporary names and renamed at the end, or removed on failure.
 """
 
+import glob
 import json
 import os
 import random
@@ -1006,14 +1007,15 @@ def help_lists_every_option():
     as the library's own tables list them."""
     groups = [
         ("Input and output", ["output", "matte", "codec", "crf", "on-error", "view"]),
+        ("Camera and virtual camera", ["size", "fps", "input-format", "v4l2-format", "list-devices"]),
         ("Segmentation", ["method", "matte-in", "model"]),
         ("Background", ["background"]),
-        ("Running", ["threads", "realtime", "quiet", "verbose", "stats", "help", "version"]),
+        ("Running", ["threads", "realtime", "control", "quiet", "verbose", "stats", "help", "version"]),
     ]
     shorts = {"output": "o", "method": "m", "background": "b", "quiet": "q",
               "verbose": "v", "help": "h", "version": "V"}
     table = open(os.path.join(SOURCE_ROOT, "tools", "options.c")).read()
-    in_source = re.findall(r'\{\s*"([a-z-]+)",\s*(?:0|\'\w\'),\s*OPT_', table)
+    in_source = re.findall(r'\{\s*"([a-z0-9-]+)",\s*(?:0|\'\w\'),\s*OPT_', table)
     listed = [name for _, names in groups for name in names]
     check(sorted(in_source) == sorted(listed),
           "tools/options.c has options %s; this test expects %s (update the test)"
@@ -1036,7 +1038,7 @@ def help_lists_every_option():
         if m:
             heading = m.group(1)
             continue
-        m = re.match(r"^  (?:-(\w), |    )--([a-z-]+)\b", line)
+        m = re.match(r"^  (?:-(\w), |    )--([a-z0-9-]+)\b", line)
         if m and isinstance(heading, tuple):
             library[heading[1]][1].append(m.group(2))
         elif m:
@@ -4491,13 +4493,16 @@ def live_drops_when_slow():
 @test
 def live_errors():
     """--realtime with --matte-in is refused (dropped frames would take
-    the matte out of step); --realtime takes no value."""
+    the matte out of step); --realtime takes no value; --control needs the
+    live loop."""
     live_clip("in.mkv", frames=5)
     os.mkdir("m")
     ffmpeg(*(lavfi("color=c=white:s=64x48:r=25") + ["-frames:v", 5, "m/%02d.png"]))
     expect_error(["-m", "external", "--matte-in", "m/%02d.png", "--realtime", "in.mkv", "-o", "null"],
                  ["--realtime", "--matte-in"], rc=2)
     expect_error(["-m", "framediff", "--realtime=1", "in.mkv", "-o", "null"], ["--realtime takes no value"], rc=2)
+    expect_error(["-m", "framediff", "--control", "c.sock", "in.mkv", "-o", "null"], ["--control", "--realtime"],
+                 rc=2)
 
 
 @test
@@ -4562,6 +4567,111 @@ def live_control_socket():
             runs.append(p)
     check(runs == ["blue", "red", "grey", "red"], "phases %s, expected blue, red, grey, red" % runs)
     check(len(rgb) < 250, "quit did not end the run early (%d frames)" % len(rgb))
+
+
+# ---- 18. Camera in, virtual camera out (V4L2). The machine these tests
+# were written on has no V4L2 at all: they cover the names, the options and
+# every error that needs no device; tests/unit/test_v4l2.c covers the
+# device checks on made-up devices.
+
+def absent_video_device():
+    """A /dev/videoN that does not exist (on most machines /dev/video0)."""
+    for n in range(64):
+        path = "/dev/video%d" % n
+        if not os.path.exists(path):
+            return path
+    raise Skip("every /dev/video0..63 exists")
+
+
+@test
+def camera_missing_device():
+    dev = absent_video_device()
+    expect_error([dev, "-m", "framediff", "-o", "null"],
+                 [dev + ": no such device", "no camera there", "--list-devices"])
+    expect_error(["v4l2:" + dev, "-m", "framediff", "-o", "null"], [dev + ": no such device"])
+    # A character device that is no V4L2 device, and a file that is not a
+    # character device, named as cameras.
+    expect_error(["v4l2:/dev/null", "-m", "framediff", "-o", "null"], ["/dev/null", "not a V4L2 video device"])
+    with open("notadevice", "w") as f:
+        f.write("x")
+    expect_error(["v4l2:notadevice", "-m", "framediff", "-o", "null"],
+                 ["notadevice", "not a character device"])
+
+
+@test
+def loopback_missing_device():
+    dev = absent_video_device()
+    make_still_clip("clip.mkv", size="64x48", frames=3)
+    expect_error(["-m", "framediff", "clip.mkv", "-o", dev],
+                 [dev + ": no such device", "is v4l2loopback loaded?",
+                  "sudo modprobe v4l2loopback devices=1 exclusive_caps=1 card_label=backdrop"])
+    expect_error(["-m", "framediff", "clip.mkv", "-o", "v4l2:/dev/null"],
+                 ["/dev/null", "not a V4L2 video device", "modprobe v4l2loopback"])
+    # No encoder, no alpha: refused by name, before any device is opened.
+    expect_error(["-m", "framediff", "clip.mkv", "-o", dev, "--codec", "libx264"],
+                 ["--codec does not apply to a virtual camera", "--v4l2-format"])
+    expect_error(["-m", "framediff", "-b", "transparent", "clip.mkv", "-o", dev],
+                 [dev, "a virtual camera has no alpha"], rc=2)
+    # An odd width is refused before the device is looked at.
+    with open("odd.ppm", "wb") as f:  # RGB, whose odd width stays as it is
+        f.write(b"P6\n65 48\n255\n" + bytes(range(256)) * (65 * 48 * 3 // 256) + bytes(65 * 48 * 3 % 256))
+    expect_error(["-m", "framediff", "odd.ppm", "-o", dev], [dev, "65x48", "even width"])
+    expect_error(["-m", "framediff", "clip.mkv", "-o", dev, "--v4l2-format", "i420"], [dev, "no such device"])
+
+
+@test
+def special_outputs_unchanged():
+    """/dev/null and /dev/stdout are not virtual cameras: they are written
+    in place as before (and need a format, which they have no extension
+    to say)."""
+    make_still_clip("clip.mkv", size="64x48", frames=3)
+    for dev in ("/dev/null", "/dev/stdout"):
+        r = backdrop("-m", "framediff", "clip.mkv", "-o", dev)
+        check(r.rc == 1 and len(r.lines) == 1 and "no file extension to choose the output format" in r.err,
+              "%s as -o changed\n%s" % (dev, r.describe()))
+    backdrop_ok("-m", "framediff", "clip.mkv", "-o", "null")
+
+
+@test
+def list_devices():
+    r = backdrop("--list-devices")
+    devices = sorted(glob.glob("/dev/video*"))
+    if not devices:
+        check(r.rc == 1, "--list-devices without devices: expected exit status 1\n" + r.describe())
+        check(len(r.lines) == 1 and r.lines[0].startswith("backdrop: no V4L2 devices (/dev/video* absent"),
+              "--list-devices without devices: expected one line saying why\n" + r.describe())
+        check(r.out == "", "--list-devices without devices printed on stdout: %r" % r.out)
+    else:
+        check(r.rc == 0, "--list-devices: expected exit status 0\n" + r.describe())
+        for d in devices:
+            check(d + ":" in r.out, "--list-devices does not list %s:\n%s" % (d, r.out))
+    # It needs no input or output, and takes none of the run's options.
+    r2 = backdrop("--list-devices", "-q")
+    check(r2.rc == r.rc, "--list-devices -q: exit status %d, not %d" % (r2.rc, r.rc))
+
+
+@test
+def camera_option_validation():
+    make_still_clip("clip.mkv", size="64x48", frames=3)
+    for size in ("0x0", "abc", "640x", "x480", "640x0", "16385x480", "-640x480", "640x480x2", "640*480"):
+        expect_error(["-m", "framediff", "/dev/video0", "-o", "null", "--size", size],
+                     ["--size", "'%s'" % size, "WIDTHxHEIGHT"], rc=2)
+    for fps in ("-1", "0", "abc", "1001", "30/0", "30/", "1.5/2", "inf", "nan"):
+        expect_error(["-m", "framediff", "/dev/video0", "-o", "null", "--fps", fps],
+                     ["--fps", "'%s'" % fps, "frame rate"], rc=2)
+    expect_error(["-m", "framediff", "/dev/video0", "-o", "null", "--v4l2-format", "nv12"],
+                 ["--v4l2-format", "'nv12'", "yuyv|i420"], rc=2)
+    # Camera options need a camera, --v4l2-format a virtual camera.
+    for opt, value in (("--size", "640x480"), ("--fps", "30"), ("--input-format", "mjpeg")):
+        expect_error(["-m", "framediff", "clip.mkv", "-o", "null", opt, value],
+                     [opt, "applies to a camera input", "clip.mkv"], rc=2)
+    expect_error(["-m", "framediff", "clip.mkv", "-o", "out.mkv", "--v4l2-format", "i420"],
+                 ["--v4l2-format", "virtual camera output", "out.mkv"], rc=2)
+    # Valid values get as far as the (missing) device.
+    dev = absent_video_device()
+    expect_error(["-m", "framediff", dev, "-o", "null", "--size", "1280x720", "--fps", "30000/1001",
+                  "--input-format", "mjpeg"], [dev + ": no such device"])
+    expect_error(["-m", "framediff", dev, "-o", "null", "--fps", "29.97"], [dev + ": no such device"])
 
 
 def main(argv):

@@ -21,6 +21,7 @@ static const UnitTest *const suites[] = {
 #endif
     resample_tests,
     orient_tests,
+    v4l2_tests,
     cpu_tests,
     scale_tests,
     matte_tests,

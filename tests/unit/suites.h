@@ -21,6 +21,7 @@ extern const UnitTest rvm_tests[];
 extern const UnitTest nn_tests[];
 extern const UnitTest resample_tests[];
 extern const UnitTest orient_tests[];
+extern const UnitTest v4l2_tests[];
 extern const UnitTest cpu_tests[];
 extern const UnitTest scale_tests[];
 extern const UnitTest matte_tests[];

@@ -11,12 +11,17 @@
 #include "../message.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
+#include <pthread.h>
+#include <unistd.h>
 #include <math.h>
 #include <stdarg.h>
+#include <stdio.h>
 #include <string.h>
 
 #include <libavcodec/avcodec.h>
+#include <libavdevice/avdevice.h>
 #include <libavutil/display.h>
 #include <libavutil/imgutils.h>
 #include <libavutil/intreadwrite.h>
@@ -25,6 +30,7 @@
 #include <libswscale/swscale.h>
 
 #include "orient.h"
+#include "../v4l2dev.h"
 
 /* Container read errors in a row tolerated under INPUT_ON_ERROR_SKIP. A
  * demuxer normally resynchronises within a few packets; the bound stops one
@@ -378,7 +384,10 @@ static int find_video_stream(AVFormatContext *fmt)
 /* Where an input name leads, as a table in the manner of dav1d's
  * tools/input/: the first source whose probe takes the name says what FFmpeg
  * opens and with which demuxer (NULL: FFmpeg probes the content). A camera
- * (V4L2 through libavdevice) is one more line here. */
+ * is a V4L2 device named "v4l2:PATH" or "/dev/video*" (whether it exists or
+ * not, so that a missing one is reported as a missing camera), read with
+ * libavdevice's video4linux2; other special files (/dev/stdin, a FIFO) stay
+ * files. */
 typedef struct InputSource {
     const char *name;
     int (*probe)(const char *url);
@@ -406,8 +415,14 @@ static const char *same_target(const char *url)
     return url;
 }
 
+static const char *camera_target(const char *url)
+{
+    return v4l2dev_path(url);
+}
+
 static const InputSource sources[] = {
     { "stdin", is_stdin, NULL, stdin_target },
+    { "camera", v4l2dev_is_device_name, "video4linux2", camera_target },
     { "sequence", is_sequence_pattern, "image2", same_target },
     { "file", any_name, NULL, same_target }, /* files and URLs */
 };
@@ -420,15 +435,83 @@ static const InputSource *source_of(const char *url)
     return &sources[i];
 }
 
+static void register_devices(void)
+{
+    avdevice_register_all();
+}
+
+/* Before libavdevice opens a camera: the device is there, a character
+ * device, ours to open, and captures video. Each failure is its own
+ * message (v4l2dev.h) rather than FFmpeg's bare strerror. */
+static int check_camera(const char *path, char *err, size_t errlen)
+{
+    struct v4l2_capability cap;
+    int fd = v4l2dev_open(V4L2_ROLE_CAMERA, path, O_RDWR | O_NONBLOCK, &cap, err, errlen);
+    if (fd < 0)
+        return AVERROR(-fd);
+    int ret = v4l2dev_check_camera(&cap, path, err, errlen);
+    close(fd);
+    return ret < 0 ? AVERROR(-ret) : 0;
+}
+
+/* A camera's options for the video4linux2 demuxer (NULL opt: none). */
+static int camera_options(AVDictionary **d, const InputOptions *opt)
+{
+    int ret = 0;
+    if (opt && opt->video_size)
+        ret = av_dict_set(d, "video_size", opt->video_size, 0);
+    if (ret >= 0 && opt && opt->framerate)
+        ret = av_dict_set(d, "framerate", opt->framerate, 0);
+    if (ret >= 0 && opt && opt->input_format)
+        ret = av_dict_set(d, "input_format", opt->input_format, 0);
+    return ret;
+}
+
 /* Opens url ("-" = stdin) and finds its video stream. On failure *pfmt is
- * NULL and err names the input. */
+ * NULL and err names the input. opt: the camera options, or NULL. */
 static int open_media(AVFormatContext **pfmt, AVStream **pvideo, const char *url,
-                      const char *name, const Wording *w, char *err, size_t errlen)
+                      const char *name, const Wording *w, const InputOptions *opt, char *err, size_t errlen)
 {
     const InputSource *src = source_of(url);
+    int camera = !strcmp(src->name, "camera");
+    AVDictionary *dict = NULL;
+    int ret;
+    if (camera) {
+        static pthread_once_t once = PTHREAD_ONCE_INIT;
+        pthread_once(&once, register_devices);
+        if ((ret = check_camera(src->target(url), err, errlen)) < 0 ||
+            (ret = camera_options(&dict, opt)) < 0) {
+            if (ret == AVERROR(ENOMEM))
+                set_error(err, errlen, "%s: out of memory", name);
+            av_dict_free(&dict);
+            *pfmt = NULL;
+            return ret;
+        }
+    }
     const AVInputFormat *forced = src->demuxer ? av_find_input_format(src->demuxer) : NULL;
+    if (camera && !forced) {
+        set_error(err, errlen, "%s: this FFmpeg has no video4linux2 input (libavdevice built without it)", name);
+        av_dict_free(&dict);
+        *pfmt = NULL;
+        return AVERROR_DEMUXER_NOT_FOUND;
+    }
     AVFormatContext *fmt = NULL;
-    int ret = avformat_open_input(&fmt, src->target(url), forced, NULL);
+    ret = avformat_open_input(&fmt, src->target(url), forced, &dict);
+    av_dict_free(&dict);
+    if (ret < 0 && camera) {
+        /* Busy and friends show only now (VIDIOC_S_FMT, REQBUFS,
+         * STREAMON); EINVAL is a setting the camera does not take. */
+        int e = AVUNERROR(ret);
+        if (e == EINVAL)
+            set_error(err, errlen, "%s: the camera refused --size/--fps/--input-format (%s); "
+                      "backdrop --list-devices shows what it offers", name, av_err2str(ret));
+        else if (e == EBUSY || e == EACCES || e == EPERM || e == ENOENT || e == ENODEV || e == ENXIO)
+            v4l2dev_open_error(V4L2_ROLE_CAMERA, src->target(url), e, err, errlen);
+        else
+            set_error(err, errlen, "%s: cannot start the camera: %s", name, av_err2str(ret));
+        *pfmt = NULL;
+        return ret;
+    }
     if (ret < 0) {
         /* Probing fails with INVALIDDATA, or EOF when a weak guess reads
          * past the end: either way FFmpeg found no format it knows. */
@@ -460,6 +543,17 @@ static int open_media(AVFormatContext **pfmt, AVStream **pvideo, const char *url
         goto fail;
     }
     *pvideo = fmt->streams[ret];
+    /* The driver silently picks the nearest size it has; a camera run
+     * asked for one size and gets that or an error. */
+    int want_w, want_h;
+    if (camera && opt && opt->video_size && sscanf(opt->video_size, "%dx%d", &want_w, &want_h) == 2 &&
+        ((*pvideo)->codecpar->width != want_w || (*pvideo)->codecpar->height != want_h)) {
+        set_error(err, errlen, "%s: the camera has no %dx%d in this format (it gave %dx%d); "
+                  "backdrop --list-devices shows its sizes", name, want_w, want_h,
+                  (*pvideo)->codecpar->width, (*pvideo)->codecpar->height);
+        ret = AVERROR(EINVAL);
+        goto fail;
+    }
     *pfmt = fmt;
     return 0;
 
@@ -570,7 +664,7 @@ int input_open(Input **pin, const InputOptions *opt, char *err, size_t errlen)
     }
 
     const Wording *w = in->background ? &background_wording : &video_wording;
-    int ret = open_media(&in->fmt, &in->video, opt->url, in->name, w, err, errlen);
+    int ret = open_media(&in->fmt, &in->video, opt->url, in->name, w, opt, err, errlen);
     if (ret < 0)
         goto fail;
     ret = open_decoder(&in->dec, in->video, opt->threads, 0, in->name, w, err, errlen);
@@ -767,7 +861,7 @@ static int start_again(Input *in, char *err, size_t errlen)
         avcodec_free_context(&in->dec);
         avformat_close_input(&in->fmt);
         in->video = NULL;
-        ret = open_media(&in->fmt, &in->video, in->url, in->name, &background_wording, err, errlen);
+        ret = open_media(&in->fmt, &in->video, in->url, in->name, &background_wording, NULL, err, errlen);
         if (ret >= 0)
             ret = open_decoder(&in->dec, in->video, in->threads, 0, in->name, &background_wording, err, errlen);
         if (ret < 0)
@@ -1044,7 +1138,7 @@ int input_load_image(const char *path, AVFrame **out, char *err, size_t errlen)
     AVFrame *frame = NULL;
     Converter conv = {0};
 
-    int ret = open_media(&fmt, &st, path, name, &image_wording, err, errlen);
+    int ret = open_media(&fmt, &st, path, name, &image_wording, NULL, err, errlen);
     if (ret < 0)
         goto done;
     ret = open_decoder(&dec, st, 1, 1, name, &image_wording, err, errlen);

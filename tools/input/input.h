@@ -5,6 +5,11 @@
  * converted to a format libbackdrop accepts and the raw packets of the best
  * audio stream (for copying or re-encoding by the output).
  *
+ * A camera (a V4L2 device, "/dev/video*" or "v4l2:PATH") is read by
+ * libavdevice's video4linux2 demuxer, MJPEG decoded by FFmpeg; opening it
+ * checks the device first (tools/v4l2dev.h) so that a missing, busy or
+ * forbidden one gets its own one-line message.
+ *
  * Pictures (image files, image sequences, pictures on a pipe) are handed out
  * upright as their EXIF orientation says (tools/orient.h): they carry no
  * display matrix to the output. Video keeps its stored orientation; its
@@ -61,6 +66,12 @@ typedef struct InputOptions {
      * picture stage then has nothing to fit, only to convert); others keep
      * their size. 0: keep every size. */
     int fit_width, fit_height;
+    /* A camera only (a V4L2 device: "/dev/video*" or "v4l2:PATH", see
+     * input.c's source table), else ignored: the video4linux2 demuxer's
+     * video_size ("WxH"), framerate ("30", "30000/1001") and input_format
+     * ("mjpeg", "yuyv422", ...); NULL = the device's current setting. A
+     * camera that does not give the size asked for is refused. */
+    const char *video_size, *framerate, *input_format;
 } InputOptions;
 
 typedef enum InputEventType {

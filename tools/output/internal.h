@@ -47,9 +47,17 @@ typedef struct OutputSink {
     int (*complete)(Output *o, char *err, size_t errlen);
     /* Renames the completed files into place. */
     int (*commit)(Output *o, char *err, size_t errlen);
+    /* Optional, for a sink without an encoder (v4l2): a frame of the size
+     * and format given at open, written as it is handed in. */
+    int (*raw)(Output *o, const AVFrame *frame, char *err, size_t errlen);
+    /* Optional: the last frame written once more (output_repeat_last). */
+    int (*repeat)(Output *o, char *err, size_t errlen);
+    /* Optional: frees o->sink_data (called however the Output ends). */
+    void (*close)(Output *o);
 } OutputSink;
 
-extern const OutputSink output_sink_null, output_sink_sequence, output_sink_image, output_sink_container;
+extern const OutputSink output_sink_null, output_sink_sequence, output_sink_image, output_sink_container,
+    output_sink_v4l2;
 
 typedef struct SequenceFile {
     char *tmp;   /* written, waiting for the commit */
@@ -71,6 +79,7 @@ struct Output {
     int in_place;     /* final is a special file, written directly (tmp == final) */
     int completed;    /* output_complete() succeeded: only the renames remain */
     FileIdSet *protect; /* the input's files: never renamed over */
+    void *sink_data;  /* the sink's own state (v4l2), freed by sink->close */
 
     /* The frames the caller promised in output_open(). */
     int width, height;

@@ -1,9 +1,11 @@
 /*
  * Output module of the backdrop CLI; the contract is in output.h.
  *
- * A destination is claimed by one of four sinks (the table sinks[] below;
+ * A destination is claimed by one of five sinks (the table sinks[] below;
  * one file each, in the manner of dav1d's tools/output/):
  *   null       "null": frames are counted and dropped (null.c).
+ *   v4l2       "/dev/video*" or "v4l2:PATH": a v4l2loopback virtual camera,
+ *              raw YUYV or I420 frames written as they come (v4l2.c).
  *   sequence   a name with a %d pattern: each picture is written to the
  *              temporary of the name for its number (1, 2, ...), and all are
  *              renamed at the commit, so a failed run leaves whatever was
@@ -46,6 +48,7 @@
 /* In order: the first sink whose probe claims the destination gets it. */
 static const OutputSink *const sinks[] = {
     &output_sink_null,
+    &output_sink_v4l2, /* before the rest: /dev/video* is a device, not a file */
     &output_sink_sequence,
     &output_sink_image,
     &output_sink_container, /* claims anything */
@@ -624,7 +627,7 @@ int output_write_video(Output *o, const AVFrame *frame, char *err, size_t errlen
 {
     if (!o || !frame)
         return out_fail(err, errlen, AVERROR(EINVAL), "output: no output or frame");
-    if (!o->venc) { /* null */
+    if (!o->venc && !o->sink->raw) { /* null */
         o->frames++;
         return 0;
     }
@@ -634,7 +637,14 @@ int output_write_video(Output *o, const AVFrame *frame, char *err, size_t errlen
                     o->path, frame->width, frame->height,
                     av_get_pix_fmt_name(frame->format) ? av_get_pix_fmt_name(frame->format) : "?",
                     o->width, o->height, av_get_pix_fmt_name(o->in_fmt));
-    int ret = o->sink->frame ? o->sink->frame(o, err, errlen) : 0;
+    int ret;
+    if (!o->venc) { /* a sink that takes frames as they are (v4l2) */
+        if ((ret = o->sink->raw(o, frame, err, errlen)) < 0)
+            return ret;
+        o->frames++;
+        return 0;
+    }
+    ret = o->sink->frame ? o->sink->frame(o, err, errlen) : 0;
     if (ret < 0)
         return ret;
 
@@ -676,6 +686,36 @@ int output_write_video(Output *o, const AVFrame *frame, char *err, size_t errlen
     return out_drain_video(o, err, errlen);
 }
 
+int output_repeat_last(Output *o, char *err, size_t errlen)
+{
+    if (!o)
+        return out_fail(err, errlen, AVERROR(EINVAL), "output: no output");
+    if (o->frames == 0)
+        return out_fail(err, errlen, AVERROR(EINVAL), "%s: no frame written yet to repeat", o->path);
+    if (!o->venc) { /* null counts; v4l2 writes its converted frame again */
+        int ret = o->sink->repeat ? o->sink->repeat(o, err, errlen) : 0;
+        if (ret >= 0)
+            o->frames++;
+        return ret;
+    }
+    /* An encoder: the picture still holds the last frame (the caller fills
+     * it only through output_frame() for the next one); sent again one
+     * frame period later. */
+    int ret = o->sink->frame ? o->sink->frame(o, err, errlen) : 0;
+    if (ret < 0)
+        return ret;
+    if ((ret = av_frame_make_writable(o->picture)) < 0) /* keeps the pixels */
+        return out_fail(err, errlen, ret, "%s: out of memory", o->path);
+    o->last_pts += o->pts_step;
+    o->picture->pts = o->last_pts;
+    o->picture->pict_type = AV_PICTURE_TYPE_NONE;
+    ret = avcodec_send_frame(o->venc, o->picture);
+    if (ret < 0)
+        return out_fail(err, errlen, ret, "%s: video encoding failed: %s", o->path, av_err2str(ret));
+    o->frames++;
+    return out_drain_video(o, err, errlen);
+}
+
 int output_write_audio(Output *o, const AVPacket *pkt, char *err, size_t errlen)
 {
     if (!o || !pkt)
@@ -709,6 +749,8 @@ static void remove_files(Output *o)
 
 static void free_output(Output *o)
 {
+    if (o->sink && o->sink->close)
+        o->sink->close(o);
     avcodec_free_context(&o->venc);
     avcodec_free_context(&o->adec);
     avcodec_free_context(&o->aenc);

@@ -5,7 +5,10 @@
  *   - an image sequence, when the name holds a printf pattern (%d, %06d);
  *   - a single image (png, jpg, bmp, webp, tiff extension without pattern):
  *     only one frame may be written;
- *   - "null": frames are accepted and dropped (for benchmarks).
+ *   - "null": frames are accepted and dropped (for benchmarks);
+ *   - a v4l2loopback virtual camera, "/dev/videoN" or "v4l2:PATH": raw
+ *     YUYV or I420 frames written as they come, no encoder, nothing to
+ *     commit (tools/output/v4l2.c).
  * Nothing half-written is left behind: files are written under a temporary
  * name in the destination directory and renamed by output_commit();
  * output_abort() removes everything this Output created. Special files
@@ -54,6 +57,9 @@ typedef struct OutputOptions {
     /* Files that must never be replaced (the input's), or NULL. Kept by
      * reference: it must outlive the Output. */
     FileIdSet *protect;
+    /* A virtual camera: the V4l2OutFormat (tools/v4l2dev.h) it is fed,
+     * 0 = YUYV; ignored by every other destination. */
+    int v4l2_format;
 } OutputOptions;
 
 int output_open(Output **out, const OutputOptions *opt, char *err, size_t errlen);
@@ -70,6 +76,13 @@ AVFrame *output_frame(Output *out, char *err, size_t errlen);
 /* frame->pts is in opt->time_base. A frame from output_frame() is sent as
  * it is; any other is copied (converted when needed), not modified or kept. */
 int output_write_video(Output *out, const AVFrame *frame, char *err, size_t errlen);
+/* The last frame written once more, for a live run whose processing is
+ * late (the consumer of a virtual camera wants a steady rate). A virtual
+ * camera writes its converted frame again (no conversion); an encoder gets
+ * its last picture again one frame period later; null counts it. Valid
+ * only after a frame was written, and only if output_frame()'s picture
+ * was not filled since. */
+int output_repeat_last(Output *out, char *err, size_t errlen);
 /* An audio packet of opt->audio, timestamps in that stream's time base. */
 int output_write_audio(Output *out, const AVPacket *pkt, char *err, size_t errlen);
 /* Flushes encoders, writes trailers and closes the files, which stay under

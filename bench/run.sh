@@ -13,6 +13,8 @@
 #   edges      the blur background and the edge-colour estimate: ms per frame at
 #              720p/1080p (one thread, against the plain composite), the edge
 #              colour error and the blur's halo on the synthetic clip (bench_edges.py)
+#   live       the live loop: latency p50/p99, dropped frames, CPU per method on a
+#              720p30 input paced as a camera (--realtime), blur background (bench_live.py)
 #   quality    matte quality of -m selfie settings on ../shared/data: IoU,
 #              boundary F, MAE, flicker, ghosting, specks, cost; the official
 #              TFLite runtime as reference; plots in bench/plots (quality.py)
@@ -27,7 +29,7 @@
 #   BENCH_RESOLUTIONS=720p,1080p
 #   BENCH_CACHE=DIR         clip cache (default ${XDG_CACHE_HOME:-$HOME/.cache}/backdrop/bench)
 #   BENCH_CSV=FILE          results file to update (default bench/results.csv; "-" = none)
-#   BENCH_ONLY=LIST         comma-separated subset of inference,framediff,selfie,matte,rvm,edges,quality (default: all)
+#   BENCH_ONLY=LIST         comma-separated subset of inference,framediff,selfie,matte,rvm,edges,live,quality (default: all)
 #   BENCH_SKIP=LIST         comma-separated benchmarks to leave out
 #   BENCH_INFERENCE_RUNS=200    timed inferences per process (>= 50); BENCH_INFERENCE_WARMUP=20
 #   BENCH_INFERENCE_REPEAT=3    anchor processes per configuration, alternating with ours
@@ -55,12 +57,12 @@ if ! "$PY" -c 'import cv2, numpy' 2>/dev/null; then
     exit 2
 fi
 
-only=${BENCH_ONLY:-inference,framediff,selfie,matte,rvm,edges,quality}
+only=${BENCH_ONLY:-inference,framediff,selfie,matte,rvm,edges,live,quality}
 skip=${BENCH_SKIP:-}
 for b in $(echo "$only,$skip" | tr ',' ' '); do
     case $b in
-        inference|framediff|selfie|matte|rvm|edges|quality) ;;
-        *) echo "bench: unknown benchmark '$b' in BENCH_ONLY/BENCH_SKIP (known: inference, framediff, selfie, matte, rvm, edges, quality)" >&2
+        inference|framediff|selfie|matte|rvm|edges|live|quality) ;;
+        *) echo "bench: unknown benchmark '$b' in BENCH_ONLY/BENCH_SKIP (known: inference, framediff, selfie, matte, rvm, edges, live, quality)" >&2
            exit 2 ;;
     esac
 done
@@ -96,6 +98,10 @@ fi
 if wanted edges; then
     echo
     "$PY" "$here/bench_edges.py" "$build" || status=1
+fi
+if wanted live; then
+    echo
+    "$PY" "$here/bench_live.py" "$build" || status=1
 fi
 if wanted quality; then
     echo

@@ -40,6 +40,16 @@ static void on_signal(int sig)
     interrupted = sig;
 }
 
+void catch_signal(int sig)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = on_signal;
+    sa.sa_flags = SA_RESETHAND;
+    sigemptyset(&sa.sa_mask);
+    sigaction(sig, &sa, NULL);
+}
+
 const char *stop_reason(int sig)
 {
     switch (sig) {
@@ -623,14 +633,9 @@ int main(int argc, char **argv)
      * cleanly with the frames so far; SA_RESETHAND lets a second signal end
      * the process at once (for example while a pipe stalls). The exit
      * status is then the shell's convention, 128 + the signal number. */
-    struct sigaction sa;
-    memset(&sa, 0, sizeof(sa));
-    sa.sa_handler = on_signal;
-    sa.sa_flags = SA_RESETHAND;
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
-    sigaction(SIGHUP, &sa, NULL);
+    catch_signal(SIGINT);
+    catch_signal(SIGTERM);
+    catch_signal(SIGHUP);
 
     int ret = batch_run(&job);
     batch_cleanup(&job, ret >= 0);

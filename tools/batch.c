@@ -8,6 +8,7 @@
  * output with the frames so far.
  */
 #include <errno.h>
+#include <signal.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -557,6 +558,17 @@ int batch_run(Job *job)
     }
     job->start = job->last_progress = now_seconds();
     for (;;) {
+        if (interrupted == SIGHUP && job->live && job->opt.background) {
+            /* Live, SIGHUP reloads the background (a picture edited in
+             * place, a colour); the run goes on. */
+            char why[ERRLEN];
+            catch_signal(SIGHUP); /* first: a SIGHUP from now on is caught */
+            interrupted = 0;
+            if (control_background(job, job->opt.background, why, sizeof(why)) < 0)
+                fprintf(stderr, "backdrop: SIGHUP: cannot reload the background: %s\n", why);
+            else if (!job->opt.quiet)
+                fprintf(stderr, "backdrop: SIGHUP: background %s reloaded\n", job->opt.background);
+        }
         if (interrupted) {
             if (job->progress_shown)
                 fputc('\n', stderr);

@@ -78,6 +78,10 @@ typedef struct Job {
 
 /* The signal that asked the run to stop (SIGINT, SIGTERM or SIGHUP), or 0. */
 extern volatile sig_atomic_t interrupted;
+/* Sets interrupted when sig arrives, once: SA_RESETHAND lets a second
+ * signal end the process at once (a stalled pipe); the live loop catches
+ * SIGHUP again after each reload. */
+void catch_signal(int sig);
 /* "interrupted", "terminated (SIGTERM)", ... */
 const char *stop_reason(int sig);
 

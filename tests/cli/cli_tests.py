@@ -4569,6 +4569,41 @@ def live_control_socket():
     check(len(rgb) < 250, "quit did not end the run early (%d frames)" % len(rgb))
 
 
+@test
+def live_sighup_reload():
+    """Live, SIGHUP reloads the background picture and the run goes on: a
+    still grey scene (framediff: all background) over bg.png, red; bg.png
+    replaced by a green picture, then SIGHUP: the output turns green; then
+    SIGINT ends the run (exit 130) with both phases written."""
+    ffmpeg(*(lavfi("color=c=gray:s=64x48:r=25") + ["-frames:v", 250, "-c:v", "ffv1", "still.mkv"]))
+    ffmpeg(*(lavfi("color=c=red:s=64x48") + ["-frames:v", 1, "bg.png"]))
+    cmd = [os.environ["BACKDROP"], "-m", "framediff", "--realtime", "-b", "bg.png", "still.mkv", "-o", "out.mkv"]
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        time.sleep(1.0)
+        ffmpeg(*(lavfi("color=c=green:s=64x48") + ["-frames:v", 1, "green.png"]))
+        os.replace("green.png", "bg.png")
+        proc.send_signal(signal.SIGHUP)
+        time.sleep(1.0)
+        proc.send_signal(signal.SIGINT)
+        rc = proc.wait(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    err = proc.stderr.read().decode()
+    check(rc == 130, "exit %d after SIGHUP then SIGINT: %s" % (rc, err))
+    check("background bg.png reloaded" in err, "no reload reported: %s" % err)
+    rgb = decode_frames("out.mkv", 64, 48, "rgb24").astype(int)
+    runs = []
+    for f in rgb:
+        m = f.reshape(-1, 3).mean(axis=0)
+        p = "red" if m[0] > 200 and m[1] < 60 else "green" if m[1] > 80 and m[0] < 60 else "other"
+        if not runs or runs[-1] != p:
+            runs.append(p)
+    check(runs == ["red", "green"], "phases %s, expected red then green" % runs)
+
+
 # ---- 18. Camera in, virtual camera out (V4L2). The machine these tests
 # were written on has no V4L2 at all: they cover the names, the options and
 # every error that needs no device; tests/unit/test_v4l2.c covers the

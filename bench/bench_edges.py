@@ -206,13 +206,10 @@ def main():
     status = speed(build, add)
     if os.environ.get("BENCH_EDGES_QUALITY", "1") != "0":
         status |= quality(build, data, add)
-    csv_path = os.environ.get("BENCH_CSV", os.path.join(bfd.REPO, "bench", "results.csv"))
-    if csv_path != "-" and rows:
-        # Settings renamed or dropped leave no stale rows behind.
-        ran = set(r["benchmark"].split("_")[1] for r in rows)
-        bfd.update_csv(csv_path, rows, drop=lambda r: r["benchmark"].startswith("edges_")
-                       and r["benchmark"].split("_")[1] in ran)
-        log("bench edges: updated %s (%d rows)" % (os.path.relpath(csv_path, os.getcwd()), len(rows)))
+    # Settings renamed or dropped leave no stale rows behind.
+    ran = set(r["benchmark"].split("_")[1] for r in rows)
+    bfd.record_rows("bench edges", rows, drop=lambda r: r["benchmark"].startswith("edges_")
+                    and r["benchmark"].split("_")[1] in ran)
     return status
 
 

@@ -236,6 +236,16 @@ def git_commit():
         return "unknown"
 
 
+def record_rows(who, rows, drop=None):
+    """Writes rows into the results file (BENCH_CSV, default
+    bench/results.csv; "-" = none) with update_csv, and says so."""
+    path = os.environ.get("BENCH_CSV", os.path.join(REPO, "bench", "results.csv"))
+    if path == "-" or not rows:
+        return
+    update_csv(path, rows, drop=drop)
+    log("%s: updated %s (%d rows)" % (who, os.path.relpath(path, os.getcwd()), len(rows)))
+
+
 def row_adder(out, commit, default_spec="%.1f"):
     """A function add(bench, resolution, metric, value, spec) appending one
     results.csv row (dated today, for this commit) to out; None values are

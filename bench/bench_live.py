@@ -91,10 +91,7 @@ def main():
             ok = p99 <= 40 and dropped == 0 and cores <= 1.0
             log("target (issue 12): selfie p99 <= 40 ms, 0 dropped, <= 1 core: %s (p99 %.1f, dropped %d, %.2f cores)"
                 % ("PASS" if ok else "MISS", p99, dropped, cores))
-    csv_path = os.environ.get("BENCH_CSV", os.path.join(bfd.REPO, "bench", "results.csv"))
-    if csv_path != "-" and rows:
-        bfd.update_csv(csv_path, rows)
-        log("bench live: updated %s (%d rows)" % (os.path.relpath(csv_path, os.getcwd()), len(rows)))
+    bfd.record_rows("bench live", rows)
     return 0
 
 

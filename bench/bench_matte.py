@@ -51,10 +51,7 @@ def main():
             add(name, res, "min_ms_per_frame", float(m.group(3)), "%.3f")
             add(name, res, "median_ms_per_frame", float(m.group(4)), "%.3f")
             add(name, res, "added_ms_per_frame", float(m.group(5)), "%.3f")
-    csv_path = os.environ.get("BENCH_CSV", os.path.join(bfd.REPO, "bench", "results.csv"))
-    if csv_path != "-" and rows:
-        bfd.update_csv(csv_path, rows)
-        log("bench matte: updated %s (%d rows)" % (os.path.relpath(csv_path, os.getcwd()), len(rows)))
+    bfd.record_rows("bench matte", rows)
     return 0
 
 

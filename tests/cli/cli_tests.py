@@ -4505,6 +4505,27 @@ def live_errors():
                  rc=2)
 
 
+class LiveRun:
+    """A backdrop run in the background (the live tests talk to it while it
+    runs): killed on the way out if it is still running; wait() gives its
+    exit status and stderr."""
+    def __init__(self, *args):
+        self.proc = subprocess.Popen([os.environ["BACKDROP"]] + list(args), stdout=subprocess.PIPE,
+                                     stderr=subprocess.PIPE)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+
+    def wait(self):
+        rc = self.proc.wait(timeout=30)
+        return rc, self.proc.stderr.read().decode()
+
+
 @test
 def live_control_socket():
     """--control: commands reach a live run between frames. A still grey
@@ -4515,10 +4536,8 @@ def live_control_socket():
     The output's frames show the phases in order: blue, red, grey, red;
     the socket file is gone afterwards."""
     ffmpeg(*(lavfi("color=c=gray:s=64x48:r=25") + ["-frames:v", 250, "-c:v", "ffv1", "still.mkv"]))
-    cmd = [os.environ["BACKDROP"], "-q", "-m", "framediff", "--realtime", "-b", "blue", "--control", "ctl.sock",
-           "still.mkv", "-o", "out.mkv"]
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    try:
+    with LiveRun("-q", "-m", "framediff", "--realtime", "-b", "blue", "--control", "ctl.sock", "still.mkv", "-o",
+                 "out.mkv") as run:
         for _ in range(100):
             if os.path.exists("ctl.sock"):
                 break
@@ -4544,12 +4563,7 @@ def live_control_socket():
         check(rc == 1 and err.startswith("error: ") and "abc" in err, "set blur abc: exit %d, %r" % (rc, err))
         time.sleep(0.4)
         check(ctl("quit") == (0, "ok", ""), "quit")
-        rc = proc.wait(timeout=30)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
-    err = proc.stderr.read().decode()
+        rc, err = run.wait()
     check(rc == 0, "the run ended with %d: %s" % (rc, err))
     check(not os.path.exists("ctl.sock"), "the socket file is left behind")
     rgb = decode_frames("out.mkv", 64, 48, "rgb24").reshape(-1, 48, 64, 3).astype(int)
@@ -4577,21 +4591,14 @@ def live_sighup_reload():
     SIGINT ends the run (exit 130) with both phases written."""
     ffmpeg(*(lavfi("color=c=gray:s=64x48:r=25") + ["-frames:v", 250, "-c:v", "ffv1", "still.mkv"]))
     ffmpeg(*(lavfi("color=c=red:s=64x48") + ["-frames:v", 1, "bg.png"]))
-    cmd = [os.environ["BACKDROP"], "-m", "framediff", "--realtime", "-b", "bg.png", "still.mkv", "-o", "out.mkv"]
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    try:
+    with LiveRun("-m", "framediff", "--realtime", "-b", "bg.png", "still.mkv", "-o", "out.mkv") as run:
         time.sleep(1.0)
         ffmpeg(*(lavfi("color=c=green:s=64x48") + ["-frames:v", 1, "green.png"]))
         os.replace("green.png", "bg.png")
-        proc.send_signal(signal.SIGHUP)
+        run.proc.send_signal(signal.SIGHUP)
         time.sleep(1.0)
-        proc.send_signal(signal.SIGINT)
-        rc = proc.wait(timeout=30)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
-    err = proc.stderr.read().decode()
+        run.proc.send_signal(signal.SIGINT)
+        rc, err = run.wait()
     check(rc == 130, "exit %d after SIGHUP then SIGINT: %s" % (rc, err))
     check("background bg.png reloaded" in err, "no reload reported: %s" % err)
     rgb = decode_frames("out.mkv", 64, 48, "rgb24").astype(int)

@@ -129,14 +129,16 @@ static int test_wblur_matches_reference(void)
 }
 
 /* Summing only the cells the soft pixels need (bd_wblur_mark_soft, then
- * bd_wblur_update_cells) gives, at every soft pixel, what the full update
- * gives (up to float rounding, 1e-4 of the value); spans give what single
- * pixels give; and an alpha without soft pixels marks nothing. */
+ * bd_wblur_update_cells), read a pixel at a time (spans), gives at every
+ * soft pixel what the full update read by rows gives (up to float
+ * rounding, 1e-4 of the value); an alpha without soft pixels marks
+ * nothing. */
 static int test_wblur_cells_match_full(void)
 {
     enum { W = 150, H = 90 };
     uint32_t seed = 7;
     uint8_t *plane = unit_alloc(W * H * 3), *alpha = unit_alloc(W * H);
+    float *row = unit_alloc(sizeof(float) * 3 * W);
     for (int i = 0; i < W * H * 3; i++)
         plane[i] = lcg_byte(&seed);
     for (int ch = 1; ch <= 3; ch += 2)
@@ -160,16 +162,20 @@ static int test_wblur_cells_match_full(void)
                 for (int x = 0; x < W; x++) {
                     if (alpha[y * W + x] == 0 || alpha[y * W + x] == 255)
                         continue;
-                    float a[3], b[3], span[3];
-                    bd_wblur_at(&full, x, y, a);
+                    /* The widened-row path (rows of the full update) and the
+                     * span path (marked cells) compute the same value in
+                     * another order. */
+                    float a[3], b[3];
+                    bd_wblur_row_f32(&full, y, row);
                     bd_wblur_at(&part, x, y, b);
-                    bd_wblur_span_f32(&part, y, x, x + 1, span);
+                    for (int c = 0; c < ch; c++)
+                        a[c] = row[c * W + x];
                     for (int c = 0; c < ch; c++) {
-                        if (fabsf(a[c] - b[c]) > 1e-4f * fabsf(a[c]) + 1e-3f || span[c] != b[c]) {
+                        if (fabsf(a[c] - b[c]) > 1e-4f * fabsf(a[c]) + 1e-3f) {
                             bd_wblur_free(&full);
                             bd_wblur_free(&part);
-                            CHECK(0, "ch %d cell %d (%d,%d,%d): full %g, marked cells %g, span %g", ch, cell, x,
-                                  y, c, a[c], b[c], span[c]);
+                            CHECK(0, "ch %d cell %d (%d,%d,%d): full update, row %g; marked cells, pixel %g", ch,
+                                  cell, x, y, c, a[c], b[c]);
                         }
                     }
                 }

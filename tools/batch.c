@@ -13,7 +13,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
 #include <unistd.h>
 
 #include <libavutil/avstring.h>
@@ -65,7 +64,7 @@ static enum AVPixelFormat alpha_variant(int fmt)
     }
 }
 
-static int open_outputs(Job *job, const AVFrame *first)
+int batch_open_outputs(Job *job, const AVFrame *first)
 {
     char err[ERRLEN];
     OutputOptions oo;
@@ -159,10 +158,10 @@ static int give_matte(Job *job, const AVFrame *frame)
     return ret < 0 ? -1 : 0;
 }
 
-static int handle_video(Job *job, AVFrame *frame)
+int batch_video(Job *job, AVFrame *frame)
 {
     char err[ERRLEN];
-    if (!job->output && open_outputs(job, frame) < 0)
+    if (!job->output && batch_open_outputs(job, frame) < 0)
         return -1;
     if (frame->width != job->width || frame->height != job->height || frame->format != job->format) {
         say_error("%s: frame size changed mid-stream (%dx%d to %dx%d); not supported", job->opt.input,
@@ -226,127 +225,6 @@ static int handle_video(Job *job, AVFrame *frame)
     return 0;
 }
 
-static double latency_quantile(const Job *job, double q);
-
-/* ---- the control socket (--control; live only) ---------------------- */
-
-/* A new background while running, from the words -b takes: a colour,
- * blur[:S], or a picture file (transparent needs an output with alpha,
- * chosen at the start; a video background cannot be started mid-run yet).
- * 0, or -1 with the reason in err. */
-static int control_background(Job *job, const char *spec, char *err, size_t errlen)
-{
-    const char *strength;
-    BackdropContext *ctx = job->ctx;
-    switch (options_background_kind(spec, &strength)) {
-    case BACKGROUND_COLOR:
-        if (backdrop_set_option(ctx, "background", "picture") < 0 || backdrop_set_background(ctx, NULL) < 0 ||
-            backdrop_set_option(ctx, "color", spec) < 0)
-            return message_set(err, errlen, "cannot set the colour %s", spec), -1;
-        break;
-    case BACKGROUND_BLUR:
-        if (backdrop_set_option(ctx, "background", "blur") < 0 ||
-            (strength && backdrop_set_option(ctx, "blur.strength", strength) < 0))
-            return message_set(err, errlen, "blur strength '%s': a number of pixels from 0 to 1000",
-                               strength ? strength : ""), -1;
-        break;
-    case BACKGROUND_TRANSPARENT:
-        if (!job->transparent)
-            return message_set(err, errlen, "transparent needs an output with alpha, chosen at the start "
-                               "(-b transparent)"), -1;
-        break;
-    default: {
-        int still = background_is_still(spec, err, errlen);
-        if (still < 0)
-            return -1;
-        if (!still)
-            return message_set(err, errlen, "%s: a video background cannot be started while running (yet)",
-                               spec), -1;
-        AVFrame *picture = NULL;
-        if (input_load_image(spec, &picture, err, errlen) < 0)
-            return -1;
-        BackdropFrame bg = wrap_frame(picture);
-        int ret = backdrop_set_background(ctx, &bg);
-        av_frame_free(&picture);
-        if (ret < 0 || backdrop_set_option(ctx, "background", "picture") < 0)
-            return message_set(err, errlen, "%s: cannot use as background: %s", spec, backdrop_strerror(ret)), -1;
-        break;
-    }
-    }
-    background_close(&job->background_video); /* a video background gives way */
-    return 0;
-}
-
-/* Answers every command waiting on the control socket, between frames:
- * each is applied through the library's runtime options and answered
- * with what the library said. -1 when the socket itself failed. */
-static int poll_control(Job *job)
-{
-    ControlCommand cmd;
-    int client, ret;
-    char err[ERRLEN];
-    /* A refused command is answered on the socket; the library's own
-     * message about it is not the run's error. */
-    job->quiet_library = 1;
-    while ((ret = control_poll(job->control, &cmd, &client, err, sizeof(err))) == 1) {
-        char answer[ERRLEN + 16] = "ok";
-        int ok = 1;
-        switch (cmd.kind) {
-        case CONTROL_SET_BACKGROUND:
-            ok = control_background(job, cmd.value, err, sizeof(err)) == 0;
-            break;
-        case CONTROL_SET_BLUR:
-        case CONTROL_SET_OPTION:
-            ok = control_apply_option(job->ctx, &cmd, err, sizeof(err)) == 0;
-            break;
-        case CONTROL_SET_METHOD:
-            ok = !strcmp(cmd.value, job->method);
-            if (!ok)
-                message_set(err, sizeof(err), "switching the method while running is not supported yet "
-                            "(the method is %s)", job->method);
-            break;
-        case CONTROL_PAUSE:
-            job->paused = 1;
-            break;
-        case CONTROL_RESUME:
-            job->paused = 0;
-            break;
-        case CONTROL_STATS:
-            snprintf(answer, sizeof(answer),
-                     "{\"frames\": %lld, \"dropped\": %lld, \"latency_ms\": {\"p50\": %.1f, \"p99\": %.1f}, "
-                     "\"paused\": %s}", (long long)job->frames_out, (long long)capture_dropped(job->capture),
-                     latency_quantile(job, 0.50), latency_quantile(job, 0.99), job->paused ? "true" : "false");
-            break;
-        case CONTROL_QUIT:
-            job->quit = 1;
-            break;
-        }
-        if (!ok) /* control_apply_option's reasons have the prefix already */
-            snprintf(answer, sizeof(answer), "%s%s", strncmp(err, "error: ", 7) ? "error: " : "", err);
-        control_reply(job->control, client, answer);
-    }
-    job->quiet_library = 0;
-    if (ret < 0) {
-        say_error("%s", err);
-        return -1;
-    }
-    return 0;
-}
-
-/* Paused: the input goes out as it came. */
-static int pass_through(Job *job, AVFrame *frame)
-{
-    char err[ERRLEN];
-    if (!job->output && open_outputs(job, frame) < 0)
-        return -1;
-    if (output_write_video(job->output, frame, err, sizeof(err)) < 0) {
-        say_error("%s", err);
-        return -1;
-    }
-    job->frames_out++;
-    return 0;
-}
-
 static void show_progress(Job *job, int final)
 {
     if (!job->show_progress)
@@ -368,46 +246,6 @@ static void show_progress(Job *job, int final)
     }
     fprintf(stderr, "\r%-60s%s", line, final ? "\n" : "");
     job->progress_shown = !final;
-}
-
-/* Capture-to-output latency: a histogram of LATENCY_BINS bins of
- * LATENCY_BIN_MS (the last also holds everything longer), allocated once,
- * so that a live run of any length records every frame without growing. */
-#define LATENCY_BIN_MS 0.1
-#define LATENCY_BINS 100000
-
-static void record_latency(Job *job, double seconds)
-{
-    long bin = (long)(seconds * 1000.0 / LATENCY_BIN_MS);
-    if (bin < 0)
-        bin = 0;
-    if (bin >= LATENCY_BINS)
-        bin = LATENCY_BINS - 1;
-    job->latency_bins[bin]++;
-    job->latency_count++;
-}
-
-/* The latency below which a fraction q of the frames fell: the upper edge
- * of the bin where the count reaches q of all, in ms. */
-static double latency_quantile(const Job *job, double q)
-{
-    if (job->latency_count == 0)
-        return 0;
-    int64_t want = (int64_t)(q * (double)job->latency_count + 0.999999), seen = 0;
-    for (long b = 0; b < LATENCY_BINS; b++) {
-        seen += job->latency_bins[b];
-        if (seen >= want)
-            return (double)(b + 1) * LATENCY_BIN_MS;
-    }
-    return LATENCY_BINS * LATENCY_BIN_MS;
-}
-
-static double cpu_seconds(void)
-{
-    struct rusage ru;
-    getrusage(RUSAGE_SELF, &ru);
-    return (double)ru.ru_utime.tv_sec + ru.ru_utime.tv_usec * 1e-6 + (double)ru.ru_stime.tv_sec +
-           ru.ru_stime.tv_usec * 1e-6;
 }
 
 /* Writes all of text to fd and closes it; 0 or an errno value. */
@@ -448,10 +286,7 @@ static int write_stats(Job *job, double seconds)
     len += snprintf(text + len, sizeof(text) - (size_t)len, "}, \"threads\": {\"library\": %d}",
                     job->library_threads);
     if (job->live)
-        len += snprintf(text + len, sizeof(text) - (size_t)len,
-                        ", \"latency_ms\": {\"p50\": %.1f, \"p99\": %.1f}, \"dropped\": %lld, \"cpu_seconds\": %.3f",
-                        latency_quantile(job, 0.50), latency_quantile(job, 0.99),
-                        (long long)job->frames_dropped, cpu_seconds() - job->cpu_start);
+        len += live_stats(job, text + len, sizeof(text) - (size_t)len);
     len += snprintf(text + len, sizeof(text) - (size_t)len, "}\n");
 
     int e = 0;
@@ -499,10 +334,7 @@ void batch_cleanup(Job *job, int success)
     view_close(&job->view);
     matte_in_close(&job->matte_in);
     reader_stop(&job->reader); /* before the input it reads from */
-    capture_stop(&job->capture);
-    control_close(&job->control);
-    free(job->latency_bins);
-    job->latency_bins = NULL;
+    live_cleanup(job);
     input_close(&job->input);
 }
 
@@ -540,35 +372,16 @@ int batch_run(Job *job)
     /* With more than one thread, decoding runs ahead on its own thread;
      * live, a capture thread keeps the newest frame. */
     if (job->live) {
-        const char *delay = getenv("BACKDROP_TEST_PROCESS_DELAY_MS");
-        job->delay_ms = delay ? atoi(delay) : 0;
-        job->cpu_start = cpu_seconds();
-        if (!(job->latency_bins = calloc(LATENCY_BINS, sizeof(uint32_t))) ||
-            capture_start(&job->capture, job->input, !v4l2dev_is_device_name(job->opt.input)) < 0) {
-            say_error("out of memory");
+        if (live_start(job) < 0)
             return -1;
-        }
-        if (job->opt.control && control_open(&job->control, job->opt.control, err, sizeof(err)) < 0) {
-            say_error("%s", err);
-            return -1;
-        }
     } else if (reader_start(&job->reader, job->input, job->opt.threads != 1) < 0) {
         say_error("out of memory");
         return -1;
     }
     job->start = job->last_progress = now_seconds();
     for (;;) {
-        if (interrupted == SIGHUP && job->live && job->opt.background) {
-            /* Live, SIGHUP reloads the background (a picture edited in
-             * place, a colour); the run goes on. */
-            char why[ERRLEN];
-            catch_signal(SIGHUP); /* first: a SIGHUP from now on is caught */
-            interrupted = 0;
-            if (control_background(job, job->opt.background, why, sizeof(why)) < 0)
-                fprintf(stderr, "backdrop: SIGHUP: cannot reload the background: %s\n", why);
-            else if (!job->opt.quiet)
-                fprintf(stderr, "backdrop: SIGHUP: background %s reloaded\n", job->opt.background);
-        }
+        if (job->live && live_between_frames(job) < 0)
+            return -1;
         if (interrupted) {
             if (job->progress_shown)
                 fputc('\n', stderr);
@@ -593,15 +406,8 @@ int batch_run(Job *job)
                 return -1;
             continue;
         }
-        int64_t written = job->frames_out;
-        if (job->control && poll_control(job) < 0)
+        if (job->live ? live_frame(job, ev.frame, captured) < 0 : batch_video(job, ev.frame) < 0)
             return -1;
-        if (job->paused ? pass_through(job, ev.frame) < 0 : handle_video(job, ev.frame) < 0)
-            return -1;
-        if (job->live && job->delay_ms > 0) /* the tests' stand-in for a slow method */
-            usleep((useconds_t)job->delay_ms * 1000);
-        if (job->live && job->frames_out > written)
-            record_latency(job, now_seconds() - captured);
         job->frames_in++;
         show_progress(job, 0);
         if (job->quit)
@@ -624,16 +430,10 @@ int batch_run(Job *job)
     }
     /* The input is done with: stop decoding ahead (after an interrupt the
      * reader would go on) before finishing and reading its counters. */
-    job->stage_seconds[STAGE_DECODE] = (job->live ? capture_decode_seconds(job->capture)
-                                                   : reader_decode_seconds(job->reader)) +
-                                       (job->matte_in ? matte_in_decode_seconds(job->matte_in) : 0);
+    job->stage_seconds[STAGE_DECODE] =
+        (job->reader ? reader_decode_seconds(job->reader) : 0) + (job->matte_in ? matte_in_decode_seconds(job->matte_in) : 0);
     reader_stop(&job->reader);
-    if (job->live) {
-        /* Its counters first: stopping frees it (after an interrupt the
-         * paced thread would go on dropping). */
-        job->frames_dropped = capture_dropped(job->capture);
-        capture_stop(&job->capture);
-    }
+    live_stop(job); /* adds the capture's decoding time */
     /* Every output is completed before any is renamed into place: a late
      * failure (the matte's encoder, a full disk, the stats) leaves none of
      * them half-committed. */

@@ -1,9 +1,8 @@
 /*
  * What the CLI's parts share about one run: the job (options, input, library
  * context, outputs, counters) and the few helpers both use. backdrop.c sets a
- * job up (options, checks, the library) and batch.c runs it; the live loop
- * to come (a camera in, newest frame first) will be a third file on the
- * same job.
+ * job up (options, checks, the library) and batch.c runs it; live.c adds
+ * what the live loop (a camera in, newest frame first) does differently.
  */
 #ifndef BACKDROP_TOOLS_JOB_H
 #define BACKDROP_TOOLS_JOB_H
@@ -105,5 +104,34 @@ int job_update_background(Job *job, const AVFrame *frame);
  * why. Then batch_cleanup (success: the outputs were committed). */
 int batch_run(Job *job);
 void batch_cleanup(Job *job, int success);
+/* batch.c, for live.c: opens the outputs for the first frame; processes a
+ * frame into the outputs (0, or -1 after saying why). */
+int batch_open_outputs(Job *job, const AVFrame *first);
+int batch_video(Job *job, AVFrame *frame);
+
+/* live.c: the live loop's parts, called by batch_run() when job->live.
+ *   live_start           the capture thread, the control socket, the
+ *                        latency record
+ *   live_between_frames  SIGHUP's reload and the control commands
+ *   live_frame           the frame processed (or passed through, paused),
+ *                        its latency recorded
+ *   live_stop            the capture's counters kept, its thread stopped
+ *   live_stats           the keys --stats adds, as ", \"key\": value..."
+ *   live_cleanup         everything freed (any time after live_start)
+ * The int functions return 0, or -1 after saying why. */
+int live_start(Job *job);
+int live_between_frames(Job *job);
+int live_frame(Job *job, AVFrame *frame, double captured);
+void live_stop(Job *job);
+int live_stats(const Job *job, char *text, size_t len);
+void live_cleanup(Job *job);
+/* A new background while running, from the words -b takes (a colour,
+ * blur[:S], transparent if the run began so, a picture file): 0, or -1
+ * with the reason in err. */
+int live_set_background(Job *job, const char *spec, char *err, size_t errlen);
+/* Applies one command (from the control socket, or a key of the preview)
+ * through the library's runtime options, and writes its answer: "ok",
+ * the stats' JSON, or "error: REASON". 0, or -1 when it was refused. */
+int live_apply(Job *job, const ControlCommand *cmd, char *answer, size_t answer_len);
 
 #endif

@@ -94,6 +94,16 @@ int batch_open_outputs(Job *job, const AVFrame *first)
         say_error("%s", err);
         return -1;
     }
+    /* Live, a virtual camera gets a steady rate: the last frame again when
+     * processing is late. */
+    if (job->live && output_is_realtime(job->output)) {
+        double period = oo.frame_rate.num > 0 && oo.frame_rate.den > 0 ? av_q2d(av_inv_q(oo.frame_rate)) : 1.0 / 30;
+        if (pacer_start(&job->pacer, job->output, period) < 0) {
+            say_error("out of memory");
+            return -1;
+        }
+        job->paced_output = 1;
+    }
     if (job->opt.matte) {
         /* A matte holds alpha values, not video levels: full range, no colour. */
         fill_output_options(&oo, job, first, job->opt.matte, AV_PIX_FMT_GRAY8, NULL);
@@ -158,6 +168,12 @@ static int give_matte(Job *job, const AVFrame *frame)
     return ret < 0 ? -1 : 0;
 }
 
+int batch_write(Job *job, const AVFrame *frame, char *err, size_t errlen)
+{
+    return job->pacer ? pacer_write(job->pacer, frame, err, errlen)
+                      : output_write_video(job->output, frame, err, errlen);
+}
+
 int batch_video(Job *job, AVFrame *frame)
 {
     char err[ERRLEN];
@@ -209,7 +225,7 @@ int batch_video(Job *job, AVFrame *frame)
         }
     }
     out_frame->pts = frame->pts;
-    if (output_write_video(job->output, out_frame, err, sizeof(err)) < 0) {
+    if (batch_write(job, out_frame, err, sizeof(err)) < 0) {
         say_error("%s", err);
         return -1;
     }
@@ -317,6 +333,7 @@ static int write_stats(Job *job, double seconds)
 
 void batch_cleanup(Job *job, int success)
 {
+    pacer_stop(&job->pacer); /* before the output it repeats frames on */
     if (!success) {
         output_abort(&job->output);
         output_abort(&job->matte_output);

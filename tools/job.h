@@ -24,6 +24,7 @@
 #include "view.h"
 #include "capture.h"
 #include "control.h"
+#include "pacer.h"
 
 #define ERRLEN MESSAGE_MAX
 
@@ -69,6 +70,10 @@ typedef struct Job {
     double cpu_start;        /* process CPU seconds at the start */
     int delay_ms;            /* BACKDROP_TEST_PROCESS_DELAY_MS: slow processing, for the tests */
     Control *control;        /* --control, or NULL */
+    Pacer *pacer;            /* a virtual camera's steady rate (pacer.h), or NULL */
+    int paced_output;        /* the pacer ran: --stats says what it repeated */
+    int64_t frames_repeated; /* by the pacer (counted when it stops) */
+    double max_gap;          /* seconds: the longest gap between two frames on the output */
     int paused;              /* control "pause": frames pass through unchanged */
     int quit;                /* control "quit": end the run after this frame */
     int quiet_library;       /* applying a control command: the library's errors are the answer's */
@@ -108,6 +113,8 @@ void batch_cleanup(Job *job, int success);
  * frame into the outputs (0, or -1 after saying why). */
 int batch_open_outputs(Job *job, const AVFrame *first);
 int batch_video(Job *job, AVFrame *frame);
+/* A frame to -o: through the pacer when there is one. */
+int batch_write(Job *job, const AVFrame *frame, char *err, size_t errlen);
 
 /* live.c: the live loop's parts, called by batch_run() when job->live.
  *   live_start           the capture thread, the control socket, the

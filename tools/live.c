@@ -135,8 +135,9 @@ int live_apply(Job *job, const ControlCommand *cmd, char *answer, size_t answer_
     case CONTROL_STATS:
         snprintf(answer, answer_len,
                  "{\"frames\": %lld, \"dropped\": %lld, \"latency_ms\": {\"p50\": %.1f, \"p99\": %.1f}, "
-                 "\"paused\": %s}", (long long)job->frames_out, (long long)capture_dropped(job->capture),
-                 latency_quantile(job, 0.50), latency_quantile(job, 0.99), job->paused ? "true" : "false");
+                 "\"repeated\": %lld, \"paused\": %s}", (long long)job->frames_out,
+                 (long long)capture_dropped(job->capture), latency_quantile(job, 0.50), latency_quantile(job, 0.99),
+                 (long long)(job->pacer ? pacer_repeated(job->pacer) : 0), job->paused ? "true" : "false");
         break;
     case CONTROL_QUIT:
         job->quit = 1;
@@ -173,7 +174,7 @@ static int pass_through(Job *job, AVFrame *frame)
     char err[ERRLEN];
     if (!job->output && batch_open_outputs(job, frame) < 0)
         return -1;
-    if (output_write_video(job->output, frame, err, sizeof(err)) < 0) {
+    if (batch_write(job, frame, err, sizeof(err)) < 0) {
         say_error("%s", err);
         return -1;
     }
@@ -230,6 +231,11 @@ int live_frame(Job *job, AVFrame *frame, double captured)
 
 void live_stop(Job *job)
 {
+    if (job->pacer) {
+        job->frames_repeated = pacer_repeated(job->pacer);
+        job->max_gap = pacer_max_gap(job->pacer);
+        pacer_stop(&job->pacer); /* before the output is completed */
+    }
     if (!job->capture)
         return;
     /* Its counters first: stopping frees it (after an interrupt the paced
@@ -241,9 +247,15 @@ void live_stop(Job *job)
 
 int live_stats(const Job *job, char *text, size_t len)
 {
-    return snprintf(text, len, ", \"latency_ms\": {\"p50\": %.1f, \"p99\": %.1f}, \"dropped\": %lld, "
-                    "\"cpu_seconds\": %.3f", latency_quantile(job, 0.50), latency_quantile(job, 0.99),
-                    (long long)job->frames_dropped, cpu_seconds() - job->cpu_start);
+    int n = snprintf(text, len, ", \"latency_ms\": {\"p50\": %.1f, \"p99\": %.1f}, \"dropped\": %lld, "
+                     "\"cpu_seconds\": %.3f", latency_quantile(job, 0.50), latency_quantile(job, 0.99),
+                     (long long)job->frames_dropped, cpu_seconds() - job->cpu_start);
+    /* A steady-rate output: the frames repeated, the longest gap between
+     * two frames on it. */
+    if (job->paced_output && n >= 0 && (size_t)n < len)
+        n += snprintf(text + n, len - (size_t)n, ", \"repeated\": %lld, \"max_gap_ms\": %.1f",
+                      (long long)job->frames_repeated, job->max_gap * 1000.0);
+    return n;
 }
 
 void live_cleanup(Job *job)

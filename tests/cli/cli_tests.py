@@ -4491,6 +4491,35 @@ def live_drops_when_slow():
 
 
 @test
+def live_steady_rate():
+    """A virtual camera (here null, which stands in for one) is kept at a
+    steady rate: with processing at 100 ms a frame against 40 ms of input,
+    the last frame is repeated whenever 1.5 frame periods (60 ms) pass
+    without one, so the longest gap on the output stays near 60 ms instead
+    of the 100 ms the processing takes, and the repeats are counted. An
+    output with timestamps (a file) is not paced: no "repeated" key. On
+    time, nothing is repeated (a few at most, for a loaded machine)."""
+    live_clip("in.mkv")
+    slow = {"BACKDROP_TEST_PROCESS_DELAY_MS": "100"}
+    r = backdrop("-m", "framediff", "--realtime", "in.mkv", "-o", "null", "--stats", "s.json", env=slow)
+    check(r.rc == 0, r.describe())
+    stats = live_stats("s.json")
+    check(stats["repeated"] >= 8, "only %d frames repeated while processing was late" % stats["repeated"])
+    check(55 <= stats["max_gap_ms"] <= 90, "longest gap %.1f ms: expected about 60 (1.5 frame periods)"
+          % stats["max_gap_ms"])
+    check(stats["frames"] + stats["repeated"] >= 35, "%d frames + %d repeated in 2 s of 25 fps: not steady"
+          % (stats["frames"], stats["repeated"]))
+    r = backdrop("-m", "framediff", "--realtime", "in.mkv", "-o", "out.mkv", "--stats", "f.json", env=slow)
+    check(r.rc == 0, r.describe())
+    check("repeated" not in live_stats("f.json"), "a file output was paced")
+    r = backdrop("-m", "framediff", "--realtime", "in.mkv", "-o", "null", "--stats", "t.json")
+    check(r.rc == 0, r.describe())
+    stats = live_stats("t.json")
+    check(stats["repeated"] <= 5 and stats["frames"] == 50, "on time: %d frames, %d repeated"
+          % (stats["frames"], stats["repeated"]))
+
+
+@test
 def live_errors():
     """--realtime with --matte-in is refused (dropped frames would take
     the matte out of step); --realtime takes no value; --control needs the

@@ -728,6 +728,11 @@ int64_t output_frames(const Output *o)
     return o ? o->frames : 0;
 }
 
+int output_is_realtime(const Output *o)
+{
+    return o && !o->venc; /* null and v4l2: no encoder, no timestamps */
+}
+
 /* ---------------------------------------------------------------------- */
 /* Finishing */
 

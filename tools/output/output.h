@@ -96,7 +96,11 @@ int output_commit(Output **out, char *err, size_t errlen);
 int output_finish(Output **out, char *err, size_t errlen);
 /* Removes whatever was written, frees. Accepts NULL / pointer to NULL. */
 void output_abort(Output **out);
-/* Number of video frames written so far. */
+/* Number of video frames written so far (repeats included). */
 int64_t output_frames(const Output *out);
+/* Whether frames go out as they come, without timestamps: a virtual
+ * camera, and null (which stands in for one). A live run keeps these at a
+ * steady rate (tools/pacer.h). */
+int output_is_realtime(const Output *out);
 
 #endif

@@ -68,10 +68,27 @@ double now_seconds(void)
 }
 
 
+/* say_capture(): where say_error() and the library's errors go instead
+ * of stderr (the first message only), while a command is applied. */
+static char *captured;
+static size_t captured_len;
+
+void say_capture(char *buf, size_t len)
+{
+    captured = buf;
+    captured_len = len;
+}
+
 void say_error(const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
+    if (captured) {
+        if (!captured[0])
+            vsnprintf(captured, captured_len, fmt, ap);
+        va_end(ap);
+        return;
+    }
     fputs("backdrop: ", stderr);
     vfprintf(stderr, fmt, ap);
     fputc('\n', stderr);
@@ -83,7 +100,9 @@ void say_error(const char *fmt, ...)
 static void library_log(void *opaque, BackdropLogLevel level, const char *msg)
 {
     Job *job = opaque;
-    if (level > BACKDROP_LOG_WARNING || job->quiet_library)
+    if (captured && level == BACKDROP_LOG_ERROR && !captured[0])
+        snprintf(captured, captured_len, "%s", msg);
+    if (level > BACKDROP_LOG_WARNING || job->quiet_library || captured)
         return;
     if (level == BACKDROP_LOG_ERROR && job->model_path[0] && !strncmp(msg, "selfie: model", 13))
         fprintf(stderr, "backdrop: %s: %s\n", job->model_path, msg + 8);
@@ -512,7 +531,7 @@ static int load_model(Job *job, BackdropSettings *s)
         char err[ERRLEN];
         uint8_t *json, *weights;
         size_t json_size, weights_size;
-        if (model_load_rvm(job->opt.model, &json, &json_size, &weights, &weights_size, job->model_path,
+        if (model_load_rvm(job->method == job->start_method ? job->opt.model : NULL, &json, &json_size, &weights, &weights_size, job->model_path,
                            sizeof(job->model_path), job->weights_path, sizeof(job->weights_path), err,
                            sizeof(err)) < 0) {
             say_error("%s", err);
@@ -526,7 +545,7 @@ static int load_model(Job *job, BackdropSettings *s)
     }
     if (strcmp(s->method, "selfie"))
         return 0;
-    const char *spec = job->opt.model ? job->opt.model : MODEL_DEFAULT;
+    const char *spec = job->opt.model && job->method == job->start_method ? job->opt.model : MODEL_DEFAULT;
     char err[ERRLEN];
     uint8_t *data;
     size_t size;
@@ -549,7 +568,12 @@ static int set_option(Job *job, const char *name, const char *value)
     return ret;
 }
 
-int job_open_library(Job *job)
+/* Opens the library for job->method with the command line's options:
+ * every one of them at the start (check_method_options made sure they
+ * belong); when switching methods while running, only those the method
+ * has (a --threshold of framediff means nothing to selfie), and --model
+ * only for the method it was given with. */
+static int open_context(Job *job, int switching)
 {
     const CliOptions *o = &job->opt;
     BackdropSettings s;
@@ -588,10 +612,78 @@ int job_open_library(Job *job)
         for (int i = 0; i < o->lib_count; i++) {
             const char *owner = options_owner(o, job->method, o->lib[i].name);
             int of_context = owner && !strcmp(owner, "context");
+            if (switching && !owner)
+                continue;
             if (of_context == (pass == 0) && set_option(job, o->lib[i].name, o->lib[i].value) < 0)
                 return -1;
         }
+    return 0;
+}
+
+int job_open_library(Job *job)
+{
+    job->start_method = job->method;
+    if (open_context(job, 0) < 0)
+        return -1;
     return load_background(job);
+}
+
+/* The background as it stands, given to a new context: what the control
+ * socket last set, else -b (a video's frame shown now, without waiting for
+ * the next one). */
+static int restore_background(Job *job, char *err, size_t errlen)
+{
+    if (job->live_background)
+        return live_set_background(job, job->live_background, err, errlen);
+    if (job->background_video) {
+        const AVFrame *shown = background_shown(job->background_video);
+        if (!shown)
+            return 0;
+        BackdropFrame bg = wrap_frame(shown);
+        int ret = backdrop_set_background(job->ctx, &bg);
+        if (ret < 0)
+            return message_set(err, errlen, "background: %s", backdrop_strerror(ret)), -1;
+        return 0;
+    }
+    if (job->background_kind == BACKGROUND_FILE && !strcmp(job->opt.background, "-"))
+        return message_set(err, errlen, "the background came from stdin and cannot be read again"), -1;
+    return load_background(job) < 0 ? -1 : 0;
+}
+
+int job_switch_method(Job *job, const char *name, char *err, size_t errlen)
+{
+    const char *method = NULL;
+    for (int i = 0; backdrop_method_name(i); i++)
+        if (!strcmp(backdrop_method_name(i), name))
+            method = backdrop_method_name(i);
+    if (!method)
+        return message_set(err, errlen, "unknown method '%s'", name), -1;
+    if (method_takes_matte(method))
+        return message_set(err, errlen, "%s needs --matte-in, which a live run cannot take", method), -1;
+    if (!strcmp(method, job->method))
+        return 0;
+    /* The new context is made beside the old, which stays if it fails. */
+    BackdropContext *old = job->ctx;
+    const char *old_method = job->method;
+    int old_threads = job->library_threads;
+    job->ctx = NULL;
+    job->method = method;
+    err[0] = '\0';
+    say_capture(err, errlen); /* what goes wrong is the answer, not the run's error */
+    int ok = open_context(job, 1) == 0 && restore_background(job, err, errlen) == 0 &&
+             live_replay_options(job) == 0;
+    say_capture(NULL, 0);
+    if (!ok) {
+        if (!err[0])
+            message_set(err, errlen, "cannot start method %s", method);
+        backdrop_close(&job->ctx);
+        job->ctx = old;
+        job->method = old_method;
+        job->library_threads = old_threads;
+        return -1;
+    }
+    backdrop_close(&old);
+    return 0;
 }
 
 int main(int argc, char **argv)

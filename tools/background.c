@@ -201,6 +201,11 @@ int background_frame(BackgroundVideo *bg, int64_t t, const AVFrame **frame, char
     return 0;
 }
 
+const AVFrame *background_shown(const BackgroundVideo *bg)
+{
+    return bg->shown_any ? bg->shown : NULL;
+}
+
 void background_close(BackgroundVideo **pbg)
 {
     if (!pbg || !*pbg)

@@ -62,6 +62,10 @@ int background_is_still(const char *path, char *err, size_t errlen);
  * AVERROR with a message naming the file in err. */
 int background_frame(BackgroundVideo *bg, int64_t t, const AVFrame **frame, char *err, size_t errlen);
 
+/* The frame shown now (the last one background_frame() gave), or NULL
+ * before the first. */
+const AVFrame *background_shown(const BackgroundVideo *bg);
+
 /* Stops the decoding thread and closes the file. Accepts NULL. */
 void background_close(BackgroundVideo **bg);
 

@@ -28,6 +28,9 @@
 
 #define ERRLEN MESSAGE_MAX
 
+/* Distinct option names the live commands may set (then refused). */
+#define LIVE_OPTIONS_MAX 32
+
 typedef enum Stage { STAGE_DECODE, STAGE_PROCESS, STAGE_ENCODE, STAGE_COUNT } Stage;
 
 
@@ -47,7 +50,8 @@ typedef struct Job {
     int progress_shown;
     int show_progress;     /* stderr is a terminal and not --quiet */
     int64_t total_frames;  /* estimate for the progress line, 0 if unknown */
-    const char *method;    /* resolved method name */
+    const char *method;    /* resolved method name (the library's string) */
+    const char *start_method; /* the method the run began with: --model is its */
     char model_path[4096]; /* selfie: the model file used; rvm: its graph (model.json) */
     char weights_path[4096]; /* rvm: its weights (rvm.bin) */
     int reported;          /* the library already explained the failure */
@@ -77,6 +81,13 @@ typedef struct Job {
     int paused;              /* control "pause": frames pass through unchanged */
     int quit;                /* control "quit": end the run after this frame */
     int quiet_library;       /* applying a control command: the library's errors are the answer's */
+    char *live_background;   /* the background a command set last (its -b words), or NULL: -b's */
+    /* The options commands set (name, value), replayed on a new method's
+     * context; one entry per name, the latest value. */
+    struct {
+        char *name, *value;
+    } live_options[LIVE_OPTIONS_MAX];
+    int live_option_count;
     int transparent;       /* -b transparent: -o gets the alpha variant of the frames' format */
 } Job;
 
@@ -91,6 +102,9 @@ const char *stop_reason(int sig);
 
 double now_seconds(void);
 void say_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* While buf is set (NULL: stderr again), say_error() and the library's
+ * error messages write the first message into buf instead of stderr. */
+void say_capture(char *buf, size_t len);
 /* An AVFrame's pixels described to the library, without a copy. */
 BackdropFrame wrap_frame(const AVFrame *f);
 int to_backdrop_format(int av_format);
@@ -98,6 +112,12 @@ int to_backdrop_format(int av_format);
 /* backdrop.c: opens the library for the job's method and options (after the
  * input, whose rotation it needs) and sets the background. */
 int job_open_library(Job *job);
+/* backdrop.c: while running, another method: a new context for it with
+ * the command line's options that it has, the background as it stands and
+ * the options commands set (live_replay_options); the old context goes
+ * when the new one is ready, and stays if it fails. 0, or -1 with the
+ * reason in err. */
+int job_switch_method(Job *job, const char *name, char *err, size_t errlen);
 
 /* backdrop.c: before the input frame is processed, the video background's
  * frame for its time (see background.h), given to the library when it
@@ -140,5 +160,8 @@ int live_set_background(Job *job, const char *spec, char *err, size_t errlen);
  * through the library's runtime options, and writes its answer: "ok",
  * the stats' JSON, or "error: REASON". 0, or -1 when it was refused. */
 int live_apply(Job *job, const ControlCommand *cmd, char *answer, size_t answer_len);
+/* The options commands set, applied again to a new context; those the new
+ * method does not have are passed over. 0, or -1 when out of memory. */
+int live_replay_options(Job *job);
 
 #endif

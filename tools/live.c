@@ -101,6 +101,46 @@ int live_set_background(Job *job, const char *spec, char *err, size_t errlen)
     }
     }
     background_close(&job->background_video); /* a video background gives way */
+    if (spec != job->live_background) { /* kept for a new method's context */
+        char *copy = strdup(spec);
+        if (!copy)
+            return message_set(err, errlen, "out of memory"), -1;
+        free(job->live_background);
+        job->live_background = copy;
+    }
+    return 0;
+}
+
+/* An option a command set, kept (the latest value per name) for a new
+ * method's context. */
+static int remember_option(Job *job, const char *name, const char *value, char *err, size_t errlen)
+{
+    int i = 0;
+    while (i < job->live_option_count && strcmp(job->live_options[i].name, name))
+        i++;
+    if (i == LIVE_OPTIONS_MAX)
+        return message_set(err, errlen, "more than %d different options set while running", LIVE_OPTIONS_MAX), -1;
+    char *v = strdup(value), *n = i < job->live_option_count ? NULL : strdup(name);
+    if (!v || (i == job->live_option_count && !n)) {
+        free(v);
+        free(n);
+        return message_set(err, errlen, "out of memory"), -1;
+    }
+    if (n) {
+        job->live_options[i].name = n;
+        job->live_option_count++;
+    }
+    free(job->live_options[i].value);
+    job->live_options[i].value = v;
+    return 0;
+}
+
+int live_replay_options(Job *job)
+{
+    for (int i = 0; i < job->live_option_count; i++)
+        if (options_owner(&job->opt, job->method, job->live_options[i].name) ||
+            strchr(job->live_options[i].name, '.'))
+            backdrop_set_option(job->ctx, job->live_options[i].name, job->live_options[i].value);
     return 0;
 }
 
@@ -117,14 +157,14 @@ int live_apply(Job *job, const ControlCommand *cmd, char *answer, size_t answer_
         ok = live_set_background(job, cmd->value, err, sizeof(err)) == 0;
         break;
     case CONTROL_SET_BLUR:
-    case CONTROL_SET_OPTION:
-        ok = control_apply_option(job->ctx, cmd, err, sizeof(err)) == 0;
+    case CONTROL_SET_OPTION: {
+        const char *name = cmd->kind == CONTROL_SET_BLUR ? "blur.strength" : cmd->name;
+        ok = control_apply_option(job->ctx, cmd, err, sizeof(err)) == 0 &&
+             remember_option(job, name, cmd->value, err, sizeof(err)) == 0;
         break;
+    }
     case CONTROL_SET_METHOD:
-        ok = !strcmp(cmd->value, job->method);
-        if (!ok)
-            message_set(err, sizeof(err), "switching the method while running is not supported yet "
-                        "(the method is %s)", job->method);
+        ok = job_switch_method(job, cmd->value, err, sizeof(err)) == 0;
         break;
     case CONTROL_PAUSE:
         job->paused = 1;
@@ -135,9 +175,10 @@ int live_apply(Job *job, const ControlCommand *cmd, char *answer, size_t answer_
     case CONTROL_STATS:
         snprintf(answer, answer_len,
                  "{\"frames\": %lld, \"dropped\": %lld, \"latency_ms\": {\"p50\": %.1f, \"p99\": %.1f}, "
-                 "\"repeated\": %lld, \"paused\": %s}", (long long)job->frames_out,
+                 "\"repeated\": %lld, \"paused\": %s, \"method\": \"%s\"}", (long long)job->frames_out,
                  (long long)capture_dropped(job->capture), latency_quantile(job, 0.50), latency_quantile(job, 0.99),
-                 (long long)(job->pacer ? pacer_repeated(job->pacer) : 0), job->paused ? "true" : "false");
+                 (long long)(job->pacer ? pacer_repeated(job->pacer) : 0), job->paused ? "true" : "false",
+                 job->method);
         break;
     case CONTROL_QUIT:
         job->quit = 1;
@@ -260,6 +301,13 @@ int live_stats(const Job *job, char *text, size_t len)
 
 void live_cleanup(Job *job)
 {
+    free(job->live_background);
+    job->live_background = NULL;
+    for (int i = 0; i < job->live_option_count; i++) {
+        free(job->live_options[i].name);
+        free(job->live_options[i].value);
+    }
+    job->live_option_count = 0;
     capture_stop(&job->capture);
     control_close(&job->control);
     free(job->latency_bins);

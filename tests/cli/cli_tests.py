@@ -4613,6 +4613,87 @@ def live_control_socket():
 
 
 @test
+def selfie_live_switch_method():
+    """`set method` switches the method while running, the run going on:
+    framediff on moving test bars shows the moving parts over blue; `set
+    background red` and `set threshold 255` make it all red (nothing moves
+    that much); selfie runs (its frames are not checked); back to framediff
+    the red background and the threshold 255 a command set are kept (the
+    moving parts would show again without them); `set threshold 3` brings
+    them back. stats names the method; external and unknown names are
+    refused and the method stays. The output's frames follow the phases,
+    checked at the frame counts stats gave."""
+    ffmpeg(*(lavfi("testsrc2=s=160x120:r=25") + ["-frames:v", 300, "-c:v", "ffv1", "bars.mkv"]))
+    with LiveRun("-q", "-m", "framediff", "--realtime", "-b", "blue", "--control", "ctl.sock", "bars.mkv", "-o",
+                 "out.mkv") as run:
+        for _ in range(100):
+            if os.path.exists("ctl.sock"):
+                break
+            time.sleep(0.05)
+        check(os.path.exists("ctl.sock"), "no control socket after 5 s")
+
+        def ctl(*words):
+            r = subprocess.run([os.environ["BACKDROP"], "ctl", "ctl.sock"] + list(words), stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, timeout=30)
+            return r.returncode, r.stdout.decode().strip(), r.stderr.decode().strip()
+
+        def stats():
+            rc, out, err = ctl("stats")
+            check(rc == 0, "stats: exit %d %s" % (rc, err))
+            return json.loads(out)
+
+        def command(*words):
+            answer = ctl(*words)
+            check(answer == (0, "ok", ""), "%s: %s" % (" ".join(words), answer))
+            time.sleep(0.6)
+            return stats()
+
+        time.sleep(0.8)
+        marks = {"blue_moving": stats()["frames"]}
+        command("set", "background", "red")
+        s = command("set", "threshold", "255")
+        marks["red_still_start"] = s["frames"]
+        time.sleep(0.6)
+        marks["red_still_end"] = stats()["frames"]
+        s = command("set", "method", "selfie")
+        check(s["method"] == "selfie", "stats after set method selfie: %s" % s)
+        rc, _, err = ctl("set", "method", "external")
+        check(rc == 1 and "--matte-in" in err, "set method external: exit %d, %r" % (rc, err))
+        rc, _, err = ctl("set", "method", "nosuch")
+        check(rc == 1 and "unknown method" in err, "set method nosuch: exit %d, %r" % (rc, err))
+        check(stats()["method"] == "selfie", "a refused switch changed the method")
+        s = command("set", "method", "framediff")
+        check(s["method"] == "framediff", "stats after set method framediff: %s" % s)
+        marks["replayed_start"] = s["frames"]
+        time.sleep(0.6)
+        marks["replayed_end"] = stats()["frames"]
+        s = command("set", "threshold", "3")
+        marks["red_moving"] = s["frames"] + 3
+        time.sleep(0.3)
+        check(ctl("quit") == (0, "ok", ""), "quit")
+        rc, err = run.wait()
+    check(rc == 0, "the run ended with %d: %s" % (rc, err))
+    rgb = decode_frames("out.mkv", 160, 120, "rgb24").reshape(-1, 120, 160, 3).astype(int)
+
+    def moving(f, colour):
+        """The share of pixels far from the background colour."""
+        return float((np.abs(f - np.array(colour)).sum(axis=2) > 90).mean())
+    n = len(rgb)
+    check(n > marks["red_moving"] + 5, "%d frames, marks %s" % (n, marks))
+    for i in range(2, marks["blue_moving"]):
+        check(moving(rgb[i], (0, 0, 255)) > 0.02, "frame %d: the moving bars are not shown over blue" % i)
+    # (selfie, in between, may take a shape of the bars for a person now
+    # and then: its frames are not checked.)
+    for start, end in ((marks["red_still_start"], marks["red_still_end"]),
+                       (marks["replayed_start"], marks["replayed_end"])):
+        for i in range(start, end):
+            check(moving(rgb[i], (255, 0, 0)) < 0.005, "frame %d (marks %s): not all red, %.3f moved"
+                  % (i, marks, moving(rgb[i], (255, 0, 0))))
+    for i in range(marks["red_moving"], n):
+        check(moving(rgb[i], (255, 0, 0)) > 0.02, "frame %d: the moving bars are not shown over red" % i)
+
+
+@test
 def live_sighup_reload():
     """Live, SIGHUP reloads the background picture and the run goes on: a
     still grey scene (framediff: all background) over bg.png, red; bg.png

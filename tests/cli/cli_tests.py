@@ -4534,6 +4534,22 @@ def live_errors():
                  rc=2)
 
 
+def wait_for_socket(path):
+    """Waits up to 5 s for a live run's control socket."""
+    for _ in range(100):
+        if os.path.exists(path):
+            break
+        time.sleep(0.05)
+    check(os.path.exists(path), "no control socket after 5 s")
+
+
+def ctl(*words, sock="ctl.sock"):
+    """backdrop ctl SOCK WORDS...: (exit status, stdout, stderr), stripped."""
+    r = subprocess.run([os.environ["BACKDROP"], "ctl", sock] + list(words), stdout=subprocess.PIPE,
+                       stderr=subprocess.PIPE, timeout=30)
+    return r.returncode, r.stdout.decode().strip(), r.stderr.decode().strip()
+
+
 class LiveRun:
     """A backdrop run in the background (the live tests talk to it while it
     runs): killed on the way out if it is still running; wait() gives its
@@ -4567,17 +4583,8 @@ def live_control_socket():
     ffmpeg(*(lavfi("color=c=gray:s=64x48:r=25") + ["-frames:v", 250, "-c:v", "ffv1", "still.mkv"]))
     with LiveRun("-q", "-m", "framediff", "--realtime", "-b", "blue", "--control", "ctl.sock", "still.mkv", "-o",
                  "out.mkv") as run:
-        for _ in range(100):
-            if os.path.exists("ctl.sock"):
-                break
-            time.sleep(0.05)
-        check(os.path.exists("ctl.sock"), "no control socket after 5 s")
+        wait_for_socket("ctl.sock")
         time.sleep(0.4)
-
-        def ctl(*words):
-            r = subprocess.run([os.environ["BACKDROP"], "ctl", "ctl.sock"] + list(words), stdout=subprocess.PIPE,
-                               stderr=subprocess.PIPE, timeout=20)
-            return r.returncode, r.stdout.decode().strip(), r.stderr.decode().strip()
 
         check(ctl("set", "background", "red") == (0, "ok", ""), "set background red")
         time.sleep(0.4)
@@ -4626,16 +4633,7 @@ def selfie_live_switch_method():
     ffmpeg(*(lavfi("testsrc2=s=160x120:r=25") + ["-frames:v", 300, "-c:v", "ffv1", "bars.mkv"]))
     with LiveRun("-q", "-m", "framediff", "--realtime", "-b", "blue", "--control", "ctl.sock", "bars.mkv", "-o",
                  "out.mkv") as run:
-        for _ in range(100):
-            if os.path.exists("ctl.sock"):
-                break
-            time.sleep(0.05)
-        check(os.path.exists("ctl.sock"), "no control socket after 5 s")
-
-        def ctl(*words):
-            r = subprocess.run([os.environ["BACKDROP"], "ctl", "ctl.sock"] + list(words), stdout=subprocess.PIPE,
-                               stderr=subprocess.PIPE, timeout=30)
-            return r.returncode, r.stdout.decode().strip(), r.stderr.decode().strip()
+        wait_for_socket("ctl.sock")
 
         def stats():
             rc, out, err = ctl("stats")

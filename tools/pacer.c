@@ -15,7 +15,7 @@
 
 struct Pacer {
     Output *out;
-    double period;       /* seconds per frame */
+    double period;       /* seconds per frame (under lock) */
     pthread_t thread;
     pthread_mutex_t lock;
     pthread_cond_t wake; /* on the monotonic clock */
@@ -123,6 +123,14 @@ int pacer_write(Pacer *p, const AVFrame *frame, char *err, size_t errlen)
     }
     pthread_mutex_unlock(&p->lock);
     return ret;
+}
+
+void pacer_set_period(Pacer *p, double period)
+{
+    pthread_mutex_lock(&p->lock);
+    p->period = period;
+    pthread_cond_signal(&p->wake); /* the deadline moved */
+    pthread_mutex_unlock(&p->lock);
 }
 
 int64_t pacer_repeated(Pacer *p)

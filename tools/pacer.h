@@ -39,6 +39,9 @@ int pacer_start(Pacer **pacer, Output *out, double period);
  * Fails also when a repeat failed since the last call (the destination
  * went away): err says why. */
 int pacer_write(Pacer *pacer, const AVFrame *frame, char *err, size_t errlen);
+/* Another frame period from now on (> 0): an idle virtual camera
+ * (--on-demand) is kept alive at a low rate. */
+void pacer_set_period(Pacer *pacer, double period);
 /* Frames repeated so far, and the longest gap between two writes (s). */
 int64_t pacer_repeated(Pacer *pacer);
 double pacer_max_gap(Pacer *pacer);

@@ -24,6 +24,7 @@
 #include "view.h"
 #include "capture.h"
 #include "control.h"
+#include "preview.h"
 
 #define ERRLEN MESSAGE_MAX
 
@@ -73,6 +74,11 @@ typedef struct Job {
     int quit;                /* control "quit": end the run after this frame */
     int quiet_library;       /* applying a control command: the library's errors are the answer's */
     int transparent;       /* -b transparent: -o gets the alpha variant of the frames' format */
+    /* --preview: the window, and the frame last written to -o (the
+     * encoder's picture or the passed-through input: valid until the next
+     * frame is made), which it shows. */
+    Preview *preview;
+    const AVFrame *written;
 } Job;
 
 /* The signal that asked the run to stop (SIGINT, SIGTERM or SIGHUP), or 0. */

@@ -11,6 +11,7 @@ PACKAGES="
 gcc libc6-dev binutils make pkg-config meson ninja-build
 libavformat-dev libavcodec-dev libavutil-dev libswscale-dev libswresample-dev libavdevice-dev
 libpthreadpool-dev libxnnpack-dev libjson-c-dev
+libsdl2-dev
 ffmpeg
 python3 python3-numpy python3-opencv python3-matplotlib python3-flatbuffers
 opencv-doc

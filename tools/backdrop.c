@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -466,6 +467,34 @@ done:
     return ret;
 }
 
+/* --preview and --backgrounds: the live loop's, and a build with SDL2. */
+static int check_preview(const Job *job)
+{
+    const CliOptions *o = &job->opt;
+    struct stat st;
+    if (o->preview && !o->realtime && !v4l2dev_is_device_name(o->input)) {
+        say_error("--preview needs the live loop (a camera, or --realtime): a file job is not watched as it runs");
+        return -1;
+    }
+    if (o->preview && !preview_available()) {
+        say_error("--preview: this backdrop was built without SDL2 (install libsdl2-dev and rebuild)");
+        return -1;
+    }
+    if (o->backgrounds && !o->preview) {
+        say_error("--backgrounds applies to --preview (the folder its keys n and N step through)");
+        return -1;
+    }
+    if (o->backgrounds && stat(o->backgrounds, &st) != 0) {
+        say_error("--backgrounds %s: %s", o->backgrounds, strerror(errno));
+        return -1;
+    }
+    if (o->backgrounds && !S_ISDIR(st.st_mode)) {
+        say_error("--backgrounds %s: not a folder", o->backgrounds);
+        return -1;
+    }
+    return 0;
+}
+
 /* -b transparent: the output keeps the matte as its alpha, so it must be a
  * destination whose format carries alpha; refused now (exit 2), before the
  * model is loaded or a frame decoded. The matte output is grey as always. */
@@ -478,6 +507,8 @@ static int check_transparent(Job *job)
         say_error("--control needs the live loop (a camera, or --realtime): a file job has no time to change");
         return -1;
     }
+    if (check_preview(job) < 0)
+        return -1;
     if (job->opt.realtime && job->opt.matte_in) {
         say_error("--realtime drops the frames it cannot process in time; --matte-in needs every frame "
                   "(its frames go with the input's one by one)");

@@ -229,6 +229,7 @@ int batch_video(Job *job, AVFrame *frame)
         say_error("%s", err);
         return -1;
     }
+    job->written = out_frame; /* its pixels stay until the next output_frame() */
     if (matte_frame) {
         matte_frame->pts = frame->pts;
         if (output_write_video(job->matte_output, matte_frame, err, sizeof(err)) < 0) {

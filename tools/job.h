@@ -25,6 +25,7 @@
 #include "capture.h"
 #include "control.h"
 #include "pacer.h"
+#include "preview.h"
 
 #define ERRLEN MESSAGE_MAX
 
@@ -89,6 +90,11 @@ typedef struct Job {
     } live_options[LIVE_OPTIONS_MAX];
     int live_option_count;
     int transparent;       /* -b transparent: -o gets the alpha variant of the frames' format */
+    /* --preview: the window, and the frame last written to -o (the
+     * encoder's picture or the passed-through input: valid until the next
+     * frame is made), which it shows. */
+    Preview *preview;
+    const AVFrame *written;
 } Job;
 
 /* The signal that asked the run to stop (SIGINT, SIGTERM or SIGHUP), or 0. */

@@ -199,8 +199,10 @@ static int poll_control(Job *job)
     char err[ERRLEN];
     while ((ret = control_poll(job->control, &cmd, &client, err, sizeof(err))) == 1) {
         char answer[ERRLEN + 16];
-        live_apply(job, &cmd, answer, sizeof(answer));
+        int ok = live_apply(job, &cmd, answer, sizeof(answer)) == 0;
         control_reply(job->control, client, answer);
+        if (job->preview) /* the preview follows the socket's changes too */
+            preview_result(job->preview, &cmd, ok, answer);
     }
     if (ret < 0) {
         say_error("%s", err);
@@ -219,8 +221,39 @@ static int pass_through(Job *job, AVFrame *frame)
         say_error("%s", err);
         return -1;
     }
+    job->written = frame;
     job->frames_out++;
     return 0;
+}
+
+/* --preview (preview.c): what its title and keys need to know. */
+static void preview_status(const Job *job, PreviewStatus *st)
+{
+    char value[64] = "";
+    st->method = job->method;
+    st->paused = job->paused;
+    st->blur = backdrop_get_option(job->ctx, "background", value, sizeof(value)) >= 0 && !strcmp(value, "blur");
+    st->blur_strength = backdrop_get_option(job->ctx, "blur.strength", value, sizeof(value)) >= 0 ? atof(value) : 0;
+    st->quiet = job->opt.quiet;
+}
+
+/* The preview's keys, applied as the control socket's commands are; a
+ * refusal is said on stderr (unless -q) and in the window's title. */
+static void poll_preview(Job *job)
+{
+    PreviewStatus st;
+    ControlCommand cmd;
+    char answer[ERRLEN + 16];
+    int ret;
+    preview_status(job, &st);
+    while ((ret = preview_poll(job->preview, &st, &cmd, answer, sizeof(answer))) != PREVIEW_NONE) {
+        int ok = ret == PREVIEW_COMMAND && live_apply(job, &cmd, answer, sizeof(answer)) == 0;
+        if (ret == PREVIEW_COMMAND)
+            preview_result(job->preview, &cmd, ok, answer);
+        if (!ok && !job->opt.quiet)
+            fprintf(stderr, "backdrop: preview: %s\n", strncmp(answer, "error: ", 7) ? answer : answer + 7);
+        preview_status(job, &st);
+    }
 }
 
 
@@ -236,6 +269,11 @@ int live_start(Job *job)
         return -1;
     }
     if (job->opt.control && control_open(&job->control, job->opt.control, err, sizeof(err)) < 0) {
+        say_error("%s", err);
+        return -1;
+    }
+    if (job->opt.preview &&
+        preview_open(&job->preview, job->opt.backgrounds, job->opt.background, err, sizeof(err)) < 0) {
         say_error("%s", err);
         return -1;
     }
@@ -255,6 +293,8 @@ int live_between_frames(Job *job)
         else if (!job->opt.quiet)
             fprintf(stderr, "backdrop: SIGHUP: background %s reloaded\n", job->opt.background);
     }
+    if (job->preview)
+        poll_preview(job);
     return job->control ? poll_control(job) : 0;
 }
 
@@ -267,6 +307,15 @@ int live_frame(Job *job, AVFrame *frame, double captured)
         usleep((useconds_t)job->delay_ms * 1000);
     if (job->frames_out > written)
         record_latency(job, now_seconds() - captured);
+    if (job->preview && job->frames_out > written) {
+        char err[ERRLEN];
+        PreviewStatus st;
+        preview_status(job, &st);
+        if (preview_show(job->preview, job->written, now_seconds() - captured, &st, err, sizeof(err)) < 0) {
+            say_error("%s", err);
+            return -1;
+        }
+    }
     return 0;
 }
 
@@ -310,6 +359,7 @@ void live_cleanup(Job *job)
     job->live_option_count = 0;
     capture_stop(&job->capture);
     control_close(&job->control);
+    preview_close(&job->preview);
     free(job->latency_bins);
     job->latency_bins = NULL;
 }

@@ -97,6 +97,15 @@ static const OptionDef option_table[] = {
     { "control", 0, OPT_STRING, FIELD(control), "PATH",
       "live (--realtime): take commands on this UNIX socket while running (set background, set blur, pause, "
       "resume, stats, quit; see backdrop ctl)", "Running", 0, 0, NULL, NULL },
+    { "preview", 0, OPT_FLAG, FIELD(preview), NULL,
+      "live (--realtime): show the frames written to -o in a window (SDL2), the side-by-side view with --view "
+      "side-by-side; keys: space or p pause/resume (frames pass through), n or Right / N or Left the next / "
+      "previous picture in the background picture's folder (or --backgrounds), b blur, + / - blur strength, "
+      "c next colour (green, blue, black, white, gray), m next method, q or Esc quit; the title shows the "
+      "method, fps and latency", "Running", 0, 0, NULL, NULL },
+    { "backgrounds", 0, OPT_STRING, FIELD(backgrounds), "DIR",
+      "--preview: the folder of pictures that n and N step through while the background is not a picture",
+      "Running", 0, 0, NULL, NULL },
     { "quiet", 'q', OPT_FLAG, FIELD(quiet), NULL, "no progress line, warnings only", "Running", 0, 0, NULL, NULL },
     { "verbose", 'v', OPT_FLAG, FIELD(verbose), NULL, "also show FFmpeg's own warnings and errors", "Running", 0, 0,
       NULL, NULL },

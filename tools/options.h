@@ -39,6 +39,8 @@ typedef struct CliOptions {
     int view;                /* ViewMode (view.h): 0 = the output only */
     int realtime;            /* --realtime: pace the input, process live (capture.h) */
     const char *control;     /* --control PATH: the control socket (control.h), live only */
+    int preview;             /* --preview: the preview window (preview.h), live only */
+    const char *backgrounds; /* --backgrounds DIR: the preview's pictures when -b is none */
     int quiet;
     int verbose;
     const char *stats;       /* --stats FILE.json */

@@ -1010,7 +1010,8 @@ def help_lists_every_option():
         ("Camera and virtual camera", ["size", "fps", "input-format", "v4l2-format", "list-devices"]),
         ("Segmentation", ["method", "matte-in", "model"]),
         ("Background", ["background"]),
-        ("Running", ["threads", "realtime", "control", "quiet", "verbose", "stats", "help", "version"]),
+        ("Running", ["threads", "realtime", "control", "preview", "backgrounds", "quiet", "verbose", "stats", "help",
+                     "version"]),
     ]
     shorts = {"output": "o", "method": "m", "background": "b", "quiet": "q",
               "verbose": "v", "help": "h", "version": "V"}
@@ -4717,6 +4718,229 @@ def live_sighup_reload():
         if not runs or runs[-1] != p:
             runs.append(p)
     check(runs == ["red", "green"], "phases %s, expected red then green" % runs)
+
+
+# ---- 17b. The preview window (--preview, SDL2): run under SDL's dummy
+# video driver (no display here; its software renderer can be read back),
+# driven by the test hooks of tools/preview.h: keys pushed as SDL events
+# after N frames shown, and the last frame drawn dumped as a PPM.
+
+def need_preview():
+    if os.environ.get("BACKDROP_HAS_SDL2", "1") == "0":
+        raise Skip("this build has no SDL2 (-Dsdl2=disabled): no preview")
+
+
+def preview_env(keys=None, dump=None):
+    env = {"SDL_VIDEODRIVER": "dummy"}
+    if keys:
+        env["BACKDROP_TEST_PREVIEW_KEYS"] = keys
+    if dump:
+        env["BACKDROP_TEST_PREVIEW_DUMP"] = dump
+    return env
+
+
+def read_ppm(path):
+    """A binary PPM as (rgb array (h, w, 3), the comment lines' text)."""
+    with open(path, "rb") as f:
+        data = f.read()
+    fields, comments, pos = [], [], 0
+    while len(fields) < 4:
+        while data[pos:pos + 1].isspace():
+            pos += 1
+        if data[pos:pos + 1] == b"#":
+            end = data.index(b"\n", pos)
+            comments.append(data[pos + 1:end].decode().strip())
+            pos = end + 1
+            continue
+        end = pos
+        while not data[end:end + 1].isspace():
+            end += 1
+        fields.append(data[pos:end].decode())
+        pos = end
+    check(fields[0] == "P6" and fields[3] == "255", "%s: not a binary 8-bit PPM: %s" % (path, fields))
+    w, h = int(fields[1]), int(fields[2])
+    pixels = np.frombuffer(data[pos + 1:pos + 1 + w * h * 3], np.uint8)
+    check(pixels.size == w * h * 3, "%s: %d bytes of pixels for %dx%d" % (path, pixels.size, w, h))
+    return pixels.reshape(h, w, 3), comments
+
+
+def colour_phases(path, width, height, named):
+    """The run of nearest named colours (name, rgb) of path's frames, each
+    frame by its mean; a frame near none (max difference >= 90: the YUV
+    round trip moves pure blue most) is 'other'."""
+    rgb = decode_frames(path, width, height, "rgb24").reshape(-1, height, width, 3).astype(int)
+    runs = []
+    for f in rgb:
+        m = f.reshape(-1, 3).mean(axis=0)
+        d, name = min((np.abs(m - np.array(c)).max(), n) for n, c in named)
+        p = name if d < 90 else "other %s" % m.round()
+        if not runs or runs[-1] != p:
+            runs.append(p)
+    return runs, len(rgb)
+
+
+def grey_still(path, frames=250, size="64x48"):
+    ffmpeg(*(lavfi("color=c=gray:s=%s:r=25" % size) + ["-frames:v", frames, "-c:v", "ffv1", path]))
+
+
+@test
+def preview_shows_output():
+    """--preview shows the frames written to -o: a still grey scene
+    (framediff: all background) over red, -o out.mkv: the window's last
+    frame read back is red like the output's, at the frames' size, and the
+    title names the method, fps and latency. With --view side-by-side and
+    -o null (the tuning view) it shows the three panels (grey input, black
+    matte, red result) scaled down to 1280 wide, the aspect kept. With -b
+    transparent the frames are drawn over a checkerboard."""
+    need_preview()
+    grey_still("still.mkv", frames=50)
+    r = backdrop("-m", "framediff", "--realtime", "-b", "red", "--preview", "still.mkv", "-o", "out.mkv",
+                 env=preview_env(dump="d.ppm"))
+    check(r.rc == 0 and r.err == "", r.describe())
+    shown, comments = read_ppm("d.ppm")
+    check(shown.shape == (48, 64, 3), "the window is %s, expected the frames' 64x48" % (shown.shape,))
+    out = decode_frames("out.mkv", 64, 48, "rgb24").reshape(-1, 48, 64, 3).astype(int)
+    assert_colour(out[-1], (255, 0, 0), 40, "the output's last frame")
+    assert_colour(shown, (255, 0, 0), 40, "the preview's last frame")
+    check(np.abs(shown.astype(int) - out[-1]).max() <= 24, "the preview differs from the output's last frame "
+          "by %d" % np.abs(shown.astype(int) - out[-1]).max())
+    title = [c for c in comments if c.startswith("title: ")]
+    check(title and re.match(r"title: backdrop: framediff \| [0-9.]+ fps \| [0-9.]+ ms$", title[0]),
+          "title %s" % comments)
+    fps = float(re.search(r"([0-9.]+) fps", title[0]).group(1))
+    check(15 <= fps <= 35, "the title says %.1f fps for a 25 fps input" % fps)
+
+    grey_still("wide.mkv", frames=25, size="640x360")
+    r = backdrop("-m", "framediff", "--realtime", "-b", "red", "--view", "side-by-side", "--preview", "wide.mkv",
+                 "-o", "null", env=preview_env(dump="sbs.ppm"))
+    check(r.rc == 0 and r.err == "", r.describe())
+    shown, _ = read_ppm("sbs.ppm")
+    check(shown.shape == (240, 1280, 3), "side by side 1920x360 shown as %s, expected 1280x240"
+          % (shown.shape,))
+    third = 1280 // 3
+    assert_colour(shown[8:-8, 8:third - 8], (128, 128, 128), 30, "the input panel")
+    assert_colour(shown[8:-8, third + 8:2 * third - 8], (0, 0, 0), 30, "the matte panel")
+    assert_colour(shown[8:-8, 2 * third + 8:-8], (255, 0, 0), 40, "the result panel")
+
+    r = backdrop("-m", "framediff", "--realtime", "-b", "transparent", "--preview", "still.mkv", "-o", "cut.mkv",
+                 env=preview_env(keys="10:q", dump="t.ppm"))
+    check(r.rc == 0 and r.err == "", r.describe())
+    shown, _ = read_ppm("t.ppm")
+    levels = sorted(set(shown.reshape(-1, 3)[:, 0].tolist()))
+    check(levels == [0x66, 0x99] and (shown[:, :, 0] == shown[:, :, 2]).all(),
+          "a transparent frame is not drawn over the grey checkerboard: levels %s" % levels)
+    check(shown[0, 0, 0] != shown[0, 16, 0] and shown[0, 0, 0] == shown[16, 16, 0], "not a 16-pixel checkerboard")
+
+
+@test
+def preview_keys():
+    """The preview's keys are the live loop's commands: a still grey scene
+    over blue; c (the next colour after blue: black), p (pause: the camera
+    passes through, grey), space (resume), q (quit): the output's frames
+    show blue, black, grey, black in order, and the run ends early with
+    exit 0. A key without a meaning is ignored; m (the next method) is
+    either taken or refused on stderr, and the run goes on."""
+    need_preview()
+    grey_still("still.mkv")
+    r = backdrop("-m", "framediff", "--realtime", "-b", "blue", "--preview", "still.mkv", "-o", "out.mkv",
+                 env=preview_env(keys="12:c,15:z,25:p,40:space,55:q"))
+    check(r.rc == 0 and r.err == "", r.describe())
+    named = (("blue", (0, 0, 255)), ("black", (0, 0, 0)), ("grey", (128, 128, 128)))
+    runs, count = colour_phases("out.mkv", 64, 48, named)
+    check(runs == ["blue", "black", "grey", "black"], "phases %s, expected blue, black, grey, black" % runs)
+    check(count < 80, "q did not end the run early (%d frames)" % count)
+    # Esc quits too, and so does closing the window.
+    for key in ("esc", "close"):
+        r = backdrop("-m", "framediff", "--realtime", "--preview", "still.mkv", "-o", "null",
+                     "--stats", "s.json", env=preview_env(keys="5:" + key))
+        check(r.rc == 0 and r.err == "", r.describe())
+        with open("s.json") as f:
+            frames = json.load(f)["frames"]
+        check(frames < 40, "%s did not end the run (%d frames)" % (key, frames))
+    r = backdrop("-m", "framediff", "--realtime", "--preview", "still.mkv", "-o", "null",
+                 env=preview_env(keys="5:m,10:q"))
+    check(r.rc == 0, r.describe())
+    check(all(line.startswith("backdrop: preview: ") for line in r.lines), "stray lines\n" + r.describe())
+
+
+@test
+def preview_next_picture():
+    """n and N step through the pictures of the background picture's
+    folder, sorted by name, wrapping around; files that are not pictures
+    (by extension) and a folder named like one are skipped. Right and Left
+    do the same. A background that is not a picture steps through
+    --backgrounds DIR from its first picture; without it the key is
+    refused on stderr (nothing with -q) and the run goes on."""
+    need_preview()
+    grey_still("still.mkv")
+    os.mkdir("pics")
+    ffmpeg(*(lavfi("color=c=red:s=64x48") + ["-frames:v", 1, "pics/a.png"]))
+    ffmpeg(*(lavfi("color=c=0x00ff00:s=64x48") + ["-frames:v", 1, "pics/b.png"]))
+    with open("pics/a2.txt", "w") as f:
+        f.write("not a picture")
+    os.mkdir("pics/ab.png")
+    named = (("red", (255, 0, 0)), ("green", (0, 255, 0)), ("blue", (0, 0, 255)))
+    r = backdrop("-m", "framediff", "--realtime", "-b", "pics/a.png", "--preview", "still.mkv", "-o", "out.mkv",
+                 env=preview_env(keys="12:n,25:n,38:N,50:left,62:right,75:q"))
+    check(r.rc == 0 and r.err == "", r.describe())
+    runs, _ = colour_phases("out.mkv", 64, 48, named)
+    # a -> b -> (wrap) a -> b -> a -> b
+    check(runs == ["red", "green", "red", "green", "red", "green"], "phases %s" % runs)
+
+    r = backdrop("-m", "framediff", "--realtime", "-b", "blue", "--backgrounds", "pics", "--preview", "still.mkv",
+                 "-o", "out2.mkv", env=preview_env(keys="12:N,25:n,38:q"))
+    check(r.rc == 0 and r.err == "", r.describe())
+    runs, _ = colour_phases("out2.mkv", 64, 48, named)
+    check(runs == ["blue", "green", "red"], "with --backgrounds: phases %s, expected blue, green (the last), "
+          "red (then the next, wrapping)" % runs)
+
+    r = backdrop("-m", "framediff", "--realtime", "-b", "blue", "--preview", "still.mkv", "-o", "out3.mkv",
+                 env=preview_env(keys="12:n,25:q"))
+    check(r.rc == 0, r.describe())
+    check(len(r.lines) == 1 and r.lines[0].startswith("backdrop: preview: key n: ") and "--backgrounds" in r.err,
+          "key n without a folder: expected one line saying why\n" + r.describe())
+    runs, _ = colour_phases("out3.mkv", 64, 48, named)
+    check(runs == ["blue"], "phases %s after a refused key" % runs)
+    r = backdrop("-q", "-m", "framediff", "--realtime", "-b", "blue", "--preview", "still.mkv", "-o", "null",
+                 env=preview_env(keys="12:n,25:q"))
+    check(r.rc == 0 and r.err == "", "-q: " + r.describe())
+
+
+@test
+def preview_errors():
+    """--preview needs the live loop (exit 2); --backgrounds needs
+    --preview and a folder (exit 2); a window SDL cannot open (a video
+    driver that does not exist; no display, when SDL would fall back to
+    drawing nowhere) is exit 1 with one line naming the problem, and no
+    output is left behind."""
+    grey_still("still.mkv", frames=10)
+    if os.environ.get("BACKDROP_HAS_SDL2", "1") == "0":
+        expect_error(["-m", "framediff", "--realtime", "--preview", "still.mkv", "-o", "out.mkv"],
+                     ["--preview", "built without SDL2"], rc=2)
+        return
+    expect_error(["-m", "framediff", "--preview", "still.mkv", "-o", "out.mkv"], ["--preview", "--realtime"], rc=2)
+    expect_error(["-m", "framediff", "--realtime", "--backgrounds", ".", "still.mkv", "-o", "out.mkv"],
+                 ["--backgrounds", "--preview"], rc=2)
+    expect_error(["-m", "framediff", "--realtime", "--preview", "--backgrounds", "nowhere", "still.mkv", "-o",
+                  "out.mkv"], ["--backgrounds nowhere", "No such file"], rc=2)
+    expect_error(["-m", "framediff", "--realtime", "--preview", "--backgrounds", "still.mkv", "still.mkv", "-o",
+                  "out.mkv"], ["--backgrounds still.mkv", "not a folder"], rc=2)
+    expect_error(["-m", "framediff", "--realtime", "--preview", "still.mkv", "-o", "out.mkv", "--stats", "s.json"],
+                 ["--preview: cannot open a window", "nosuch", "is there a display?"],
+                 env={"SDL_VIDEODRIVER": "nosuch"})
+    if not os.path.exists("/dev/dri"):
+        # Without a display SDL would pick a driver that draws nowhere.
+        os.mkdir("xdg", 0o700)
+        env = {k: v for k, v in os.environ.items() if k not in ("SDL_VIDEODRIVER", "DISPLAY", "WAYLAND_DISPLAY")}
+        env["XDG_RUNTIME_DIR"] = os.path.abspath("xdg")
+        before = snapshot()
+        r = subprocess.run([os.environ["BACKDROP"], "-m", "framediff", "--realtime", "--preview", "still.mkv",
+                            "-o", "out.mkv"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, timeout=60)
+        err = r.stderr.decode()
+        check(r.returncode == 1 and err.count("\n") == 1 and err.startswith("backdrop: --preview: cannot open a "
+              "window: no display found") and "is there a display?" in err,
+              "no display: exit %d, stderr %r" % (r.returncode, err))
+        check(snapshot() - before == set(), "files left: %s" % sorted(snapshot() - before))
 
 
 # ---- 18. Camera in, virtual camera out (V4L2). The machine these tests

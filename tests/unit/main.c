@@ -28,6 +28,7 @@ static const UnitTest *const suites[] = {
     matte_stage_tests,
     edge_tests,
     control_tests,
+    preview_tests,
     NULL,
 };
 

@@ -13,6 +13,8 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include <libavutil/pixfmt.h>
+
 #include "job.h"
 #include "v4l2dev.h"
 
@@ -211,17 +213,95 @@ static int poll_control(Job *job)
     return 0;
 }
 
-/* Paused: the input goes out as it came. */
+/* rows x bytes from src to dst. */
+static void copy_rows(uint8_t *dst, ptrdiff_t dst_stride, const uint8_t *src, ptrdiff_t src_stride, int bytes,
+                      int rows)
+{
+    for (int y = 0; y < rows; y++)
+        memcpy(dst + y * dst_stride, src + y * src_stride, (size_t)bytes);
+}
+
+static void fill_rows(uint8_t *dst, ptrdiff_t stride, int bytes, int rows, int value)
+{
+    for (int y = 0; y < rows; y++)
+        memset(dst + y * stride, value, (size_t)bytes);
+}
+
+/* The colour planes of a frame the loop takes (YUV420P, RGB24, BGR24),
+ * from src to dst of the same size; dst may have an alpha plane (YUVA420P),
+ * which is not touched. */
+static void copy_colour(uint8_t *const dst[4], const ptrdiff_t dst_stride[4], uint8_t *const src[4],
+                        const ptrdiff_t src_stride[4], int format, int w, int h)
+{
+    if (format == AV_PIX_FMT_YUV420P) {
+        copy_rows(dst[0], dst_stride[0], src[0], src_stride[0], w, h);
+        for (int p = 1; p < 3; p++)
+            copy_rows(dst[p], dst_stride[p], src[p], src_stride[p], (w + 1) / 2, (h + 1) / 2);
+    } else {
+        copy_rows(dst[0], dst_stride[0], src[0], src_stride[0], 3 * w, h);
+    }
+}
+
+/* Paused: the input goes out as it came, in the output's own geometry: all
+ * of the frame kept, as a matte of 255 says. The side-by-side view shows
+ * input | white | input; a transparent output gets the input opaque; the
+ * --matte output is white. */
 static int pass_through(Job *job, AVFrame *frame)
 {
     char err[ERRLEN];
     if (!job->output && batch_open_outputs(job, frame) < 0)
         return -1;
-    if (batch_write(job, frame, err, sizeof(err)) < 0) {
+    const AVFrame *send = frame;
+    int w = frame->width, h = frame->height;
+    if (job->view || job->transparent) {
+        AVFrame *out = output_frame(job->output, err, sizeof(err));
+        if (!out) {
+            say_error("%s", err);
+            return -1;
+        }
+        BackdropFrame in = wrap_frame(frame);
+        if (job->view) {
+            BackdropFrame result = view_result(job->view, &in), matte = view_matte(job->view);
+            copy_colour(result.data, result.stride, in.data, in.stride, frame->format, w, h);
+            fill_rows(matte.data[0], matte.stride[0], matte.width, matte.height, 255);
+            view_compose(job->view, out, frame);
+        } else if (out->format == AV_PIX_FMT_YUVA420P) {
+            BackdropFrame o = wrap_frame(out);
+            copy_colour(o.data, o.stride, in.data, in.stride, frame->format, w, h);
+            fill_rows(out->data[3], out->linesize[3], w, h, 255);
+        } else { /* RGB24 -> RGBA, BGR24 -> BGRA */
+            for (int y = 0; y < h; y++) {
+                const uint8_t *s = frame->data[0] + (ptrdiff_t)y * frame->linesize[0];
+                uint8_t *d = out->data[0] + (ptrdiff_t)y * out->linesize[0];
+                for (int x = 0; x < w; x++, s += 3, d += 4) {
+                    d[0] = s[0];
+                    d[1] = s[1];
+                    d[2] = s[2];
+                    d[3] = 255;
+                }
+            }
+        }
+        out->pts = frame->pts;
+        send = out;
+    }
+    if (batch_write(job, send, err, sizeof(err)) < 0) {
         say_error("%s", err);
         return -1;
     }
-    job->written = frame;
+    if (job->matte_output) {
+        AVFrame *m = output_frame(job->matte_output, err, sizeof(err));
+        if (!m) {
+            say_error("%s", err);
+            return -1;
+        }
+        fill_rows(m->data[0], m->linesize[0], w, h, 255);
+        m->pts = frame->pts;
+        if (output_write_video(job->matte_output, m, err, sizeof(err)) < 0) {
+            say_error("%s", err);
+            return -1;
+        }
+    }
+    job->written = send;
     job->frames_out++;
     return 0;
 }

@@ -212,13 +212,14 @@ def packet_span(path, selector):
 
 def decode_frames(path, width, height, pix_fmt="gray"):
     """All video frames of path as an array (frames, height, width[, 3]),
-    converted by ffmpeg to gray or rgb24 (grey sources stay untouched)."""
-    channels = {"gray": 1, "rgb24": 3}[pix_fmt]
+    converted by ffmpeg to gray, rgb24 or rgba (grey sources stay
+    untouched)."""
+    channels = {"gray": 1, "rgb24": 3, "rgba": 4}[pix_fmt]
     raw = ffmpeg("-i", path, "-map", "0:v:0", "-f", "rawvideo", "-pix_fmt", pix_fmt, "-")
     size = width * height * channels
     check(len(raw) % size == 0, "%s: decoded size %d is not a whole number of %dx%d frames"
           % (path, len(raw), width, height))
-    shape = (-1, height, width) if channels == 1 else (-1, height, width, 3)
+    shape = (-1, height, width) if channels == 1 else (-1, height, width, channels)
     return np.frombuffer(raw, np.uint8).reshape(shape)
 
 
@@ -4618,6 +4619,64 @@ def live_control_socket():
             runs.append(p)
     check(runs == ["blue", "red", "grey", "red"], "phases %s, expected blue, red, grey, red" % runs)
     check(len(rgb) < 250, "quit did not end the run early (%d frames)" % len(rgb))
+
+
+def paused_phases(extra, output, width, pix_fmt, phase_of):
+    """A live framediff run on a still grey scene (all background) with
+    pause and resume over the control socket mid-run; the phases of
+    the output's frames, as phase_of names them."""
+    ffmpeg(*(lavfi("color=c=gray:s=64x48:r=25") + ["-frames:v", 250, "-c:v", "ffv1", "still.mkv"]))
+    with LiveRun("-q", "-m", "framediff", "--realtime", "--control", "ctl.sock", "still.mkv", "-o", output,
+                 *extra) as run:
+        wait_for_socket("ctl.sock")
+        time.sleep(0.5)
+        check(ctl("pause") == (0, "ok", ""), "pause")
+        time.sleep(0.5)
+        check(ctl("resume") == (0, "ok", ""), "resume")
+        time.sleep(0.5)
+        check(ctl("quit") == (0, "ok", ""), "quit")
+        rc, err = run.wait()
+    check(rc == 0, "the run ended with %d: %s" % (rc, err))
+    runs = []
+    for f in decode_frames(output, width, 48, pix_fmt).astype(int):
+        p = phase_of(f)
+        if not runs or runs[-1] != p:
+            runs.append(p)
+    return runs
+
+
+@test
+def live_pause_view_and_alpha():
+    """Paused, the input goes out in the output's own geometry: with
+    --view side-by-side the three panels become input | white | input
+    (not the bare input, which the 192-wide output would refuse); with
+    -b transparent the input goes out opaque, and the --matte output is
+    white while paused."""
+    def view_phase(f):
+        right, middle = f[:, 128:, :].reshape(-1, 3).mean(axis=0), f[:, 64:128, :].mean()
+        if middle < 20 and right[2] > 150 and right[0] < 60:
+            return "matte 0, blue"
+        if middle > 235 and abs(right - 128).max() < 20:
+            return "matte 255, grey"
+        return "other %s %s" % (middle, right)
+    runs = paused_phases(["-b", "blue", "--view", "side-by-side"], "out.mkv", 192, "rgb24", view_phase)
+    check(runs == ["matte 0, blue", "matte 255, grey", "matte 0, blue"], "side-by-side phases %s" % runs)
+
+    def alpha_phase(f):
+        alpha, colour = f[:, :, 3].mean(), f[:, :, :3].reshape(-1, 3).mean(axis=0)
+        if alpha < 5:
+            return "transparent"
+        if alpha > 250 and abs(colour - 128).max() < 20:
+            return "opaque grey"
+        return "other %s %s" % (alpha, colour)
+    runs = paused_phases(["-b", "transparent", "--matte", "m.mkv"], "alpha.mkv", 64, "rgba", alpha_phase)
+    check(runs == ["transparent", "opaque grey", "transparent"], "transparent phases %s" % runs)
+    mruns = []
+    for f in decode_frames("m.mkv", 64, 48):
+        p = "white" if f.mean() > 250 else "black" if f.mean() < 5 else "other"
+        if not mruns or mruns[-1] != p:
+            mruns.append(p)
+    check(mruns == ["black", "white", "black"], "matte phases %s" % mruns)
 
 
 @test

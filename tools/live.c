@@ -368,10 +368,17 @@ int live_between_frames(Job *job)
         char why[ERRLEN];
         catch_signal(SIGHUP); /* first: a SIGHUP from now on is caught */
         interrupted = 0;
-        if (live_set_background(job, job->opt.background, why, sizeof(why)) < 0)
+        if (live_set_background(job, job->opt.background, why, sizeof(why)) < 0) {
             fprintf(stderr, "backdrop: SIGHUP: cannot reload the background: %s\n", why);
-        else if (!job->opt.quiet)
-            fprintf(stderr, "backdrop: SIGHUP: background %s reloaded\n", job->opt.background);
+        } else {
+            if (!job->opt.quiet)
+                fprintf(stderr, "backdrop: SIGHUP: background %s reloaded\n", job->opt.background);
+            if (job->preview) { /* its keys step from -b again */
+                static ControlCommand reload = { .kind = CONTROL_SET_BACKGROUND };
+                snprintf(reload.value, sizeof(reload.value), "%s", job->opt.background);
+                preview_result(job->preview, &reload, 1, "ok");
+            }
+        }
     }
     if (job->preview)
         poll_preview(job);

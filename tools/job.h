@@ -27,6 +27,8 @@
 
 #define ERRLEN MESSAGE_MAX
 
+typedef struct LiveDemand LiveDemand; /* live_demand.c */
+
 typedef enum Stage { STAGE_DECODE, STAGE_PROCESS, STAGE_ENCODE, STAGE_COUNT } Stage;
 
 
@@ -73,6 +75,7 @@ typedef struct Job {
     int quit;                /* control "quit": end the run after this frame */
     int quiet_library;       /* applying a control command: the library's errors are the answer's */
     int transparent;       /* -b transparent: -o gets the alpha variant of the frames' format */
+    LiveDemand *demand;    /* --on-demand: the viewers' watch and the idle state, or NULL */
 } Job;
 
 /* The signal that asked the run to stop (SIGINT, SIGTERM or SIGHUP), or 0. */
@@ -108,6 +111,9 @@ void batch_cleanup(Job *job, int success);
  * frame into the outputs (0, or -1 after saying why). */
 int batch_open_outputs(Job *job, const AVFrame *first);
 int batch_video(Job *job, AVFrame *frame);
+/* batch.c: opens job->input from the options (at the start, and again when
+ * --on-demand resumes). 0, or -1 after saying why. */
+int batch_open_input(Job *job);
 
 /* live.c: the live loop's parts, called by batch_run() when job->live.
  *   live_start           the capture thread, the control socket, the
@@ -121,6 +127,12 @@ int batch_video(Job *job, AVFrame *frame);
  * The int functions return 0, or -1 after saying why. */
 int live_start(Job *job);
 int live_between_frames(Job *job);
+/* live_between_frames without --on-demand's check: SIGHUP and the control
+ * commands (the idle loop runs it too). */
+int live_commands(Job *job);
+/* The capture thread on job->input (at the start, and when --on-demand
+ * resumes). */
+int live_capture_start(Job *job);
 int live_frame(Job *job, AVFrame *frame, double captured);
 void live_stop(Job *job);
 int live_stats(const Job *job, char *text, size_t len);
@@ -133,5 +145,16 @@ int live_set_background(Job *job, const char *spec, char *err, size_t errlen);
  * through the library's runtime options, and writes its answer: "ok",
  * the stats' JSON, or "error: REASON". 0, or -1 when it was refused. */
 int live_apply(Job *job, const ControlCommand *cmd, char *answer, size_t answer_len);
+
+/* live_demand.c, --on-demand: between frames, once the output is open,
+ * whether anybody watches the virtual camera; when nobody does, the input
+ * is closed and the run idles there until a viewer comes (input opened and
+ * capture started again, return 0) or the run is to end (interrupted or
+ * quit set, return 0); -1 after saying why. */
+int live_demand_check(Job *job);
+void live_demand_cleanup(Job *job);
+/* The path --on-demand watches: the virtual camera of -o, or the file of
+ * BACKDROP_TEST_DEMAND_PATH (the tests' stand-in); NULL when neither. */
+const char *live_demand_path(const Job *job);
 
 #endif

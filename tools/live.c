@@ -135,7 +135,8 @@ int live_apply(Job *job, const ControlCommand *cmd, char *answer, size_t answer_
     case CONTROL_STATS:
         snprintf(answer, answer_len,
                  "{\"frames\": %lld, \"dropped\": %lld, \"latency_ms\": {\"p50\": %.1f, \"p99\": %.1f}, "
-                 "\"paused\": %s}", (long long)job->frames_out, (long long)capture_dropped(job->capture),
+                 "\"paused\": %s}", (long long)job->frames_out,
+                 (long long)(job->frames_dropped + (job->capture ? capture_dropped(job->capture) : 0)),
                  latency_quantile(job, 0.50), latency_quantile(job, 0.99), job->paused ? "true" : "false");
         break;
     case CONTROL_QUIT:
@@ -182,17 +183,27 @@ static int pass_through(Job *job, AVFrame *frame)
 }
 
 
+int live_capture_start(Job *job)
+{
+    if (capture_start(&job->capture, job->input, !v4l2dev_is_device_name(job->opt.input)) < 0) {
+        say_error("out of memory");
+        return -1;
+    }
+    return 0;
+}
+
 int live_start(Job *job)
 {
     char err[ERRLEN];
     const char *delay = getenv("BACKDROP_TEST_PROCESS_DELAY_MS");
     job->delay_ms = delay ? atoi(delay) : 0;
     job->cpu_start = cpu_seconds();
-    if (!(job->latency_bins = calloc(LATENCY_BINS, sizeof(uint32_t))) ||
-        capture_start(&job->capture, job->input, !v4l2dev_is_device_name(job->opt.input)) < 0) {
+    if (!(job->latency_bins = calloc(LATENCY_BINS, sizeof(uint32_t)))) {
         say_error("out of memory");
         return -1;
     }
+    if (live_capture_start(job) < 0)
+        return -1;
     if (job->opt.control && control_open(&job->control, job->opt.control, err, sizeof(err)) < 0) {
         say_error("%s", err);
         return -1;
@@ -200,7 +211,7 @@ int live_start(Job *job)
     return 0;
 }
 
-int live_between_frames(Job *job)
+int live_commands(Job *job)
 {
     if (interrupted == SIGHUP && job->opt.background) {
         /* SIGHUP reloads the background (a picture edited in place, a
@@ -214,6 +225,13 @@ int live_between_frames(Job *job)
             fprintf(stderr, "backdrop: SIGHUP: background %s reloaded\n", job->opt.background);
     }
     return job->control ? poll_control(job) : 0;
+}
+
+int live_between_frames(Job *job)
+{
+    if (live_commands(job) < 0)
+        return -1;
+    return job->opt.on_demand && !interrupted && !job->quit ? live_demand_check(job) : 0;
 }
 
 int live_frame(Job *job, AVFrame *frame, double captured)
@@ -234,7 +252,7 @@ void live_stop(Job *job)
         return;
     /* Its counters first: stopping frees it (after an interrupt the paced
      * thread would go on dropping). */
-    job->frames_dropped = capture_dropped(job->capture);
+    job->frames_dropped += capture_dropped(job->capture); /* --on-demand: one capture per processing spell */
     job->stage_seconds[STAGE_DECODE] += capture_decode_seconds(job->capture);
     capture_stop(&job->capture);
 }
@@ -249,6 +267,7 @@ int live_stats(const Job *job, char *text, size_t len)
 void live_cleanup(Job *job)
 {
     capture_stop(&job->capture);
+    live_demand_cleanup(job);
     control_close(&job->control);
     free(job->latency_bins);
     job->latency_bins = NULL;

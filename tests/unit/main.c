@@ -28,6 +28,7 @@ static const UnitTest *const suites[] = {
     matte_stage_tests,
     edge_tests,
     control_tests,
+    demand_tests,
     NULL,
 };
 

@@ -509,6 +509,15 @@ static int check_transparent(Job *job)
     }
     if (check_preview(job) < 0)
         return -1;
+    if (job->opt.on_demand && !job->opt.realtime && !v4l2dev_is_device_name(job->opt.input)) {
+        say_error("--on-demand needs the live loop (a camera, or --realtime): a file job has no viewers to wait for");
+        return -1;
+    }
+    if (job->opt.on_demand && !live_demand_path(job)) {
+        say_error("--on-demand watches the virtual camera for viewers: -o must be one (/dev/videoN or v4l2:PATH), "
+                  "not %s", job->opt.output);
+        return -1;
+    }
     if (job->opt.realtime && job->opt.matte_in) {
         say_error("--realtime drops the frames it cannot process in time; --matte-in needs every frame "
                   "(its frames go with the input's one by one)");

@@ -98,6 +98,7 @@ int batch_open_outputs(Job *job, const AVFrame *first)
      * processing is late. */
     if (job->live && output_is_realtime(job->output)) {
         double period = oo.frame_rate.num > 0 && oo.frame_rate.den > 0 ? av_q2d(av_inv_q(oo.frame_rate)) : 1.0 / 30;
+        job->frame_period = period;
         if (pacer_start(&job->pacer, job->output, period) < 0) {
             say_error("out of memory");
             return -1;
@@ -356,11 +357,9 @@ void batch_cleanup(Job *job, int success)
     input_close(&job->input);
 }
 
-int batch_run(Job *job)
+int batch_open_input(Job *job)
 {
     char err[ERRLEN];
-    /* A camera is live by nature; a file with --realtime is paced as one. */
-    job->live = job->opt.realtime || v4l2dev_is_device_name(job->opt.input);
     InputOptions io = { 0 };
     io.url = job->opt.input;
     io.threads = job->opt.threads;
@@ -375,6 +374,16 @@ int batch_run(Job *job)
         say_error("%s", err);
         return -1;
     }
+    return 0;
+}
+
+int batch_run(Job *job)
+{
+    char err[ERRLEN];
+    /* A camera is live by nature; a file with --realtime is paced as one. */
+    job->live = job->opt.realtime || v4l2dev_is_device_name(job->opt.input);
+    if (batch_open_input(job) < 0)
+        return -1;
     /* The second input, after the first (whose errors come first). */
     if (job->opt.matte_in && matte_in_open(&job->matte_in, job->opt.matte_in, job->opt.on_error == ON_ERROR_STOP,
                                            job->opt.threads != 1, err, sizeof(err)) < 0) {
@@ -407,6 +416,8 @@ int batch_run(Job *job)
                     stop_reason(interrupted), (long long)job->frames_in);
             break;
         }
+        if (job->quit) /* control "quit" (--on-demand: perhaps while idle, with no input) */
+            break;
         InputEvent ev;
         double captured = 0;
         int ret = job->live ? capture_next(job->capture, &ev, &captured, err, sizeof(err))
@@ -448,7 +459,7 @@ int batch_run(Job *job)
     }
     /* The input is done with: stop decoding ahead (after an interrupt the
      * reader would go on) before finishing and reading its counters. */
-    job->stage_seconds[STAGE_DECODE] =
+    job->stage_seconds[STAGE_DECODE] +=
         (job->reader ? reader_decode_seconds(job->reader) : 0) + (job->matte_in ? matte_in_decode_seconds(job->matte_in) : 0);
     reader_stop(&job->reader);
     live_stop(job); /* adds the capture's decoding time */

@@ -31,6 +31,7 @@
 
 /* Distinct option names the live commands may set (then refused). */
 #define LIVE_OPTIONS_MAX 32
+typedef struct LiveDemand LiveDemand; /* live_demand.c */
 
 typedef enum Stage { STAGE_DECODE, STAGE_PROCESS, STAGE_ENCODE, STAGE_COUNT } Stage;
 
@@ -79,6 +80,7 @@ typedef struct Job {
     int paced_output;        /* the pacer ran: --stats says what it repeated */
     int64_t frames_repeated; /* by the pacer (counted when it stops) */
     double max_gap;          /* seconds: the longest gap between two frames on the output */
+    double frame_period;     /* seconds: the pacer's, while processing */
     int paused;              /* control "pause": frames pass through unchanged */
     int quit;                /* control "quit": end the run after this frame */
     int quiet_library;       /* applying a control command: the library's errors are the answer's */
@@ -95,6 +97,7 @@ typedef struct Job {
      * frame is made), which it shows. */
     Preview *preview;
     const AVFrame *written;
+    LiveDemand *demand;    /* --on-demand: the viewers' watch and the idle state, or NULL */
 } Job;
 
 /* The signal that asked the run to stop (SIGINT, SIGTERM or SIGHUP), or 0. */
@@ -141,6 +144,9 @@ int batch_open_outputs(Job *job, const AVFrame *first);
 int batch_video(Job *job, AVFrame *frame);
 /* A frame to -o: through the pacer when there is one. */
 int batch_write(Job *job, const AVFrame *frame, char *err, size_t errlen);
+/* batch.c: opens job->input from the options (at the start, and again when
+ * --on-demand resumes). 0, or -1 after saying why. */
+int batch_open_input(Job *job);
 
 /* live.c: the live loop's parts, called by batch_run() when job->live.
  *   live_start           the capture thread, the control socket, the
@@ -148,12 +154,22 @@ int batch_write(Job *job, const AVFrame *frame, char *err, size_t errlen);
  *   live_between_frames  SIGHUP's reload and the control commands
  *   live_frame           the frame processed (or passed through, paused),
  *                        its latency recorded
- *   live_stop            the capture's counters kept, its thread stopped
+ *   live_stop            at the end: the pacer's and the capture's
+ *                        counters kept, their threads stopped
  *   live_stats           the keys --stats adds, as ", \"key\": value..."
  *   live_cleanup         everything freed (any time after live_start)
  * The int functions return 0, or -1 after saying why. */
 int live_start(Job *job);
 int live_between_frames(Job *job);
+/* live_between_frames without --on-demand's check: SIGHUP and the control
+ * commands (the idle loop runs it too). */
+int live_commands(Job *job);
+/* The capture thread on job->input (at the start, and when --on-demand
+ * resumes). */
+int live_capture_start(Job *job);
+/* The capture's counters kept, its thread stopped (at the end, and when
+ * --on-demand goes idle). */
+void live_capture_stop(Job *job);
 int live_frame(Job *job, AVFrame *frame, double captured);
 void live_stop(Job *job);
 int live_stats(const Job *job, char *text, size_t len);
@@ -169,5 +185,16 @@ int live_apply(Job *job, const ControlCommand *cmd, char *answer, size_t answer_
 /* The options commands set, applied again to a new context; those the new
  * method does not have are passed over. 0, or -1 when out of memory. */
 int live_replay_options(Job *job);
+
+/* live_demand.c, --on-demand: between frames, once the output is open,
+ * whether anybody watches the virtual camera; when nobody does, the input
+ * is closed and the run idles there until a viewer comes (input opened and
+ * capture started again, return 0) or the run is to end (interrupted or
+ * quit set, return 0); -1 after saying why. */
+int live_demand_check(Job *job);
+void live_demand_cleanup(Job *job);
+/* The path --on-demand watches: the virtual camera of -o, or the file of
+ * BACKDROP_TEST_DEMAND_PATH (the tests' stand-in); NULL when neither. */
+const char *live_demand_path(const Job *job);
 
 #endif

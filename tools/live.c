@@ -178,7 +178,8 @@ int live_apply(Job *job, const ControlCommand *cmd, char *answer, size_t answer_
         snprintf(answer, answer_len,
                  "{\"frames\": %lld, \"dropped\": %lld, \"latency_ms\": {\"p50\": %.1f, \"p99\": %.1f}, "
                  "\"repeated\": %lld, \"paused\": %s, \"method\": \"%s\"}", (long long)job->frames_out,
-                 (long long)capture_dropped(job->capture), latency_quantile(job, 0.50), latency_quantile(job, 0.99),
+                 (long long)(job->frames_dropped + (job->capture ? capture_dropped(job->capture) : 0)),
+                 latency_quantile(job, 0.50), latency_quantile(job, 0.99),
                  (long long)(job->pacer ? pacer_repeated(job->pacer) : 0), job->paused ? "true" : "false",
                  job->method);
         break;
@@ -337,17 +338,27 @@ static void poll_preview(Job *job)
 }
 
 
+int live_capture_start(Job *job)
+{
+    if (capture_start(&job->capture, job->input, !v4l2dev_is_device_name(job->opt.input)) < 0) {
+        say_error("out of memory");
+        return -1;
+    }
+    return 0;
+}
+
 int live_start(Job *job)
 {
     char err[ERRLEN];
     const char *delay = getenv("BACKDROP_TEST_PROCESS_DELAY_MS");
     job->delay_ms = delay ? atoi(delay) : 0;
     job->cpu_start = cpu_seconds();
-    if (!(job->latency_bins = calloc(LATENCY_BINS, sizeof(uint32_t))) ||
-        capture_start(&job->capture, job->input, !v4l2dev_is_device_name(job->opt.input)) < 0) {
+    if (!(job->latency_bins = calloc(LATENCY_BINS, sizeof(uint32_t)))) {
         say_error("out of memory");
         return -1;
     }
+    if (live_capture_start(job) < 0)
+        return -1;
     if (job->opt.control && control_open(&job->control, job->opt.control, err, sizeof(err)) < 0) {
         say_error("%s", err);
         return -1;
@@ -360,7 +371,7 @@ int live_start(Job *job)
     return 0;
 }
 
-int live_between_frames(Job *job)
+int live_commands(Job *job)
 {
     if (interrupted == SIGHUP && job->opt.background) {
         /* SIGHUP reloads the background (a picture edited in place, a
@@ -385,6 +396,13 @@ int live_between_frames(Job *job)
     return job->control ? poll_control(job) : 0;
 }
 
+int live_between_frames(Job *job)
+{
+    if (live_commands(job) < 0)
+        return -1;
+    return job->opt.on_demand && !interrupted && !job->quit ? live_demand_check(job) : 0;
+}
+
 int live_frame(Job *job, AVFrame *frame, double captured)
 {
     int64_t written = job->frames_out;
@@ -406,6 +424,17 @@ int live_frame(Job *job, AVFrame *frame, double captured)
     return 0;
 }
 
+void live_capture_stop(Job *job)
+{
+    if (!job->capture)
+        return;
+    /* Its counters first: stopping frees it (after an interrupt the paced
+     * thread would go on dropping). */
+    job->frames_dropped += capture_dropped(job->capture); /* --on-demand: one capture per processing spell */
+    job->stage_seconds[STAGE_DECODE] += capture_decode_seconds(job->capture);
+    capture_stop(&job->capture);
+}
+
 void live_stop(Job *job)
 {
     if (job->pacer) {
@@ -413,13 +442,7 @@ void live_stop(Job *job)
         job->max_gap = pacer_max_gap(job->pacer);
         pacer_stop(&job->pacer); /* before the output is completed */
     }
-    if (!job->capture)
-        return;
-    /* Its counters first: stopping frees it (after an interrupt the paced
-     * thread would go on dropping). */
-    job->frames_dropped = capture_dropped(job->capture);
-    job->stage_seconds[STAGE_DECODE] += capture_decode_seconds(job->capture);
-    capture_stop(&job->capture);
+    live_capture_stop(job);
 }
 
 int live_stats(const Job *job, char *text, size_t len)
@@ -445,6 +468,7 @@ void live_cleanup(Job *job)
     }
     job->live_option_count = 0;
     capture_stop(&job->capture);
+    live_demand_cleanup(job);
     control_close(&job->control);
     preview_close(&job->preview);
     free(job->latency_bins);

@@ -65,6 +65,10 @@ static const OptionDef option_table[] = {
     { "v4l2-format", 0, OPT_CHOICE, FIELD(v4l2_format), "yuyv|i420",
       "virtual camera (-o /dev/videoN, v4l2loopback): the pixel format written (default: yuyv)",
       "Camera and virtual camera", 0, 0, v4l2_format_choices, NULL },
+    { "on-demand", 0, OPT_FLAG, FIELD(on_demand), NULL,
+      "live, to a virtual camera: work only while an application has it open; meanwhile the camera is closed, "
+      "nothing is processed and a black frame is sent once a second", "Camera and virtual camera", 0, 0, NULL,
+      NULL },
     { "list-devices", 0, OPT_FLAG, FIELD(list_devices), NULL,
       "list the V4L2 devices (cameras with their formats, sizes, rates; virtual cameras) and exit; "
       "exit status 1 when there are none", "Camera and virtual camera", 0, 0, NULL, NULL },

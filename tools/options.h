@@ -51,6 +51,7 @@ typedef struct CliOptions {
     const char *input_format; /* --input-format mjpeg|yuyv422|... */
     int v4l2_format;         /* --v4l2-format: V4l2OutFormat (v4l2dev.h), 0 = yuyv */
     int list_devices;        /* --list-devices: list, then exit */
+    int on_demand;           /* --on-demand: process only while the virtual camera has a viewer (live_demand.c) */
     int help, version;
     unsigned long long given; /* bit i: the CLI table's entry i was given */
     LibraryOption lib[MAX_LIBRARY_OPTIONS];

@@ -1008,7 +1008,7 @@ def help_lists_every_option():
     as the library's own tables list them."""
     groups = [
         ("Input and output", ["output", "matte", "codec", "crf", "on-error", "view"]),
-        ("Camera and virtual camera", ["size", "fps", "input-format", "v4l2-format", "list-devices"]),
+        ("Camera and virtual camera", ["size", "fps", "input-format", "v4l2-format", "on-demand", "list-devices"]),
         ("Segmentation", ["method", "matte-in", "model"]),
         ("Background", ["background"]),
         ("Running", ["threads", "realtime", "control", "preview", "backgrounds", "quiet", "verbose", "stats", "help",
@@ -4556,9 +4556,9 @@ class LiveRun:
     """A backdrop run in the background (the live tests talk to it while it
     runs): killed on the way out if it is still running; wait() gives its
     exit status and stderr."""
-    def __init__(self, *args):
+    def __init__(self, *args, env=None):
         self.proc = subprocess.Popen([os.environ["BACKDROP"]] + list(args), stdout=subprocess.PIPE,
-                                     stderr=subprocess.PIPE)
+                                     stderr=subprocess.PIPE, env=dict(os.environ, **env) if env else None)
 
     def __enter__(self):
         return self
@@ -5000,6 +5000,179 @@ def preview_errors():
               "window: no display found") and "is there a display?" in err,
               "no display: exit %d, stderr %r" % (r.returncode, err))
         check(snapshot() - before == set(), "files left: %s" % sorted(snapshot() - before))
+def wait_for_socket(path):
+    for _ in range(200):
+        if os.path.exists(path):
+            return
+        time.sleep(0.05)
+    raise Failure("no control socket %s after 10 s" % path)
+
+
+def ctl_stats(sock):
+    r = subprocess.run([os.environ["BACKDROP"], "ctl", sock, "stats"], stdout=subprocess.PIPE,
+                       stderr=subprocess.PIPE, timeout=20)
+    check(r.returncode == 0, "backdrop ctl stats: exit %d, %s" % (r.returncode, r.stderr.decode().strip()))
+    return json.loads(r.stdout.decode())
+
+
+def has_open(pid, path):
+    """Whether process pid has path open (its /proc fd links)."""
+    target = os.path.realpath(path)
+    fds = "/proc/%d/fd" % pid
+    links = []
+    for fd in os.listdir(fds):
+        try:
+            links.append(os.readlink(os.path.join(fds, fd)))
+        except OSError:
+            pass  # closed meanwhile
+    return target in links
+
+
+def frames_after(sock, seconds):
+    """The processed frames after waiting seconds."""
+    time.sleep(seconds)
+    return ctl_stats(sock)["frames"]
+
+
+@test
+def live_on_demand():
+    """--on-demand (the watched file of the test hook BACKDROP_TEST_DEMAND_PATH
+    standing in for the virtual camera): with nobody reading it the run is
+    idle after its first frame (frames stop, a black frame about once a
+    second); a reader from another process makes it process (frames grow);
+    closed, it goes idle again after the grace time; `quit` while idle ends
+    the run cleanly. While idle the input is closed (not among the run's
+    open files), while processing it is open. stderr says each change; the
+    output shows the phases: processed (blue), black, processed, black."""
+    ffmpeg(*(lavfi("color=c=gray:s=64x48:r=25") + ["-frames:v", 1500, "-c:v", "ffv1", "still.mkv"]))
+    open("watched", "w").close()
+    with LiveRun("-m", "framediff", "--realtime", "--on-demand", "-b", "blue", "--control", "c.sock", "still.mkv",
+                 "-o", "out.mkv", env={"BACKDROP_TEST_DEMAND_PATH": "watched"}) as run:
+        wait_for_socket("c.sock")
+        idle0 = frames_after("c.sock", 1.0)
+        idle1 = frames_after("c.sock", 2.0)
+        check(idle0 <= 2 and idle1 == idle0, "nobody reads the watched file, yet frames went %d -> %d"
+              % (idle0, idle1))
+        check(not has_open(run.proc.pid, "still.mkv"), "idle, yet the input is open")
+        with open("watched", "rb"):
+            busy = idle1
+            for _ in range(40):  # the camera reopened: frames within a few seconds
+                busy = frames_after("c.sock", 0.1)
+                if busy >= idle1 + 10:
+                    break
+            check(busy >= idle1 + 10, "a reader came, yet frames went only %d -> %d" % (idle1, busy))
+            busy2 = frames_after("c.sock", 1.0)
+            check(busy2 >= busy + 10, "processing with a reader: frames went only %d -> %d in 1 s" % (busy, busy2))
+            check(has_open(run.proc.pid, "still.mkv"), "processing, yet the input is not open")
+        # Closed: idle once the grace time (2 s) has passed.
+        after0 = frames_after("c.sock", 3.5)
+        after1 = frames_after("c.sock", 2.0)
+        check(after1 == after0, "the reader closed, yet frames went %d -> %d" % (after0, after1))
+        check(not has_open(run.proc.pid, "still.mkv"), "idle again, yet the input is open")
+        r = subprocess.run([os.environ["BACKDROP"], "ctl", "c.sock", "quit"], stdout=subprocess.PIPE, timeout=20)
+        check(r.stdout.decode().strip() == "ok", "quit: %r" % r.stdout)
+        rc, err = run.wait()
+    check(rc == 0, "the run ended with %d: %s" % (rc, err))
+    lines = err.splitlines()
+    want = ["backdrop: no viewer on watched: idle", "backdrop: a viewer opened watched: processing",
+            "backdrop: no viewer on watched: idle"]
+    check(lines == want, "stderr %r, expected %r" % (lines, want))
+    rgb = decode_frames("out.mkv", 64, 48, "rgb24").reshape(-1, 48, 64, 3).astype(int)
+    phases, counts = [], []
+    for f in rgb:
+        m = f.reshape(-1, 3).mean(axis=0)
+        p = "black" if m.max() < 20 else "blue" if m[2] > 150 and m[0] < 80 else "other %s" % m
+        if not phases or phases[-1] != p:
+            phases.append(p)
+            counts.append(0)
+        counts[-1] += 1
+    check(phases == ["blue", "black", "blue", "black"], "phases %s, expected blue, black, blue, black" % phases)
+    check(counts[0] == idle0 and counts[2] == after1 - idle0, "processed frames %s, stats say %d then %d"
+          % (counts, idle0, after1 - idle0))
+    # Idle for about 4 s and 4 s: a black frame a second (not a frame rate).
+    check(3 <= counts[1] <= 7 and 3 <= counts[3] <= 7, "black frames %s: expected about one a second" % counts)
+
+
+@test
+def live_on_demand_cpu():
+    """An idle --on-demand run costs next to nothing: the same 4-second
+    run (640x360 x264 clip, blur background), once with nobody reading the
+    watched file and once with a reader throughout; --stats cpu_seconds of
+    the idle run is a small fraction of the processing run's."""
+    graph = "testsrc2=s=640x360:r=25"
+    ffmpeg(*(lavfi(graph) + ["-frames:v", 500, "-c:v", "libx264", "-preset", "ultrafast", "clip.mkv"]))
+    open("watched", "w").close()
+
+    def run(name, hold):
+        reader = open("watched", "rb") if hold else None
+        try:
+            with LiveRun("-q", "-m", "framediff", "-b", "blur", "--realtime", "--on-demand", "clip.mkv", "-o", "null",
+                         "--stats", name, env={"BACKDROP_TEST_DEMAND_PATH": "watched"}) as r:
+                time.sleep(4)
+                r.proc.send_signal(signal.SIGINT)
+                rc, err = r.wait()
+        finally:
+            if reader:
+                reader.close()
+        check(rc == 130, "%s: the run ended with %d: %s" % (name, rc, err))
+        return live_stats(name)
+
+    idle, busy = run("idle.json", False), run("busy.json", True)
+    check(idle["frames"] <= 2, "the idle run processed %d frames" % idle["frames"])
+    check(busy["frames"] >= 50, "the busy run processed only %d frames" % busy["frames"])
+    ratio = idle["cpu_seconds"] / max(busy["cpu_seconds"], 1e-6)
+    check(ratio < 0.2, "idle used %.3f s of CPU, processing %.3f s: ratio %.2f, expected under 0.2"
+          % (idle["cpu_seconds"], busy["cpu_seconds"], ratio))
+
+
+@test
+def live_on_demand_errors():
+    """--on-demand needs the live loop and a virtual camera output (the test
+    hook lifts only the latter); a watched path that does not exist fails
+    the run naming it; a missing virtual camera is reported as the output's
+    error, before anything is watched."""
+    live_clip("in.mkv", frames=5)
+    expect_error(["-m", "framediff", "--on-demand", "in.mkv", "-o", "null"], ["--on-demand", "--realtime"], rc=2)
+    expect_error(["-m", "framediff", "--on-demand", "--realtime", "in.mkv", "-o", "out.mkv"],
+                 ["--on-demand", "virtual camera", "/dev/videoN", "out.mkv"], rc=2)
+    expect_error(["-m", "framediff", "--on-demand", "in.mkv", "-o", "out.mkv"], ["--on-demand", "--realtime"],
+                 rc=2, env={"BACKDROP_TEST_DEMAND_PATH": "watched"})
+    expect_error(["-m", "framediff", "--on-demand", "--realtime", "in.mkv", "-o", "out.mkv"],
+                 ["--on-demand", "cannot watch missing", "No such file"], env={"BACKDROP_TEST_DEMAND_PATH": "missing"})
+    expect_error(["-m", "framediff", "--on-demand=1", "--realtime", "in.mkv", "-o", "null"],
+                 ["--on-demand takes no value"], rc=2)
+    dev = absent_video_device()
+    expect_error(["-m", "framediff", "--on-demand", "--realtime", "in.mkv", "-o", dev],
+                 [dev + ": no such device", "modprobe v4l2loopback"])
+
+
+@test
+def systemd_unit_example():
+    """contrib/systemd/backdrop.service: its ExecStart is a command line
+    backdrop accepts (run against a camera that is not there, the error is
+    the camera's, not the options'), it reloads with SIGHUP and restarts
+    on failure."""
+    unit = open(os.path.join(SOURCE_ROOT, "contrib", "systemd", "backdrop.service")).read()
+    keys = {}
+    for line in unit.splitlines():
+        m = re.match(r"^(\w+)=(.*)$", line)
+        if m:
+            keys[m.group(1)] = m.group(2)
+    check(keys.get("ExecReload") == "/bin/kill -HUP $MAINPID", "ExecReload=%s" % keys.get("ExecReload"))
+    check(keys.get("Restart") == "on-failure", "Restart=%s" % keys.get("Restart"))
+    check("143" in keys.get("SuccessExitStatus", ""), "a stop (SIGTERM: exit 143) would count as a failure")
+    args = keys["ExecStart"].split()
+    check(args[0].endswith("/backdrop"), "ExecStart runs %s" % args[0])
+    check("--on-demand" in args and "--control" in args, "ExecStart: %s" % args)
+    if os.environ.get("BACKDROP_HAS_SELFIE", "1") == "0" and "selfie" in args:
+        raise Skip("the unit runs -m selfie, which this build does not have")
+    dev = absent_video_device()
+    args = [a.replace("%h", os.getcwd()).replace("%t", os.getcwd()) for a in args[1:]]
+    check(args[0] == "/dev/video0", "the unit's input is %s, expected /dev/video0" % args[0])
+    args[0] = dev
+    r = backdrop(*args)
+    check(r.rc == 1 and len(r.lines) == 1 and dev + ": no such device" in r.err,
+          "the unit's command line did not get as far as the camera\n" + r.describe())
 
 
 # ---- 18. Camera in, virtual camera out (V4L2). The machine these tests

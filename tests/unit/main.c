@@ -29,6 +29,7 @@ static const UnitTest *const suites[] = {
     edge_tests,
     control_tests,
     preview_tests,
+    demand_tests,
     NULL,
 };
 

@@ -29,5 +29,6 @@ extern const UnitTest matte_stage_tests[];
 extern const UnitTest edge_tests[];
 extern const UnitTest control_tests[];
 extern const UnitTest preview_tests[];
+extern const UnitTest demand_tests[];
 
 #endif

@@ -639,7 +639,7 @@ static int open_context(Job *job, int switching)
     if (!options_library_value(o, "fit") && options_library_value(o, "seed-compat") &&
         set_option(job, "fit", "stretch") < 0)
         return -1;
-    double rotation = input_rotation(job->input);
+    double rotation = job->rotation; /* the input may be closed now (--on-demand, idle) */
     if (!options_library_value(o, "rotation") && fmod(rotation, 90.0) == 0.0 && rotation != 0.0) {
         char degrees[8];
         snprintf(degrees, sizeof(degrees), "%d", (int)rotation);
@@ -663,6 +663,7 @@ static int open_context(Job *job, int switching)
 int job_open_library(Job *job)
 {
     job->start_method = job->method;
+    job->rotation = input_rotation(job->input);
     if (open_context(job, 0) < 0)
         return -1;
     return load_background(job);
@@ -706,6 +707,9 @@ int job_switch_method(Job *job, const char *name, char *err, size_t errlen)
     BackdropContext *old = job->ctx;
     const char *old_method = job->method;
     int old_threads = job->library_threads;
+    char old_model[sizeof(job->model_path)], old_weights[sizeof(job->weights_path)];
+    memcpy(old_model, job->model_path, sizeof(old_model)); /* the old context's errors name them */
+    memcpy(old_weights, job->weights_path, sizeof(old_weights));
     job->ctx = NULL;
     job->method = method;
     err[0] = '\0';
@@ -720,6 +724,8 @@ int job_switch_method(Job *job, const char *name, char *err, size_t errlen)
         job->ctx = old;
         job->method = old_method;
         job->library_threads = old_threads;
+        memcpy(job->model_path, old_model, sizeof(old_model));
+        memcpy(job->weights_path, old_weights, sizeof(old_weights));
         return -1;
     }
     backdrop_close(&old);

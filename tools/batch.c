@@ -365,6 +365,14 @@ int batch_open_input(Job *job)
     io.threads = job->opt.threads;
     io.on_error = job->opt.on_error == ON_ERROR_STOP ? INPUT_ON_ERROR_STOP : INPUT_ON_ERROR_SKIP;
     io.video_size = job->opt.size; /* a camera's; refused for others (backdrop.c) */
+    /* A camera opened again (--on-demand) is asked for the size the run
+     * began with: another program may have set the device to another size
+     * in between, and the frames' size is fixed for the run. */
+    char size[32];
+    if (!io.video_size && job->width > 0 && v4l2dev_is_device_name(job->opt.input)) {
+        snprintf(size, sizeof(size), "%dx%d", job->width, job->height);
+        io.video_size = size;
+    }
     io.framerate = job->opt.fps;
     io.input_format = job->opt.input_format;
     /* The tutorial works on OpenCV's BGR frames; everything else stays in

@@ -28,18 +28,9 @@ void demand_count_event(DemandCount *c, uint32_t mask)
         c->opens--;
 }
 
-void demand_count_own(DemandCount *c, int delta)
-{
-    c->own += delta;
-    if (c->own < 0)
-        c->own = 0;
-}
-
 int demand_count_viewers(const DemandCount *c)
 {
-    /* A close may have taken the count of one of our own opens (the
-     * closes carry no owner): never below zero all the same. */
-    return c->opens > c->own ? c->opens - c->own : 0;
+    return c->opens;
 }
 
 int demand_fdinfo_reader(const char *text)

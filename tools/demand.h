@@ -47,20 +47,17 @@
 /* ---------------------------------------------------------------------- */
 /* The pure parts (no I/O), unit-tested. */
 
-/* The fallback counter of inotify events. Invariants: opens >= 0 (a close
- * with nothing open was opened before the watch began and is ignored);
- * own >= 0; viewers = max(0, opens - own). */
+/* The fallback counter of inotify events. Invariant: opens >= 0 (a close
+ * with nothing open was opened before the watch began and is ignored).
+ * Our own descriptor on the path is opened before the watch begins, so
+ * none of its events are counted. */
 typedef struct DemandCount {
-    int opens; /* opens seen minus closes seen, never below 0 */
-    int own;   /* descriptors we opened ourselves since the watch began */
+    int opens; /* opens seen minus closes seen, never below 0: the viewers */
 } DemandCount;
 
 /* One inotify event's mask (IN_OPEN, IN_CLOSE_WRITE, IN_CLOSE_NOWRITE;
  * anything else is ignored). */
 void demand_count_event(DemandCount *c, uint32_t mask);
-/* We opened (+1) or closed (-1) the path ourselves while watching: our
- * open's IN_OPEN is in the count, and must not make a viewer. */
-void demand_count_own(DemandCount *c, int delta);
 int demand_count_viewers(const DemandCount *c);
 
 /* Whether the text of a /proc/PID/fdinfo/N file describes a descriptor open

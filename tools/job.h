@@ -54,6 +54,7 @@ typedef struct Job {
     int64_t total_frames;  /* estimate for the progress line, 0 if unknown */
     const char *method;    /* resolved method name (the library's string) */
     const char *start_method; /* the method the run began with: --model is its */
+    double rotation;       /* the input's display rotation, read at the start */
     char model_path[4096]; /* selfie: the model file used; rvm: its graph (model.json) */
     char weights_path[4096]; /* rvm: its weights (rvm.bin) */
     int reported;          /* the library already explained the failure */

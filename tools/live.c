@@ -59,6 +59,8 @@ static double cpu_seconds(void)
 }
 
 
+static int remember_option(Job *job, const char *name, const char *value, char *err, size_t errlen);
+
 /* A new background while running, from the words -b takes: a colour,
  * blur[:S], or a picture file (transparent needs an output with alpha,
  * chosen at the start; a video background cannot be started mid-run yet).
@@ -78,11 +80,17 @@ int live_set_background(Job *job, const char *spec, char *err, size_t errlen)
             (strength && backdrop_set_option(ctx, "blur.strength", strength) < 0))
             return message_set(err, errlen, "blur strength '%s': a number of pixels from 0 to 1000",
                                strength ? strength : ""), -1;
+        /* The strength is the latest one for a new method too (set blur
+         * may have set another before). */
+        if (strength && remember_option(job, "blur.strength", strength, err, errlen) < 0)
+            return -1;
         break;
     case BACKGROUND_TRANSPARENT:
         if (!job->transparent)
             return message_set(err, errlen, "transparent needs an output with alpha, chosen at the start "
                                "(-b transparent)"), -1;
+        if (backdrop_set_option(ctx, "background", "transparent") < 0)
+            return message_set(err, errlen, "cannot make the background transparent"), -1;
         break;
     default: {
         int still = background_is_still(spec, err, errlen);

@@ -35,7 +35,7 @@
 
 #define IDLE_GRACE_SECONDS 2.0
 #define KEEPALIVE_SECONDS 1.0
-#define CONTROL_STEP_SECONDS 0.2
+#define CONTROL_STEP_SECONDS 0.1
 
 struct LiveDemand {
     Demand *watch;
@@ -107,8 +107,8 @@ static int idle(Job *job, LiveDemand *ld)
             next = now + KEEPALIVE_SECONDS;
         }
         double wait = next - now;
-        if (job->control && wait > CONTROL_STEP_SECONDS)
-            wait = CONTROL_STEP_SECONDS;
+        if ((job->control || job->preview) && wait > CONTROL_STEP_SECONDS)
+            wait = CONTROL_STEP_SECONDS; /* commands and the window's keys */
         if (wait > 60)
             wait = 60; /* paced: only opens, closes and signals wake it */
         int viewers = demand_wait(ld->watch, (int)(wait * 1000) + 1, err, sizeof(err));

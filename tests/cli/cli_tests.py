@@ -4556,9 +4556,13 @@ class LiveRun:
     """A backdrop run in the background (the live tests talk to it while it
     runs): killed on the way out if it is still running; wait() gives its
     exit status and stderr."""
-    def __init__(self, *args, env=None):
+    def __init__(self, *args, env=None, stdin=None):
         self.proc = subprocess.Popen([os.environ["BACKDROP"]] + list(args), stdout=subprocess.PIPE,
-                                     stderr=subprocess.PIPE, env=dict(os.environ, **env) if env else None)
+                                     stderr=subprocess.PIPE, env=dict(os.environ, **env) if env else None,
+                                     stdin=subprocess.PIPE if stdin else None)
+        if stdin:
+            self.proc.stdin.write(stdin)
+            self.proc.stdin.close()
 
     def __enter__(self):
         return self
@@ -4677,6 +4681,60 @@ def live_pause_view_and_alpha():
         if not mruns or mruns[-1] != p:
             mruns.append(p)
     check(mruns == ["black", "white", "black"], "matte phases %s" % mruns)
+
+
+@test
+def live_background_transparent_again():
+    """`set background transparent` on a run begun with -b transparent
+    brings the transparent background back after another: the colour
+    channels of the (alpha 0) background carry the input's grey again, not
+    the red of the background before (which would fringe soft edges)."""
+    def phase(f):
+        colour = f[:, :, :3].reshape(-1, 3).mean(axis=0)
+        if f[:, :, 3].mean() > 5:
+            return "opaque"
+        return "red" if colour[0] > 200 and colour[1] < 60 else "grey" if abs(colour - 128).max() < 20 else \
+            "other %s" % colour
+    grey_still("still.mkv")
+    with LiveRun("-q", "-m", "framediff", "--realtime", "-b", "transparent", "--control", "ctl.sock", "still.mkv",
+                 "-o", "alpha.mkv") as run:
+        wait_for_socket("ctl.sock")
+        for command in (["set", "background", "red"], ["set", "background", "transparent"], ["quit"]):
+            time.sleep(0.5)
+            check(ctl(*command) == (0, "ok", ""), " ".join(command))
+        rc, err = run.wait()
+    check(rc == 0, "the run ended with %d: %s" % (rc, err))
+    runs = []
+    for f in decode_frames("alpha.mkv", 64, 48, "rgba").astype(int):
+        p = phase(f)
+        if not runs or runs[-1] != p:
+            runs.append(p)
+    check(runs == ["grey", "red", "grey"], "phases %s, expected grey, red, grey" % runs)
+
+
+@test
+def selfie_live_switch_fails_keeps_old():
+    """A switch that cannot complete leaves the running method as it was:
+    the background came from stdin (-b -) and cannot be read again for a
+    new context, so `set method selfie` is refused with that reason, stats
+    still names framediff, and the output goes on over the same red
+    picture to the end."""
+    ffmpeg(*(lavfi("color=c=red:s=64x48") + ["-frames:v", 1, "red.png"]))
+    with open("red.png", "rb") as f:
+        picture = f.read()
+    grey_still("still.mkv", frames=100)
+    with LiveRun("-q", "-m", "framediff", "--realtime", "-b", "-", "--control", "ctl.sock", "still.mkv", "-o",
+                 "out.mkv", stdin=picture) as run:
+        wait_for_socket("ctl.sock")
+        time.sleep(0.5)
+        rc, _, err = ctl("set", "method", "selfie")
+        check(rc == 1 and "stdin" in err, "set method selfie with -b -: exit %d, %r" % (rc, err))
+        rc, out, _ = ctl("stats")
+        check(rc == 0 and json.loads(out)["method"] == "framediff", "stats after the refused switch: %s" % out)
+        rc, err = run.wait()
+    check(rc == 0, "the run ended with %d: %s" % (rc, err))
+    runs, count = colour_phases("out.mkv", 64, 48, (("red", (255, 0, 0)), ("grey", (128, 128, 128))))
+    check(runs == ["red"] and count == 100, "phases %s over %d frames, expected red over 100" % (runs, count))
 
 
 @test

@@ -27,7 +27,7 @@
 
 static int test_demand_count_events(void)
 {
-    DemandCount c = { 0, 0 };
+    DemandCount c = { 0 };
     CHECK_INT(demand_count_viewers(&c), 0);
     demand_count_event(&c, IN_OPEN);
     demand_count_event(&c, IN_OPEN);
@@ -51,29 +51,6 @@ static int test_demand_count_events(void)
     demand_count_event(&c, IN_Q_OVERFLOW);
     CHECK_INT(demand_count_viewers(&c), 1);
     demand_count_event(&c, IN_OPEN | IN_CLOSE_NOWRITE);
-    CHECK_INT(demand_count_viewers(&c), 1);
-    return UNIT_PASS;
-}
-
-static int test_demand_count_own(void)
-{
-    DemandCount c = { 0, 0 };
-    /* Our own open: its event is counted, and so is our descriptor. */
-    demand_count_own(&c, +1);
-    demand_count_event(&c, IN_OPEN);
-    CHECK_INT(demand_count_viewers(&c), 0);
-    demand_count_event(&c, IN_OPEN); /* somebody else */
-    CHECK_INT(demand_count_viewers(&c), 1);
-    demand_count_event(&c, IN_CLOSE_NOWRITE);
-    CHECK_INT(demand_count_viewers(&c), 0);
-    /* A close with no open of its own took ours: still not negative. */
-    demand_count_event(&c, IN_CLOSE_WRITE);
-    CHECK_INT(c.opens, 0);
-    CHECK_INT(demand_count_viewers(&c), 0);
-    demand_count_own(&c, -1);
-    demand_count_own(&c, -1); /* one close too many of ours */
-    CHECK_INT(c.own, 0);
-    demand_count_event(&c, IN_OPEN);
     CHECK_INT(demand_count_viewers(&c), 1);
     return UNIT_PASS;
 }
@@ -358,7 +335,6 @@ static int test_demand_errors(void)
 
 const UnitTest demand_tests[] = {
     UNIT_TEST(demand_count_events),
-    UNIT_TEST(demand_count_own),
     UNIT_TEST(demand_fdinfo_flags),
     UNIT_TEST(demand_watch_readers),
     UNIT_TEST(demand_watch_writer_not_viewer),

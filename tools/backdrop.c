@@ -362,11 +362,16 @@ static int check_method_options(Job *job)
 {
     const CliOptions *o = &job->opt;
     /* --seed-compat is the tutorial's framediff; otherwise rvm is the
-     * default: the best matte measured (bench/results.csv, quality_rvm vs
-     * quality_default), and at 11 fps at 720p on two CPUs above the 10 fps
-     * a file job needs. The library may be built without the neural
-     * methods (-Dxnnpack=disabled). */
-    job->method = o->method ? o->method : options_library_value(o, "seed-compat") ? "framediff" : METHOD_DEFAULT;
+     * default for files: the best matte measured (bench/results.csv,
+     * quality_rvm vs quality_default), and at 11 fps at 720p on two CPUs
+     * above the 10 fps a file job needs. Live, it would drop more than half
+     * of a 30 fps camera's frames: selfie keeps up at 0.75 of a core
+     * (bench live). The library may be built without the neural methods
+     * (-Dxnnpack=disabled). */
+    int live = o->realtime || v4l2dev_is_device_name(o->input);
+    job->method = o->method ? o->method
+                : options_library_value(o, "seed-compat") ? "framediff"
+                : live ? METHOD_LIVE_DEFAULT : METHOD_DEFAULT;
     if (!o->method && !library_has_method(job->method)) {
         fprintf(stderr, "backdrop: this libbackdrop was built without XNNPACK and has no neural methods; "
                         "using framediff (pass -m framediff to silence this)\n");

@@ -17,8 +17,10 @@
  * landscape model is the fast choice for 16:9. */
 #define MODEL_DEFAULT "general"
 
-/* The method used when -m is absent (tools/backdrop.c says why). */
+/* The method used when -m is absent (tools/backdrop.c says why): for
+ * files, and live (a camera, --realtime). */
 #define METHOD_DEFAULT "rvm"
+#define METHOD_LIVE_DEFAULT "selfie"
 
 /* spec: "general", "landscape" or a path. On success *data (malloc'ed,
  * caller frees) and *size hold the file, and path (if not NULL) its

@@ -74,8 +74,9 @@ static const OptionDef option_table[] = {
       "exit status 1 when there are none", "Camera and virtual camera", 0, 0, NULL, NULL },
 
     { "method", 'm', OPT_STRING, FIELD(method), "NAME",
-      "segmentation method: rvm (video matting, default), selfie (neural segmentation, lighter), framediff, "
-      "or external (a matte you have, --matte-in); their options are below",
+      "segmentation method: rvm (video matting, the default for files), selfie (neural segmentation, "
+      "lighter: the default live, for a camera or --realtime), framediff, or external (a matte you have, "
+      "--matte-in); their options are below",
       "Segmentation", 0, 0, NULL, NULL },
     { "matte-in", 0, OPT_STRING, FIELD(matte_in), "FILE",
       "external: the matte to use, frame for frame (grey video, pattern such as alpha/%06d.png, or one picture "

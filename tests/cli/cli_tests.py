@@ -1327,16 +1327,21 @@ def default_method_without_selfie():
     stderr, and -m framediff is silent; -m selfie is an unknown method.
     With them, the default is rvm even when its model is missing: the run
     fails on the model (naming rvm and 'make models'), it does not fall
-    back; and --help says rvm is the default."""
+    back; live (--realtime) it is selfie; and --help says both."""
     small_clip()
     os.mkdir("empty")
     empty = {"BACKDROP_MODEL_DIR": os.path.abspath("empty")}
     if not selfie_missing():
         expect_error(["talk.mp4", "-o", "out/x.mkv"], ["rvm model not found", "make models"], env=empty,
                      real_default=True)
+        # Live (a camera, --realtime) the default is selfie, which keeps up.
+        expect_error(["--realtime", "talk.mp4", "-o", "null"], ["selfie_segmentation.tflite", "make models"],
+                     env=empty, real_default=True)
         r = backdrop("--help", real_default=True)
-        check(r.rc == 0 and "rvm (video matting, default)" in r.out, "--help does not name rvm the default\n"
-              + r.describe())
+        text = " ".join(r.out.split())
+        check(r.rc == 0 and "rvm (video matting, the default for files)" in text and
+              "selfie (neural segmentation, lighter: the default live" in text,
+              "--help does not name rvm the default for files and selfie live\n" + r.describe())
         return
     r = backdrop("talk.mp4", "-o", "out/x.mkv", env=empty, real_default=True)
     check(r.rc == 0, "the default method failed without the neural methods\n" + r.describe())

@@ -719,8 +719,9 @@ int job_switch_method(Job *job, const char *name, char *err, size_t errlen)
     job->method = method;
     err[0] = '\0';
     say_capture(err, errlen); /* what goes wrong is the answer, not the run's error */
-    int ok = open_context(job, 1) == 0 && restore_background(job, err, errlen) == 0 &&
-             live_replay_options(job) == 0;
+    int ok = open_context(job, 1) == 0 && restore_background(job, err, errlen) == 0;
+    if (ok)
+        live_replay_options(job);
     say_capture(NULL, 0);
     if (!ok) {
         if (!err[0])

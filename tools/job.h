@@ -33,6 +33,11 @@
 #define LIVE_OPTIONS_MAX 32
 typedef struct LiveDemand LiveDemand; /* live_demand.c */
 
+/* An option a live command set, kept for a new method's context. */
+typedef struct LiveOption {
+    char *name, *value;
+} LiveOption;
+
 typedef enum Stage { STAGE_DECODE, STAGE_PROCESS, STAGE_ENCODE, STAGE_COUNT } Stage;
 
 
@@ -88,9 +93,7 @@ typedef struct Job {
     char *live_background;   /* the background a command set last (its -b words), or NULL: -b's */
     /* The options commands set (name, value), replayed on a new method's
      * context; one entry per name, the latest value. */
-    struct {
-        char *name, *value;
-    } live_options[LIVE_OPTIONS_MAX];
+    LiveOption *live_options;
     int live_option_count;
     int transparent;       /* -b transparent: -o gets the alpha variant of the frames' format */
     /* --preview: the window, and the frame last written to -o (the
@@ -184,8 +187,8 @@ int live_set_background(Job *job, const char *spec, char *err, size_t errlen);
  * the stats' JSON, or "error: REASON". 0, or -1 when it was refused. */
 int live_apply(Job *job, const ControlCommand *cmd, char *answer, size_t answer_len);
 /* The options commands set, applied again to a new context; those the new
- * method does not have are passed over. 0, or -1 when out of memory. */
-int live_replay_options(Job *job);
+ * method does not have are passed over. */
+void live_replay_options(Job *job);
 
 /* live_demand.c, --on-demand: between frames, once the output is open,
  * whether anybody watches the virtual camera; when nobody does, the input

@@ -125,19 +125,25 @@ int live_set_background(Job *job, const char *spec, char *err, size_t errlen)
  * method's context. */
 static int remember_option(Job *job, const char *name, const char *value, char *err, size_t errlen)
 {
+    /* Distinct names are few (the parser takes only the library's option
+     * names): the list grows by one per new name and never shrinks. */
     int i = 0;
     while (i < job->live_option_count && strcmp(job->live_options[i].name, name))
         i++;
-    if (i == LIVE_OPTIONS_MAX)
-        return message_set(err, errlen, "more than %d different options set while running", LIVE_OPTIONS_MAX), -1;
-    char *v = strdup(value), *n = i < job->live_option_count ? NULL : strdup(name);
-    if (!v || (i == job->live_option_count && !n)) {
-        free(v);
-        free(n);
+    char *v = strdup(value);
+    if (!v)
         return message_set(err, errlen, "out of memory"), -1;
-    }
-    if (n) {
-        job->live_options[i].name = n;
+    if (i == job->live_option_count) {
+        LiveOption *grown = realloc(job->live_options, sizeof(*grown) * (size_t)(i + 1));
+        char *n = strdup(name);
+        if (grown)
+            job->live_options = grown;
+        if (!grown || !n) {
+            free(v);
+            free(n);
+            return message_set(err, errlen, "out of memory"), -1;
+        }
+        grown[i] = (LiveOption){ n, NULL };
         job->live_option_count++;
     }
     free(job->live_options[i].value);
@@ -145,13 +151,14 @@ static int remember_option(Job *job, const char *name, const char *value, char *
     return 0;
 }
 
-int live_replay_options(Job *job)
+void live_replay_options(Job *job)
 {
+    /* A name the new method does not have is passed over; it comes back
+     * with a method that has it. */
     for (int i = 0; i < job->live_option_count; i++)
         if (options_owner(&job->opt, job->method, job->live_options[i].name) ||
             strchr(job->live_options[i].name, '.'))
             backdrop_set_option(job->ctx, job->live_options[i].name, job->live_options[i].value);
-    return 0;
 }
 
 int live_apply(Job *job, const ControlCommand *cmd, char *answer, size_t answer_len)
@@ -474,6 +481,8 @@ void live_cleanup(Job *job)
         free(job->live_options[i].name);
         free(job->live_options[i].value);
     }
+    free(job->live_options);
+    job->live_options = NULL;
     job->live_option_count = 0;
     capture_stop(&job->capture);
     live_demand_cleanup(job);
